@@ -1,0 +1,359 @@
+//! The product catalog, in Google Merchant Center feed field names, read from JSON or TSV.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FormatError, FormatErrorKind, V1};
+
+/// One product. Strings are shop data: runtimes render them as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub id: String,
+    pub title: String,
+    pub link: Url,
+    pub price: Price,
+    #[serde(default)]
+    pub availability: Availability,
+    #[serde(default)]
+    pub product_type: String,
+    #[serde(default)]
+    pub brand: String,
+    #[serde(default)]
+    pub image_link: Option<Url>,
+}
+
+/// `"<amount> <currency>"` as Merchant Center writes it; kept in minor units so that sums and
+/// comparisons are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price {
+    pub cents: i64,
+    pub currency: [u8; 3],
+}
+
+impl Price {
+    pub fn parse(s: &str) -> Option<Price> {
+        let (amount, currency) = s.trim().split_once(' ')?;
+        let currency = currency.trim();
+        if currency.len() != 3 || !currency.bytes().all(|c| c.is_ascii_uppercase()) {
+            return None;
+        }
+        let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
+        if whole.is_empty() || !whole.bytes().all(|c| c.is_ascii_digit()) || frac.len() > 2 || !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let whole: i64 = whole.parse().ok()?;
+        let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().ok()? };
+        let mut cur = [0u8; 3];
+        cur.copy_from_slice(currency.as_bytes());
+        Some(Price { cents: whole.checked_mul(100)?.checked_add(frac)?, currency: cur })
+    }
+
+    pub fn amount(&self) -> f64 {
+        self.cents as f64 / 100.0
+    }
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cur = std::str::from_utf8(&self.currency).unwrap_or("XXX");
+        write!(f, "{}.{:02} {cur}", self.cents / 100, self.cents % 100)
+    }
+}
+
+impl Serialize for Price {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Price::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("expected a price like \"2.55 GBP\", found {s:?}")))
+    }
+}
+
+/// A URL a runtime may put into `href`/`src`: relative, or absolute `http(s)`. Anything else
+/// (`javascript:`, `data:`...) is rejected when the catalog is read, not when the page is built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Url(String);
+
+impl Url {
+    pub fn parse(s: &str) -> Option<Url> {
+        is_safe_url(s).then(|| Url(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// True for relative URLs (no scheme) and `http:`/`https:` URLs. Control characters and
+/// whitespace are refused outright, since browsers strip them before reading the scheme.
+pub fn is_safe_url(s: &str) -> bool {
+    if s.is_empty() || s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    match s.find([':', '/', '?', '#']) {
+        Some(i) if s.as_bytes()[i] == b':' => {
+            let scheme = s[..i].to_ascii_lowercase();
+            scheme == "http" || scheme == "https"
+        }
+        _ => true,
+    }
+}
+
+impl<'de> Deserialize<'de> for Url {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Url::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("expected a relative or http(s) URL, found {s:?}")))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    #[default]
+    InStock,
+    OutOfStock,
+    Preorder,
+    Backorder,
+}
+
+impl Availability {
+    pub fn parse(s: &str) -> Option<Availability> {
+        Some(match s.trim().replace(' ', "_").to_ascii_lowercase().as_str() {
+            "in_stock" => Availability::InStock,
+            "out_of_stock" => Availability::OutOfStock,
+            "preorder" => Availability::Preorder,
+            "backorder" => Availability::Backorder,
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Availability {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Availability::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected one of in_stock, out_of_stock, preorder, backorder, found {s:?}"))
+        })
+    }
+}
+
+/// The catalog, indexed by product id.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    products: Vec<Product>,
+    by_id: HashMap<String, usize>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogDoc {
+    v: V1,
+    products: Vec<Product>,
+}
+
+impl Catalog {
+    /// Builds a catalog; product ids must be unique and non-empty.
+    pub fn new(products: Vec<Product>) -> Result<Catalog, FormatError> {
+        let mut by_id = HashMap::with_capacity(products.len());
+        for (i, p) in products.iter().enumerate() {
+            if p.id.is_empty() {
+                return Err(FormatError::rule("catalog", format!("products[{i}].id"), "expected a non-empty id"));
+            }
+            if by_id.insert(p.id.clone(), i).is_some() {
+                return Err(FormatError::rule("catalog", format!("products[{i}].id"), format!("duplicate product id {:?}", p.id)));
+            }
+        }
+        Ok(Catalog { products, by_id })
+    }
+
+    /// Reads `{"v": 1, "products": [...]}`.
+    pub fn from_json(text: &str) -> Result<Catalog, FormatError> {
+        let doc: CatalogDoc = crate::error::from_json("catalog", text)?;
+        Catalog::new(doc.products)
+    }
+
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            v: V1,
+            products: &'a [Product],
+        }
+        serde_json::to_string(&Out { v: V1, products: &self.products }).unwrap_or_default()
+    }
+
+    /// Reads a Merchant Center TSV export: a header line naming the columns, then one product per
+    /// line. Unknown columns are ignored; errors point at `line:column` of the offending cell.
+    pub fn from_tsv(text: &str) -> Result<Catalog, FormatError> {
+        let err = |line: usize, column: usize, field: &str, kind: FormatErrorKind| FormatError {
+            format: "catalog",
+            line,
+            column,
+            field: field.to_owned(),
+            kind,
+        };
+        let mut lines = text.lines().enumerate();
+        let Some((_, header)) = lines.next() else {
+            return Err(err(1, 1, "", FormatErrorKind::Syntax("expected a header line, found an empty file".into())));
+        };
+        let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
+        let col = |name: &str| columns.iter().position(|c| *c == name);
+        let mut idx = HashMap::new();
+        for name in ["id", "title", "link", "price"] {
+            match col(name) {
+                Some(i) => {
+                    idx.insert(name, i);
+                }
+                None => {
+                    return Err(err(1, 1, name, FormatErrorKind::Invalid(format!("expected a `{name}` column in the header, found {columns:?}"))))
+                }
+            }
+        }
+        for name in ["availability", "product_type", "brand", "image_link"] {
+            if let Some(i) = col(name) {
+                idx.insert(name, i);
+            }
+        }
+        let mut products = Vec::new();
+        for (n, line) in lines {
+            let line_no = n + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cells: Vec<&str> = line.split('\t').collect();
+            let mut starts = Vec::with_capacity(cells.len());
+            let mut at = 1;
+            for c in &cells {
+                starts.push(at);
+                at += c.chars().count() + 1;
+            }
+            let cell = |name: &str| -> (&str, usize) {
+                match idx.get(name) {
+                    Some(&i) => (cells.get(i).map(|c| c.trim()).unwrap_or(""), starts.get(i).copied().unwrap_or(at)),
+                    None => ("", 0),
+                }
+            };
+            let required = |name: &str| -> Result<(&str, usize), FormatError> {
+                let (v, c) = cell(name);
+                if v.is_empty() {
+                    return Err(err(line_no, c.max(1), name, FormatErrorKind::Invalid("expected a value, found an empty cell".into())));
+                }
+                Ok((v, c))
+            };
+            let (id, _) = required("id")?;
+            let (title, _) = required("title")?;
+            let (link, c) = required("link")?;
+            let link = Url::parse(link)
+                .ok_or_else(|| err(line_no, c, "link", FormatErrorKind::Invalid(format!("expected a relative or http(s) URL, found {link:?}"))))?;
+            let (price, c) = required("price")?;
+            let price = Price::parse(price)
+                .ok_or_else(|| err(line_no, c, "price", FormatErrorKind::Invalid(format!("expected a price like \"2.55 GBP\", found {price:?}"))))?;
+            let availability = match cell("availability") {
+                ("", _) => Availability::InStock,
+                (a, c) => Availability::parse(a).ok_or_else(|| {
+                    err(line_no, c, "availability", FormatErrorKind::Invalid(format!("expected in_stock, out_of_stock, preorder or backorder, found {a:?}")))
+                })?,
+            };
+            let image_link = match cell("image_link") {
+                ("", _) => None,
+                (u, c) => Some(Url::parse(u).ok_or_else(|| {
+                    err(line_no, c, "image_link", FormatErrorKind::Invalid(format!("expected a relative or http(s) URL, found {u:?}")))
+                })?),
+            };
+            products.push(Product {
+                id: id.to_owned(),
+                title: title.to_owned(),
+                link,
+                price,
+                availability,
+                product_type: cell("product_type").0.to_owned(),
+                brand: cell("brand").0.to_owned(),
+                image_link,
+            });
+        }
+        Catalog::new(products)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Product> {
+        self.by_id.get(id).map(|&i| &self.products[i])
+    }
+
+    pub fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    pub fn len(&self) -> usize {
+        self.products.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.products.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices() {
+        let check = |s: &str, cents: Option<i64>| assert_eq!(Price::parse(s).map(|p| p.cents), cents, "{s}");
+        check("2.55 GBP", Some(255));
+        check("12 EUR", Some(1200));
+        check("0.5 USD", Some(50));
+        check("2.555 GBP", None);
+        check("-1 GBP", None);
+        check("2.55", None);
+        check("2.55 gbp", None);
+        assert_eq!(Price::parse("0.5 USD").map(|p| p.to_string()).as_deref(), Some("0.50 USD"));
+    }
+
+    #[test]
+    fn urls() {
+        for ok in ["/p/1", "p/1", "https://shop.example/p", "HTTP://x", "/a:b"] {
+            assert!(is_safe_url(ok), "{ok}");
+        }
+        for bad in ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", " /p", "java\nscript:x", "", "vbscript:x"] {
+            assert!(!is_safe_url(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_errors_are_located() {
+        let text = "{\"v\": 1, \"products\": [\n {\"id\": \"a\", \"title\": \"A\", \"link\": \"/p/a\",\n  \"price\": \"two pounds\"}]}";
+        let e = Catalog::from_json(text).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (3, "products[0].price"));
+        assert!(e.to_string().contains("expected a price like"), "{e}");
+
+        let e = Catalog::from_json("{\"v\": 2, \"products\": []}").unwrap_err();
+        assert_eq!(e.kind, FormatErrorKind::Version { found: 2, supported: 1 });
+
+        let e = Catalog::from_json(r#"{"v":1,"products":[{"id":"a","title":"A","link":"javascript:x","price":"1 GBP"}]}"#).unwrap_err();
+        assert_eq!(e.field, "products[0].link");
+
+        let dup = r#"{"v":1,"products":[{"id":"a","title":"A","link":"/a","price":"1 GBP"},{"id":"a","title":"B","link":"/b","price":"1 GBP"}]}"#;
+        assert!(Catalog::from_json(dup).unwrap_err().to_string().contains("duplicate product id"));
+    }
+
+    #[test]
+    fn tsv_reads_merchant_center_export() {
+        let tsv = "id\ttitle\tprice\tlink\tavailability\tproduct_type\textra\n85123A\tHeart holder\t2.55 GBP\t/p/85123A\tin stock\tCandles & Lights\tx\n22423\tCake stand\t12.75 GBP\t/p/22423\tout of stock\tKitchen\t\n";
+        let c = Catalog::from_tsv(tsv).unwrap();
+        assert_eq!(c.len(), 2);
+        let p = c.get("22423").unwrap();
+        assert_eq!((p.price.cents, p.availability, p.product_type.as_str()), (1275, Availability::OutOfStock, "Kitchen"));
+
+        let bad = "id\ttitle\tprice\tlink\nA\tT\tcheap\t/p/A\n";
+        let e = Catalog::from_tsv(bad).unwrap_err();
+        assert_eq!((e.line, e.column, e.field.as_str()), (2, 5, "price"));
+        let e = Catalog::from_tsv("id\ttitle\n").unwrap_err();
+        assert_eq!(e.field, "link");
+    }
+}

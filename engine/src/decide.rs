@@ -1,0 +1,365 @@
+//! Decisions: which variant fills a slot, how a list is ordered, which products a widget shows.
+//! One [`Bundle`] (site configuration + catalog + model) serves every request; a [`Context`] is one
+//! visitor on one page at one instant.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{is_safe_url, Availability, Catalog, Price};
+use crate::condition::{Env, Value};
+use crate::error::{FormatError, V1};
+use crate::model::Model;
+use crate::profile::{ItemEvent, LiveProfile, Trait};
+use crate::site::SiteConfig;
+use crate::time::Seconds;
+
+/// Everything a runtime loads once: compiled site configuration, catalog and model.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub site: SiteConfig,
+    pub catalog: Catalog,
+    pub model: Model,
+}
+
+impl Bundle {
+    /// Reads the compiled bundle `{"v":1,"site":{..},"catalog":{..},"model":{..}}`.
+    pub fn from_json(text: &str) -> Result<Bundle, FormatError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Doc<'a> {
+            #[allow(dead_code)] // checked by its own Deserialize
+            v: V1,
+            #[serde(borrow)]
+            site: &'a serde_json::value::RawValue,
+            #[serde(borrow)]
+            catalog: &'a serde_json::value::RawValue,
+            #[serde(borrow)]
+            model: &'a serde_json::value::RawValue,
+        }
+        let doc: Doc = crate::error::from_json("bundle", text)?;
+        let nest = |e: FormatError| FormatError { format: "bundle", ..e };
+        Ok(Bundle {
+            site: SiteConfig::from_json(doc.site.get()).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
+            catalog: Catalog::from_json(doc.catalog.get()).map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
+            model: Model::from_json(doc.model.get()).map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
+        })
+    }
+
+    /// Writes a bundle from its three validated parts' source texts.
+    pub fn compose(site: &str, catalog: &str, model: &str) -> Result<String, FormatError> {
+        SiteConfig::from_json(site)?;
+        Catalog::from_json(catalog)?;
+        Model::from_json(model)?;
+        Ok(format!("{{\"v\":1,\"site\":{},\"catalog\":{},\"model\":{}}}", site.trim(), catalog.trim(), model.trim()))
+    }
+}
+
+fn prefix(p: &str, field: &str) -> String {
+    if field.is_empty() {
+        p.to_owned()
+    } else {
+        format!("{p}.{field}")
+    }
+}
+
+/// The page being decided for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// One visitor, one page, one instant.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub bundle: &'a Bundle,
+    pub profile: &'a LiveProfile,
+    pub page: &'a Page,
+    pub now: Seconds,
+}
+
+impl Env for Context<'_> {
+    fn lookup(&self, path: &[String]) -> Value {
+        let p = self.profile;
+        let snap = &p.snapshot;
+        let seg = |i: usize| path.get(i).map(String::as_str);
+        match (seg(0), seg(1)) {
+            (Some("page"), Some("type")) => Value::Str(self.page.kind.clone()),
+            (Some("page"), Some("product")) => self.page.product.clone().map_or(Value::Null, Value::Str),
+            (Some("page"), Some("category")) => self.page.category.clone().map_or(Value::Null, Value::Str),
+            (Some("session"), Some(field)) => match field {
+                "cart" => Value::List(p.session.cart.iter().cloned().map(Value::Str).collect()),
+                "cart_size" => Value::Num(p.session.cart.len() as f64),
+                "views" => Value::Num(p.session.events.iter().filter(|e| e.event == ItemEvent::View).count() as f64),
+                "orders" => Value::Num(f64::from(p.session.orders)),
+                "viewed_categories" => {
+                    let mut cats: Vec<Value> = Vec::new();
+                    for e in &p.session.events {
+                        if let Some(prod) = self.bundle.catalog.get(&e.id) {
+                            let v = Value::Str(prod.product_type.clone());
+                            if !prod.product_type.is_empty() && !cats.contains(&v) {
+                                cats.push(v);
+                            }
+                        }
+                    }
+                    Value::List(cats)
+                }
+                _ => Value::Null,
+            },
+            // Nothing personal is read without consent.
+            (Some("profile"), _) if !p.personalized() => Value::Null,
+            (Some("profile"), Some(field)) => match (field, seg(2)) {
+                ("id", None) => Value::Str(snap.id.clone()),
+                ("consent", Some("personalization")) => Value::Bool(snap.consent.personalization),
+                ("traits", Some(name)) => match snap.traits.get(name) {
+                    Some(Trait::Str(s)) => Value::Str(s.clone()),
+                    Some(Trait::Num(n)) => Value::Num(*n),
+                    Some(Trait::Bool(b)) => Value::Bool(*b),
+                    None => Value::Null,
+                },
+                ("orders", Some(m)) => {
+                    let o = &snap.orders;
+                    match m {
+                        "count" => Value::Num(f64::from(o.count + p.session.orders)),
+                        "revenue" => Value::Num(o.revenue + p.session.revenue),
+                        "aov" => Value::Num(o.aov),
+                        "first" => o.first.map_or(Value::Null, Value::Time),
+                        "last" => o.last.map_or(Value::Null, Value::Time),
+                        _ => Value::Null,
+                    }
+                }
+                ("affinities", Some(cat)) => snap.affinities.get(cat).map_or(Value::Null, |a| Value::Num(*a)),
+                ("segments", None) => Value::List(snap.segments.iter().cloned().map(Value::Str).collect()),
+                ("recent_items", None) => Value::List(snap.recent_items.iter().map(|r| Value::Str(r.id.clone())).collect()),
+                _ => Value::Null,
+            },
+            _ => Value::Null,
+        }
+    }
+
+    fn now(&self) -> Seconds {
+        self.now
+    }
+}
+
+/// What the page asks for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    #[serde(default)]
+    pub page: Page,
+    #[serde(default)]
+    pub slots: Vec<String>,
+    #[serde(default)]
+    pub lists: Vec<ListRequest>,
+    #[serde(default)]
+    pub recs: Vec<RecsRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRequest {
+    pub list: String,
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    AlsoBought,
+    ForYou,
+    Popular,
+}
+
+impl Strategy {
+    pub fn parse(s: &str) -> Option<Strategy> {
+        match s {
+            "also_bought" => Some(Strategy::AlsoBought),
+            "for_you" => Some(Strategy::ForYou),
+            "popular" => Some(Strategy::Popular),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecsRequest {
+    pub widget: String,
+    pub strategy: Strategy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<usize>,
+}
+
+/// The answer, `"v": 1`: what every runtime applies to the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub v: V1,
+    pub slots: Vec<SlotDecision>,
+    pub lists: Vec<ListDecision>,
+    pub recs: Vec<RecsDecision>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlotDecision {
+    pub slot: String,
+    /// `None`: no variant matched, the shop's default content stays.
+    pub variant: Option<String>,
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListDecision {
+    pub list: String,
+    /// The decided order.
+    pub items: Vec<String>,
+    /// Sort key per input item, in input order: a stable ascending sort by key gives `items`.
+    /// The edge writes these as CSS `order` so it never has to buffer the list.
+    pub keys: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecsDecision {
+    pub widget: String,
+    pub strategy: Strategy,
+    pub items: Vec<RecItem>,
+}
+
+/// A recommended product's display fields: text for the page, never HTML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecItem {
+    pub id: String,
+    pub title: String,
+    pub link: String,
+    pub price: String,
+    pub image_link: String,
+    pub product_type: String,
+    pub brand: String,
+}
+
+impl RecItem {
+    /// The value of a `data-vitrine-bind*` field; `None` for unknown names.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "id" => &self.id,
+            "title" => &self.title,
+            "link" => &self.link,
+            "price" => &self.price,
+            "image_link" => &self.image_link,
+            "product_type" => &self.product_type,
+            "brand" => &self.brand,
+            _ => return None,
+        })
+    }
+}
+
+/// Display price: `£2.55` for the common currencies, `2.55 CHF` otherwise.
+pub fn display_price(p: &Price) -> String {
+    let amount = format!("{}.{:02}", p.cents / 100, p.cents % 100);
+    match &p.currency {
+        b"GBP" => format!("£{amount}"),
+        b"EUR" => format!("€{amount}"),
+        b"USD" => format!("${amount}"),
+        cur => format!("{amount} {}", String::from_utf8_lossy(cur)),
+    }
+}
+
+/// Whether a slot field named like `*_href` holds a URL (checked before it reaches an attribute).
+pub fn is_href_field(name: &str) -> bool {
+    name.ends_with("_href") || name == "href"
+}
+
+impl Context<'_> {
+    /// The first variant whose condition holds, with its content rendered to text.
+    pub fn decide_slot(&self, slot: &str) -> SlotDecision {
+        let variant = self.bundle.site.slots.get(slot).and_then(|vs| vs.iter().find(|v| v.when.matches(self)));
+        match variant {
+            Some(v) => SlotDecision {
+                slot: slot.to_owned(),
+                variant: Some(v.id.clone()),
+                fields: v
+                    .content
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.render(self)))
+                    .filter(|(k, t)| !is_href_field(k) || is_safe_url(t))
+                    .collect(),
+            },
+            None => SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new() },
+        }
+    }
+
+    /// Reorders by category affinity, stable: ties keep the shop's order.
+    pub fn rank_list(&self, list: &str, items: &[String]) -> ListDecision {
+        let affinities = self.profile.affinities(&self.bundle.catalog);
+        let boost = self.bundle.site.list_boost;
+        let keys: Vec<i64> = items
+            .iter()
+            .map(|id| {
+                let a = self.bundle.catalog.get(id).and_then(|p| affinities.get(&p.product_type)).copied().unwrap_or(0.0);
+                // Quantized so every runtime sorts on the same integers.
+                -((a * boost * 1000.0).round() as i64)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| keys[i]);
+        ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys }
+    }
+
+    /// Recommendations: never the current product, what is in the cart, or what is out of stock.
+    pub fn recommend(&self, req: &RecsRequest) -> RecsDecision {
+        let k = req.k.unwrap_or(self.bundle.site.recs_k).clamp(1, 50);
+        let catalog = &self.bundle.catalog;
+        let current = req.product.as_deref().or(self.page.product.as_deref());
+        let cart = &self.profile.session.cart;
+        let skip = |id: &str| {
+            Some(id) == current
+                || cart.iter().any(|c| c == id)
+                || catalog.get(id).is_none_or(|p| p.availability == Availability::OutOfStock)
+        };
+        let model = &self.bundle.model;
+        let ids = match req.strategy {
+            Strategy::AlsoBought => match current {
+                Some(p) => model.also_bought(p, k, &skip),
+                None => model.for_you(&[], k, &skip),
+            },
+            Strategy::ForYou => {
+                let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
+                let purchased: Vec<&str> = self.profile.purchased().collect();
+                model.for_you(&history, k, &|id| skip(id) || purchased.contains(&id))
+            }
+            Strategy::Popular => model.for_you(&[], k, &skip),
+        };
+        let items = ids
+            .iter()
+            .filter_map(|id| catalog.get(id))
+            .map(|p| RecItem {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                link: p.link.as_str().to_owned(),
+                price: display_price(&p.price),
+                image_link: p.image_link.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
+                product_type: p.product_type.clone(),
+                brand: p.brand.clone(),
+            })
+            .collect();
+        RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items }
+    }
+
+    /// Every placement the request names, in request order.
+    pub fn decide(&self, req: &Request) -> Decision {
+        Decision {
+            v: V1,
+            slots: req.slots.iter().map(|s| self.decide_slot(s)).collect(),
+            lists: req.lists.iter().map(|l| self.rank_list(&l.list, &l.items)).collect(),
+            recs: req.recs.iter().map(|r| self.recommend(r)).collect(),
+        }
+    }
+}

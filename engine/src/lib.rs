@@ -1,0 +1,88 @@
+//! Vitrine's decision engine: everything that decides, nothing that does I/O.
+//!
+//! # Data flow
+//!
+//! A runtime (the browser snippet, the edge worker, the CLI) loads a [`Bundle`] once: the compiled
+//! [`SiteConfig`] (slots and their variants), the [`Catalog`] and the item-item [`Model`]. Per
+//! visitor it holds a [`LiveProfile`]: the [`ProfileSnapshot`] a data platform issued plus this
+//! session's GA4 [`Event`]s. Per page it builds a [`Context`] (bundle, profile, [`Page`], `now`) and
+//! asks it for a [`Decision`]: the winning variant per slot, the order of each list, the products of
+//! each recommendation widget. Runtimes then apply the decision to `data-vitrine-*` markup.
+//!
+//! ```
+//! use vitrine_engine::*;
+//! let bundle = Bundle::from_json(r#"{"v":1,
+//!   "site": {"v":1, "slots": {"hero": [{"id": "vip", "when": "profile.orders.count >= 10",
+//!            "content": {"headline": "Thanks, {profile.traits.first_name|friend}!"}}]}},
+//!   "catalog": {"v":1, "products": []},
+//!   "model": {"v":1, "kind": "item-knn", "items": [], "neighbors": [], "popular": []}}"#).unwrap();
+//! let mut snapshot = ProfileSnapshot::from_json(r#"{"v":1, "id":"c-1",
+//!   "consent": {"personalization": true}, "orders": {"count": 12}}"#).unwrap();
+//! let profile = LiveProfile::new(snapshot);
+//! let ctx = Context { bundle: &bundle, profile: &profile, page: &Page::default(), now: 0 };
+//! let slot = ctx.decide_slot("hero");
+//! assert_eq!(slot.variant.as_deref(), Some("vip"));
+//! assert_eq!(slot.fields["headline"], "Thanks, friend!");
+//! ```
+//!
+//! # Key decisions
+//!
+//! - No clock, no randomness, no I/O: `now` is an argument, so the browser and the edge decide the
+//!   same for the same inputs (the shared case file in `tests/cases/` proves it).
+//! - Evaluation is total. Missing data makes a condition false; it never panics. Everything that can
+//!   be rejected (bad conditions, unsafe URLs, broken snapshots) is rejected when loaded, with a
+//!   located [`FormatError`].
+//! - Nothing personal is read without consent: a snapshot without `consent.personalization` reads
+//!   as an anonymous visitor's.
+//! - Strings from profiles and catalogs are text. The engine renders templates to plain strings and
+//!   the runtimes insert them as text nodes.
+
+pub mod catalog;
+pub mod condition;
+pub mod decide;
+pub mod error;
+pub mod model;
+pub mod orders;
+pub mod profile;
+pub mod site;
+pub mod time;
+
+pub use catalog::{Availability, Catalog, Price, Product};
+pub use condition::{Condition, ConditionError};
+pub use decide::{Bundle, Context, Decision, ListDecision, Page, RecItem, RecsDecision, RecsRequest, Request, SlotDecision, Strategy};
+pub use error::{FormatError, FormatErrorKind};
+pub use model::{Interaction, Model};
+pub use profile::{Event, LiveProfile, ProfileSnapshot, Session};
+pub use site::SiteConfig;
+
+use serde::Deserialize;
+
+/// One decision request as the shared case files and the runtimes' test hooks state it: an optional
+/// snapshot, the session's events, the time, and what the page asks for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    #[serde(default)]
+    pub profile: Option<ProfileSnapshot>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+    #[serde(with = "time::rfc3339")]
+    pub now: time::Seconds,
+    pub request: Request,
+}
+
+impl CaseInput {
+    pub fn from_json(text: &str) -> Result<CaseInput, FormatError> {
+        error::from_json("case", text)
+    }
+
+    /// Replays the events on the snapshot and decides.
+    pub fn decide(&self, bundle: &Bundle) -> Decision {
+        let snapshot = self.profile.clone().unwrap_or_else(ProfileSnapshot::anonymous);
+        let mut profile = LiveProfile::new(snapshot);
+        for e in &self.events {
+            profile.apply_with_catalog(e, self.now, &bundle.catalog);
+        }
+        Context { bundle, profile: &profile, page: &self.request.page, now: self.now }.decide(&self.request)
+    }
+}

@@ -1,0 +1,304 @@
+//! Profile snapshots (what the data platform knows) and the live, in-session profile that GA4
+//! ecommerce events update.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Catalog;
+use crate::error::{FormatError, V1};
+use crate::time::Seconds;
+
+/// A visitor's profile snapshot, `"v": 1` (documented in docs/formats.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSnapshot {
+    pub v: V1,
+    pub id: String,
+    #[serde(default)]
+    pub consent: Consent,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub traits: BTreeMap<String, Trait>,
+    #[serde(default)]
+    pub orders: OrderMetrics,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_items: Vec<RecentItem>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub affinities: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    #[serde(default)]
+    pub personalization: bool,
+}
+
+/// A trait value: a string, a number or a boolean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "expected a string, number or boolean")]
+pub enum Trait {
+    Bool(bool),
+    Num(f64),
+    Str(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderMetrics {
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub revenue: f64,
+    #[serde(default)]
+    pub aov: f64,
+    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    pub first: Option<Seconds>,
+    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    pub last: Option<Seconds>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemEvent {
+    Purchase,
+    AddToCart,
+    View,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecentItem {
+    pub id: String,
+    #[serde(with = "crate::time::rfc3339")]
+    pub time: Seconds,
+    pub event: ItemEvent,
+}
+
+impl ProfileSnapshot {
+    /// The profile of a visitor nobody knows anything about.
+    pub fn anonymous() -> ProfileSnapshot {
+        ProfileSnapshot {
+            v: V1,
+            id: String::new(),
+            consent: Consent::default(),
+            traits: BTreeMap::new(),
+            orders: OrderMetrics::default(),
+            recent_items: Vec::new(),
+            affinities: BTreeMap::new(),
+            segments: Vec::new(),
+        }
+    }
+
+    pub fn from_json(text: &str) -> Result<ProfileSnapshot, FormatError> {
+        crate::error::from_json("profile", text)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One GA4 ecommerce event, as pushed to `dataLayer`, stamped with the time it was observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub event: String,
+    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    pub time: Option<Seconds>,
+    #[serde(default)]
+    pub ecommerce: Ecommerce,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Ecommerce {
+    #[serde(default)]
+    pub items: Vec<EventItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventItem {
+    pub item_id: String,
+    #[serde(default = "one")]
+    pub quantity: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Event {
+    pub fn from_json(text: &str) -> Result<Event, FormatError> {
+        crate::error::from_json("event", text)
+    }
+
+    /// The kinds of event that change the profile; others (page_view, custom events) are ignored.
+    pub fn kind(&self) -> Option<ItemEvent> {
+        match self.event.as_str() {
+            "view_item" => Some(ItemEvent::View),
+            "add_to_cart" => Some(ItemEvent::AddToCart),
+            "purchase" => Some(ItemEvent::Purchase),
+            _ => None,
+        }
+    }
+}
+
+/// What happened in this session, on top of the snapshot. Kept apart from the snapshot so the
+/// snapshot stays what the data platform issued (and what it vouches for).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    #[serde(default)]
+    pub cart: Vec<String>,
+    /// Newest last, at most [`Session::MAX_EVENTS`].
+    #[serde(default)]
+    pub events: Vec<RecentItem>,
+    #[serde(default)]
+    pub orders: u32,
+    #[serde(default)]
+    pub revenue: f64,
+}
+
+impl Session {
+    pub const MAX_EVENTS: usize = 200;
+
+    pub fn from_json(text: &str) -> Result<Session, FormatError> {
+        crate::error::from_json("session", text)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Weight of one live event on its category's affinity. Two product views outweigh any snapshot
+/// affinity (those are shares that sum to at most 1), so what a visitor browses now leads.
+pub const LIVE_WEIGHT_VIEW: f64 = 0.25;
+pub const LIVE_WEIGHT_CART: f64 = 0.5;
+pub const LIVE_WEIGHT_PURCHASE: f64 = 0.75;
+
+/// The snapshot plus this session's events: what decisions read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveProfile {
+    pub snapshot: ProfileSnapshot,
+    pub session: Session,
+}
+
+impl LiveProfile {
+    pub fn new(snapshot: ProfileSnapshot) -> LiveProfile {
+        LiveProfile { snapshot, session: Session::default() }
+    }
+
+    /// Whether personal data may be used at all: the snapshot's consent, as the data platform
+    /// recorded it, or consent given in this session (passed in by the runtime).
+    pub fn personalized(&self) -> bool {
+        self.snapshot.consent.personalization
+    }
+
+    /// Applies one GA4 event. `now` stamps events that carry no time of their own.
+    pub fn apply(&mut self, event: &Event, now: Seconds) {
+        let Some(kind) = event.kind() else { return };
+        let time = event.time.unwrap_or(now);
+        let session = &mut self.session;
+        for item in &event.ecommerce.items {
+            if item.item_id.is_empty() {
+                continue;
+            }
+            session.events.push(RecentItem { id: item.item_id.clone(), time, event: kind });
+            match kind {
+                ItemEvent::AddToCart if !session.cart.contains(&item.item_id) => session.cart.push(item.item_id.clone()),
+                _ => {}
+            }
+        }
+        if kind == ItemEvent::Purchase {
+            session.cart.clear();
+            session.orders += 1;
+        }
+        let excess = session.events.len().saturating_sub(Session::MAX_EVENTS);
+        session.events.drain(..excess);
+    }
+
+    /// Records revenue of a purchase event using catalog prices (GA4 `value` is shop-reported
+    /// and often includes shipping; catalog prices keep the metric comparable to the snapshot's).
+    pub fn apply_with_catalog(&mut self, event: &Event, now: Seconds, catalog: &Catalog) {
+        self.apply(event, now);
+        if event.kind() == Some(ItemEvent::Purchase) {
+            let value: f64 = event
+                .ecommerce
+                .items
+                .iter()
+                .filter_map(|i| catalog.get(&i.item_id).map(|p| p.price.amount() * i.quantity.max(0.0)))
+                .sum();
+            self.session.revenue += value;
+        }
+    }
+
+    /// Category affinities: the snapshot's, plus this session's events by category.
+    pub fn affinities(&self, catalog: &Catalog) -> BTreeMap<String, f64> {
+        let mut out = if self.personalized() { self.snapshot.affinities.clone() } else { BTreeMap::new() };
+        for e in &self.session.events {
+            let Some(p) = catalog.get(&e.id) else { continue };
+            if p.product_type.is_empty() {
+                continue;
+            }
+            let w = match e.event {
+                ItemEvent::View => LIVE_WEIGHT_VIEW,
+                ItemEvent::AddToCart => LIVE_WEIGHT_CART,
+                ItemEvent::Purchase => LIVE_WEIGHT_PURCHASE,
+            };
+            *out.entry(p.product_type.clone()).or_default() += w;
+        }
+        out
+    }
+
+    /// Item history, oldest first: the snapshot's recent items (when consented) then this session's.
+    pub fn history(&self) -> impl Iterator<Item = &RecentItem> {
+        let snap: &[RecentItem] = if self.personalized() { &self.snapshot.recent_items } else { &[] };
+        snap.iter().chain(self.session.events.iter())
+    }
+
+    /// Items already bought (snapshot and session).
+    pub fn purchased(&self) -> impl Iterator<Item = &str> {
+        self.history().filter(|e| e.event == ItemEvent::Purchase).map(|e| e.id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_round_trip_and_errors() {
+        let text = r#"{"v":1,"id":"c-1","consent":{"personalization":true},"traits":{"first_name":"Ann","vip":true,"age":40},
+            "orders":{"count":3,"revenue":120.5,"aov":40.17,"first":"2011-01-01T00:00:00Z","last":"2011-06-01T10:00:00Z"},
+            "recent_items":[{"id":"A","time":"2011-06-01T10:00:00Z","event":"purchase"}],"affinities":{"Kitchen":0.5},"segments":["s"]}"#;
+        let p = ProfileSnapshot::from_json(text).unwrap();
+        assert_eq!(p.traits.get("first_name"), Some(&Trait::Str("Ann".into())));
+        assert_eq!(ProfileSnapshot::from_json(&p.to_json()).unwrap(), p);
+
+        let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"count":"many"}}"#).unwrap_err();
+        assert_eq!(e.field, "orders.count");
+        let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","ordres":{}}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `ordres`"), "{e}");
+        let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"last":"last tuesday"}}"#).unwrap_err();
+        assert_eq!(e.field, "orders.last");
+        assert!(ProfileSnapshot::from_json("{\"v\":1,").is_err());
+    }
+
+    #[test]
+    fn events_update_session() {
+        let mut live = LiveProfile::new(ProfileSnapshot::anonymous());
+        let ev = |s: &str| Event::from_json(s).unwrap();
+        live.apply(&ev(r#"{"event":"view_item","ecommerce":{"items":[{"item_id":"A"}]}}"#), 10);
+        live.apply(&ev(r#"{"event":"add_to_cart","ecommerce":{"items":[{"item_id":"A"},{"item_id":"B"}]}}"#), 11);
+        live.apply(&ev(r#"{"event":"page_view"}"#), 12);
+        assert_eq!(live.session.cart, ["A", "B"]);
+        assert_eq!(live.session.events.len(), 3);
+        live.apply(&ev(r#"{"event":"purchase","time":"1970-01-01T00:00:20Z","ecommerce":{"items":[{"item_id":"A"}]}}"#), 13);
+        assert!(live.session.cart.is_empty());
+        assert_eq!(live.session.orders, 1);
+        assert_eq!(live.session.events.last().map(|e| e.time), Some(20));
+        assert_eq!(live.purchased().collect::<Vec<_>>(), ["A"]);
+    }
+}
