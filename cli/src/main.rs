@@ -1,1 +1,249 @@
-fn main() {}
+//! The `vitrine` command: train the recommender, batch-recommend, build profile snapshots from
+//! order exports, and compile the bundle the runtimes load.
+//!
+//! Every command reads whole inputs before it writes anything, and writes through a temporary file
+//! renamed into place, so a malformed input leaves no partial output. Input errors name
+//! `file:line:col` and the field, and exit with code 2.
+
+mod input;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use vitrine_engine::orders::{build_profiles, ProfileRules};
+use vitrine_engine::profile::Trait;
+use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
+
+use crate::input::InputError;
+
+#[derive(Parser)]
+#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train the item-to-item model from an interactions CSV (user,item,timestamp[,event][,quantity]).
+    Train {
+        #[arg(long)]
+        interactions: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Neighbours kept per item.
+        #[arg(long, default_value_t = vitrine_engine::model::DEFAULT_K)]
+        neighbors: usize,
+    },
+    /// Recommend for each user of a JSON-lines history file; prints one JSON line per input line.
+    Recommend {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        histories: PathBuf,
+        #[arg(long)]
+        k: usize,
+        /// Leave out items already in the user's history.
+        #[arg(long)]
+        exclude_history: bool,
+    },
+    /// Build profile snapshots (JSON lines) from an order export shaped like Online Retail.
+    Profiles {
+        #[arg(long)]
+        orders: PathBuf,
+        /// "Now" for recency: RFC 3339 or `YYYY-MM-DD HH:MM:SS`.
+        #[arg(long)]
+        now: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Catalog JSON: restricts products to it and enables category affinities.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Enrichment traits, JSON lines `{"id": "c-1", "traits": {...}}`, merged into the profiles.
+        #[arg(long)]
+        traits: Option<PathBuf>,
+        /// Consent recorded in the snapshots. An order export carries none, so none is assumed.
+        #[arg(long, value_parser = ["granted", "denied"], default_value = "denied")]
+        consent: String,
+    },
+    /// Turn an order export into the interactions CSV `train` reads (valid purchase lines only).
+    Interactions {
+        #[arg(long)]
+        orders: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Validate a site configuration and compile it with a catalog and a model into a bundle.
+    Bundle {
+        #[arg(long)]
+        site: PathBuf,
+        #[arg(long)]
+        catalog: PathBuf,
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Validate a site configuration; prints every error.
+    Check {
+        #[arg(long)]
+        site: PathBuf,
+    },
+    /// Write profile snapshots as a Workers KV bulk-upload file (`profile:<id>` keys).
+    KvBulk {
+        #[arg(long)]
+        profiles: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vitrine: error: {e:#}");
+            if e.downcast_ref::<InputError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Train { interactions, out, neighbors } => {
+            let rows = input::read_interactions(&interactions)?;
+            let model = Model::train(&rows, neighbors.max(1));
+            write_atomic(&out, model.to_json().as_bytes())?;
+            eprintln!("vitrine: trained on {} interactions: {} items -> {}", rows.len(), model.len(), out.display());
+        }
+        Command::Recommend { model, histories, k, exclude_history } => {
+            let model = load(&model, Model::from_json)?;
+            let histories = input::read_histories(&histories)?;
+            // Everything is computed before anything is printed: no partial output on error.
+            let mut out = Vec::new();
+            for h in &histories {
+                let items: Vec<&str> = h.items.iter().map(String::as_str).collect();
+                let recs = model.for_you(&items, k, &|c| exclude_history && items.contains(&c));
+                serde_json::to_writer(&mut out, &serde_json::json!({"user": h.user, "items": recs}))?;
+                out.push(b'\n');
+            }
+            std::io::stdout().lock().write_all(&out)?;
+        }
+        Command::Profiles { orders, now, out, catalog, traits, consent } => {
+            let now = vitrine_engine::time::parse(&now)
+                .ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {now:?}")))?;
+            let catalog = catalog.map(|c| load(&c, Catalog::from_json)).transpose()?;
+            let lines = input::read_orders(&orders)?;
+            let enrichment = traits.map(|t| input::read_traits(&t)).transpose()?.unwrap_or_default();
+            let rules = ProfileRules { consent: consent == "granted", ..ProfileRules::default() };
+            let (mut profiles, stats) = build_profiles(&lines, now, catalog.as_ref(), &rules);
+            merge_traits(&mut profiles, enrichment);
+            let mut text = String::new();
+            for p in &profiles {
+                text.push_str(&p.to_json());
+                text.push('\n');
+            }
+            write_atomic(&out, text.as_bytes())?;
+            eprintln!(
+                "vitrine: {} profiles from {} lines ({} guest, {} cancellation, {} non-product, {} invalid, {} after --now) -> {}",
+                profiles.len(), stats.lines, stats.guest_lines, stats.cancellation_lines, stats.non_product_lines, stats.invalid_lines, stats.future_lines, out.display()
+            );
+        }
+        Command::Interactions { orders, out } => {
+            let lines = input::read_orders(&orders)?;
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(["user", "item", "timestamp", "event", "quantity"])?;
+            let mut n = 0;
+            for l in &lines {
+                let Some(c) = l.customer.as_deref().filter(|c| !c.is_empty()) else { continue };
+                if l.is_cancellation() || l.quantity <= 0.0 || l.unit_price <= 0.0 || !l.stock_code.starts_with(|c: char| c.is_ascii_digit()) {
+                    continue;
+                }
+                let ts = vitrine_engine::time::format(l.time);
+                w.write_record([vitrine_engine::orders::visitor_id(c), l.stock_code.clone(), ts, "purchase".into(), l.quantity.to_string()])?;
+                n += 1;
+            }
+            write_atomic(&out, &w.into_inner().context("writing CSV")?)?;
+            eprintln!("vitrine: {n} interactions -> {}", out.display());
+        }
+        Command::Bundle { site, catalog, model, out } => {
+            let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+            let (s, c, m) = (read(&site)?, read(&catalog)?, read(&model)?);
+            load(&site, SiteConfig::from_json)?;
+            load(&catalog, Catalog::from_json)?;
+            load(&model, Model::from_json)?;
+            let bundle = Bundle::compose(&s, &c, &m).map_err(|e| InputError(e.to_string()))?;
+            write_atomic(&out, bundle.as_bytes())?;
+            eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
+        }
+        Command::Check { site } => {
+            load(&site, SiteConfig::from_json)?;
+            eprintln!("vitrine: {} is valid", site.display());
+        }
+        Command::KvBulk { profiles, out } => {
+            let text = std::fs::read_to_string(&profiles).with_context(|| format!("reading {}", profiles.display()))?;
+            let mut entries = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let p = ProfileSnapshot::from_json(line).map_err(|e| located(&profiles, i + 1, &e))?;
+                entries.push(serde_json::json!({"key": format!("profile:{}", p.id), "value": p.to_json()}));
+            }
+            write_atomic(&out, serde_json::to_string(&entries)?.as_bytes())?;
+            eprintln!("vitrine: {} KV entries -> {}", entries.len(), out.display());
+        }
+    }
+    Ok(())
+}
+
+/// Reads a whole-document input, locating errors in it as `file:line:col`.
+fn load<T>(path: &Path, parse: impl Fn(&str) -> Result<T, vitrine_engine::FormatError>) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+    parse(&text).map_err(|e| {
+        let mut msg = format!("{}:", path.display());
+        if e.line > 0 {
+            msg.push_str(&format!("{}:{}: ", e.line, e.column));
+        } else {
+            msg.push(' ');
+        }
+        msg.push_str(&e.to_string().split_once(": ").filter(|_| e.line > 0).map_or(e.to_string(), |(_, rest)| rest.to_owned()));
+        InputError(msg).into()
+    })
+}
+
+/// A JSON-lines error: the engine's column is within the line; the line is the file's.
+fn located(path: &Path, line: usize, e: &vitrine_engine::FormatError) -> InputError {
+    let mut e = e.clone();
+    let col = e.column;
+    e.line = 0;
+    InputError(format!("{}:{line}:{col}: {e}", path.display()))
+}
+
+fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, std::collections::BTreeMap<String, Trait>>) {
+    for p in profiles {
+        if let Some(t) = enrichment.get(&p.id) {
+            p.traits.extend(t.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+}
+
+/// Writes via a temporary file in the same directory and renames it into place.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}

@@ -133,9 +133,7 @@ fn availability(id: &str) -> &'static str {
 /// Rounds a unit price to whole pence; `0.001` (a data entry oddity) becomes 0 and is ignored.
 pub fn price_cents(price: f64) -> i64 {
     // Prices are at most a few thousand pounds, far inside i64 after scaling.
-    #[allow(clippy::cast_possible_truncation)]
-    let cents = (price * 100.0).round() as i64;
-    cents
+    (price * 100.0).round() as i64
 }
 
 /// `255, "GBP"` → `"2.55 GBP"`, the formats.md price shape.
@@ -207,7 +205,7 @@ mod tests {
         check_title("SMALL HANGING IVORY/RED WOOD BIRD", "Small Hanging Ivory/Red Wood Bird");
         check_title("BAG 125g SWIRLY MARBLES", "Bag 125g Swirly Marbles");
         check_title("POLYESTER FILLER PAD 40x40cm", "Polyester Filler Pad 40x40cm");
-        check_title("HAND OVER THE CHOCOLATE   SIGN ", "Hand over the Chocolate Sign");
+        check_title("HAND OVER THE CHOCOLATE   SIGN ", "Hand Over the Chocolate Sign");
         check_title("SET OF 10 LED DOLLY LIGHTS", "Set of 10 LED Dolly Lights");
         check_title("GIN & TONIC DIET GREETING CARD ", "Gin & Tonic Diet Greeting Card");
         check_title("3 TRADITIONAl BISCUIT CUTTERS  SET", "3 Traditional Biscuit Cutters Set");

@@ -27,17 +27,19 @@ const RULES: &[(&str, &[&str])] = &[
     (CHRISTMAS, &[
         "CHRISTMAS", "XMAS", "ADVENT", "SANTA", "SANTAS", "REINDEER", "SNOWMAN", "SNOWMEN", "SNOWY",
         "SNOWFLAKE", "NATIVITY", "BAUBLE", "BAUBLES", "MISTLETOE", "HOLLY", "SLEIGH", "NOEL",
-        "JINGLE BELL", "TREE TOP", "ANGEL", "ANGELS", "CRACKER", "CRACKERS", "STOCKING", "EASTER",
+        "JINGLE BELL", "TREE TOP", "TREE DECORATIONS", "ANGEL", "ANGELS", "CRACKER", "CRACKERS", "STOCKING", "EASTER",
         "PANNETONE", "VALENTINE", "PUMPKIN", "HALLOWEEN", "WREATH",
     ]),
     // Specific phrases whose general words would send them to the wrong aisle further down.
     (HOME, &[
         "CARD HOLDER", "HOT WATER BOTTLE", "HAND WARMER", "HOTTIE", "DOOR HANGER", "SIGN", "CLOCK",
-        "DOORMAT", "WALL ART",
+        "DOORMAT", "WALL ART", "BLACK BOARD",
     ]),
-    (BAGS, &["CARD WALLET", "PURSE NOTEBOOK"]),
+    (BAGS, &["CARD WALLET", "KEY FOB", "LIP GLOSS", "LIPSTICK"]),
     (TOYS, &["PLAYING CARDS", "SNAP CARDS", "CARD GAME", "PARTY BAG", "PARTY BAGS", "MARBLES", "SKITTLES"]),
-    (KITCHEN, &["LUNCH BOX", "SNACK BOXES", "CAKE CASES", "BAKING CASES", "CAKE TIN", "CAKE TINS", "BISCUIT TIN", "RECIPE BOX"]),
+    (KITCHEN, &["LUNCH BOX", "SNACK BOXES", "CAKE CASES", "BAKING CASES", "CAKE TIN", "CAKE TINS", "BISCUIT TIN", "RECIPE BOX",
+        "RECIPE BOOK", "TEA BAG", "PETIT FOUR",
+    ]),
     (GARDEN, &[
         "GARDEN", "GARDENERS", "HERB MARKER", "WATERING CAN", "PLANT", "PLANTER", "FLOWERPOT",
         "FLOWER POT", "THERMOMETER", "SECATEURS", "PICNIC", "BIRDHOUSE", "BIRD FEEDER", "GROW",
@@ -46,7 +48,7 @@ const RULES: &[(&str, &[&str])] = &[
     ]),
     (CANDLES, &[
         "T LIGHT", "T LIGHTS", "TEALIGHT", "TEA LIGHTS", "CANDLE", "CANDLES", "CANDLEHOLDER",
-        "LANTERN", "LIGHT", "LIGHTS", "LAMP", "HLDR", "CHANDELIER",
+        "LANTERN", "LIGHT", "LIGHTS", "LAMP", "HLDR", "CHANDELIER", "CHOCOLATECANDLE", "MATCHES",
     ]),
     (TOYS, &[
         "CHILDRENS", "CHILDREN", "CHILDS", "KIDS", "BABY", "TOY", "GAME", "GAMES", "JIGSAW", "DOLL",
@@ -54,7 +56,7 @@ const RULES: &[(&str, &[&str])] = &[
         "STENCIL", "PLAYHOUSE", "TEDDY", "CRAYONS", "CHALK", "MODELLING", "KNITTING", "SKIPPING",
         "MONEY BOX", "MONEY BANK", "PIGGY BANK", "ROCKING HORSE", "BACKPACK", "NAUGHTS", "SNAKES",
         "BLOCKS", "PAINT", "COLOURING", "DRAWING SLATE", "KEYRINGS", "PLASTERS", "SOLDIERS",
-        "PICK UP STICKS", "GLIDERS",
+        "PICK UP STICKS", "GLIDERS", "WINDMILL", "SPORTING",
     ]),
     (PAPER, &[
         "WRAP", "CARD", "CARDS", "TISSUES", "NAPKINS", "DOILIES", "BUNTING", "BALLOON", "BALLOONS",
@@ -159,6 +161,9 @@ mod tests {
         check("SPACEBOY LUNCH BOX ", KITCHEN);
         check("60 CAKE CASES DOLLY GIRL DESIGN", KITCHEN);
         check("HOT WATER BOTTLE TEA AND SYMPATHY", HOME);
+        check("ICE CREAM PEN LIP GLOSS ", BAGS);
+        check("KEY FOB , SHED", BAGS);
+        check("SET 40 HEART SHAPE PETIT FOUR CASES", KITCHEN);
     }
 
     #[test]
@@ -178,6 +183,7 @@ mod tests {
         check("4 VANILLA BOTANICAL CANDLES", CANDLES);
         check("RABBIT NIGHT LIGHT", CANDLES);
         check("ROTATING SILVER ANGELS T-LIGHT HLDR", CHRISTMAS);
+        check("RETROSPOT CIGAR BOX MATCHES ", CANDLES);
     }
 
     #[test]
@@ -186,6 +192,7 @@ mod tests {
         check("FELTCRAFT DOLL MOLLY", TOYS);
         check("MINI JIGSAW SPACEBOY", TOYS);
         check("PACK OF 12 TRADITIONAL CRAYONS", TOYS);
+        check("SMALL RED RETROSPOT WINDMILL", TOYS);
     }
 
     #[test]
@@ -195,6 +202,7 @@ mod tests {
         check("PARTY BUNTING", PAPER);
         check("36 PENCILS TUBE RED RETROSPOT", PAPER);
         check("SMALL RED BABUSHKA NOTEBOOK ", PAPER);
+        check("JAZZ HEARTS PURSE NOTEBOOK", PAPER);
     }
 
     #[test]
@@ -237,6 +245,7 @@ mod tests {
         check("PENNY FARTHING BIRTHDAY CARD", PAPER);
         check("ASSORTED COLOURS SILK FAN", BAGS);
         check("SOMETHING ENTIRELY UNKNOWN", OTHER);
+        check("TRAVEL SEWING KIT", OTHER);
         check("", OTHER);
     }
 

@@ -1,1 +1,96 @@
+//! The engine for the browser: a thin wasm-bindgen adapter. JSON strings in, JSON strings out;
+//! every entry point returns a `Result`, so bad input becomes a JS exception the loader catches
+//! (failing open), never a trap.
+//!
+//! The loader (`loader.js`) owns the DOM, `dataLayer` and storage; this crate owns no state but
+//! the [`Vitrine`] object: the bundle, the visitor's snapshot and this session.
 
+use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, ProfileSnapshot, Request, Session};
+use wasm_bindgen::prelude::*;
+
+/// One visitor's engine: the bundle plus the live profile.
+#[wasm_bindgen]
+pub struct Vitrine {
+    bundle: Bundle,
+    profile: LiveProfile,
+}
+
+fn err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// JS time (milliseconds) to engine time (seconds).
+fn secs(ms: f64) -> i64 {
+    if ms.is_finite() {
+        (ms / 1000.0).floor() as i64
+    } else {
+        0
+    }
+}
+
+#[wasm_bindgen]
+impl Vitrine {
+    /// Loads the compiled bundle (`bundle.json`). Starts with an anonymous visitor.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bundle_json: &str) -> Result<Vitrine, JsError> {
+        let bundle = Bundle::from_json(bundle_json).map_err(err)?;
+        Ok(Vitrine { bundle, profile: LiveProfile::new(ProfileSnapshot::anonymous()) })
+    }
+
+    /// Uses a snapshot issued by the edge; the session so far is kept.
+    #[wasm_bindgen(js_name = setProfile)]
+    pub fn set_profile(&mut self, snapshot_json: &str) -> Result<(), JsError> {
+        self.profile.snapshot = ProfileSnapshot::from_json(snapshot_json).map_err(err)?;
+        Ok(())
+    }
+
+    /// Restores this session's state (kept in storage after consent).
+    #[wasm_bindgen(js_name = setSession)]
+    pub fn set_session(&mut self, session_json: &str) -> Result<(), JsError> {
+        self.profile.session = Session::from_json(session_json).map_err(err)?;
+        Ok(())
+    }
+
+    #[wasm_bindgen(js_name = sessionJson)]
+    pub fn session_json(&self) -> String {
+        self.profile.session.to_json()
+    }
+
+    /// Whether the snapshot allows personal data to be used.
+    pub fn consented(&self) -> bool {
+        self.profile.personalized()
+    }
+
+    /// Consent given on this page (Google Consent Mode `personalization_storage: granted`).
+    #[wasm_bindgen(js_name = grantConsent)]
+    pub fn grant_consent(&mut self) {
+        self.profile.snapshot.consent.personalization = true;
+    }
+
+    /// Applies one GA4 event (`{"event": ..., "ecommerce": {"items": [...]}}`); returns whether it
+    /// was one that changes decisions.
+    pub fn push(&mut self, event_json: &str, now_ms: f64) -> Result<bool, JsError> {
+        let event = Event::from_json(event_json).map_err(err)?;
+        let relevant = event.kind().is_some();
+        self.profile.apply_with_catalog(&event, secs(now_ms), &self.bundle.catalog);
+        Ok(relevant)
+    }
+
+    /// Decides for a request (`{"page":..,"slots":[..],"lists":[..],"recs":[..]}`); returns the
+    /// decision JSON. `now_ms` is ignored when the site pins `demo_now`.
+    pub fn decide(&self, request_json: &str, now_ms: f64) -> Result<String, JsError> {
+        let request: Request = serde_json::from_str(request_json).map_err(err)?;
+        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
+        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
+        serde_json::to_string(&ctx.decide(&request)).map_err(err)
+    }
+}
+
+/// Runs one shared test case (`tests/cases/*.json`): the same entry point the native tests and the
+/// edge worker's test hook use.
+#[wasm_bindgen(js_name = evaluateCase)]
+pub fn evaluate_case(bundle_json: &str, case_json: &str) -> Result<String, JsError> {
+    let bundle = Bundle::from_json(bundle_json).map_err(err)?;
+    let case = CaseInput::from_json(case_json).map_err(err)?;
+    serde_json::to_string(&case.decide(&bundle)).map_err(err)
+}

@@ -1,0 +1,243 @@
+/*! Vitrine loader: personalizes data-vitrine-* markup with the Wasm engine. Apache-2.0. */
+// One async <script> tag runs this. It fails open: whatever goes wrong, the shop's own markup stays.
+// It stores nothing and keeps events in memory only until consent (Google Consent Mode
+// `personalization_storage: 'granted'`, or an edge-issued profile that records consent).
+(function () {
+  'use strict';
+  var started = performance.now();
+  var script = document.currentScript;
+  var base = (script && script.src) ? script.src.replace(/[^/]*$/, '') : '/vitrine/';
+  var SESSION_KEY = 'vitrine.session';
+  var dataLayer = window.dataLayer = window.dataLayer || [];
+  var engine = null;
+  var consent = false;
+  var pending = [];
+  var originals = new WeakMap();
+
+  function warn(what, e) {
+    try { console.warn('[vitrine] ' + what + ' (page left as is):', e && e.message ? e.message : e); } catch (_) {}
+  }
+
+  // --- dataLayer: events and consent ------------------------------------------------------------
+  function consentGranted(entry) {
+    // gtag('consent', 'default'|'update', {...}) pushes its `arguments` object.
+    if (!entry || typeof entry !== 'object' || entry[0] !== 'consent') return null;
+    var params = entry[2];
+    if (!params || typeof params.personalization_storage !== 'string') return null;
+    return params.personalization_storage === 'granted';
+  }
+
+  function observe(entry) {
+    var c = consentGranted(entry);
+    if (c !== null) {
+      setConsent(c);
+      return;
+    }
+    if (!entry || typeof entry.event !== 'string' || !entry.ecommerce) return;
+    var items = (entry.ecommerce.items || []).map(function (i) {
+      return { item_id: String(i && i.item_id != null ? i.item_id : ''), quantity: Number(i && i.quantity) || 1 };
+    });
+    var ev = { event: entry.event, time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ecommerce: { items: items } };
+    if (!engine) { pending.push(ev); return; }
+    try {
+      if (engine.push(JSON.stringify(ev), Date.now())) {
+        persist();
+        run();
+      }
+    } catch (e) { warn('event ignored', e); }
+  }
+
+  function setConsent(granted) {
+    if (granted === consent) return;
+    consent = granted;
+    if (!engine) return;
+    if (granted) {
+      engine.grantConsent();
+      persist();
+    } else {
+      try { sessionStorage.removeItem(SESSION_KEY); } catch (_) {}
+    }
+  }
+
+  function persist() {
+    if (!consent || !engine) return;
+    try { sessionStorage.setItem(SESSION_KEY, engine.sessionJson()); } catch (_) {}
+  }
+
+  for (var i = 0; i < dataLayer.length; i++) observe(dataLayer[i]);
+  var originalPush = dataLayer.push;
+  dataLayer.push = function () {
+    var result = originalPush.apply(dataLayer, arguments);
+    for (var j = 0; j < arguments.length; j++) {
+      try { observe(arguments[j]); } catch (e) { warn('dataLayer entry ignored', e); }
+    }
+    return result;
+  };
+
+  // --- reading the page --------------------------------------------------------------------------
+  function all(root, sel) { return Array.prototype.slice.call(root.querySelectorAll(sel)); }
+
+  function request() {
+    var body = document.body;
+    var page = { type: body.getAttribute('data-vitrine-page') || 'other' };
+    if (body.hasAttribute('data-vitrine-product')) page.product = body.getAttribute('data-vitrine-product');
+    if (body.hasAttribute('data-vitrine-category')) page.category = body.getAttribute('data-vitrine-category');
+    return {
+      page: page,
+      slots: all(document, '[data-vitrine-slot]').map(function (el) { return el.getAttribute('data-vitrine-slot'); }),
+      lists: all(document, '[data-vitrine-list]').map(function (el) {
+        return {
+          list: el.getAttribute('data-vitrine-list'),
+          items: all(el, ':scope > [data-vitrine-item]').map(function (c) { return c.getAttribute('data-vitrine-item'); })
+        };
+      }),
+      recs: all(document, '[data-vitrine-recs]').map(function (el) {
+        var r = { widget: el.getAttribute('data-vitrine-recs'), strategy: el.getAttribute('data-vitrine-strategy') || 'popular' };
+        if (el.hasAttribute('data-vitrine-product')) r.product = el.getAttribute('data-vitrine-product');
+        var k = parseInt(el.getAttribute('data-vitrine-k'), 10);
+        if (k > 0) r.k = k;
+        return r;
+      })
+    };
+  }
+
+  // --- applying decisions --------------------------------------------------------------------------
+  function safeUrl(u) {
+    // Same rule as the engine: relative, or http(s). Browsers strip control characters and spaces
+    // before reading a scheme, so any of those rejects the URL outright.
+    if (typeof u !== 'string' || !u || /[\u0000-\u0020\u007f-\u009f]/.test(u)) return false;
+    var m = /^([^:/?#]*):/.exec(u);
+    return !m || /^https?$/i.test(m[1]);
+  }
+
+  function remember(el, what, value) {
+    var o = originals.get(el) || {};
+    if (!(what in o)) { o[what] = value; originals.set(el, o); }
+  }
+
+  function applySlot(d) {
+    all(document, '[data-vitrine-slot="' + CSS.escape(d.slot) + '"]').forEach(function (slot) {
+      if (d.variant) slot.setAttribute('data-vitrine-variant', d.variant);
+      else slot.removeAttribute('data-vitrine-variant');
+      all(slot, '[data-vitrine-field]').forEach(function (el) {
+        var name = el.getAttribute('data-vitrine-field');
+        remember(el, 'text', el.textContent);
+        el.textContent = d.fields && name in d.fields ? d.fields[name] : originals.get(el).text;
+      });
+      all(slot, '[data-vitrine-href]').forEach(function (el) {
+        var name = el.getAttribute('data-vitrine-href');
+        remember(el, 'href', el.getAttribute('href'));
+        var url = d.fields && d.fields[name];
+        var next = safeUrl(url) ? url : originals.get(el).href;
+        if (next == null) el.removeAttribute('href'); else el.setAttribute('href', next);
+      });
+    });
+  }
+
+  function applyList(d) {
+    all(document, '[data-vitrine-list="' + CSS.escape(d.list) + '"]').forEach(function (list) {
+      var byId = {};
+      all(list, ':scope > [data-vitrine-item]').forEach(function (c) { byId[c.getAttribute('data-vitrine-item')] = c; });
+      d.items.forEach(function (id) {
+        var el = byId[id];
+        if (!el) return;
+        el.style.order = ''; // the edge's CSS order is superseded by the real DOM order
+        list.appendChild(el);
+      });
+    });
+  }
+
+  function applyRecs(d) {
+    all(document, '[data-vitrine-recs="' + CSS.escape(d.widget) + '"]').forEach(function (box) {
+      var tpl = box.querySelector(':scope > template');
+      if (!tpl) return;
+      var frag = document.createDocumentFragment();
+      d.items.forEach(function (item) {
+        var node = tpl.content.cloneNode(true);
+        var bound = all(node, '[data-vitrine-bind],[data-vitrine-bind-href],[data-vitrine-bind-src],[data-vitrine-bind-alt]');
+        bound.forEach(function (el) {
+          var f = el.getAttribute('data-vitrine-bind');
+          if (f && item[f] != null) el.textContent = item[f];
+          ['href', 'src'].forEach(function (attr) {
+            var name = el.getAttribute('data-vitrine-bind-' + attr);
+            if (name && safeUrl(item[name])) el.setAttribute(attr, item[name]);
+          });
+          var alt = el.getAttribute('data-vitrine-bind-alt');
+          if (alt && item[alt] != null) el.setAttribute('alt', item[alt]);
+        });
+        frag.appendChild(node);
+      });
+      // Replace what an earlier decision (here or at the edge) filled in.
+      Array.prototype.slice.call(box.children).forEach(function (c) { if (c !== tpl) box.removeChild(c); });
+      box.appendChild(frag);
+      box.setAttribute('data-vitrine-filled', String(d.items.length));
+    });
+  }
+
+  function run() {
+    try {
+      var decision = JSON.parse(engine.decide(JSON.stringify(request()), Date.now()));
+      decision.slots.forEach(applySlot);
+      decision.lists.forEach(applyList);
+      decision.recs.forEach(applyRecs);
+      return decision;
+    } catch (e) {
+      warn('decision not applied', e);
+      return null;
+    }
+  }
+
+  // --- start -------------------------------------------------------------------------------------
+  function edgeProfile() {
+    var el = document.getElementById('vitrine-profile');
+    return el && el.type === 'application/json' ? el.textContent : null;
+  }
+
+  function start(bundleText) {
+    engine = new wasm_bindgen.Vitrine(bundleText);
+    var snapshot = edgeProfile();
+    if (snapshot) {
+      try { engine.setProfile(snapshot); } catch (e) { warn('profile ignored', e); }
+    }
+    if (engine.consented()) consent = true;
+    if (consent) {
+      engine.grantConsent();
+      try {
+        var saved = sessionStorage.getItem(SESSION_KEY);
+        if (saved) engine.setSession(saved);
+      } catch (e) { warn('stored session ignored', e); }
+    }
+    var queued = pending;
+    pending = [];
+    queued.forEach(function (ev) {
+      try { engine.push(JSON.stringify(ev), Date.now()); } catch (e) { warn('event ignored', e); }
+    });
+    persist();
+    var decision = run();
+    var applied = performance.now();
+    window.vitrine = {
+      version: 1,
+      timing: { start: started, applied: applied, ms: applied - started },
+      decision: decision,
+      refresh: run,
+      consent: setConsent
+    };
+    document.documentElement.setAttribute('data-vitrine-ready', '');
+    try { document.dispatchEvent(new CustomEvent('vitrine:applied', { detail: decision })); } catch (_) {}
+  }
+
+  function whenDom() {
+    return new Promise(function (resolve) {
+      if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', resolve, { once: true });
+      else resolve();
+    });
+  }
+
+  var bundle = fetch(base + 'bundle.json', { credentials: 'same-origin' }).then(function (r) {
+    if (!r.ok) throw new Error('bundle.json: HTTP ' + r.status);
+    return r.text();
+  });
+  Promise.all([wasm_bindgen({ module_or_path: base + 'vitrine_bg.wasm' }), bundle, whenDom()])
+    .then(function (r) { start(r[1]); })
+    .catch(function (e) { warn('not started', e); });
+})();

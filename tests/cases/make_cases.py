@@ -1,0 +1,98 @@
+"""Writes decisions.json: the cross-runtime case file. Expected ids are stated here by hand (worked
+out in the comments); only the display fields of recommended products are filled from the catalog."""
+import json
+
+catalog = [
+    dict(id="mug-1", title="Red spotty mug", link="/p/mug-1", price="5.00 GBP", product_type="Kitchen", brand="Acme", image_link="/img/mug-1.svg"),
+    dict(id="mug-2", title="Blue \"classic\" mug", link="/p/mug-2", price="6.50 GBP", product_type="Kitchen", brand="Acme", image_link="/img/mug-2.svg"),
+    dict(id="cdl-1", title="Tea-light <set of 12>", link="/p/cdl-1", price="3.25 GBP", product_type="Candles", brand="Acme", image_link="/img/cdl-1.svg"),
+    dict(id="cdl-2", title="Zinc lantern", link="/p/cdl-2", price="12.00 GBP", availability="out_of_stock", product_type="Candles", brand="Acme", image_link="/img/cdl-2.svg"),
+    dict(id="bag-1", title="Jumbo tote & shopper", link="/p/bag-1", price="4.99 GBP", product_type="Bags", brand="Acme", image_link="/img/bag-1.svg"),
+    dict(id="bag-2", title="Lunch bag", link="/p/bag-2", price="7.00 EUR", product_type="Bags", brand="Acme", image_link="/img/bag-2.svg"),
+]
+ids = [p["id"] for p in catalog]
+def nb(*pairs):
+    out = []
+    for item, score in pairs:
+        out += [ids.index(item), int(score * 1e6)]
+    return out
+model = {"v": 1, "kind": "item-knn", "items": ids,
+         "neighbors": [nb(("mug-2", .8), ("cdl-1", .5), ("bag-1", .2)),   # mug-1
+                       nb(("mug-1", .8), ("cdl-2", .4)),                  # mug-2
+                       nb(("cdl-2", .9), ("mug-1", .5)),                  # cdl-1
+                       nb(("cdl-1", .9)),                                 # cdl-2
+                       nb(("bag-2", .7), ("mug-1", .2)),                  # bag-1
+                       nb(("bag-1", .7))],                                # bag-2
+         "popular": [[ids.index(i), n] for i, n in [("bag-1", 50), ("mug-1", 40), ("cdl-1", 30), ("mug-2", 20), ("bag-2", 10), ("cdl-2", 5)]]}
+site = {"v": 1, "slots": {"hero": [
+    {"id": "winback", "when": "profile.orders.count >= 2 && profile.orders.revenue >= 1000 && days_since(profile.orders.last) > 90",
+     "content": {"headline": "We miss you, {profile.traits.first_name|friend}", "cta_href": "/c/new"}},
+    {"id": "vip", "when": "profile.orders.count >= 20", "content": {"headline": "Welcome back, {profile.traits.first_name|friend}", "cta_href": "javascript:alert(1)"}},
+    {"id": "browser", "when": "session.views >= 2 && 'Bags' in session.viewed_categories", "content": {"headline": "Still looking for a bag?"}}]},
+    "recs": {"k": 3}}
+bundle = {"v": 1, "site": site, "catalog": {"v": 1, "products": catalog}, "model": model}
+
+SYMBOL = {"GBP": "£", "EUR": "€"}
+def item(i):
+    p = next(p for p in catalog if p["id"] == i)
+    amount, cur = p["price"].split()
+    return dict(id=i, title=p["title"], link=p["link"], price=SYMBOL[cur] + amount, image_link=p["image_link"], product_type=p["product_type"], brand=p["brand"])
+
+NOW = "2011-12-10T00:00:00Z"
+HOME = {"page": {"type": "home"}, "slots": ["hero"], "lists": [{"list": "grid", "items": ["mug-1", "cdl-1", "bag-1", "mug-2"]}],
+        "recs": [{"widget": "for-you", "strategy": "for_you"}]}
+def lapsed(consent=True, name="Margaret"):
+    return {"v": 1, "id": "c-1", "consent": {"personalization": consent}, "traits": {"first_name": name},
+            "orders": {"count": 5, "revenue": 4000, "aov": 800, "first": "2010-12-01T09:00:00Z", "last": "2011-05-01T09:00:00Z"},
+            "recent_items": [{"id": "cdl-1", "time": "2011-04-01T09:00:00Z", "event": "purchase"},
+                             {"id": "mug-2", "time": "2011-05-01T09:00:00Z", "event": "purchase"}],
+            "affinities": {"Candles": 0.6, "Kitchen": 0.4}}
+def slot(variant=None, **fields):
+    return {"slot": "hero", "variant": variant, "fields": fields}
+def decision(slots=(), lists=(), recs=()):
+    return {"v": 1, "slots": list(slots), "lists": list(lists), "recs": list(recs)}
+def lst(items, keys):
+    return {"list": "grid", "items": items, "keys": keys}
+def recs(widget, strategy, items):
+    return {"widget": widget, "strategy": strategy, "items": [item(i) for i in items]}
+def view(i, t):
+    return {"event": "view_item", "time": t, "ecommerce": {"items": [{"item_id": i}]}}
+
+cases = [
+    # Nothing known: default hero, shop order, popularity.
+    ("anonymous visitor gets defaults and popular picks", {"now": NOW, "request": HOME},
+     decision([slot()], [lst(["mug-1", "cdl-1", "bag-1", "mug-2"], [0, 0, 0, 0])], [recs("for-you", "for_you", ["bag-1", "mug-1", "cdl-1"])])),
+    # Lapsed (last order 223 days ago, 5 orders, 4000 revenue): winback. Candles 0.6 > Kitchen 0.4 > Bags 0.
+    # For-you: history newest first mug-2 (w 1), cdl-1 (w .85) -> mug-1 .8+.425, cdl-2 .4+.765 (out of
+    # stock, skipped); mug-2/cdl-1 already bought; popular fill: bag-1, bag-2.
+    ("lapsed big spender gets the winback hero", {"profile": lapsed(), "now": NOW, "request": HOME},
+     decision([slot("winback", headline="We miss you, Margaret", cta_href="/c/new")],
+              [lst(["cdl-1", "mug-1", "mug-2", "bag-1"], [-400, -600, 0, -400])],
+              [recs("for-you", "for_you", ["mug-1", "bag-1", "bag-2"])])),
+    # Same snapshot without consent reads as anonymous.
+    ("without consent nothing personal is used", {"profile": lapsed(consent=False), "now": NOW, "request": HOME},
+     decision([slot()], [lst(["mug-1", "cdl-1", "bag-1", "mug-2"], [0, 0, 0, 0])], [recs("for-you", "for_you", ["bag-1", "mug-1", "cdl-1"])])),
+    # Profile strings are data: the engine returns them verbatim; runtimes insert them as text.
+    ("markup in a first name stays a plain string", {"profile": lapsed(name="<img src=x onerror=alert(1)>"), "now": NOW, "request": {"slots": ["hero"]}},
+     decision([slot("winback", headline="We miss you, <img src=x onerror=alert(1)>", cta_href="/c/new")])),
+    # Two bag views this session: Bags gets 2 x 0.25 and moves up; the browsing variant matches.
+    ("live views lift their category", {"now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")], "request": HOME},
+     decision([slot("browser", headline="Still looking for a bag?")],
+              [lst(["bag-1", "mug-1", "cdl-1", "mug-2"], [0, 0, -500, 0])],
+              # for-you from views: bag-1 (w 1): bag-2 .7, mug-1 .2; bag-2 (w .85): bag-1 .595 -> bag-2, bag-1, mug-1
+              [recs("for-you", "for_you", ["bag-2", "bag-1", "mug-1"])])),
+    # Also-bought on mug-1 with mug-2 in the cart: not mug-1 (current), not mug-2 (cart), not cdl-2
+    # (out of stock): cdl-1 .5, bag-1 .2, then popular fill: bag-2.
+    ("also bought skips the current product, the cart and what is out of stock",
+     {"now": NOW, "events": [{"event": "add_to_cart", "ecommerce": {"items": [{"item_id": "mug-2"}]}}],
+      "request": {"page": {"type": "product", "product": "mug-1"}, "recs": [{"widget": "also", "strategy": "also_bought", "product": "mug-1", "k": 4}]}},
+     decision(recs=[recs("also", "also_bought", ["cdl-1", "bag-1", "bag-2"])])),
+    # An unsafe URL in a variant is dropped; the other fields stay.
+    ("vip variant with an unsafe link keeps only safe fields",
+     {"profile": {"v": 1, "id": "c-2", "consent": {"personalization": True}, "orders": {"count": 25, "last": "2011-12-01T00:00:00Z"}}, "now": NOW, "request": {"slots": ["hero"]}},
+     decision([slot("vip", headline="Welcome back, friend")])),
+]
+doc = {"v": 1, "bundle": bundle, "cases": [{"name": n, "input": i, "expected": e} for n, i, e in cases]}
+with open("decisions.json", "w") as f:
+    json.dump(doc, f, indent=1, ensure_ascii=False)
+    f.write("\n")
