@@ -106,7 +106,8 @@ impl Row<'_> {
 
     fn error(&self, name: &str, msg: String) -> InputError {
         let line = self.record.position().map_or(0, |p| p.line());
-        let col = self.header.get(name).and_then(|&i| self.record.range(i)).map_or(1, |r| r.start + 1);
+        // The record's ranges exclude delimiters: add one per preceding field (exact for unquoted fields).
+        let col = self.header.get(name).and_then(|&i| self.record.range(i).map(|r| r.start + i + 1)).unwrap_or(1);
         InputError(format!("{}:{line}:{col}: field `{name}`: {msg}", self.path.display()))
     }
 

@@ -1,0 +1,109 @@
+//! The `vitrine` CLI contract: train → recommend round trip, profiles from real orders, and
+//! malformed input giving `file:line:col`, exit code 2 and no partial output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vitrine(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).output().unwrap()
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name).display().to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vitrine-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn train_recommend_round_trip() {
+    let dir = tmp("round");
+    let model = dir.join("model.json");
+    let o = vitrine(&["train", "--interactions", &data("interactions.csv"), "--out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = vitrine(&["recommend", "--model", model.to_str().unwrap(), "--histories", &data("histories.jsonl"), "--k", "3", "--exclude-history"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "one line per input line");
+    let items = |i: usize| -> Vec<String> { lines[i]["items"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect() };
+    assert_eq!(lines.iter().map(|l| l["user"].as_str().unwrap()).collect::<Vec<_>>(), ["new-garden-fan", "kitchen-fan", "stranger"], "input order");
+    let garden = items(0);
+    assert_eq!(garden.len(), 3);
+    assert!(garden.iter().all(|i| i.starts_with("garden-") && i != "garden-0" && i != "garden-1"), "{garden:?}");
+    let kitchen = items(1);
+    assert!(kitchen.iter().all(|i| i.starts_with("kitchen-") && i != "kitchen-3"), "{kitchen:?}");
+    assert_eq!(items(2).len(), 3, "cold start is filled by popularity");
+
+    // Without --exclude-history, history items may come back (repeat purchases).
+    let o = vitrine(&["recommend", "--model", model.to_str().unwrap(), "--histories", &data("histories.jsonl"), "--k", "10"]);
+    let first: serde_json::Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
+    assert!(first["items"].as_array().unwrap().len() <= 10);
+}
+
+#[test]
+fn malformed_csv_is_located_and_writes_nothing() {
+    let dir = tmp("bad");
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, "user,item,timestamp\nu1,a,2011-01-01 10:00:00\nu2,b,last tuesday\n").unwrap();
+    let model = dir.join("model.json");
+    let o = vitrine(&["train", "--interactions", csv.to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = stderr(&o);
+    assert!(msg.contains(&format!("{}:3:6: field `timestamp`", csv.display())), "{msg}");
+    assert!(msg.contains("\"last tuesday\""), "{msg}");
+    assert!(!model.exists(), "no partial output");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary files left behind");
+
+    std::fs::write(&csv, "user,item,timestamp\nu1,a\n").unwrap();
+    let o = vitrine(&["train", "--interactions", csv.to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.csv:2:1: expected 3 fields, found 2"), "{}", stderr(&o));
+
+    std::fs::write(&csv, "user,item,when\nu1,a,2011-01-01 10:00:00\n").unwrap();
+    let o = vitrine(&["train", "--interactions", csv.to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected a `timestamp` column"), "{}", stderr(&o));
+}
+
+#[test]
+fn malformed_histories_are_located() {
+    let dir = tmp("hist");
+    let model = dir.join("model.json");
+    assert!(vitrine(&["train", "--interactions", &data("interactions.csv"), "--out", model.to_str().unwrap()]).status.success());
+    let hist = dir.join("h.jsonl");
+    std::fs::write(&hist, "{\"user\": \"a\", \"items\": []}\n{\"user\": \"b\", \"items\": [1]}\n").unwrap();
+    let o = vitrine(&["recommend", "--model", model.to_str().unwrap(), "--histories", hist.to_str().unwrap(), "--k", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("h.jsonl:2:"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "no partial output");
+}
+
+#[test]
+fn profiles_from_real_orders() {
+    let orders = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-shop/data/orders.csv.gz");
+    let dir = tmp("profiles");
+    let out = dir.join("profiles.jsonl");
+    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10T00:00:00Z", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let msg = stderr(&o);
+    assert!(msg.contains("guest") && msg.contains("cancellation"), "{msg}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let profiles: Vec<vitrine_engine::ProfileSnapshot> = text.lines().map(|l| vitrine_engine::ProfileSnapshot::from_json(l).unwrap()).collect();
+    assert!(profiles.len() > 1000, "{}", profiles.len());
+    assert!(profiles.iter().all(|p| p.id.starts_with("c-") && !p.id.ends_with(".0") && p.orders.count >= 1 && p.orders.revenue >= 0.0));
+    assert!(profiles.iter().all(|p| !p.consent.personalization), "consent is never assumed");
+    let mut ids: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), profiles.len(), "one snapshot per customer, sorted");
+
+    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "soon", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--now"));
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+#! Builds everything: the CLI, the demo shop's data (catalog, model, profiles, bundle) from the
+#! committed order subset, the browser snippet, the edge worker, and the KV seed file.
+#! Output: demo-shop/dist/ (what the worker serves), edge-worker/build/, build/ (intermediates).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+log() { printf '[build] %s\n' "$*" >&2; }
+NOW="2011-12-10T00:00:00Z" # the demo's clock: the day after the data set ends (also site.json's demo_now)
+ORDERS=demo-shop/data/orders.csv.gz
+
+log "native tools"
+cargo build --quiet --release -p vitrine-cli -p vitrine-demo
+VITRINE=target/release/vitrine
+DEMO=target/release/vitrine-demo
+
+mkdir -p build
+rm -rf demo-shop/dist.new
+log "catalog and shop pages"
+$DEMO catalog --orders "$ORDERS" --out build/catalog.json
+$DEMO site --orders "$ORDERS" --catalog build/catalog.json --out demo-shop/dist.new --traits-out build/traits.jsonl
+log "model, profiles, bundle"
+$VITRINE interactions --orders "$ORDERS" --out build/interactions.csv
+$VITRINE train --interactions build/interactions.csv --out build/model.json
+$VITRINE profiles --orders "$ORDERS" --now "$NOW" --catalog build/catalog.json --traits build/traits.jsonl \
+  --consent granted --out build/profiles.jsonl
+$VITRINE kv-bulk --profiles build/profiles.jsonl --out build/kv-profiles.json
+mkdir -p demo-shop/dist.new/vitrine
+$VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
+  --out demo-shop/dist.new/vitrine/bundle.json
+
+log "browser snippet"
+bash js-snippet/build.sh
+cp js-snippet/dist/vitrine.js js-snippet/dist/vitrine_bg.wasm demo-shop/dist.new/vitrine/
+printf 'demo-shop/dist/vitrine/bundle.json %7d bytes, %6d gzip\n' \
+  "$(wc -c < demo-shop/dist.new/vitrine/bundle.json)" "$(gzip -9c demo-shop/dist.new/vitrine/bundle.json | wc -c)"
+rm -rf demo-shop/dist && mv demo-shop/dist.new demo-shop/dist
+
+log "edge worker"
+bash edge-worker/build.sh
