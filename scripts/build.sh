@@ -22,7 +22,7 @@ $DEMO catalog --orders "$ORDERS" --out build/catalog.json
 $DEMO site --orders "$ORDERS" --catalog build/catalog.json --out demo-shop/dist.new --traits-out build/traits.jsonl
 log "model, profiles, bundle"
 $VITRINE interactions --orders "$ORDERS" --out build/interactions.csv
-$VITRINE train --interactions build/interactions.csv --out build/model.json
+$VITRINE train --interactions build/interactions.csv --out build/model.json --neighbors 12
 $VITRINE profiles --orders "$ORDERS" --now "$NOW" --catalog build/catalog.json --traits build/traits.jsonl \
   --consent granted --out build/profiles.jsonl
 $VITRINE kv-bulk --profiles build/profiles.jsonl --out build/kv-profiles.json
@@ -37,5 +37,6 @@ printf 'demo-shop/dist/vitrine/bundle.json %7d bytes, %6d gzip\n' \
   "$(wc -c < demo-shop/dist.new/vitrine/bundle.json)" "$(gzip -9c demo-shop/dist.new/vitrine/bundle.json | wc -c)"
 rm -rf demo-shop/dist && mv demo-shop/dist.new demo-shop/dist
 
+[ "${VITRINE_SKIP_EDGE:-0}" = 1 ] && exit 0
 log "edge worker"
 bash edge-worker/build.sh

@@ -70,12 +70,17 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
     };
     let describe = |s: &Stats, what: &str| {
         format!(
-            "{what}: {} order{}, {} products, {:.0} GBP, last order {} days ago ({})",
+            "{what}: {} order{}, {} product{}, {:.0} GBP, last order {} ({})",
             s.invoices.len(),
-            if s.invoices.len() == 1 { "" } else { "s" },
+            plural(s.invoices.len()),
             s.items.len(),
+            plural(s.items.len()),
             s.revenue,
-            days_ago(s),
+            match days_ago(s) {
+                0 => "today".to_string(),
+                1 => "yesterday".to_string(),
+                n => format!("{n} days ago"),
+            },
             s.country
         )
     };
@@ -87,7 +92,9 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
         let p = persona(id, "Frequent buyer", describe(s, "Most orders of anyone active this month"), "Margaret", "gold");
         chosen.push((id, p));
     }
-    let lapsed = |s: &Stats| s.invoices.len() >= 3 && now - s.last > 120 * DAY;
+    // A few distinct products too: the data has wholesalers who bought one item in bulk three
+    // times (customer 15098, 39,916 GBP), and a profile of one product shows no personalization.
+    let lapsed = |s: &Stats| s.invoices.len() >= 3 && s.items.len() >= 5 && now - s.last > 120 * DAY;
     if let Some((id, s)) = best(&chosen, &lapsed, &|s: &Stats| s.revenue) {
         let p = persona(id, "Lapsed big spender", describe(s, "Highest spend among regulars gone quiet for 4+ months"), "Oliver", "gold");
         chosen.push((id, p));
@@ -123,6 +130,14 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
         chosen.push((id, p));
     }
     Ok(chosen.into_iter().map(|(_, p)| p).collect())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 fn persona(
@@ -190,7 +205,8 @@ mod tests {
     use super::*;
     use crate::orders::{parse_orders, NOW_UNIX};
 
-    /// Customers: 1 frequent (UK, 3 recent invoices), 2 lapsed big spender, 3 lapsed small spender,
+    /// Customers: 1 frequent (UK, 3 recent invoices), 2 lapsed big spender, 3 a lapsed bulk buyer
+    /// of a single product (spent more than 2, but is no persona),
     /// 4 one-time buyer with 2 items, 5 one-time buyer with 1 item, 6 regular from France,
     /// 7 a UK regular with as many invoices as 6. Guests, cancellations and postage must not count.
     const CSV: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
@@ -198,11 +214,13 @@ mod tests {
         102,10001,A,1,2011-12-02 10:00:00,1.0,1.0,United Kingdom\n\
         103,10001,A,1,2011-12-03 10:00:00,1.0,1.0,United Kingdom\n\
         201,10001,A,100,2011-01-01 10:00:00,1.0,2.0,United Kingdom\n\
-        202,10001,A,100,2011-02-01 10:00:00,1.0,2.0,United Kingdom\n\
-        203,10001,A,100,2011-03-01 10:00:00,1.0,2.0,United Kingdom\n\
-        301,10001,A,1,2011-01-01 10:00:00,1.0,3.0,United Kingdom\n\
-        302,10001,A,1,2011-02-01 10:00:00,1.0,3.0,United Kingdom\n\
-        303,10001,A,1,2011-03-01 10:00:00,1.0,3.0,United Kingdom\n\
+        201,10002,B,100,2011-01-01 10:00:00,1.0,2.0,United Kingdom\n\
+        202,10003,C,100,2011-02-01 10:00:00,1.0,2.0,United Kingdom\n\
+        202,10004,D,100,2011-02-01 10:00:00,1.0,2.0,United Kingdom\n\
+        203,10005,E,100,2011-03-01 10:00:00,1.0,2.0,United Kingdom\n\
+        301,10001,A,1000,2011-01-01 10:00:00,1.0,3.0,United Kingdom\n\
+        302,10001,A,1000,2011-02-01 10:00:00,1.0,3.0,United Kingdom\n\
+        303,10001,A,1000,2011-03-01 10:00:00,1.0,3.0,United Kingdom\n\
         304,POST,POSTAGE,1,2011-03-01 10:00:00,900.0,3.0,United Kingdom\n\
         401,10001,A,1,2011-11-20 10:00:00,1.0,4.0,Germany\n\
         401,10002,B,1,2011-11-20 10:00:00,1.0,4.0,Germany\n\
@@ -230,7 +248,8 @@ mod tests {
                 ("Loyal regular", "c-6"),
             ]
         );
-        assert!(personas[0].description.contains("3 orders"), "{}", personas[0].description);
+        assert!(personas[0].description.contains("3 orders, 1 product, 3 GBP"), "{}", personas[0].description);
+        assert!(personas[0].description.ends_with("last order 6 days ago (United Kingdom)"), "{}", personas[0].description);
     }
 
     #[test]

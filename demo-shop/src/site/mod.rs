@@ -64,6 +64,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     write(out, "shop.css", SHOP_CSS)?;
     write(out, "shop.js", SHOP_JS)?;
     write(out, "favicon.svg", &svg::logo())?;
+    write(out, "img/hero.svg", &svg::hero())?;
     write(out, "personas.json", &personas::personas_json(&personas)?)?;
     if let Some(path) = opts.traits_out {
         personas::write_file(path, &personas::traits_jsonl(&personas)?)?;
@@ -191,7 +192,7 @@ impl<'a> Shop<'a> {
             "\n"
         ));
         for p in self.home_grid() {
-            let _ = writeln!(main, "{}", grid_item(p));
+            let _ = writeln!(main, "{}", grid_item(p, true));
         }
         main.push_str("</ul>\n</section>\n");
         main.push_str(r#"<section class="section"><div class="section-head"><h2>Shop by category</h2></div><ul class="tiles">"#);
@@ -233,7 +234,7 @@ impl<'a> Shop<'a> {
         ));
         main.push_str("<section class=\"section\">\n<ul class=\"grid\" data-vitrine-list=\"category-grid\">\n");
         for p in shown {
-            let _ = writeln!(main, "{}", grid_item(p));
+            let _ = writeln!(main, "{}", grid_item(p, true));
         }
         main.push_str("</ul>\n</section>\n");
         self.layout(&PageInfo {
@@ -291,6 +292,27 @@ impl<'a> Shop<'a> {
                 escape(&p.id)
             ),
         ));
+        // A plain, unpersonalized row, so a product page is complete without Vitrine too.
+        let more: Vec<&Product> = self
+            .categories
+            .iter()
+            .find(|(c, _)| *c == p.product_type)
+            .map(|(_, ps)| ps.iter().copied().filter(|q| q.id != p.id).take(5).collect())
+            .unwrap_or_default();
+        if !more.is_empty() {
+            let _ = write!(
+                main,
+                r#"<section class="section"><div class="section-head"><h2>More in {}</h2><p><a href="/c/{}">See all</a></p></div>{}<ul class="grid">{}"#,
+                escape(&p.product_type),
+                slug(&p.product_type),
+                "\n",
+                "\n"
+            );
+            for q in more {
+                let _ = writeln!(main, "{}", grid_item(q, false));
+            }
+            main.push_str("</ul>\n</section>\n");
+        }
         let _ = writeln!(
             main,
             "<script>(function(e){{window.dataLayer=window.dataLayer||[];window.shopItem=e.ecommerce.items[0];window.shopCurrency=e.ecommerce.currency;window.dataLayer.push(e);}})({});</script>",
@@ -399,18 +421,20 @@ struct PageInfo {
     main: String,
 }
 
-/// A product card in a `data-vitrine-list`: the same structure as the recommendation template
-/// (markup.md), so the shop's cards and Vitrine's look alike.
-fn grid_item(p: &Product) -> String {
+/// A product card, in a list item marked `data-vitrine-item` when `reorderable` (inside a
+/// `data-vitrine-list`). The card has the structure of the recommendation template (markup.md),
+/// so the shop's cards and Vitrine's look alike.
+fn grid_item(p: &Product, reorderable: bool) -> String {
+    let item = if reorderable { format!(r#" data-vitrine-item="{}""#, escape(&p.id)) } else { String::new() };
     let badge = if p.availability == "out_of_stock" { r#"<span class="badge">Out of stock</span>"# } else { "" };
     format!(
         concat!(
-            r#"<li data-vitrine-item="{id}"><a class="card" href="{link}">"#,
+            r#"<li{item}><a class="card" href="{link}">"#,
             r#"<img src="{img}" alt="{title}" width="200" height="200" loading="lazy">{badge}"#,
             r#"<span class="card-cat">{category}</span><span class="title">{title}</span>"#,
             r#"<span class="price">{price}</span></a></li>"#
         ),
-        id = escape(&p.id),
+        item = item,
         link = escape(safe_url(&p.link)),
         img = escape(safe_url(&p.image_link)),
         title = escape(&p.title),

@@ -27,6 +27,25 @@ pub fn logo() -> String {
     .to_string()
 }
 
+/// The home page hero's decoration (a CSS background, so the hero keeps markup.md's exact
+/// structure): a gift, a candle, a heart and a star on a transparent background.
+pub fn hero() -> String {
+    let (main, dark, accent) = ("#e07a5f", "#3d405b", "#f2cc8f");
+    let place = |x: i32, y: i32, scale: f64, category: &str, main: &str, accent: &str| {
+        format!(
+            r#"<g transform="translate({x} {y}) scale({scale})"><ellipse cx="100" cy="168" rx="52" ry="8" fill="{dark}" opacity=".12"/>{}</g>"#,
+            shape(category, main, dark, accent, false)
+        )
+    };
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 420 320">{}{}{}{}</svg>"#,
+        place(150, 10, 1.25, cat::CANDLES, accent, main),
+        place(10, 110, 0.95, cat::OTHER, main, accent),
+        place(270, 120, 0.8, cat::HOME, "#d1495b", accent),
+        place(290, 0, 0.55, cat::CHRISTMAS, accent, main),
+    )
+}
+
 /// Base hue (degrees) of each category, spread around the wheel so categories are told apart.
 fn base_hue(category: &str) -> f64 {
     match category {
@@ -88,7 +107,7 @@ fn shape(category: &str, main: &str, dark: &str, accent: &str, alt: bool) -> Str
             star_points(100.0, 108.0, 58.0, 25.0)
         ),
         cat::CANDLES => format!(
-            r##"<circle cx="100" cy="58" r="30" fill="#fff3c4" opacity=".8"/><rect x="76" y="84" width="48" height="78" rx="8" fill="{main}"/><path d="M76 96c10 6 14-4 24 2s14 6 24-2v-4H76z" fill="{w}" opacity=".6"/><path d="M100 84v-10" stroke="{dark}" stroke-width="3"/><path d="M100 44c10 12 10 22 0 28-10-6-10-16 0-28z" fill="{accent}"/>"##
+            r##"<circle cx="100" cy="58" r="30" fill="#fff3c4" opacity=".8"/><rect x="76" y="84" width="48" height="78" rx="8" fill="{main}"/><path d="M76 96c10 6 14-4 24 2s14 6 24-2v-4H76z" fill="{w}" opacity=".6"/><path d="M100 84v-10" stroke="{dark}" stroke-width="3"/><path d="M100 44c10 12 10 22 0 28-10-6-10-16 0-28z" fill="#f4a640"/><path d="M100 56c4 5 4 9 0 12-4-3-4-7 0-12z" fill="#ffe08a"/>"##
         ),
         cat::HOME => format!(
             r#"<path d="M100 160C44 122 46 64 78 60c12-1 20 6 22 16 2-10 10-17 22-16 32 4 34 62-22 100z" fill="{main}"/><path d="M74 78c-8 6-10 18-6 28" stroke="{w}" stroke-width="6" stroke-linecap="round" fill="none" opacity=".55"/><path d="M100 76V44" stroke="{dark}" stroke-width="3"/>"#

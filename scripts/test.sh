@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+#! Runs every test: native engine/CLI/demo tests, the shared decision cases, the snippet in real
+#! Chromium (Playwright), and the edge worker in real workerd (wrangler dev). Installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export VITRINE_NEED_BROWSER=1 WRANGLER_SEND_METRICS=false
+bash scripts/build.sh
+status=0
+echo "== native: engine, CLI, demo-shop generator"
+cargo test --quiet -p vitrine-engine -p vitrine-cli -p vitrine-demo 2>&1 || status=1
+echo "== browser (Chromium) and edge (workerd)"
+node --test --test-concurrency=1 tests/browser/ tests/edge/ 2>&1 || status=1
+exit $status

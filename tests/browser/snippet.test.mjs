@@ -1,0 +1,154 @@
+// The snippet in real Chromium (Playwright + Debian's chromium) against the built demo shop,
+// served by a plain static origin so that everything seen here is the browser's own doing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { launch } from '../lib/chromium.mjs';
+import { startStatic } from '../lib/static-server.mjs';
+import { lapsedProfile, XSS_NAME } from '../lib/fixtures.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = join(root, 'demo-shop', 'dist');
+assert.ok(existsSync(join(dist, 'vitrine', 'vitrine_bg.wasm')), 'run scripts/build.sh first (demo-shop/dist is missing)');
+
+const PROFILES = {
+  lapsed: JSON.stringify(lapsedProfile()),
+  xss: JSON.stringify(lapsedProfile(XSS_NAME)),
+  corrupt: '{"v":1,"id":"c-1","orders":{"count":"lots"',
+};
+const cookieValue = (cookie, name) => (cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`)) || [])[1];
+
+let server, browser;
+before(async () => {
+  server = await startStatic(dist, {
+    profileFor: (cookie) => PROFILES[cookieValue(cookie, 'test_profile')] ?? null,
+    breakWasm: (cookie) => cookieValue(cookie, 'test_break') === 'wasm',
+  });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function newPage(cookies = {}) {
+  await browser.clearCookies();
+  const entries = Object.entries(cookies).map(([name, value]) => ({ name, value, url: server.url }));
+  if (entries.length) await browser.addCookies(entries);
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  return { page, problems };
+}
+
+const ready = (page) => page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
+const heroHeadline = (page) => page.textContent('[data-vitrine-slot="hero"] [data-vitrine-field="headline"]');
+const gridOrder = (page) => page.$$eval('[data-vitrine-list="home-grid"] > [data-vitrine-item]', (els) => els.map((e) => e.dataset.vitrineItem));
+async function originalHome() {
+  const html = await (await fetch(server.url + '/')).text();
+  const headline = /data-vitrine-field="headline"[^>]*>([^<]*)</.exec(html)[1];
+  const items = [...html.matchAll(/data-vitrine-item="([^"]+)"/g)].map((m) => m[1]);
+  return { headline, items };
+}
+
+test('shared decision cases give identical results in the Wasm build', async () => {
+  const doc = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8'));
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  const results = await page.evaluate(({ bundle, cases }) => cases.map((c) =>
+    JSON.parse(wasm_bindgen.evaluateCase(JSON.stringify(bundle), JSON.stringify(c.input)))), doc);
+  doc.cases.forEach((c, i) => assert.deepEqual(results[i], c.expected, c.name));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the snippet swaps the hero for a lapsed big spender', async () => {
+  const { page, problems } = await newPage({ test_profile: 'lapsed' });
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(await page.getAttribute('[data-vitrine-slot="hero"]', 'data-vitrine-variant'), 'winback');
+  assert.equal(await heroHeadline(page), 'We miss you, Margaret');
+  const timing = await page.evaluate(() => window.vitrine.timing.ms);
+  console.log(`# metric: snippet start -> decisions applied: ${timing.toFixed(1)} ms`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a first name made of markup shows as text and runs nothing', async () => {
+  const { page, problems } = await newPage({ test_profile: 'xss' });
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(await heroHeadline(page), `We miss you, ${XSS_NAME}`);
+  assert.equal(await page.$$eval('[data-vitrine-slot="hero"] img', (imgs) => imgs.length), 0);
+  await page.waitForTimeout(200); // an onerror handler would have fired by now
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('viewing two products of one category moves that category up the home grid', async () => {
+  const bundle = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8'));
+  const typeOf = Object.fromEntries(bundle.catalog.products.map((p) => [p.id, p.product_type]));
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  await page.click('#consent [data-consent="granted"]');
+  const before = await gridOrder(page);
+  // The category of the last card: as far from the top as it gets.
+  const category = typeOf[before[before.length - 1]];
+  const picks = before.filter((id) => typeOf[id] === category).slice(0, 2);
+  assert.ok(before.indexOf(picks[0]) > 0, 'the category does not already lead');
+  const { items: original } = await originalHome();
+  for (const id of picks.length === 2 ? picks : [picks[0], picks[0]]) {
+    await page.goto(`${server.url}/p/${id}`);
+    await ready(page);
+  }
+  await page.goto(server.url + '/');
+  await ready(page);
+  const after = await gridOrder(page);
+  assert.equal(typeOf[after[0]], category, `first card is now ${category}`);
+  assert.deepEqual([...after].sort(), [...original].sort(), 'same cards, only reordered');
+  const firstOther = after.findIndex((id) => typeOf[id] !== category);
+  assert.ok(after.slice(0, firstOther).length === before.filter((id) => typeOf[id] === category).length, 'the whole category leads');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('nothing is stored before consent', async () => {
+  const { page } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  const { items } = await originalHome();
+  await page.goto(`${server.url}/p/${items[items.length - 1]}`);
+  await ready(page);
+  await page.click(`[data-vitrine-page] button:has-text("basket"), [data-add-to-cart], button:has-text("Add")`).catch(() => {});
+  const stored = await page.evaluate(() => ({
+    session: Object.keys(sessionStorage).filter((k) => k.startsWith('vitrine')),
+    local: Object.keys(localStorage).filter((k) => k.startsWith('vitrine')),
+    cookies: document.cookie.split(';').map((c) => c.trim()).filter((c) => c.startsWith('vitrine')),
+  }));
+  assert.deepEqual(stored, { session: [], local: [], cookies: [] });
+  // Without consent the next page starts from scratch: the home grid keeps the shop's order.
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.deepEqual(await gridOrder(page), items);
+  await page.close();
+});
+
+for (const [name, cookies] of [['a corrupt profile', { test_profile: 'corrupt' }], ['a missing Wasm file', { test_break: 'wasm' }]]) {
+  test(`${name} leaves the default page intact`, async () => {
+    const { headline, items } = await originalHome();
+    const { page, problems } = await newPage(cookies);
+    await page.goto(server.url + '/');
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(300);
+    assert.equal(await heroHeadline(page), headline);
+    assert.equal(await page.getAttribute('[data-vitrine-slot="hero"]', 'data-vitrine-variant'), null);
+    assert.deepEqual(await gridOrder(page), items);
+    assert.deepEqual(problems, [], 'no uncaught errors');
+    await page.close();
+  });
+}
