@@ -333,7 +333,11 @@ impl<'a> Shop<'a> {
         let mut nav = String::new();
         for (category, _) in &self.categories {
             let current = if page.current_category.as_deref() == Some(*category) { r#" aria-current="page""# } else { "" };
-            let _ = write!(nav, r#"<a href="/c/{}"{current}>{}</a>"#, slug(category), escape(category));
+            let _ = write!(nav, r#"<a href="/c/{}"{current}>{}</a>"#, slug(category), escape(short_name(category)));
+        }
+        let mut footer_nav = String::new();
+        for (category, _) in &self.categories {
+            let _ = write!(footer_nav, r#"<a href="/c/{}">{}</a>"#, slug(category), escape(category));
         }
         let mut switcher = String::new();
         let next = query_value(&page.path);
@@ -381,7 +385,7 @@ impl<'a> Shop<'a> {
 <footer class="site-footer">
 <div class="wrap">
 <div class="footer-brand"><a class="logo" href="/">{logo}<span>{brand}</span></a><p>Gifts, homeware and stationery. A demo shop for Vitrine, the open-source on-site personalization engine.</p></div>
-<nav class="footer-nav" aria-label="Categories">{nav}</nav>
+<nav class="footer-nav" aria-label="All categories">{footer_nav}</nav>
 <p class="attribution">{attribution}</p>
 <p class="footer-small">Prices, stock and customer names are illustrative. <button type="button" class="linklike" data-consent-open>Privacy settings</button></p>
 </div>
@@ -405,11 +409,18 @@ impl<'a> Shop<'a> {
             body_attrs = page.body_attrs,
             logo = logo,
             nav = nav,
+            footer_nav = footer_nav,
             main = page.main,
             attribution = escape(ATTRIBUTION),
             switcher = switcher,
         )
     }
+}
+
+/// The header navigation's label: "Candles & Lights" → "Candles", so all categories fit in one
+/// row; pages, tiles and the footer use the full name.
+fn short_name(category: &str) -> &str {
+    category.split(" & ").next().unwrap_or(category)
 }
 
 /// Per-page parts of [`Shop::layout`]; `body_attrs` and `main` are HTML already.
