@@ -1,5 +1,6 @@
 //! The `vitrine` CLI contract: train → recommend round trip, profiles from real orders, and
 //! malformed input giving `file:line:col`, exit code 2 and no partial output.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,5 +1,6 @@
 //! Runs the shared cross-runtime case file (tests/cases/decisions.json) against the native engine.
 //! The browser test and the edge test run the same file through the Wasm build and the worker.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use vitrine_engine::{Bundle, CaseInput, Decision};
 

@@ -109,8 +109,14 @@ fn shape(category: &str, main: &str, dark: &str, accent: &str, alt: bool) -> Str
         cat::CANDLES => format!(
             r##"<circle cx="100" cy="58" r="30" fill="#fff3c4" opacity=".8"/><rect x="76" y="84" width="48" height="78" rx="8" fill="{main}"/><path d="M76 96c10 6 14-4 24 2s14 6 24-2v-4H76z" fill="{w}" opacity=".6"/><path d="M100 84v-10" stroke="{dark}" stroke-width="3"/><path d="M100 44c10 12 10 22 0 28-10-6-10-16 0-28z" fill="#f4a640"/><path d="M100 56c4 5 4 9 0 12-4-3-4-7 0-12z" fill="#ffe08a"/>"##
         ),
+        cat::HOME if alt => format!(
+            r#"<path d="M56 104l44-38 44 38v58H56z" fill="{main}"/><path d="M46 108l54-48 54 48" stroke="{dark}" stroke-width="9" fill="none" stroke-linecap="round" stroke-linejoin="round"/><rect x="88" y="124" width="24" height="38" rx="3" fill="{dark}"/><rect x="64" y="114" width="16" height="16" rx="2" fill="{w}"/><rect x="120" y="114" width="16" height="16" rx="2" fill="{w}"/><circle cx="107" cy="144" r="2.5" fill="{accent}"/>"#
+        ),
         cat::HOME => format!(
-            r#"<path d="M100 160C44 122 46 64 78 60c12-1 20 6 22 16 2-10 10-17 22-16 32 4 34 62-22 100z" fill="{main}"/><path d="M74 78c-8 6-10 18-6 28" stroke="{w}" stroke-width="6" stroke-linecap="round" fill="none" opacity=".55"/><path d="M100 76V44" stroke="{dark}" stroke-width="3"/>"#
+            r#"<path d="M100 160C44 122 46 64 78 60c12-1 20 6 22 16 2-10 10-17 22-16 32 4 34 62-22 100z" fill="{main}"/><path d="M74 78c-8 6-10 18-6 28" stroke="{w}" stroke-width="6" stroke-linecap="round" fill="none" opacity=".55"/><circle cx="124" cy="84" r="5" fill="{accent}"/>"#
+        ),
+        cat::KITCHEN if alt => format!(
+            r#"<path d="M58 104c-26 0-26 40 0 40" stroke="{dark}" stroke-width="8" fill="none"/><path d="M136 112l28-20-4 30-18 14z" fill="{main}"/><ellipse cx="100" cy="124" rx="46" ry="38" fill="{main}"/><rect x="56" y="118" width="88" height="10" fill="{accent}"/><ellipse cx="100" cy="88" rx="26" ry="8" fill="{dark}"/><circle cx="100" cy="78" r="7" fill="{accent}"/><path d="M74 106c4-6 10-9 16-10" stroke="{w}" stroke-width="5" stroke-linecap="round" fill="none" opacity=".5"/>"#
         ),
         cat::KITCHEN => format!(
             r#"<ellipse cx="100" cy="158" rx="56" ry="10" fill="{dark}"/><path d="M56 90h76v30a38 38 0 01-76 0z" fill="{main}"/><path d="M132 98h8a14 14 0 010 28h-10" stroke="{main}" stroke-width="8" fill="none"/><rect x="56" y="100" width="76" height="10" fill="{accent}"/><path d="M82 78c-6-8 6-12 0-22M104 78c-6-8 6-12 0-22" stroke="{dark}" stroke-width="4" stroke-linecap="round" fill="none" opacity=".5"/>"#
@@ -120,6 +126,9 @@ fn shape(category: &str, main: &str, dark: &str, accent: &str, alt: bool) -> Str
         ),
         cat::PAPER => format!(
             r#"<path d="M36 66q64 36 128 0" stroke="{dark}" stroke-width="3" fill="none"/><path d="M48 72l22 8-4 46z" fill="{main}"/><path d="M80 82l24 3-10 44z" fill="{accent}"/><path d="M114 84l24-4-4 46z" fill="{main}"/><path d="M146 76l14-7 2 42z" fill="{accent}"/><rect x="64" y="130" width="72" height="36" rx="4" fill="{w}"/><path d="M64 132l36 20 36-20" stroke="{dark}" stroke-width="3" fill="none"/>"#
+        ),
+        cat::TOYS if alt => format!(
+            r##"<path d="M86 136h28l-14 28z" fill="#f4a640"/><path d="M82 112l-24 32 28-8zM118 112l24 32-28-8z" fill="{accent}"/><path d="M100 40c26 22 30 62 20 96H80c-10-34-6-74 20-96z" fill="{main}"/><circle cx="100" cy="88" r="12" fill="{w}" stroke="{dark}" stroke-width="5"/><path d="M88 58c6-6 18-6 24 0" stroke="{dark}" stroke-width="5" fill="none"/>"##
         ),
         cat::TOYS => format!(
             r#"<circle cx="100" cy="108" r="52" fill="{main}"/><path d="M52 90c30 14 66 14 96 0M54 130c30-12 62-12 92 0" stroke="{accent}" stroke-width="12" fill="none"/><path d="M100 56c-14 30-14 74 0 104" stroke="{w}" stroke-width="8" fill="none"/><circle cx="80" cy="80" r="8" fill="{w}" opacity=".6"/>"#
