@@ -74,7 +74,13 @@ pub fn customer_id(raw: &str) -> Option<String> {
 pub fn parse_time(s: &str) -> Result<i64> {
     let bad = || format!("invalid InvoiceDate {s:?}, expected YYYY-MM-DD HH:MM:SS");
     let b = s.as_bytes();
-    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         bail!(bad());
     }
     let num = |r: std::ops::Range<usize>| -> Result<i64> { s[r].parse::<i64>().with_context(bad) };
@@ -110,17 +116,28 @@ pub fn read_gz(path: &Path) -> Result<Vec<u8>> {
 
 /// Parses Online Retail CSV text (header included) into order lines.
 pub fn parse_orders(bytes: &[u8]) -> Result<Vec<OrderLine>> {
-    Ok(parse_orders_with_spans(bytes)?.into_iter().map(|(_, l)| l).collect())
+    Ok(parse_orders_with_spans(bytes)?
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect())
 }
 
 /// Like [`parse_orders`], but also returns where each record starts and ends in `bytes`
 /// (terminator included), so `derive-data` can copy kept lines byte for byte.
 pub fn parse_orders_with_spans(bytes: &[u8]) -> Result<Vec<(Range<usize>, OrderLine)>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
-    let header = reader.headers().context("cannot read the CSV header")?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
+    let header = reader
+        .headers()
+        .context("cannot read the CSV header")?
+        .clone();
     let expected: Vec<&str> = HEADER.split(',').collect();
     if header.iter().collect::<Vec<_>>() != expected {
-        bail!("unexpected CSV header {:?}, expected {HEADER}", header.iter().collect::<Vec<_>>());
+        bail!(
+            "unexpected CSV header {:?}, expected {HEADER}",
+            header.iter().collect::<Vec<_>>()
+        );
     }
     let mut starts = Vec::new();
     let mut out = Vec::new();
@@ -150,8 +167,18 @@ pub fn parse_orders_with_spans(bytes: &[u8]) -> Result<Vec<(Range<usize>, OrderL
         });
     }
     // A record ends where the next one starts; the last one ends at the end of the input.
-    let ends = starts.iter().skip(1).copied().chain(std::iter::once(bytes.len()));
-    Ok(starts.iter().copied().zip(ends).map(|(s, e)| s..e).zip(out).collect())
+    let ends = starts
+        .iter()
+        .skip(1)
+        .copied()
+        .chain(std::iter::once(bytes.len()));
+    Ok(starts
+        .iter()
+        .copied()
+        .zip(ends)
+        .map(|(s, e)| s..e)
+        .zip(out)
+        .collect())
 }
 
 /// Reads and parses a gzipped orders file.
@@ -168,7 +195,10 @@ pub fn distinct_buyers(lines: &[OrderLine]) -> HashMap<String, usize> {
             buyers.entry(&l.stock_code).or_default().insert(c);
         }
     }
-    buyers.into_iter().map(|(k, v)| (k.to_string(), v.len())).collect()
+    buyers
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.len()))
+        .collect()
 }
 
 /// FNV-1a, 64 bit: a tiny stable hash for deterministic choices (stock, colours, sampling).
@@ -192,7 +222,18 @@ mod tests {
         for code in ["85123A", "22423", "84997d", "15056BL"] {
             assert!(is_product_code(code), "{code}");
         }
-        for code in ["POST", "D", "M", "C2", "DOT", "BANK CHARGES", "AMAZONFEE", "gift_0001_20", "DCGS0003", "1234"] {
+        for code in [
+            "POST",
+            "D",
+            "M",
+            "C2",
+            "DOT",
+            "BANK CHARGES",
+            "AMAZONFEE",
+            "gift_0001_20",
+            "DCGS0003",
+            "1234",
+        ] {
             assert!(!is_product_code(code), "{code}");
         }
     }

@@ -96,6 +96,7 @@ async fn decide_hook(mut req: Request) -> Result<Response> {
 async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
     let assets = env.assets("ASSETS")?;
     let is_get = req.method() == Method::Get;
+    let cookie_header = req.headers().get("cookie").ok().flatten();
     let resp = assets.fetch_request(without_validators(req)?).await?;
     if !is_get || resp.status_code() != 200 || !is_utf8_html(resp.headers()) {
         return Ok(resp);
@@ -107,27 +108,19 @@ async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
             return Ok(tagged(resp, "bypass; reason=bundle"));
         }
     };
-    let (profile, outcome) = visitor(&req_cookie(&resp, url), env).await;
+    let (profile, outcome) = visitor(cookie_header.as_deref(), env).await;
     Ok(personalize(resp, bundle, profile, outcome))
-}
-
-/// The request's `Cookie` header, carried separately because `without_validators` consumed it.
-fn req_cookie(_resp: &Response, _url: &Url) -> Option<String> {
-    REQ_COOKIE.with(|c| c.borrow_mut().take())
 }
 
 thread_local! {
     /// The bundle, parsed once per isolate: it only changes with a deploy, which starts new isolates.
     static BUNDLE: RefCell<Option<Rc<Bundle>>> = const { RefCell::new(None) };
-    static REQ_COOKIE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Page requests go to the assets without `If-None-Match` / `If-Modified-Since`: the shop's ETag
 /// describes the unpersonalized file, and a 304 would let the browser show a page personalized
 /// for whoever it was fetched as before (the demo's visitor switcher changes exactly that).
 fn without_validators(req: Request) -> Result<Request> {
-    let cookie = req.headers().get("cookie")?;
-    REQ_COOKIE.with(|c| *c.borrow_mut() = cookie);
     let conditional = req.headers().has("if-none-match")? || req.headers().has("if-modified-since")?;
     if req.method() != Method::Get || !conditional {
         return Ok(req);
@@ -135,5 +128,156 @@ fn without_validators(req: Request) -> Result<Request> {
     let headers = copy_headers(req.headers(), &["if-none-match", "if-modified-since"]);
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
-    Request::new_with_init(&req.url()?.to_string(), &init)
+    Request::new_with_init(req.url()?.as_str(), &init)
+}
+
+/// A fresh, mutable copy of `headers` without the named ones (fetched responses' headers are
+/// immutable in Workers).
+fn copy_headers(headers: &Headers, without: &[&str]) -> Headers {
+    let out = Headers::new();
+    for (k, v) in headers.entries() {
+        if !without.iter().any(|w| k.eq_ignore_ascii_case(w)) {
+            let _ = out.append(&k, &v);
+        }
+    }
+    out
+}
+
+/// `text/html`, in UTF-8 or with no charset named (HTML served without one is read as UTF-8 by
+/// lol_html's default; other charsets are passed through rather than risk mangling them).
+fn is_utf8_html(headers: &Headers) -> bool {
+    let Ok(Some(ct)) = headers.get("content-type") else { return false };
+    let ct = ct.to_ascii_lowercase();
+    let mut parts = ct.split(';').map(str::trim);
+    if parts.next() != Some("text/html") {
+        return false;
+    }
+    parts.all(|p| match p.strip_prefix("charset=") {
+        Some(cs) => matches!(cs.trim_matches('"'), "utf-8" | "utf8"),
+        None => true,
+    })
+}
+
+/// The original response with only an `x-vitrine` header added.
+fn tagged(resp: Response, value: &str) -> Response {
+    let headers = copy_headers(resp.headers(), &[]);
+    let _ = headers.set(HEADER, value);
+    let status = resp.status_code();
+    Response::builder().with_status(status).with_headers(headers).body(resp.body().clone())
+}
+
+/// Loads `/vitrine/bundle.json` from the assets once per isolate. Failures are not cached, so the
+/// next request tries again.
+async fn bundle(assets: &Fetcher, page: &Url) -> std::result::Result<Rc<Bundle>, String> {
+    if let Some(b) = BUNDLE.with(|c| c.try_borrow().ok().and_then(|b| b.clone())) {
+        return Ok(b);
+    }
+    let url = page.join("/vitrine/bundle.json").map_err(|e| e.to_string())?;
+    let mut resp = assets.fetch(url.as_str(), None).await.map_err(|e| e.to_string())?;
+    if resp.status_code() != 200 {
+        return Err(format!("/vitrine/bundle.json: HTTP {}", resp.status_code()));
+    }
+    let text = resp.text().await.map_err(|e| e.to_string())?;
+    let b = Rc::new(Bundle::from_json(&text).map_err(|e| e.to_string())?);
+    BUNDLE.with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut() {
+            *c = Some(b.clone());
+        }
+    });
+    Ok(b)
+}
+
+/// Whose page this is; the reason names why it is the anonymous default.
+enum Outcome {
+    Personalized,
+    Default(&'static str),
+}
+
+/// Resolves the visitor: signed cookie → KV `profile:<vid>` → snapshot with consent. Every failure
+/// is the anonymous visitor, whose decisions are the shop's defaults plus non-personal recs.
+async fn visitor(cookie_header: Option<&str>, env: &Env) -> (LiveProfile, Outcome) {
+    let anonymous = |reason| (LiveProfile::new(ProfileSnapshot::anonymous()), Outcome::Default(reason));
+    let vid = match cookie::visitor(cookie_header, &cookie_secret(env)) {
+        Ok(vid) => vid,
+        Err(CookieError::Missing) => return anonymous("no-cookie"),
+        Err(CookieError::Invalid) => return anonymous("bad-cookie"),
+    };
+    let stored = match env.kv("PROFILES") {
+        Ok(kv) => kv.get(&format!("profile:{vid}")).text().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let text = match stored {
+        Ok(Some(t)) => t,
+        Ok(None) => return anonymous("unknown-visitor"),
+        Err(e) => {
+            worker::console_warn!("vitrine: profile store failed: {e}");
+            return anonymous("kv-error");
+        }
+    };
+    let snapshot = match ProfileSnapshot::from_json(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            worker::console_warn!("vitrine: profile:{vid} unreadable: {e}");
+            return anonymous("bad-profile");
+        }
+    };
+    if !snapshot.consent.personalization {
+        return anonymous("no-consent");
+    }
+    (LiveProfile::new(snapshot), Outcome::Personalized)
+}
+
+/// The streamed, rewritten page. If the rewriter cannot even start, the page passes through.
+fn personalize(mut resp: Response, bundle: Rc<Bundle>, profile: LiveProfile, outcome: Outcome) -> Response {
+    let now = bundle.site.demo_now.unwrap_or_else(|| (Date::now().as_millis() / 1000) as i64);
+    let personalized = matches!(outcome, Outcome::Personalized);
+    let streamer = match Streamer::new(Plan { bundle, profile, now, handoff: personalized }) {
+        Ok(s) => s,
+        Err(e) => {
+            worker::console_error!("vitrine: rewriter setup failed: {e}");
+            return tagged(resp, "bypass; reason=rewriter");
+        }
+    };
+    let input = match resp.stream() {
+        Ok(s) => s,
+        Err(_) => return tagged(resp, "bypass; reason=body"),
+    };
+    // The rewritten page has another length and is no longer the file the ETag names; it depends
+    // on the visitor's cookie and must not be shared by caches.
+    let headers = copy_headers(resp.headers(), &["content-length", "etag", "last-modified"]);
+    let _ = headers.set(
+        HEADER,
+        &match outcome {
+            Outcome::Personalized => "personalized".to_owned(),
+            Outcome::Default(reason) => format!("default; reason={reason}"),
+        },
+    );
+    let _ = headers.set("cache-control", "private, no-cache");
+    let _ = headers.append("vary", "Cookie");
+    let body = futures_util::stream::unfold(Some((input, streamer)), |state| async move {
+        let (mut input, mut streamer) = state?;
+        loop {
+            match input.next().await {
+                Some(Ok(chunk)) => {
+                    let out = streamer.write(&chunk);
+                    if !out.is_empty() {
+                        return Some((Ok(out), Some((input, streamer))));
+                    }
+                }
+                Some(Err(e)) => {
+                    // The shop's own body broke off; nothing sensible can follow it.
+                    return Some((Err(e), None));
+                }
+                None => {
+                    let out = streamer.end();
+                    return (!out.is_empty()).then_some((Ok(out), None));
+                }
+            }
+        }
+    });
+    let status = resp.status_code();
+    match Response::from_stream(body) {
+        Ok(r) => r.with_status(status).with_headers(headers),
+        Err(_) => tagged(resp, "bypass; reason=body"),
+    }
 }

@@ -94,6 +94,7 @@ pub enum Token {
     /// A start tag; `id` pairs it with its [`Token::End`] (absent for void elements and for
     /// elements the source closes implicitly, which lol_html reports no end tag for).
     Start { id: usize, name: String, attrs: Vec<(String, String)>, self_closing: bool },
+    /// `name` is empty for an element closed implicitly by another element's end tag.
     End { of: usize, name: String },
     /// Raw source text (entities as written).
     Text(String),
@@ -160,6 +161,7 @@ pub fn render(template: &[Token], item: &RecItem, out: &mut String) {
                     skipping = Some(*id);
                 }
             }
+            Token::End { name, .. } if name.is_empty() => {}
             Token::End { name, .. } => {
                 out.push_str("</");
                 out.push_str(name);

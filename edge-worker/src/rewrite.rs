@@ -445,8 +445,12 @@ fn template_element(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerRe
             id = Some(n);
         });
         if let Some(id) = id {
+            let own = el.tag_name();
             on_end(el, move |end| {
-                let name = end.name_preserve_case();
+                // lol_html also runs an implicitly closed element's handlers at the end tag that
+                // closed it (`<li>` at `</ul>`); such an element gets an End without a name, which
+                // renders as nothing, just as the source wrote nothing.
+                let name = if end.name() == own { end.name_preserve_case() } else { String::new() };
                 with_widget(&w, |w| {
                     if w.capture == Capture::Inside {
                         let size = name.len() + 3;

@@ -73,18 +73,38 @@ pub fn run(opts: &Options) -> Result<Summary> {
     write(out, "index.html", &shop.home())?;
     pages += 1;
     for (category, products) in &shop.categories {
-        write(out, &format!("c/{}.html", slug(category)), &shop.category_page(category, products))?;
-        write(out, &format!("img/cat-{}.svg", slug(category)), &svg::category(category))?;
+        write(
+            out,
+            &format!("c/{}.html", slug(category)),
+            &shop.category_page(category, products),
+        )?;
+        write(
+            out,
+            &format!("img/cat-{}.svg", slug(category)),
+            &svg::category(category),
+        )?;
         pages += 1;
         images += 1;
     }
     for p in &shop.products {
-        write(out, &format!("p/{}.html", file_name(&p.id)?), &shop.product_page(p))?;
-        write(out, &format!("img/{}.svg", file_name(&p.id)?), &svg::product(&p.id, &p.product_type))?;
+        write(
+            out,
+            &format!("p/{}.html", file_name(&p.id)?),
+            &shop.product_page(p),
+        )?;
+        write(
+            out,
+            &format!("img/{}.svg", file_name(&p.id)?),
+            &svg::product(&p.id, &p.product_type),
+        )?;
         pages += 1;
         images += 1;
     }
-    Ok(Summary { pages, images, personas })
+    Ok(Summary {
+        pages,
+        images,
+        personas,
+    })
 }
 
 fn write(out: &Path, relative: &str, text: &str) -> Result<()> {
@@ -98,7 +118,11 @@ fn write(out: &Path, relative: &str, text: &str) -> Result<()> {
 /// Product ids become file names; Online Retail stock codes are letters and digits only, and
 /// anything else is refused rather than written outside the output directory.
 fn file_name(id: &str) -> Result<&str> {
-    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         Ok(id)
     } else {
         anyhow::bail!("product id {id:?} cannot be used as a file name")
@@ -117,7 +141,11 @@ struct Shop<'a> {
 }
 
 impl<'a> Shop<'a> {
-    fn new(catalog: &'a Catalog, buyers: &'a HashMap<String, usize>, personas: &'a [Persona]) -> Self {
+    fn new(
+        catalog: &'a Catalog,
+        buyers: &'a HashMap<String, usize>,
+        personas: &'a [Persona],
+    ) -> Self {
         let popularity = |p: &Product| buyers.get(&p.id).copied().unwrap_or(0);
         let mut products: Vec<&Product> = catalog.products.iter().collect();
         products.sort_by(|a, b| popularity(b).cmp(&popularity(a)).then(a.id.cmp(&b.id)));
@@ -131,10 +159,24 @@ impl<'a> Shop<'a> {
         }
         let categories = names
             .into_iter()
-            .map(|c| (c, products.iter().copied().filter(|p| p.product_type == c).collect::<Vec<_>>()))
+            .map(|c| {
+                (
+                    c,
+                    products
+                        .iter()
+                        .copied()
+                        .filter(|p| p.product_type == c)
+                        .collect::<Vec<_>>(),
+                )
+            })
             .filter(|(_, ps)| !ps.is_empty())
             .collect();
-        Shop { products, categories, personas, buyers }
+        Shop {
+            products,
+            categories,
+            personas,
+            buyers,
+        }
     }
 
     /// The home grid: round-robin over the categories, the most popular category first, taking
@@ -145,14 +187,20 @@ impl<'a> Shop<'a> {
             .categories
             .iter()
             .map(|(_, ps)| {
-                let in_stock: Vec<&Product> =
-                    ps.iter().copied().filter(|p| p.availability != "out_of_stock").collect();
+                let in_stock: Vec<&Product> = ps
+                    .iter()
+                    .copied()
+                    .filter(|p| p.availability != "out_of_stock")
+                    .collect();
                 // A category is as popular as the distinct buyers of all its products together.
-                let rank: usize = ps.iter().map(|p| self.buyers.get(&p.id).copied().unwrap_or(0)).sum();
+                let rank: usize = ps
+                    .iter()
+                    .map(|p| self.buyers.get(&p.id).copied().unwrap_or(0))
+                    .sum();
                 (rank, in_stock)
             })
             .collect();
-        queues.sort_by(|a, b| b.0.cmp(&a.0));
+        queues.sort_by_key(|q| std::cmp::Reverse(q.0));
         let mut grid = Vec::with_capacity(HOME_GRID);
         let mut round = 0;
         while grid.len() < HOME_GRID && queues.iter().any(|(_, q)| q.len() > round) {
@@ -240,7 +288,10 @@ impl<'a> Shop<'a> {
         self.layout(&PageInfo {
             title: format!("{category} · {BRAND}"),
             path: format!("/c/{}", slug(category)),
-            body_attrs: format!(r#"data-vitrine-page="category" data-vitrine-category="{}""#, escape(category)),
+            body_attrs: format!(
+                r#"data-vitrine-page="category" data-vitrine-category="{}""#,
+                escape(category)
+            ),
             current_category: Some(category.to_string()),
             main,
         })
@@ -248,12 +299,13 @@ impl<'a> Shop<'a> {
 
     fn product_page(&self, p: &Product) -> String {
         let in_stock = p.availability != "out_of_stock";
-        let (availability_class, availability_text) = match p.availability.replace(' ', "_").as_str() {
-            "out_of_stock" => ("out", "Out of stock"),
-            "preorder" => ("soon", "Available to pre-order"),
-            "backorder" => ("soon", "On back order, ships soon"),
-            _ => ("in", "In stock, ships in 1–2 days"),
-        };
+        let (availability_class, availability_text) =
+            match p.availability.replace(' ', "_").as_str() {
+                "out_of_stock" => ("out", "Out of stock"),
+                "preorder" => ("soon", "Available to pre-order"),
+                "backorder" => ("soon", "On back order, ships soon"),
+                _ => ("in", "In stock, ships in 1–2 days"),
+            };
         let button = if in_stock {
             r#"<button class="btn btn-primary btn-large" type="button" data-add-to-cart>Add to basket</button>"#
         } else {
@@ -297,7 +349,13 @@ impl<'a> Shop<'a> {
             .categories
             .iter()
             .find(|(c, _)| *c == p.product_type)
-            .map(|(_, ps)| ps.iter().copied().filter(|q| q.id != p.id).take(5).collect())
+            .map(|(_, ps)| {
+                ps.iter()
+                    .copied()
+                    .filter(|q| q.id != p.id)
+                    .take(5)
+                    .collect()
+            })
             .unwrap_or_default();
         if !more.is_empty() {
             let _ = write!(
@@ -321,7 +379,10 @@ impl<'a> Shop<'a> {
         self.layout(&PageInfo {
             title: format!("{} · {BRAND}", p.title),
             path: format!("/p/{}", p.id),
-            body_attrs: format!(r#"data-vitrine-page="product" data-vitrine-product="{}""#, escape(&p.id)),
+            body_attrs: format!(
+                r#"data-vitrine-page="product" data-vitrine-product="{}""#,
+                escape(&p.id)
+            ),
             current_category: Some(p.product_type.clone()),
             main,
         })
@@ -332,12 +393,26 @@ impl<'a> Shop<'a> {
     fn layout(&self, page: &PageInfo) -> String {
         let mut nav = String::new();
         for (category, _) in &self.categories {
-            let current = if page.current_category.as_deref() == Some(*category) { r#" aria-current="page""# } else { "" };
-            let _ = write!(nav, r#"<a href="/c/{}"{current}>{}</a>"#, slug(category), escape(short_name(category)));
+            let current = if page.current_category.as_deref() == Some(*category) {
+                r#" aria-current="page""#
+            } else {
+                ""
+            };
+            let _ = write!(
+                nav,
+                r#"<a href="/c/{}"{current}>{}</a>"#,
+                slug(category),
+                escape(short_name(category))
+            );
         }
         let mut footer_nav = String::new();
         for (category, _) in &self.categories {
-            let _ = write!(footer_nav, r#"<a href="/c/{}">{}</a>"#, slug(category), escape(category));
+            let _ = write!(
+                footer_nav,
+                r#"<a href="/c/{}">{}</a>"#,
+                slug(category),
+                escape(category)
+            );
         }
         let mut switcher = String::new();
         let next = query_value(&page.path);
@@ -436,8 +511,16 @@ struct PageInfo {
 /// `data-vitrine-list`). The card has the structure of the recommendation template (markup.md),
 /// so the shop's cards and Vitrine's look alike.
 fn grid_item(p: &Product, reorderable: bool) -> String {
-    let item = if reorderable { format!(r#" data-vitrine-item="{}""#, escape(&p.id)) } else { String::new() };
-    let badge = if p.availability == "out_of_stock" { r#"<span class="badge">Out of stock</span>"# } else { "" };
+    let item = if reorderable {
+        format!(r#" data-vitrine-item="{}""#, escape(&p.id))
+    } else {
+        String::new()
+    };
+    let badge = if p.availability == "out_of_stock" {
+        r#"<span class="badge">Out of stock</span>"#
+    } else {
+        ""
+    };
     format!(
         concat!(
             r#"<li{item}><a class="card" href="{link}">"#,
@@ -510,7 +593,12 @@ fn view_item_json(p: &Product) -> String {
         ecommerce: Ecommerce {
             currency,
             value: price,
-            items: [Item { item_id: &p.id, item_name: &p.title, item_category: &p.product_type, price }],
+            items: [Item {
+                item_id: &p.id,
+                item_name: &p.title,
+                item_category: &p.product_type,
+                price,
+            }],
         },
     };
     // Serializing plain strings and finite numbers cannot fail.
@@ -536,7 +624,15 @@ mod tests {
 
     #[test]
     fn product_page_escapes_catalog_strings_and_pushes_view_item() {
-        let catalog = Catalog { v: 1, products: vec![product("22041", "Record Frame 7\" Single <b>&</b>", "Home Decor", "in_stock")] };
+        let catalog = Catalog {
+            v: 1,
+            products: vec![product(
+                "22041",
+                "Record Frame 7\" Single <b>&</b>",
+                "Home Decor",
+                "in_stock",
+            )],
+        };
         let buyers = HashMap::new();
         let shop = Shop::new(&catalog, &buyers, &[]);
         let html = shop.product_page(&catalog.products[0]);
@@ -544,7 +640,9 @@ mod tests {
         assert!(!html.contains("<b>&</b>"));
         assert!(html.contains(r#"<body data-vitrine-page="product" data-vitrine-product="22041">"#));
         assert!(html.contains(r#"data-vitrine-recs="also-bought" data-vitrine-strategy="also_bought" data-vitrine-product="22041" data-vitrine-k="6""#));
-        assert!(html.contains(r#""item_name":"Record Frame 7\" Single \u003cb\u003e\u0026\u003c/b\u003e""#));
+        assert!(html.contains(
+            r#""item_name":"Record Frame 7\" Single \u003cb\u003e\u0026\u003c/b\u003e""#
+        ));
         assert!(html.contains(r#"<script async src="/vitrine/vitrine.js"></script>"#));
         assert!(html.contains("become?vid=&amp;next=/p/22041"));
         assert!(html.contains(ATTRIBUTION));
@@ -562,11 +660,16 @@ mod tests {
                 product("20002", "B2", "Toys & Kids", "in_stock"),
             ],
         };
-        let buyers: HashMap<String, usize> =
-            [("10001", 50), ("10002", 40), ("10003", 45), ("20001", 30), ("20002", 5)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect();
+        let buyers: HashMap<String, usize> = [
+            ("10001", 50),
+            ("10002", 40),
+            ("10003", 45),
+            ("20001", 30),
+            ("20002", 5),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         let shop = Shop::new(&catalog, &buyers, &[]);
         let ids: Vec<&str> = shop.home_grid().iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["10001", "20001", "10002", "20002"]);
