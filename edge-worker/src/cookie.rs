@@ -1,4 +1,5 @@
-//! The signed visitor cookie `vitrine_vid=<vid>.<sig>` and the demo switcher's redirect check.
+//! The signed visitor cookie `vitrine_vid=<vid>.<sig>`, and the demo switcher's query and redirect
+//! checks.
 //!
 //! The cookie only names a visitor; the profile itself stays in KV. It is signed so that a visitor
 //! cannot read someone else's profile by guessing ids: `sig` is the lowercase hex of the first 16
@@ -117,6 +118,47 @@ pub fn is_same_site_path(next: &str) -> bool {
         && !next.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
+/// The first value of query parameter `name` in a URL, form-decoded (`+` is a space, `%XX` a byte;
+/// invalid UTF-8 becomes U+FFFD, malformed escapes stay as written).
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (form_decode(k) == name).then(|| form_decode(v))
+    })
+}
+
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (b.get(i + 1).copied().and_then(hex_digit), b.get(i + 2).copied().and_then(hex_digit)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +221,20 @@ mod tests {
         for bad in ["", "//evil.example", "/\\evil.example", "https://evil.example", "evil", "/\t/evil.example", "/a\r\nSet-Cookie: x"] {
             assert!(!is_same_site_path(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn query_params() {
+        let url = "https://shop.example/__vitrine/demo/become?vid=c-1&next=%2Fc%2Fall%3Fx%3D1&e=&n=a+b%zz#frag";
+        let q = |name| query_param(url, name);
+        assert_eq!(q("vid").as_deref(), Some("c-1"));
+        assert_eq!(q("next").as_deref(), Some("/c/all?x=1"));
+        assert_eq!(q("e").as_deref(), Some(""));
+        assert_eq!(q("n").as_deref(), Some("a b%zz"));
+        assert_eq!(q("frag"), None);
+        assert_eq!(query_param("https://a/?next=%2F%2Fevil.example", "next").as_deref(), Some("//evil.example"));
+        assert_eq!(query_param("https://a/", "vid"), None);
+        assert_eq!(query_param("https://a/?x=%C3%BC%FF", "x").as_deref(), Some("ü\u{fffd}"));
     }
 
     #[test]

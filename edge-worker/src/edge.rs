@@ -8,7 +8,7 @@ use std::rc::Rc;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use vitrine_engine::{Bundle, CaseInput, LiveProfile, ProfileSnapshot};
-use worker::{event, Context, Date, Env, Fetcher, Headers, Method, Request, RequestInit, Response, Result, Url};
+use worker::{event, Context, Env, Fetcher, Headers, Method, Request, RequestInit, Response, Result};
 
 use crate::cookie::{self, CookieError};
 use crate::rewrite::{Plan, Streamer};
@@ -17,8 +17,15 @@ const HEADER: &str = "x-vitrine";
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let url = req.url()?;
-    match url.path() {
+    // The URL as the runtime serialized it. Not parsed with the `url` crate: for the three slices
+    // needed here its IDNA tables cost 160 KB of Wasm (70 KB gzip).
+    let url = req.inner().url();
+    if flag(&env, "VITRINE_TEST_HOOKS") && req.headers().has("x-vitrine-test-trap").unwrap_or(false) {
+        // Test hook: a trap, as a panic would cause under `panic = "abort"`, to prove that the JS
+        // entry still serves the shop's page and replaces the dead instance.
+        core::arch::wasm32::unreachable();
+    }
+    match req.path().as_str() {
         "/__vitrine/demo/become" if req.method() == Method::Get && flag(&env, "VITRINE_DEMO") => become_visitor(&url, &env),
         "/__vitrine/decide" if req.method() == Method::Post && flag(&env, "VITRINE_TEST_HOOKS") => decide_hook(req).await,
         "/__vitrine/demo/become" | "/__vitrine/decide" => Response::error("Not Found", 404),
@@ -37,10 +44,10 @@ fn cookie_secret(env: &Env) -> String {
 }
 
 /// `GET /__vitrine/demo/become?vid=<id>&next=<path>`: the demo shop's visitor switcher.
-fn become_visitor(url: &Url, env: &Env) -> Result<Response> {
-    let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_default();
+fn become_visitor(url: &str, env: &Env) -> Result<Response> {
+    let query = |name: &str| cookie::query_param(url, name).unwrap_or_default();
     let (vid, next) = (query("vid"), query("next"));
-    let secure = url.scheme() == "https";
+    let secure = url.starts_with("https:");
     let set_cookie = if vid.is_empty() {
         cookie::set_cookie_header(None, secure)
     } else {
@@ -93,7 +100,7 @@ async fn decide_hook(mut req: Request) -> Result<Response> {
 }
 
 /// Serves the shop's page, personalized if it is HTML; anything else passes through untouched.
-async fn serve(req: Request, url: &Url, env: &Env) -> Result<Response> {
+async fn serve(req: Request, url: &str, env: &Env) -> Result<Response> {
     let assets = env.assets("ASSETS")?;
     let is_get = req.method() == Method::Get;
     let cookie_header = req.headers().get("cookie").ok().flatten();
@@ -120,15 +127,19 @@ thread_local! {
 /// Page requests go to the assets without `If-None-Match` / `If-Modified-Since`: the shop's ETag
 /// describes the unpersonalized file, and a 304 would let the browser show a page personalized
 /// for whoever it was fetched as before (the demo's visitor switcher changes exactly that).
+/// "Page request" means one that accepts HTML, as navigations do; images and scripts keep their
+/// revalidation.
 fn without_validators(req: Request) -> Result<Request> {
-    let conditional = req.headers().has("if-none-match")? || req.headers().has("if-modified-since")?;
-    if req.method() != Method::Get || !conditional {
+    let headers = req.headers();
+    let wants_html = headers.get("accept")?.is_some_and(|a| a.contains("text/html"));
+    let conditional = headers.has("if-none-match")? || headers.has("if-modified-since")?;
+    if req.method() != Method::Get || !wants_html || !conditional {
         return Ok(req);
     }
     let headers = copy_headers(req.headers(), &["if-none-match", "if-modified-since"]);
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
-    Request::new_with_init(req.url()?.as_str(), &init)
+    Request::new_with_init(&req.inner().url(), &init)
 }
 
 /// A fresh, mutable copy of `headers` without the named ones (fetched responses' headers are
@@ -168,12 +179,12 @@ fn tagged(resp: Response, value: &str) -> Response {
 
 /// Loads `/vitrine/bundle.json` from the assets once per isolate. Failures are not cached, so the
 /// next request tries again.
-async fn bundle(assets: &Fetcher, page: &Url) -> std::result::Result<Rc<Bundle>, String> {
+async fn bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bundle>, String> {
     if let Some(b) = BUNDLE.with(|c| c.try_borrow().ok().and_then(|b| b.clone())) {
         return Ok(b);
     }
-    let url = page.join("/vitrine/bundle.json").map_err(|e| e.to_string())?;
-    let mut resp = assets.fetch(url.as_str(), None).await.map_err(|e| e.to_string())?;
+    let url = format!("{}/vitrine/bundle.json", origin(page));
+    let mut resp = assets.fetch(url, None).await.map_err(|e| e.to_string())?;
     if resp.status_code() != 200 {
         return Err(format!("/vitrine/bundle.json: HTTP {}", resp.status_code()));
     }
@@ -185,6 +196,12 @@ async fn bundle(assets: &Fetcher, page: &Url) -> std::result::Result<Rc<Bundle>,
         }
     });
     Ok(b)
+}
+
+/// `scheme://host[:port]` of an absolute URL as the runtime serializes it.
+fn origin(url: &str) -> &str {
+    let host = url.find("://").map_or(0, |i| i + 3);
+    url[host..].find('/').map_or(url, |p| &url[..host + p])
 }
 
 /// Whose page this is; the reason names why it is the anonymous default.
@@ -229,7 +246,7 @@ async fn visitor(cookie_header: Option<&str>, env: &Env) -> (LiveProfile, Outcom
 
 /// The streamed, rewritten page. If the rewriter cannot even start, the page passes through.
 fn personalize(mut resp: Response, bundle: Rc<Bundle>, profile: LiveProfile, outcome: Outcome) -> Response {
-    let now = bundle.site.demo_now.unwrap_or_else(|| (Date::now().as_millis() / 1000) as i64);
+    let now = bundle.site.demo_now.unwrap_or_else(|| (worker::js_sys::Date::now() / 1000.0).floor() as i64);
     let personalized = matches!(outcome, Outcome::Personalized);
     let streamer = match Streamer::new(Plan { bundle, profile, now, handoff: personalized }) {
         Ok(s) => s,

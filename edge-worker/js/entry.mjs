@@ -1,0 +1,73 @@
+//! The Worker's JS entry: instantiates the Rust module once per isolate and hands it each request.
+//!
+//! It is also the last line of the fail-open promise. The Wasm is built with `panic = "abort"` (for
+//! size), so a panic anywhere in Rust traps, and the instance is unusable afterwards. A trap while a
+//! request is being answered surfaces here in one of two ways: synchronously from the export, or —
+//! since Rust futures are polled from `queueMicrotask` callbacks — inside a microtask, where it
+//! would otherwise leave the request's promise pending forever. Either way this entry starts a
+//! fresh instance (wasm-bindgen's `__wbg_reset_state`) and answers every request the dead instance
+//! held with the shop's page, unchanged, straight from the assets.
+
+import { initSync, fetch as handle, __wbg_reset_state } from "./index.js";
+import wasmModule from "./index_bg.wasm";
+
+initSync({ module: wasmModule });
+
+/** Requests the current instance is working on, each with a way to fail it over. */
+const inFlight = new Set();
+
+function restart(err) {
+  console.error("vitrine: Wasm trapped, restarting the instance and serving pages unchanged:", err);
+  try {
+    __wbg_reset_state();
+  } catch (resetErr) {
+    console.error("vitrine: could not restart the Wasm instance:", resetErr);
+  }
+  for (const failOver of inFlight) failOver(err);
+  inFlight.clear();
+}
+
+// wasm-bindgen-futures schedules every poll of a Rust future with the global `queueMicrotask`;
+// catching traps there is the only way to see the ones that happen after the first await.
+const nativeQueueMicrotask = globalThis.queueMicrotask.bind(globalThis);
+globalThis.queueMicrotask = (callback) =>
+  nativeQueueMicrotask(() => {
+    try {
+      callback();
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) restart(err);
+      else throw err;
+    }
+  });
+
+/** workers-rs's panic hook flags a panic before the trap; a flagged instance is not reused. */
+function restartIfPanicked() {
+  const state = globalThis.__worker_init_state;
+  if (state && state.criticalError) {
+    state.criticalError = false;
+    restart(new Error("a previous request panicked"));
+  }
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    // Kept for the fallback: the Rust side consumes the original.
+    const fallback = request.method === "GET" || request.method === "HEAD" ? request.clone() : null;
+    let failOver;
+    const trapped = new Promise((_, reject) => {
+      failOver = reject;
+    });
+    try {
+      restartIfPanicked();
+      inFlight.add(failOver);
+      return await Promise.race([handle(request, env, ctx), trapped]);
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) restart(err);
+      else console.error("vitrine: worker failed, serving the page unchanged:", err);
+      if (fallback) return env.ASSETS.fetch(fallback);
+      return new Response("Internal Server Error", { status: 500 });
+    } finally {
+      inFlight.delete(failOver);
+    }
+  },
+};

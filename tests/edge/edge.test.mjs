@@ -1,0 +1,241 @@
+// The edge worker in real workerd (`wrangler dev --local`) in front of the built demo shop, with
+// Workers KV seeded with test profiles: who gets which page, and that nothing else is changed.
+// Needs scripts/build.sh to have run (demo-shop/dist/ and edge-worker/build/).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lapsedProfile, XSS_NAME } from '../lib/fixtures.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+const config = join(root, 'edge-worker', 'wrangler.toml');
+const toml = readFileSync(config, 'utf8');
+const tomlString = (key) => (toml.match(new RegExp(`^\\s*${key}\\s*=\\s*"([^"]*)"`, 'm')) || [])[1];
+const dist = resolve(dirname(config), tomlString('directory'));
+const entry = resolve(dirname(config), tomlString('main'));
+const SECRET = tomlString('VITRINE_COOKIE_SECRET');
+for (const [what, path] of [['demo shop', join(dist, 'index.html')], ['bundle', join(dist, 'vitrine', 'bundle.json')], ['edge worker', entry]]) {
+  assert.ok(existsSync(path), `${what} not built (${relative(root, path)} is missing): run scripts/build.sh first`);
+}
+assert.ok(SECRET, 'VITRINE_COOKIE_SECRET not found in edge-worker/wrangler.toml');
+
+// The same signature the worker computes: first 16 bytes of HMAC-SHA256(secret, vid), lowercase hex.
+const sign = (vid, secret = SECRET) => `${vid}.${createHmac('sha256', secret).update(vid).digest('hex').slice(0, 32)}`;
+
+const PROFILES = {
+  't-lapsed': lapsedProfile('Tess', 't-lapsed'),
+  't-xss': lapsedProfile(XSS_NAME, 't-xss'),
+  't-no-consent': { ...lapsedProfile('Nora', 't-no-consent'), consent: { personalization: false } },
+  't-broken': '{"v":1,"id":"t-broken","orders":{"count":"lots"',
+};
+
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
+let state, dev, base;
+let devLog = '';
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+before(async () => {
+  state = mkdtempSync(join(tmpdir(), 'vitrine-edge-'));
+  const seed = join(state, 'kv.json');
+  writeFileSync(seed, JSON.stringify(Object.entries(PROFILES).map(([vid, p]) =>
+    ({ key: `profile:${vid}`, value: typeof p === 'string' ? p : JSON.stringify(p) }))));
+  execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', config],
+    { env, cwd: root, stdio: 'pipe' });
+
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  // Its own process group, so that after() can stop wrangler together with its workerd.
+  dev = spawn(wrangler, ['dev', '--local', '--config', config, '--ip', '127.0.0.1', '--port', String(port),
+    '--var', 'VITRINE_TEST_HOOKS:on', '--persist-to', state, '--show-interactive-dev-session=false'],
+  { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (b) => { devLog = (devLog + b).slice(-20000); };
+  dev.stdout.on('data', keep);
+  dev.stderr.on('data', keep);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (dev.exitCode !== null) assert.fail(`wrangler dev exited (${dev.exitCode}):\n${devLog}`);
+    try {
+      await fetch(base + '/favicon.svg');
+      break;
+    } catch {
+      if (Date.now() > deadline) assert.fail(`wrangler dev did not answer within 90 s:\n${devLog}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+});
+
+after(() => {
+  if (dev && dev.exitCode === null) {
+    try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* already gone */ }
+  }
+  if (state) rmSync(state, { recursive: true, force: true });
+});
+
+async function get(path, cookie) {
+  const res = await fetch(base + path, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+  return { res, text: await res.text(), vitrine: res.headers.get('x-vitrine') };
+}
+
+/** The hero slot's element, start tag to its end tag (the hero holds no element of its own kind). */
+function hero(html) {
+  const m = /<(\w+)\b[^>]*\bdata-vitrine-slot="hero"[^>]*>/.exec(html);
+  assert.ok(m, 'page has no data-vitrine-slot="hero"');
+  const end = html.indexOf(`</${m[1]}>`, m.index);
+  return html.slice(m.index, end + m[1].length + 3);
+}
+
+const original = readFileSync(join(dist, 'index.html'), 'utf8');
+const handoff = (html) => /<script type="application\/json" id="vitrine-profile">([^<]*)<\/script>/.exec(html)?.[1];
+
+test('a lapsed big spender gets the "we miss you" hero and the profile hand-off', async () => {
+  const { res, text, vitrine } = await get('/', `vitrine_vid=${sign('t-lapsed')}`);
+  assert.equal(res.status, 200);
+  assert.equal(vitrine, 'personalized');
+  const h = hero(text);
+  assert.match(h, /data-vitrine-variant="winback"/);
+  assert.match(h, /We miss you, Tess/);
+  const script = handoff(text);
+  assert.ok(script, 'profile hand-off script missing');
+  assert.ok(text.indexOf('id="vitrine-profile"') < text.indexOf('</head>'), 'hand-off must be in <head>');
+  assert.equal(JSON.parse(script).id, 't-lapsed');
+  assert.equal(res.headers.get('content-length'), null);
+  assert.match(res.headers.get('cache-control') ?? '', /private/);
+});
+
+const flipLast = (s) => s.slice(0, -1) + (s.endsWith('0') ? '1' : '0');
+const defaults = [
+  ['no cookie', undefined, 'no-cookie'],
+  ['a validly signed but unknown visitor', `vitrine_vid=${sign('t-nobody')}`, 'unknown-visitor'],
+  ['a malformed cookie', 'vitrine_vid=garbage', 'bad-cookie'],
+  ['a tampered signature', `vitrine_vid=${flipLast(sign('t-lapsed'))}`, 'bad-cookie'],
+  ['another visitor\'s signature', `vitrine_vid=t-lapsed.${sign('t-xss').split('.')[1]}`, 'bad-cookie'],
+  ['a cookie signed with another secret', `vitrine_vid=${sign('t-lapsed', 'not-the-secret')}`, 'bad-cookie'],
+  ['a profile without consent', `vitrine_vid=${sign('t-no-consent')}`, 'no-consent'],
+  ['a broken profile', `vitrine_vid=${sign('t-broken')}`, 'bad-profile'],
+];
+for (const [who, cookie, reason] of defaults) {
+  test(`${who} gets the default hero (reason=${reason})`, async () => {
+    const { res, text, vitrine } = await get('/', cookie);
+    assert.equal(res.status, 200);
+    assert.equal(vitrine, `default; reason=${reason}`);
+    assert.equal(hero(text), hero(original), 'hero must be exactly the shop\'s own');
+    assert.equal(handoff(text), undefined, 'no profile hand-off for anonymous pages');
+  });
+}
+
+test('anonymous pages keep the shop\'s list order and still get non-personal recommendations', async () => {
+  const { text } = await get('/');
+  assert.doesNotMatch(text, /style="[^"]*order:/);
+  const widgets = [...original.matchAll(/data-vitrine-recs="([^"]+)"/g)].map((m) => m[1]);
+  for (const w of widgets) {
+    const filled = new RegExp(`data-vitrine-recs="${w}"[^>]*data-vitrine-filled="(\\d+)"`).exec(text);
+    assert.ok(filled && Number(filled[1]) > 0, `widget ${w} not filled for an anonymous visitor`);
+  }
+});
+
+test('markup in a first name is served as text', async () => {
+  const { text, vitrine } = await get('/', `vitrine_vid=${sign('t-xss')}`);
+  assert.equal(vitrine, 'personalized');
+  const h = hero(text);
+  assert.match(h, /data-vitrine-variant="winback"/);
+  assert.ok(h.includes('We miss you, &lt;img src=x onerror=alert(1)&gt;'), h);
+  assert.ok(!h.includes('<img src=x'), h);
+  assert.ok(!text.includes('<img src=x'), 'the name must not appear as markup anywhere on the page');
+  assert.ok(handoff(text).includes('\\u003cimg src=x onerror=alert(1)\\u003e'));
+});
+
+function someAssets() {
+  const out = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (!/\.html?$/.test(name)) out.push(p);
+    }
+  };
+  walk(dist);
+  // One of each kind the shop serves (css, js, svg, wasm, json...).
+  const byExt = new Map();
+  for (const p of out) {
+    const ext = p.split('.').pop();
+    if (!byExt.has(ext)) byExt.set(ext, p);
+  }
+  return [...byExt.values()];
+}
+
+test('non-HTML assets pass through byte-identical', async () => {
+  const assets = someAssets();
+  assert.ok(assets.length >= 3, 'expected some non-HTML assets in the demo shop');
+  for (const p of assets) {
+    const path = '/' + relative(dist, p).split('\\').join('/');
+    const res = await fetch(base + path, { headers: { cookie: `vitrine_vid=${sign('t-lapsed')}` } });
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('x-vitrine'), null, path);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(p)), `${path} changed on the way`);
+  }
+});
+
+test('the demo visitor switcher sets a signed cookie and only redirects on-site', async () => {
+  const set = await get('/__vitrine/demo/become?vid=t-lapsed&next=/c/candles-lights');
+  assert.equal(set.res.status, 302);
+  assert.equal(set.res.headers.get('location'), '/c/candles-lights');
+  const [cookie] = set.res.headers.getSetCookie();
+  assert.match(cookie, new RegExp(`^vitrine_vid=${sign('t-lapsed')};`));
+  for (const attr of ['Path=/', 'HttpOnly', 'SameSite=Lax']) assert.ok(cookie.includes(attr), `${attr} in ${cookie}`);
+
+  // The cookie it set is the one the pages accept.
+  const page = await get('/', cookie.split(';')[0]);
+  assert.equal(page.vitrine, 'personalized');
+
+  for (const next of ['//evil.example', 'https://evil.example/', '/\\evil.example', '']) {
+    const r = await get(`/__vitrine/demo/become?vid=t-lapsed&next=${encodeURIComponent(next)}`);
+    assert.equal(r.res.status, 302);
+    assert.equal(r.res.headers.get('location'), '/', `next=${next}`);
+  }
+  const clear = await get('/__vitrine/demo/become?vid=&next=/');
+  assert.match(clear.res.headers.getSetCookie()[0], /^vitrine_vid=;.*Max-Age=0/);
+  assert.equal((await get('/__vitrine/demo/become?vid=%3Cscript%3E&next=/')).res.status, 400);
+});
+
+test('a trap in the Wasm serves the shop\'s page unchanged, and the next request works again', async () => {
+  const res = await fetch(base + '/', { headers: { cookie: `vitrine_vid=${sign('t-lapsed')}`, 'x-vitrine-test-trap': '1' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-vitrine'), null);
+  assert.equal(await res.text(), original, 'the fallback must be the file as the shop wrote it');
+  const next = await get('/', `vitrine_vid=${sign('t-lapsed')}`);
+  assert.equal(next.vitrine, 'personalized');
+  assert.match(hero(next.text), /data-vitrine-variant="winback"/);
+});
+
+test('the shared decision cases decide identically at the edge', async (t) => {
+  const file = join(root, 'tests', 'cases', 'decisions.json');
+  if (!existsSync(file)) {
+    t.skip('tests/cases/decisions.json does not exist yet');
+    return;
+  }
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  assert.ok(doc.cases.length > 0);
+  for (const c of doc.cases) {
+    const res = await fetch(base + '/__vitrine/decide', { method: 'POST', body: JSON.stringify({ bundle: doc.bundle, case: c.input }) });
+    const body = await res.text();
+    assert.equal(res.status, 200, `${c.name}: ${body}`);
+    assert.deepEqual(JSON.parse(body), c.expected, c.name);
+  }
+  const bad = await fetch(base + '/__vitrine/decide', { method: 'POST', body: '{"bundle":{},"case":{}}' });
+  assert.equal(bad.status, 400);
+});
