@@ -278,11 +278,11 @@ mod tests {
         assert_eq!(ProfileSnapshot::from_json(&p.to_json()).unwrap(), p);
 
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"count":"many"}}"#).unwrap_err();
-        assert_eq!(e.field, "orders.count");
+        assert_eq!(e.field, crate::error::expected_field("orders.count"));
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","ordres":{}}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `ordres`"), "{e}");
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"last":"last tuesday"}}"#).unwrap_err();
-        assert_eq!(e.field, "orders.last");
+        assert_eq!(e.field, crate::error::expected_field("orders.last"));
         assert!(ProfileSnapshot::from_json("{\"v\":1,").is_err());
     }
 
