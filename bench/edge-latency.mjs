@@ -2,7 +2,7 @@
 // each of a personalized page, the same page for an anonymous visitor, and a plain asset the worker
 // passes through without rewriting. Prints median and p95 of time-to-headers and time-to-last-byte.
 //
-//   node tests/edge/latency.mjs [--base http://127.0.0.1:8787] [--n 200] [--vid c-13093]
+//   node bench/edge-latency.mjs [--base http://127.0.0.1:8787] [--n 200] [--vid c-13093]
 //                               [--page /] [--asset /shop.css] [--json bench/results/<date>-edge.json]
 //
 // A benchmark, not a test: wrangler dev adds its own proxy hop, so compare the three kinds with each
@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
   options: {
     base: { type: 'string', default: 'http://127.0.0.1:8787' },

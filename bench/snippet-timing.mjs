@@ -1,0 +1,45 @@
+// Snippet timing in real Chromium: N loads of a page (default: home as the lapsed persona through
+// the running edge worker), reading window.vitrine.timing (loader start -> decisions applied, which
+// includes fetching and compiling the Wasm and parsing bundle.json). Prints median and p95 in ms.
+//
+//   node bench/snippet-timing.mjs [--base http://127.0.0.1:8787] [--n 15] [--vid c-13093] [--json FILE]
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { launch } from '../tests/lib/chromium.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    base: { type: 'string', default: 'http://127.0.0.1:8787' },
+    n: { type: 'string', default: '15' },
+    vid: { type: 'string', default: '' },
+    json: { type: 'string' },
+  },
+});
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const browser = await launch();
+try {
+  const page = await browser.newPage();
+  await page.goto(`${opt.base}/__vitrine/demo/become?vid=${encodeURIComponent(opt.vid)}&next=/`);
+  const cold = [];
+  const warm = [];
+  for (let i = 0; i < Number(opt.n); i++) {
+    // Alternate a cache-cleared load (first visit) with a normal reload (next page view).
+    const client = await page.context().newCDPSession(page);
+    await client.send('Network.clearBrowserCache');
+    for (const bucket of [cold, warm]) {
+      await page.goto(`${opt.base}/`);
+      await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
+      bucket.push(await page.evaluate(() => window.vitrine.timing.ms));
+    }
+  }
+  const result = {
+    date: new Date().toISOString(), vid: opt.vid, n: cold.length,
+    cold_ms: { median: quantile(cold, 0.5), p95: quantile(cold, 0.95) },
+    warm_ms: { median: quantile(warm, 0.5), p95: quantile(warm, 0.95) },
+  };
+  console.log(`snippet start -> applied, first visit: median ${result.cold_ms.median.toFixed(1)} ms, p95 ${result.cold_ms.p95.toFixed(1)} ms`);
+  console.log(`snippet start -> applied, cached:      median ${result.warm_ms.median.toFixed(1)} ms, p95 ${result.warm_ms.p95.toFixed(1)} ms`);
+  if (opt.json) writeFileSync(opt.json, JSON.stringify(result, null, 2) + '\n');
+} finally {
+  await browser.close();
+}
