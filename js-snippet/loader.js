@@ -193,8 +193,11 @@
     return el && el.type === 'application/json' ? el.textContent : null;
   }
 
+  var marks = {};
   function start(bundleText) {
+    marks.inputs = performance.now() - started;
     engine = new wasm_bindgen.Vitrine(bundleText);
+    marks.engine = performance.now() - started;
     var snapshot = edgeProfile();
     if (snapshot) {
       try { engine.setProfile(snapshot); } catch (e) { warn('profile ignored', e); }
@@ -217,7 +220,8 @@
     var applied = performance.now();
     window.vitrine = {
       version: 1,
-      timing: { start: started, applied: applied, ms: applied - started },
+      // ms: loader start -> applied; inputs: Wasm compiled and bundle fetched; engine: bundle parsed.
+      timing: { start: started, applied: applied, ms: applied - started, inputs: marks.inputs, engine: marks.engine },
       decision: decision,
       refresh: run,
       consent: setConsent
