@@ -181,7 +181,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             load(&site, SiteConfig::from_json)?;
             load(&catalog, Catalog::from_json)?;
             load(&model, Model::from_json)?;
-            let bundle = Bundle::compose(&s, &c, &m).map_err(|e| InputError(e.to_string()))?;
+            let bundle = Bundle::assemble(&s, &c, &m);
             write_atomic(&out, bundle.as_bytes())?;
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
         }
@@ -210,23 +210,14 @@ fn run(command: Command) -> anyhow::Result<()> {
 fn load<T>(path: &Path, parse: impl Fn(&str) -> Result<T, vitrine_engine::FormatError>) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
     parse(&text).map_err(|e| {
-        let mut msg = format!("{}:", path.display());
-        if e.line > 0 {
-            msg.push_str(&format!("{}:{}: ", e.line, e.column));
-        } else {
-            msg.push(' ');
-        }
-        msg.push_str(&e.to_string().split_once(": ").filter(|_| e.line > 0).map_or(e.to_string(), |(_, rest)| rest.to_owned()));
-        InputError(msg).into()
+        let at = if e.line > 0 { format!("{}:{}:{}", path.display(), e.line, e.column) } else { path.display().to_string() };
+        InputError(format!("{at}: {}", e.describe())).into()
     })
 }
 
 /// A JSON-lines error: the engine's column is within the line; the line is the file's.
 fn located(path: &Path, line: usize, e: &vitrine_engine::FormatError) -> InputError {
-    let mut e = e.clone();
-    let col = e.column;
-    e.line = 0;
-    InputError(format!("{}:{line}:{col}: {e}", path.display()))
+    InputError(format!("{}:{line}:{}: {}", path.display(), e.column, e.describe()))
 }
 
 fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, std::collections::BTreeMap<String, Trait>>) {

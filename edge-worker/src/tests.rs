@@ -32,7 +32,7 @@ fn bundle() -> Rc<Bundle> {
     let model = r#"{"v":1, "kind": "item-knn", "items": ["A", "B", "C", "D"],
       "neighbors": [[2, 900000, 1, 500000], [0, 500000], [0, 900000], []],
       "popular": [[0, 10], [1, 8], [2, 5], [3, 1]]}"#;
-    Rc::new(Bundle::from_json(&Bundle::compose(site, catalog, model).unwrap()).unwrap())
+    Rc::new(Bundle::from_json(&Bundle::assemble(site, catalog, model)).unwrap())
 }
 
 fn now() -> i64 {

@@ -34,16 +34,32 @@ impl FormatError {
     }
 }
 
+impl FormatError {
+    /// The message without its `line:col: ` prefix, for callers that prefix a file name too.
+    pub fn describe(&self) -> String {
+        Describe(self).to_string()
+    }
+}
+
+struct Describe<'a>(&'a FormatError);
+
 impl fmt::Display for FormatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
             write!(f, "{}:{}: ", self.line, self.column)?;
         }
-        write!(f, "{}", self.format)?;
-        if !self.field.is_empty() {
-            write!(f, " field `{}`", self.field)?;
+        Describe(self).fmt(f)
+    }
+}
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.0;
+        write!(f, "{}", e.format)?;
+        if !e.field.is_empty() {
+            write!(f, " field `{}`", e.field)?;
         }
-        match &self.kind {
+        match &e.kind {
             FormatErrorKind::Syntax(m) => write!(f, ": syntax error: {m}"),
             FormatErrorKind::Invalid(m) => write!(f, ": {m}"),
             FormatErrorKind::Version { found, supported } => {
