@@ -60,7 +60,8 @@ enum Command {
         now: String,
         #[arg(long)]
         out: PathBuf,
-        /// Catalog JSON: restricts products to it and enables category affinities.
+        /// Catalog (JSON, or Merchant Center TSV by extension): restricts products to it and
+        /// enables category affinities.
         #[arg(long)]
         catalog: Option<PathBuf>,
         /// Enrichment traits, JSON lines `{"id": "c-1", "traits": {...}}`, merged into the profiles.
@@ -141,7 +142,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Profiles { orders, now, out, catalog, traits, consent } => {
             let now = vitrine_engine::time::parse(&now)
                 .ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {now:?}")))?;
-            let catalog = catalog.map(|c| load(&c, Catalog::from_json)).transpose()?;
+            let catalog = catalog.map(|c| load(&c, if is_tsv(&c) { Catalog::from_tsv } else { Catalog::from_json })).transpose()?;
             let lines = input::read_orders(&orders)?;
             let enrichment = traits.map(|t| input::read_traits(&t)).transpose()?.unwrap_or_default();
             let rules = ProfileRules { consent: consent == "granted", ..ProfileRules::default() };
@@ -177,10 +178,14 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Bundle { site, catalog, model, out } => {
             let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
-            let (s, c, m) = (read(&site)?, read(&catalog)?, read(&model)?);
+            let (s, m) = (read(&site)?, read(&model)?);
             load(&site, SiteConfig::from_json)?;
-            load(&catalog, Catalog::from_json)?;
             load(&model, Model::from_json)?;
+            // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
+            let c = if is_tsv(&catalog) { load(&catalog, Catalog::from_tsv)?.to_json() } else {
+                load(&catalog, Catalog::from_json)?;
+                read(&catalog)?
+            };
             let bundle = Bundle::assemble(&s, &c, &m);
             write_atomic(&out, bundle.as_bytes())?;
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
@@ -204,6 +209,11 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Merchant Center exports are `.tsv` or `.txt`; anything else is read as JSON.
+fn is_tsv(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("txt"))
 }
 
 /// Reads a whole-document input, locating errors in it as `file:line:col`.

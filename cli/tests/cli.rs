@@ -108,3 +108,26 @@ fn profiles_from_real_orders() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--now"));
 }
+
+#[test]
+fn bundle_accepts_a_merchant_center_tsv_catalog() {
+    let dir = tmp("tsv");
+    let model = dir.join("model.json");
+    assert!(vitrine(&["train", "--interactions", &data("interactions.csv"), "--out", model.to_str().unwrap()]).status.success());
+    let site = dir.join("site.json");
+    std::fs::write(&site, r#"{"v":1,"slots":{"hero":[{"id":"garden","when":"page.category == 'Garden'","content":{"headline":"Spring is here"}}]}}"#).unwrap();
+    let tsv = dir.join("feed.tsv");
+    std::fs::write(&tsv, "id\ttitle\tlink\tprice\tavailability\tproduct_type\ngarden-0\tTrowel\t/p/g0\t4.50 GBP\tin stock\tGarden\n").unwrap();
+    let out = dir.join("bundle.json");
+    let o = vitrine(&["bundle", "--site", site.to_str().unwrap(), "--catalog", tsv.to_str().unwrap(), "--model", model.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bundle = vitrine_engine::Bundle::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(bundle.catalog.get("garden-0").map(|p| p.price.cents), Some(450));
+
+    std::fs::write(&tsv, "id\ttitle\tlink\tprice\ngarden-0\tTrowel\tjavascript:alert(1)\t4.50 GBP\n").unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let o = vitrine(&["bundle", "--site", site.to_str().unwrap(), "--catalog", tsv.to_str().unwrap(), "--model", model.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("feed.tsv:2:17: catalog field `link`"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
