@@ -74,6 +74,8 @@
     return result;
   };
 
+  var STRATEGIES = ['also_bought', 'for_you', 'popular', 'trending', 'similar', 'recently_viewed'];
+
   // --- reading the page --------------------------------------------------------------------------
   function all(root, sel) { return Array.prototype.slice.call(root.querySelectorAll(sel)); }
 
@@ -92,12 +94,23 @@
         };
       }),
       recs: all(document, '[data-vitrine-recs]').map(function (el) {
-        var r = { widget: el.getAttribute('data-vitrine-recs'), strategy: el.getAttribute('data-vitrine-strategy') || 'popular' };
-        if (el.hasAttribute('data-vitrine-product')) r.product = el.getAttribute('data-vitrine-product');
-        var k = parseInt(el.getAttribute('data-vitrine-k'), 10);
-        if (k > 0) r.k = k;
+        // The same attributes the edge reads (engine RecsRequest::from_attributes).
+        var a = function (name) { var v = el.getAttribute('data-vitrine-' + name); return v == null ? '' : v.trim(); };
+        // Like the edge, leave a widget without a known strategy alone (rather than fail the page).
+        if (STRATEGIES.indexOf(a('strategy')) < 0) return null;
+        var r = { widget: a('recs'), strategy: a('strategy') };
+        if (a('product')) r.product = a('product');
+        if (a('filter-category')) r.category = a('filter-category');
+        [['k', 'k'], ['max-per-category', 'max_per_category']].forEach(function (f) {
+          var n = parseInt(a(f[0]), 10);
+          if (n >= 0) r[f[1]] = n;
+        });
+        [['price-min', 'price_min'], ['price-max', 'price_max']].forEach(function (f) {
+          var n = parseFloat(a(f[0]));
+          if (isFinite(n)) r[f[1]] = n;
+        });
         return r;
-      })
+      }).filter(Boolean)
     };
   }
 

@@ -18,7 +18,7 @@ use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
 use lol_html::{ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, OutputSink, Selector, Settings};
 use vitrine_engine::catalog::is_safe_url;
 use vitrine_engine::time::Seconds;
-use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision, Strategy};
+use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision};
 
 use crate::markup::{decode_entities, escape_attr, handoff_script, render, Token};
 
@@ -370,16 +370,10 @@ fn item(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 
 fn recs(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
-        let Some(strategy) = attr(el, "data-vitrine-strategy").and_then(|s| Strategy::parse(s.trim())) else { return Ok(()) };
+        let Some(req) = RecsRequest::from_attributes(|name| attr(el, name)) else { return Ok(()) };
         if !el.can_have_content() {
             return Ok(());
         }
-        let req = RecsRequest {
-            widget: attr(el, "data-vitrine-recs").unwrap_or_default(),
-            strategy,
-            product: attr(el, "data-vitrine-product").filter(|p| !p.is_empty()),
-            k: attr(el, "data-vitrine-k").and_then(|k| k.trim().parse().ok()),
-        };
         let Some(decision) = with(&st, |s| Some(s.ctx().recommend(&req))) else { return Ok(()) };
         let _ = el.set_attribute("data-vitrine-filled", &decision.items.len().to_string());
         let widget = Rc::new(RefCell::new(Widget { items: decision.items, capture: Capture::Before, template: Vec::new(), bytes: 0 }));

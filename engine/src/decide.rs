@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{is_safe_url, Availability, Catalog, Price};
+use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
 use crate::condition::{Env, Value};
 use crate::error::{FormatError, V1};
 use crate::model::Model;
@@ -168,12 +168,25 @@ pub struct ListRequest {
     pub items: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a widget's candidates come from. Every strategy is topped up with popular products, so a
+/// widget is never empty while the catalog has something to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
+    /// Item-to-item neighbours of `product` (customers who bought it also bought).
     AlsoBought,
+    /// Neighbours of the visitor's history, newer items weighing more.
     ForYou,
+    /// Most distinct buyers.
+    #[default]
     Popular,
+    /// Time-decayed popularity: what is selling now.
+    Trending,
+    /// Content similarity to `product`: same category, shared title words, same brand. Works for
+    /// products nobody has bought yet.
+    Similar,
+    /// What the visitor viewed, newest first.
+    RecentlyViewed,
 }
 
 impl Strategy {
@@ -182,12 +195,15 @@ impl Strategy {
             "also_bought" => Some(Strategy::AlsoBought),
             "for_you" => Some(Strategy::ForYou),
             "popular" => Some(Strategy::Popular),
+            "trending" => Some(Strategy::Trending),
+            "similar" => Some(Strategy::Similar),
+            "recently_viewed" => Some(Strategy::RecentlyViewed),
             _ => None,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecsRequest {
     pub widget: String,
@@ -196,6 +212,36 @@ pub struct RecsRequest {
     pub product: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<usize>,
+    /// Only products of this category (`product_type`, or a sub-path of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Price band, inclusive, in the catalog's currency units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_max: Option<f64>,
+    /// Diversity: at most this many products per category (relaxed only to fill the widget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_category: Option<usize>,
+}
+
+impl RecsRequest {
+    /// Reads a widget's `data-vitrine-*` attributes (docs/markup.md); `None` without a known
+    /// strategy. `attr` returns an attribute's value by its full name.
+    pub fn from_attributes(attr: impl Fn(&str) -> Option<String>) -> Option<RecsRequest> {
+        let text = |name: &str| attr(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let number = |name: &str| text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite());
+        Some(RecsRequest {
+            widget: text("data-vitrine-recs").unwrap_or_default(),
+            strategy: Strategy::parse(&text("data-vitrine-strategy")?)?,
+            product: text("data-vitrine-product"),
+            k: text("data-vitrine-k").and_then(|k| k.parse().ok()),
+            category: text("data-vitrine-filter-category"),
+            price_min: number("data-vitrine-price-min"),
+            price_max: number("data-vitrine-price-max"),
+            max_per_category: text("data-vitrine-max-per-category").and_then(|k| k.parse().ok()),
+        })
+    }
 }
 
 /// The answer, `"v": 1`: what every runtime applies to the page.
@@ -260,6 +306,48 @@ impl RecItem {
     }
 }
 
+/// Whether `product_type` is `category` or below it (`Home > Candles` is in `Home`).
+fn in_category(product_type: &str, category: &str) -> bool {
+    product_type == category || product_type.strip_prefix(category).is_some_and(|rest| rest.trim_start().starts_with('>'))
+}
+
+/// Title words that say something about the product (lowercase, three letters or more).
+fn title_words(title: &str) -> Vec<String> {
+    const STOP: &[&str] = &["set", "and", "the", "with", "for", "pack", "of", "design", "small", "large", "mini"];
+    let mut words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// Content similarity to `product`, best first: same category counts most, then the share of title
+/// words in common (Jaccard), then the same brand. Ties keep catalog order.
+fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
+    let words = title_words(&product.title);
+    let mut scored: Vec<(f64, usize, &str)> = catalog
+        .products()
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.id != product.id)
+        .filter_map(|(i, p)| {
+            let other = title_words(&p.title);
+            let shared = words.iter().filter(|w| other.binary_search(w).is_ok()).count();
+            let union = words.len() + other.len() - shared;
+            let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
+            let same_type = !p.product_type.is_empty() && p.product_type == product.product_type;
+            let same_brand = !p.brand.is_empty() && p.brand == product.brand;
+            let score = 2.0 * f64::from(u8::from(same_type)) + 3.0 * jaccard + 0.25 * f64::from(u8::from(same_brand));
+            (same_type || shared > 0).then_some((score, i, p.id.as_str()))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, id)| id).collect()
+}
+
 /// Display price: `£2.55` for the common currencies, `2.55 CHF` otherwise.
 pub fn display_price(p: &Price) -> String {
     let amount = format!("{}.{:02}", p.cents / 100, p.cents % 100);
@@ -312,33 +400,65 @@ impl Context<'_> {
         ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys }
     }
 
-    /// Recommendations: never the current product, what is in the cart, or what is out of stock.
+    /// Recommendations: never the current product, what is in the cart, what is out of stock or
+    /// outside the widget's filters; for `for_you`, never what the visitor already bought.
     pub fn recommend(&self, req: &RecsRequest) -> RecsDecision {
         let k = req.k.unwrap_or(self.bundle.site.recs_k).clamp(1, 50);
         let catalog = &self.bundle.catalog;
-        let current = req.product.as_deref().or(self.page.product.as_deref());
-        let cart = &self.profile.session.cart;
-        let skip = |id: &str| {
-            Some(id) == current
-                || cart.iter().any(|c| c == id)
-                || catalog.get(id).is_none_or(|p| p.availability == Availability::OutOfStock)
-        };
         let model = &self.bundle.model;
-        let ids = match req.strategy {
-            Strategy::AlsoBought => match current {
-                Some(p) => model.also_bought(p, k, &skip),
-                None => model.for_you(&[], k, &skip),
-            },
-            Strategy::ForYou => {
-                let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
-                let purchased: Vec<&str> = self.profile.purchased().collect();
-                model.for_you(&history, k, &|id| skip(id) || purchased.contains(&id))
-            }
-            Strategy::Popular => model.for_you(&[], k, &skip),
+        let current = req.product.as_deref().or(self.page.product.as_deref());
+        let purchased: Vec<&str> = if req.strategy == Strategy::ForYou { self.profile.purchased().collect() } else { Vec::new() };
+        let accept = |p: &Product| {
+            Some(p.id.as_str()) != current
+                && p.availability != Availability::OutOfStock
+                && !self.profile.session.cart.contains(&p.id)
+                && !purchased.contains(&p.id.as_str())
+                && req.category.as_deref().is_none_or(|c| in_category(&p.product_type, c))
+                && req.price_min.is_none_or(|min| p.price.amount() >= min)
+                && req.price_max.is_none_or(|max| p.price.amount() <= max)
         };
-        let items = ids
-            .iter()
-            .filter_map(|id| catalog.get(id))
+        let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
+        let primary: Vec<&str> = match (req.strategy, current) {
+            (Strategy::AlsoBought, Some(p)) => model.ranked_also_bought(p).collect(),
+            (Strategy::Similar, Some(p)) => catalog.get(p).map(|p| similar(catalog, p)).unwrap_or_default(),
+            (Strategy::AlsoBought | Strategy::Similar, None) => Vec::new(),
+            (Strategy::ForYou, _) => model.ranked_for_you(&history),
+            (Strategy::Popular, _) => Vec::new(),
+            (Strategy::Trending, _) => model.trending().collect(),
+            (Strategy::RecentlyViewed, _) => {
+                let mut seen: Vec<&str> = Vec::new();
+                for e in self.profile.history().collect::<Vec<_>>().into_iter().rev() {
+                    if e.event == ItemEvent::View && !seen.contains(&e.id.as_str()) {
+                        seen.push(&e.id);
+                    }
+                }
+                seen
+            }
+        };
+        let candidates = || primary.iter().copied().chain(model.popular()).filter_map(|id| catalog.get(id)).filter(|p| accept(p));
+        let mut chosen: Vec<&Product> = Vec::with_capacity(k);
+        let mut per_category: BTreeMap<&str, usize> = BTreeMap::new();
+        for p in candidates() {
+            if chosen.len() == k {
+                break;
+            }
+            let n = per_category.entry(&p.product_type).or_default();
+            if chosen.iter().all(|c| c.id != p.id) && req.max_per_category.is_none_or(|max| *n < max) {
+                *n += 1;
+                chosen.push(p);
+            }
+        }
+        // Diversity yields to a full widget: top up, in the same order, ignoring the cap.
+        for p in candidates() {
+            if chosen.len() == k {
+                break;
+            }
+            if chosen.iter().all(|c| c.id != p.id) {
+                chosen.push(p);
+            }
+        }
+        let items = chosen
+            .into_iter()
             .map(|p| RecItem {
                 id: p.id.clone(),
                 title: p.title.clone(),

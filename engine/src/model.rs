@@ -37,7 +37,13 @@ pub struct Model {
     neighbors: Vec<Vec<(u32, f32)>>,
     /// Items by number of distinct users, most popular first, with that count.
     popular: Vec<(u32, u32)>,
+    /// Items by time-decayed interaction weight (half-life [`TRENDING_HALF_LIFE_DAYS`] before the
+    /// newest interaction in the data), with that weight × 1000, most trending first.
+    trending: Vec<(u32, u32)>,
 }
+
+/// Half-life of an interaction's weight in the trending score.
+pub const TRENDING_HALF_LIFE_DAYS: f64 = 14.0;
 
 fn event_weight(e: ItemEvent) -> f64 {
     match e {
@@ -101,7 +107,18 @@ impl Model {
             .collect();
         let mut popular: Vec<(u32, u32)> = buyers.iter().enumerate().map(|(i, &c)| (i as u32, c)).collect();
         popular.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Model { items, index, neighbors, popular }
+        // Trending is relative to the newest interaction, not to a clock: training stays a pure
+        // function of its input.
+        let newest = interactions.iter().map(|it| it.time).max().unwrap_or(0);
+        let mut heat = vec![0f64; n];
+        for it in interactions {
+            let age_days = (newest - it.time) as f64 / 86_400.0;
+            heat[index[&it.item] as usize] += event_weight(it.event) * 0.5f64.powf(age_days / TRENDING_HALF_LIFE_DAYS);
+        }
+        let mut trending: Vec<(u32, u32)> =
+            heat.iter().enumerate().map(|(i, &h)| (i as u32, (h * 1000.0).round().min(f64::from(u32::MAX)) as u32)).filter(|&(_, h)| h > 0).collect();
+        trending.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Model { items, index, neighbors, popular, trending }
     }
 
     pub fn len(&self) -> usize {
@@ -126,15 +143,29 @@ impl Model {
         self.popular.iter().map(|&(i, _)| self.item(i))
     }
 
-    /// "Customers who bought X also bought": X's neighbours, then popular items, skipping `skip`.
-    pub fn also_bought(&self, id: &str, k: usize, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
-        let ranked = self.neighbors(id).iter().map(|&(j, _)| self.item(j));
-        fill(ranked.chain(self.popular()), k, &|c| c == id || skip(c))
+    /// Item ids by recent momentum (time-decayed interactions), hottest first.
+    pub fn trending(&self) -> impl Iterator<Item = &str> {
+        self.trending.iter().map(|&(i, _)| self.item(i))
     }
 
-    /// "For you": neighbours of the visitor's history, newer items weighing more, then popular
-    /// items. `history` is oldest first; repeated items count once, at their newest position.
+    /// "Customers who bought X also bought": X's neighbours, best first.
+    pub fn ranked_also_bought(&self, id: &str) -> impl Iterator<Item = &str> {
+        self.neighbors(id).iter().map(|&(j, _)| self.item(j))
+    }
+
+    /// [`Model::ranked_also_bought`], then popular items, skipping `skip`, at most `k`.
+    pub fn also_bought(&self, id: &str, k: usize, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
+        fill(self.ranked_also_bought(id).chain(self.popular()), k, &|c| c == id || skip(c))
+    }
+
+    /// [`Model::ranked_for_you`], then popular items, skipping `skip`, at most `k`.
     pub fn for_you(&self, history: &[&str], k: usize, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
+        fill(self.ranked_for_you(history).into_iter().chain(self.popular()), k, skip)
+    }
+
+    /// "For you": neighbours of the visitor's history, newer items weighing more, best first.
+    /// `history` is oldest first; repeated items count once, at their newest position.
+    pub fn ranked_for_you(&self, history: &[&str]) -> Vec<&str> {
         let mut seen = Vec::new();
         for h in history.iter().rev() {
             if !seen.contains(h) {
@@ -154,7 +185,7 @@ impl Model {
         }
         let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        fill(ranked.iter().map(|&(j, _)| self.item(j)).chain(self.popular()), k, skip)
+        ranked.into_iter().map(|(j, _)| self.item(j)).collect()
     }
 
     /// Snapshot: `{"v":1,"kind":"item-knn","items":[...],"neighbors":[[j,s,j,s...],...],"popular":[[i,n],...]}`
@@ -170,6 +201,7 @@ impl Model {
                 .map(|row| row.iter().flat_map(|&(j, s)| [j, (s * 1e6).round() as u32]).collect())
                 .collect(),
             popular: self.popular.iter().map(|&(i, n)| [i, n]).collect(),
+            trending: self.trending.iter().map(|&(i, n)| [i, n]).collect(),
         };
         serde_json::to_string(&doc).unwrap_or_default()
     }
@@ -204,14 +236,20 @@ impl Model {
             }
             neighbors.push(out);
         }
-        let mut popular = Vec::with_capacity(doc.popular.len());
-        for (x, [i, c]) in doc.popular.iter().copied().enumerate() {
-            if i as usize >= n {
-                return Err(FormatError::rule("model", format!("popular[{x}]"), format!("item {i} out of range")));
-            }
-            popular.push((i, c));
-        }
-        Ok(Model { items: doc.items, index, neighbors, popular })
+        let ranking = |name: &str, rows: &[[u32; 2]]| -> Result<Vec<(u32, u32)>, FormatError> {
+            rows.iter()
+                .enumerate()
+                .map(|(x, &[i, c])| {
+                    if i as usize >= n {
+                        return Err(FormatError::rule("model", format!("{name}[{x}]"), format!("item {i} out of range")));
+                    }
+                    Ok((i, c))
+                })
+                .collect()
+        };
+        let popular = ranking("popular", &doc.popular)?;
+        let trending = ranking("trending", &doc.trending)?;
+        Ok(Model { items: doc.items, index, neighbors, popular, trending })
     }
 }
 
@@ -223,6 +261,8 @@ struct ModelDoc {
     items: Vec<String>,
     neighbors: Vec<Vec<u32>>,
     popular: Vec<[u32; 2]>,
+    #[serde(default)]
+    trending: Vec<[u32; 2]>,
 }
 
 /// The first `k` distinct candidates not skipped: the "fallback fill" that keeps widgets full.
@@ -279,6 +319,24 @@ mod tests {
         let recs = m.also_bought("unknown", 3, &|c| c == "a1");
         assert_eq!(recs.len(), 3);
         assert!(!recs.contains(&"a1".to_string()));
+    }
+
+    #[test]
+    fn trending_favours_recent_interactions() {
+        let day = 86_400;
+        let mut log = Vec::new();
+        // "old" was bought by five users 60 days ago; "new" by three users this week.
+        for u in 0..5 {
+            log.push(Interaction { user: format!("o{u}"), item: "old".into(), time: 0, event: ItemEvent::Purchase, quantity: 1.0 });
+        }
+        for u in 0..3 {
+            log.push(Interaction { user: format!("n{u}"), item: "new".into(), time: 58 * day + u * day, event: ItemEvent::Purchase, quantity: 1.0 });
+        }
+        let m = Model::train(&log, 5);
+        assert_eq!(m.popular().collect::<Vec<_>>(), ["old", "new"]);
+        assert_eq!(m.trending().collect::<Vec<_>>(), ["new", "old"]);
+        let back = Model::from_json(&m.to_json()).unwrap();
+        assert_eq!(back.trending().collect::<Vec<_>>(), ["new", "old"]);
     }
 
     #[test]

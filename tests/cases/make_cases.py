@@ -23,7 +23,8 @@ model = {"v": 1, "kind": "item-knn", "items": ids,
                        nb(("cdl-1", .9)),                                 # cdl-2
                        nb(("bag-2", .7), ("mug-1", .2)),                  # bag-1
                        nb(("bag-1", .7))],                                # bag-2
-         "popular": [[ids.index(i), n] for i, n in [("bag-1", 50), ("mug-1", 40), ("cdl-1", 30), ("mug-2", 20), ("bag-2", 10), ("cdl-2", 5)]]}
+         "popular": [[ids.index(i), n] for i, n in [("bag-1", 50), ("mug-1", 40), ("cdl-1", 30), ("mug-2", 20), ("bag-2", 10), ("cdl-2", 5)]],
+         "trending": [[ids.index(i), n] for i, n in [("cdl-1", 900), ("bag-2", 500), ("mug-1", 100)]]}
 site = {"v": 1, "slots": {"hero": [
     {"id": "winback", "when": "profile.orders.count >= 2 && profile.orders.revenue >= 1000 && days_since(profile.orders.last) > 90",
      "content": {"headline": "We miss you, {profile.traits.first_name|friend}", "cta_href": "/c/new"}},
@@ -91,6 +92,30 @@ cases = [
     ("vip variant with an unsafe link keeps only safe fields",
      {"profile": {"v": 1, "id": "c-2", "consent": {"personalization": True}, "orders": {"count": 25, "last": "2011-12-01T00:00:00Z"}}, "now": NOW, "request": {"slots": ["hero"]}},
      decision([slot("vip", headline="Welcome back, friend")])),
+]
+def widget(strategy, **extra):
+    return {"widget": "w", "strategy": strategy, **extra}
+cases += [
+    # Trending order from the model: cdl-1, bag-2, mug-1.
+    ("trending follows recent momentum", {"now": NOW, "request": {"recs": [widget("trending", k=3)]}},
+     decision(recs=[recs("w", "trending", ["cdl-1", "bag-2", "mug-1"])])),
+    # Similar to mug-1 (Kitchen, words mug/red/spotty): mug-2 (same category, shares "mug") is the
+    # only content match; popular fill skips mug-1 itself: bag-1, cdl-1.
+    ("similar finds products by content, then fills", {"now": NOW, "request": {"page": {"type": "product", "product": "mug-1"},
+      "recs": [widget("similar", product="mug-1", k=3)]}},
+     decision(recs=[recs("w", "similar", ["mug-2", "bag-1", "cdl-1"])])),
+    # Views newest first without repeats: cdl-1 (viewed twice), bag-2; then popular: bag-1.
+    ("recently viewed lists views newest first", {"now": NOW, "events": [view("cdl-1", "2011-12-09T10:00:00Z"),
+      view("bag-2", "2011-12-09T10:01:00Z"), view("cdl-1", "2011-12-09T10:02:00Z")], "request": {"recs": [widget("recently_viewed", k=3)]}},
+     decision(recs=[recs("w", "recently_viewed", ["cdl-1", "bag-2", "bag-1"])])),
+    # One per category first (bag-1, mug-1, cdl-1), then the cap yields to fill the widget: mug-2.
+    ("diversity caps categories until the widget would run short", {"now": NOW, "request": {"recs": [widget("popular", k=4, max_per_category=1)]}},
+     decision(recs=[recs("w", "popular", ["bag-1", "mug-1", "cdl-1", "mug-2"])])),
+    # Price band up to 5.00: mug-2 (6.50) and bag-2 (7.00) are out; cdl-2 is out of stock.
+    ("a price band is a hard filter", {"now": NOW, "request": {"recs": [widget("popular", k=4, price_max=5.0)]}},
+     decision(recs=[recs("w", "popular", ["bag-1", "mug-1", "cdl-1"])])),
+    ("a category filter is a hard filter", {"now": NOW, "request": {"recs": [widget("popular", k=4, category="Bags")]}},
+     decision(recs=[recs("w", "popular", ["bag-1", "bag-2"])])),
 ]
 doc = {"v": 1, "bundle": bundle, "cases": [{"name": n, "input": i, "expected": e} for n, i, e in cases]}
 with open("decisions.json", "w") as f:

@@ -230,7 +230,7 @@ impl<'a> Shop<'a> {
         ));
         main.push_str(&recs_section(
             "Picked for you",
-            r#"data-vitrine-recs="for-you" data-vitrine-strategy="for_you" data-vitrine-k="6""#,
+            r#"data-vitrine-recs="for-you" data-vitrine-strategy="for_you" data-vitrine-k="6" data-vitrine-max-per-category="2""#,
         ));
         main.push_str(concat!(
             r#"<section class="section" id="bestsellers">"#,
@@ -277,8 +277,11 @@ impl<'a> Shop<'a> {
             n = products.len(),
         );
         main.push_str(&recs_section(
-            "Popular right now",
-            r#"data-vitrine-recs="popular" data-vitrine-strategy="popular" data-vitrine-k="6""#,
+            &format!("Trending in {}", escape(category)),
+            &format!(
+                r#"data-vitrine-recs="trending" data-vitrine-strategy="trending" data-vitrine-filter-category="{}" data-vitrine-k="6""#,
+                escape(category)
+            ),
         ));
         main.push_str("<section class=\"section\">\n<ul class=\"grid\" data-vitrine-list=\"category-grid\">\n");
         for p in shown {
@@ -343,6 +346,10 @@ impl<'a> Shop<'a> {
                 r#"data-vitrine-recs="also-bought" data-vitrine-strategy="also_bought" data-vitrine-product="{}" data-vitrine-k="6""#,
                 escape(&p.id)
             ),
+        ));
+        main.push_str(&recs_section(
+            "You may also like",
+            &format!(r#"data-vitrine-recs="similar" data-vitrine-strategy="similar" data-vitrine-product="{}" data-vitrine-k="6""#, escape(&p.id)),
         ));
         // A plain, unpersonalized row, so a product page is complete without Vitrine too.
         let more: Vec<&Product> = self
