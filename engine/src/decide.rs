@@ -311,12 +311,14 @@ fn in_category(product_type: &str, category: &str) -> bool {
     product_type == category || product_type.strip_prefix(category).is_some_and(|rest| rest.trim_start().starts_with('>'))
 }
 
-/// Title words that say something about the product (lowercase, three letters or more).
+/// Title words that say something about the product (three characters or more). Only ASCII is
+/// case-folded and only ASCII punctuation separates words: Unicode's tables would cost the browser
+/// build more than they buy here, and non-ASCII letters still stay inside their words.
 fn title_words(title: &str) -> Vec<String> {
     const STOP: &[&str] = &["set", "and", "the", "with", "for", "pack", "of", "design", "small", "large", "mini"];
     let mut words: Vec<String> = title
-        .split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
+        .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric())
+        .map(str::to_ascii_lowercase)
         .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
         .collect();
     words.sort();
@@ -437,14 +439,13 @@ impl Context<'_> {
         };
         let candidates = || primary.iter().copied().chain(model.popular()).filter_map(|id| catalog.get(id)).filter(|p| accept(p));
         let mut chosen: Vec<&Product> = Vec::with_capacity(k);
-        let mut per_category: BTreeMap<&str, usize> = BTreeMap::new();
         for p in candidates() {
             if chosen.len() == k {
                 break;
             }
-            let n = per_category.entry(&p.product_type).or_default();
-            if chosen.iter().all(|c| c.id != p.id) && req.max_per_category.is_none_or(|max| *n < max) {
-                *n += 1;
+            // k is at most 50, so counting over `chosen` beats a map (and its code in the Wasm).
+            let same_category = chosen.iter().filter(|c| c.product_type == p.product_type).count();
+            if chosen.iter().all(|c| c.id != p.id) && req.max_per_category.is_none_or(|max| same_category < max) {
                 chosen.push(p);
             }
         }
