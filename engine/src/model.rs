@@ -57,54 +57,68 @@ impl Model {
     pub fn train(interactions: &[Interaction], k: usize) -> Model {
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut items: Vec<String> = Vec::new();
-        let mut users: HashMap<&str, HashMap<u32, f64>> = HashMap::new();
+        let mut user_index: HashMap<&str, u32> = HashMap::new();
+        let mut user_names: Vec<&str> = Vec::new();
+        let mut triples: Vec<(u32, u32, f64)> = Vec::with_capacity(interactions.len());
         for it in interactions {
             let next = items.len() as u32;
             let i = *index.entry(it.item.clone()).or_insert_with(|| {
                 items.push(it.item.clone());
                 next
             });
-            *users.entry(&it.user).or_default().entry(i).or_default() += event_weight(it.event);
+            let next = user_names.len() as u32;
+            let u = *user_index.entry(&it.user).or_insert_with(|| {
+                user_names.push(&it.user);
+                next
+            });
+            triples.push((u, i, event_weight(it.event)));
         }
+        drop(user_index);
+        // Users in name order, items in first-seen order: float sums, and so the model, do not
+        // depend on hashing. The sort is stable, so repeats of one (user, item) sum in input order.
+        let mut by_name: Vec<u32> = (0..user_names.len() as u32).collect();
+        by_name.sort_by_key(|&u| user_names[u as usize]);
+        let mut rank = vec![0u32; user_names.len()];
+        for (r, &u) in by_name.iter().enumerate() {
+            rank[u as usize] = r as u32;
+        }
+        triples.sort_by_key(|&(u, i, _)| (rank[u as usize], i));
         let n = items.len();
         let mut norms = vec![0f64; n];
         let mut buyers = vec![0u32; n];
-        let mut co: Vec<HashMap<u32, f64>> = vec![HashMap::new(); n];
-        // Sorting users makes float summation order, and so the model, deterministic.
-        let mut user_ids: Vec<&&str> = users.keys().collect();
-        user_ids.sort();
-        for u in user_ids {
-            let mut row: Vec<(u32, f64)> = users[*u].iter().map(|(&i, &w)| (i, (1.0 + w).ln())).collect();
+        // Per user, their heaviest MAX_ITEMS_PER_USER items (CSR); per item, the users holding it.
+        let mut rows: Vec<(u32, f64)> = Vec::new();
+        let mut row_start: Vec<usize> = vec![0];
+        let mut holders: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+        let mut row: Vec<(u32, f64)> = Vec::new();
+        let mut t = 0;
+        while t < triples.len() {
+            let user = triples[t].0;
+            row.clear();
+            while t < triples.len() && triples[t].0 == user {
+                let (_, item, mut w) = triples[t];
+                t += 1;
+                while t < triples.len() && triples[t].0 == user && triples[t].1 == item {
+                    w += triples[t].2;
+                    t += 1;
+                }
+                row.push((item, (1.0 + w).ln()));
+            }
             row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             for &(i, w) in &row {
                 norms[i as usize] += w * w;
                 buyers[i as usize] += 1;
             }
             row.truncate(MAX_ITEMS_PER_USER);
-            for (x, &(i, wi)) in row.iter().enumerate() {
-                for &(j, wj) in &row[x + 1..] {
-                    *co[i as usize].entry(j).or_default() += wi * wj;
-                    *co[j as usize].entry(i).or_default() += wi * wj;
-                }
+            let u = (row_start.len() - 1) as u32;
+            for &(i, w) in &row {
+                holders[i as usize].push((u, w));
             }
+            rows.extend_from_slice(&row);
+            row_start.push(rows.len());
         }
-        let neighbors = co
-            .into_iter()
-            .enumerate()
-            .map(|(i, row)| {
-                let mut sims: Vec<(u32, f32)> = row
-                    .into_iter()
-                    .map(|(j, c)| {
-                        // Shrinkage (+1 in the denominator) keeps pairs seen once from ranking first.
-                        let s = c / ((norms[i] * norms[j as usize]).sqrt() + 1.0);
-                        (j, s as f32)
-                    })
-                    .collect();
-                sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                sims.truncate(k);
-                sims
-            })
-            .collect();
+        drop(triples);
+        let neighbors = item_neighbors(&rows, &row_start, &holders, &norms, k);
         let mut popular: Vec<(u32, u32)> = buyers.iter().enumerate().map(|(i, &c)| (i as u32, c)).collect();
         popular.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         // Trending is relative to the newest interaction, not to a clock: training stays a pure
@@ -263,6 +277,68 @@ struct ModelDoc {
     popular: Vec<[u32; 2]>,
     #[serde(default)]
     trending: Vec<[u32; 2]>,
+}
+
+/// Top-`k` neighbours of every item, one item at a time: a dense accumulator over the items its
+/// holders also hold (O(items) memory per thread instead of a sparse item×item table), items split
+/// across the machine's cores. Pairs are summed in user order, as a single thread would.
+fn item_neighbors(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64)>], norms: &[f64], k: usize) -> Vec<Vec<(u32, f32)>> {
+    let n = holders.len();
+    let one_item = |i: usize, acc: &mut Vec<f64>, touched: &mut Vec<u32>| -> Vec<(u32, f32)> {
+        for &(u, wi) in &holders[i] {
+            for &(j, wj) in &rows[row_start[u as usize]..row_start[u as usize + 1]] {
+                if j as usize == i {
+                    continue;
+                }
+                if acc[j as usize] == 0.0 {
+                    touched.push(j);
+                }
+                acc[j as usize] += wi * wj;
+            }
+        }
+        let mut sims: Vec<(u32, f32)> = touched
+            .iter()
+            .map(|&j| {
+                // Shrinkage (+1 in the denominator) keeps pairs seen once from ranking first.
+                let s = acc[j as usize] / ((norms[i] * norms[j as usize]).sqrt() + 1.0);
+                acc[j as usize] = 0.0;
+                (j, s as f32)
+            })
+            .collect();
+        touched.clear();
+        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if sims.len() > k && k > 0 {
+            sims.select_nth_unstable_by(k - 1, by_score);
+            sims.truncate(k);
+        }
+        sims.sort_by(by_score);
+        sims.truncate(k);
+        sims
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8).min(n.max(1));
+    if threads == 1 {
+        let (mut acc, mut touched) = (vec![0f64; n], Vec::new());
+        return (0..n).map(|i| one_item(i, &mut acc, &mut touched)).collect();
+    }
+    let mut out: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let (mut acc, mut touched) = (vec![0f64; n], Vec::new());
+                    (t..n).step_by(threads).map(|i| (i, one_item(i, &mut acc, &mut touched))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for w in workers {
+            // A worker only panics if the code above has a bug; training then fails loudly.
+            #[allow(clippy::unwrap_used)]
+            for (i, row) in w.join().unwrap() {
+                out[i] = row;
+            }
+        }
+    });
+    out
 }
 
 /// The first `k` distinct candidates not skipped: the "fallback fill" that keeps widgets full.
