@@ -16,7 +16,7 @@ cargo build --quiet -p vitrine-edge --target wasm32-unknown-unknown --profile wa
 wasm-bindgen --target web --no-typescript --omit-default-module-path --experimental-reset-state-function \
   --out-dir "$tmp" --out-name index target/wasm32-unknown-unknown/wasm-release/vitrine_edge.wasm
 # npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables.
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers "$tmp/index_bg.wasm" -o "$tmp/index_bg.opt.wasm"
+node_modules/.bin/wasm-opt -Os --strip-debug --strip-producers "$tmp/index_bg.wasm" -o "$tmp/index_bg.opt.wasm"
 mv "$tmp/index_bg.opt.wasm" "$tmp/index_bg.wasm"
 cp "$here/js/entry.mjs" "$tmp/entry.mjs"
 rm -rf "$out" && mv "$tmp" "$out"

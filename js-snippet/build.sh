@@ -10,7 +10,7 @@ rm -rf "$here/pkg" && mkdir -p "$here/pkg" "$here/dist"
 wasm-bindgen --target no-modules --no-typescript --out-dir "$here/pkg" \
   target/wasm32-unknown-unknown/wasm-release/vitrine_snippet.wasm
 # npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables.
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+node_modules/.bin/wasm-opt -Os --strip-debug --strip-producers \
   "$here/pkg/vitrine_snippet_bg.wasm" -o "$here/dist/vitrine_bg.wasm.tmp"
 cat "$here/pkg/vitrine_snippet.js" "$here/loader.js" > "$here/pkg/vitrine.full.js"
 node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/pkg/vitrine.full.js" \

@@ -150,6 +150,9 @@ impl<'de> Deserialize<'de> for Availability {
 pub struct Catalog {
     products: Vec<Product>,
     by_id: HashMap<String, usize>,
+    /// Each product's title words, sorted, for content similarity; built on first use so that
+    /// loading stays cheap for pages that never ask for `similar`.
+    title_words: std::sync::OnceLock<Vec<Vec<String>>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -171,7 +174,7 @@ impl Catalog {
                 return Err(FormatError::rule("catalog", format!("products[{i}].id"), format!("duplicate product id {:?}", p.id)));
             }
         }
-        Ok(Catalog { products, by_id })
+        Ok(Catalog { products, by_id, title_words: std::sync::OnceLock::new() })
     }
 
     /// Reads `{"v": 1, "products": [...]}`.
@@ -281,6 +284,11 @@ impl Catalog {
         Catalog::new(products)
     }
 
+    /// Title words of every product, in catalog order (see [`title_words`]).
+    pub fn title_words(&self) -> &[Vec<String>] {
+        self.title_words.get_or_init(|| self.products.iter().map(|p| title_words(&p.title)).collect())
+    }
+
     pub fn get(&self, id: &str) -> Option<&Product> {
         self.by_id.get(id).map(|&i| &self.products[i])
     }
@@ -296,6 +304,22 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.products.is_empty()
     }
+}
+
+/// Title words that say something about the product (three characters or more), sorted and
+/// deduplicated. Only ASCII is case-folded and only ASCII punctuation separates words: Unicode's
+/// tables would cost the browser build more than they buy here, and non-ASCII letters still stay
+/// inside their words.
+pub fn title_words(title: &str) -> Vec<String> {
+    const STOP: &[&str] = &["set", "and", "the", "with", "for", "pack", "of", "design", "small", "large", "mini"];
+    let mut words: Vec<String> = title
+        .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
+        .collect();
+    words.sort();
+    words.dedup();
+    words
 }
 
 #[cfg(test)]

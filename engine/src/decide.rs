@@ -311,32 +311,18 @@ fn in_category(product_type: &str, category: &str) -> bool {
     product_type == category || product_type.strip_prefix(category).is_some_and(|rest| rest.trim_start().starts_with('>'))
 }
 
-/// Title words that say something about the product (three characters or more). Only ASCII is
-/// case-folded and only ASCII punctuation separates words: Unicode's tables would cost the browser
-/// build more than they buy here, and non-ASCII letters still stay inside their words.
-fn title_words(title: &str) -> Vec<String> {
-    const STOP: &[&str] = &["set", "and", "the", "with", "for", "pack", "of", "design", "small", "large", "mini"];
-    let mut words: Vec<String> = title
-        .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric())
-        .map(str::to_ascii_lowercase)
-        .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
-        .collect();
-    words.sort();
-    words.dedup();
-    words
-}
-
 /// Content similarity to `product`, best first: same category counts most, then the share of title
 /// words in common (Jaccard), then the same brand. Ties keep catalog order.
 fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
-    let words = title_words(&product.title);
+    let all_words = catalog.title_words();
+    let words = crate::catalog::title_words(&product.title);
     let mut scored: Vec<(f64, usize, &str)> = catalog
         .products()
         .iter()
         .enumerate()
         .filter(|(_, p)| p.id != product.id)
         .filter_map(|(i, p)| {
-            let other = title_words(&p.title);
+            let other = &all_words[i];
             let shared = words.iter().filter(|w| other.binary_search(w).is_ok()).count();
             let union = words.len() + other.len() - shared;
             let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
