@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, ProfileRules};
 use vitrine_engine::profile::Trait;
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
@@ -38,6 +39,18 @@ enum Command {
         /// Neighbours kept per item.
         #[arg(long, default_value_t = vitrine_engine::model::DEFAULT_K)]
         neighbors: usize,
+        /// Item-item weights: `ease` (local EASE, the default) or `cosine`.
+        #[arg(long, value_parser = ["ease", "cosine"], default_value = "ease")]
+        similarity: String,
+        /// EASE ridge strength λ.
+        #[arg(long, default_value_t = 400.0)]
+        lambda: f64,
+        /// EASE neighbourhood: items in each local solve (cost grows with its cube).
+        #[arg(long, default_value_t = 150)]
+        neighborhood: usize,
+        /// Interactions lose half their weight every this many days before the newest one.
+        #[arg(long)]
+        half_life_days: Option<f64>,
     },
     /// Recommend for each user of a JSON-lines history file; prints one JSON line per input line.
     Recommend {
@@ -120,9 +133,14 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Train { interactions, out, neighbors } => {
+        Command::Train { interactions, out, neighbors, similarity, lambda, neighborhood, half_life_days } => {
             let rows = input::read_interactions(&interactions)?;
-            let model = Model::train(&rows, neighbors.max(1));
+            let similarity = match similarity.as_str() {
+                "cosine" => Similarity::Cosine,
+                _ => Similarity::LocalEase { lambda: lambda.max(0.0), neighborhood },
+            };
+            let options = TrainOptions { k: neighbors.max(1), similarity, half_life_days };
+            let model = Model::train(&rows, &options);
             write_atomic(&out, model.to_json().as_bytes())?;
             eprintln!("vitrine: trained on {} interactions: {} items -> {}", rows.len(), model.len(), out.display());
         }

@@ -26,8 +26,40 @@ pub struct Interaction {
 
 /// Neighbours kept per item.
 pub const DEFAULT_K: usize = 30;
+/// History items `for_you` scores from (newest first): enough for a whole customer history.
+pub const MAX_HISTORY: usize = 500;
+
 /// Per-user cap on items entering the co-occurrence pass (quadratic in this number).
 pub const MAX_ITEMS_PER_USER: usize = 300;
+
+/// How item-to-item weights are learned from the co-occurrence (Gram) matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Similarity {
+    /// Cosine over log-dampened interaction weights, with +1 shrinkage.
+    Cosine,
+    /// EASE (Steck 2019), solved locally: for each item, the ridge regression of that item on its
+    /// `neighborhood` strongest co-occurring items, B = −P/diag(P) with P = (G + λI)⁻¹ restricted
+    /// to that neighbourhood. Close to full EASE in accuracy (bench/results) without its dense
+    /// item×item inverse, which does not scale to 100,000 items.
+    LocalEase { lambda: f64, neighborhood: usize },
+}
+
+/// Training settings; [`TrainOptions::default`] is what `vitrine train` uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Neighbours kept per item.
+    pub k: usize,
+    pub similarity: Similarity,
+    /// Interactions lose half their weight every this many days before the newest one in the data
+    /// (`None`: all count the same).
+    pub half_life_days: Option<f64>,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { k: DEFAULT_K, similarity: Similarity::LocalEase { lambda: 400.0, neighborhood: 150 }, half_life_days: None }
+    }
+}
 
 /// A trained model. Scores are similarities in [0, 1].
 #[derive(Debug, Clone, PartialEq)]
@@ -54,12 +86,13 @@ fn event_weight(e: ItemEvent) -> f64 {
 }
 
 impl Model {
-    pub fn train(interactions: &[Interaction], k: usize) -> Model {
+    pub fn train(interactions: &[Interaction], options: &TrainOptions) -> Model {
+        let k = options.k;
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut items: Vec<String> = Vec::new();
         let mut user_index: HashMap<&str, u32> = HashMap::new();
         let mut user_names: Vec<&str> = Vec::new();
-        let mut triples: Vec<(u32, u32, f64)> = Vec::with_capacity(interactions.len());
+        let mut triples: Vec<(u32, u32, f64, Seconds)> = Vec::with_capacity(interactions.len());
         for it in interactions {
             let next = items.len() as u32;
             let i = *index.entry(it.item.clone()).or_insert_with(|| {
@@ -71,7 +104,7 @@ impl Model {
                 user_names.push(&it.user);
                 next
             });
-            triples.push((u, i, event_weight(it.event)));
+            triples.push((u, i, event_weight(it.event), it.time));
         }
         drop(user_index);
         // Users in name order, items in first-seen order: float sums, and so the model, do not
@@ -82,7 +115,9 @@ impl Model {
         for (r, &u) in by_name.iter().enumerate() {
             rank[u as usize] = r as u32;
         }
-        triples.sort_by_key(|&(u, i, _)| (rank[u as usize], i));
+        triples.sort_by_key(|&(u, i, _, _)| (rank[u as usize], i));
+        let newest = interactions.iter().map(|it| it.time).max().unwrap_or(0);
+        let ease = matches!(options.similarity, Similarity::LocalEase { .. });
         let n = items.len();
         let mut norms = vec![0f64; n];
         let mut buyers = vec![0u32; n];
@@ -96,13 +131,19 @@ impl Model {
             let user = triples[t].0;
             row.clear();
             while t < triples.len() && triples[t].0 == user {
-                let (_, item, mut w) = triples[t];
+                let (_, item, mut w, mut last) = triples[t];
                 t += 1;
                 while t < triples.len() && triples[t].0 == user && triples[t].1 == item {
                     w += triples[t].2;
+                    last = last.max(triples[t].3);
                     t += 1;
                 }
-                row.push((item, (1.0 + w).ln()));
+                // EASE reads a (near) binary matrix: a purchase, or four views, is a full 1.
+                let mut x = if ease { w.min(1.0) } else { (1.0 + w).ln() };
+                if let Some(h) = options.half_life_days {
+                    x *= 0.5f64.powf((newest - last) as f64 / 86_400.0 / h.max(1e-9));
+                }
+                row.push((item, x));
             }
             row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             for &(i, w) in &row {
@@ -118,12 +159,14 @@ impl Model {
             row_start.push(rows.len());
         }
         drop(triples);
-        let neighbors = item_neighbors(&rows, &row_start, &holders, &norms, k);
+        let neighbors = match options.similarity {
+            Similarity::Cosine => item_neighbors(&rows, &row_start, &holders, &norms, k),
+            Similarity::LocalEase { lambda, neighborhood } => local_ease(&rows, &row_start, &holders, k, lambda, neighborhood.max(2)),
+        };
         let mut popular: Vec<(u32, u32)> = buyers.iter().enumerate().map(|(i, &c)| (i as u32, c)).collect();
         popular.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         // Trending is relative to the newest interaction, not to a clock: training stays a pure
         // function of its input.
-        let newest = interactions.iter().map(|it| it.time).max().unwrap_or(0);
         let mut heat = vec![0f64; n];
         for it in interactions {
             let age_days = (newest - it.time) as f64 / 86_400.0;
@@ -185,17 +228,17 @@ impl Model {
             if !seen.contains(h) {
                 seen.push(*h);
             }
-            if seen.len() == 50 {
+            if seen.len() == MAX_HISTORY {
                 break;
             }
         }
+        // Every history item counts the same: on held-out orders, decaying older items (0.85 per
+        // step) cost a sixth of HR@10 (bench/results/2026-11-22-recsys-online-retail-diagnostics.md).
         let mut scores: HashMap<u32, f64> = HashMap::new();
-        let mut weight = 1.0;
         for h in &seen {
             for &(j, s) in self.neighbors(h) {
-                *scores.entry(j).or_default() += weight * f64::from(s);
+                *scores.entry(j).or_default() += f64::from(s);
             }
-            weight *= 0.85;
         }
         let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -315,18 +358,25 @@ fn item_neighbors(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32,
         sims.truncate(k);
         sims
     };
+    par_items(n, |i, acc, touched| one_item(i, acc, touched))
+}
+
+/// `f(item, accumulator, touched)` for every item, on all cores; each worker owns a zeroed dense
+/// accumulator of `n` floats that `f` must leave zeroed. Results come back in item order.
+fn par_items<T: Send + Clone + Default>(n: usize, f: impl Fn(usize, &mut Vec<f64>, &mut Vec<u32>) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8).min(n.max(1));
     if threads == 1 {
         let (mut acc, mut touched) = (vec![0f64; n], Vec::new());
-        return (0..n).map(|i| one_item(i, &mut acc, &mut touched)).collect();
+        return (0..n).map(|i| f(i, &mut acc, &mut touched)).collect();
     }
-    let mut out: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+    let mut out: Vec<T> = vec![T::default(); n];
+    let f = &f;
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
                     let (mut acc, mut touched) = (vec![0f64; n], Vec::new());
-                    (t..n).step_by(threads).map(|i| (i, one_item(i, &mut acc, &mut touched))).collect::<Vec<_>>()
+                    (t..n).step_by(threads).map(|i| (i, f(i, &mut acc, &mut touched))).collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -339,6 +389,134 @@ fn item_neighbors(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32,
         }
     });
     out
+}
+
+/// Local EASE (see [`Similarity::LocalEase`]). Two passes over items: the Gram row of each item
+/// (co-occurrence weights, pruned to its strongest entries), then one small ridge solve per item
+/// over its `m` strongest co-occurring items. The solve gives the weights *into* an item from its
+/// neighbours; the table is then turned around to list, per item, the items it points to.
+fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64)>], k: usize, lambda: f64, m: usize) -> Vec<Vec<(u32, f32)>> {
+    let n = holders.len();
+    // The diagonal of the same (per-user capped) matrix as the off-diagonal entries: EASE needs
+    // G = XᵀX of one X, or heavy users' items look less related than they are.
+    let norms: Vec<f64> = holders.iter().map(|h| h.iter().map(|&(_, w)| w * w).sum()).collect();
+    let keep = (4 * m).max(400);
+    // Gram rows, strongest first, pruned to `keep`; the diagonal is `norms`.
+    let gram: Vec<Vec<(u32, f64)>> = par_items(n, |i, acc, touched| {
+        for &(u, wi) in &holders[i] {
+            for &(j, wj) in &rows[row_start[u as usize]..row_start[u as usize + 1]] {
+                if j as usize != i {
+                    if acc[j as usize] == 0.0 {
+                        touched.push(j);
+                    }
+                    acc[j as usize] += wi * wj;
+                }
+            }
+        }
+        let mut row: Vec<(u32, f64)> = touched.iter().map(|&j| (j, std::mem::take(&mut acc[j as usize]))).collect();
+        touched.clear();
+        let by_weight = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if row.len() > keep {
+            row.select_nth_unstable_by(keep - 1, by_weight);
+            row.truncate(keep);
+        }
+        row.sort_by(by_weight);
+        row
+    });
+    // The same rows sorted by item, for lookups inside a neighbourhood.
+    let lookup: Vec<Vec<(u32, f64)>> = gram
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.sort_by_key(|e| e.0);
+            r
+        })
+        .collect();
+    let g = |a: u32, b: u32| -> f64 {
+        if a == b {
+            return norms[a as usize];
+        }
+        let find = |x: u32, y: u32| lookup[x as usize].binary_search_by_key(&y, |e| e.0).ok().map(|p| lookup[x as usize][p].1);
+        // Pruning can drop a pair from one side only; the matrix stays symmetric either way.
+        find(a, b).or_else(|| find(b, a)).unwrap_or(0.0)
+    };
+    // Weights into each item j from its neighbourhood: (source, weight).
+    let into: Vec<Vec<(u32, f64)>> = par_items(n, |j, _, _| {
+        let hood: Vec<u32> = std::iter::once(j as u32).chain(gram[j].iter().take(m - 1).map(|e| e.0)).collect();
+        let size = hood.len();
+        if size < 2 {
+            return Vec::new();
+        }
+        let mut a = vec![0f64; size * size];
+        for (r, &x) in hood.iter().enumerate() {
+            for (c, &y) in hood.iter().enumerate().take(r + 1) {
+                let v = g(x, y) + if r == c { lambda } else { 0.0 };
+                a[r * size + c] = v;
+                a[c * size + r] = v;
+            }
+        }
+        let Some(x) = solve_unit(&mut a, size) else { return Vec::new() };
+        let pivot = x[0];
+        if pivot <= 0.0 {
+            return Vec::new();
+        }
+        hood.iter().zip(&x).skip(1).map(|(&src, &xi)| (src, -xi / pivot)).filter(|&(_, w)| w > 0.0).collect()
+    });
+    let mut out: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+    for (j, row) in into.into_iter().enumerate() {
+        for (src, w) in row {
+            out[src as usize].push((j as u32, w));
+        }
+    }
+    let max = out.iter().flatten().map(|e| e.1).fold(0.0f64, f64::max);
+    out.into_iter()
+        .map(|mut row| {
+            row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            row.truncate(k);
+            // Scores are kept in [0, 1] (the snapshot's range); scaling keeps every ranking.
+            row.into_iter().map(|(j, w)| (j, (w / max) as f32)).collect()
+        })
+        .collect()
+}
+
+/// Solves `A x = e₀` for a symmetric positive definite `A` (row-major, `n`×`n`) by Cholesky, in
+/// place. `None` if `A` is not positive definite.
+fn solve_unit(a: &mut [f64], n: usize) -> Option<Vec<f64>> {
+    for j in 0..n {
+        let mut d = a[j * n + j];
+        for p in 0..j {
+            d -= a[j * n + p] * a[j * n + p];
+        }
+        if d <= 0.0 || !d.is_finite() {
+            return None;
+        }
+        let d = d.sqrt();
+        a[j * n + j] = d;
+        for i in j + 1..n {
+            let mut s = a[i * n + j];
+            for p in 0..j {
+                s -= a[i * n + p] * a[j * n + p];
+            }
+            a[i * n + j] = s / d;
+        }
+    }
+    // L y = e0, then Lᵀ x = y.
+    let mut y = vec![0f64; n];
+    for i in 0..n {
+        let mut s = if i == 0 { 1.0 } else { 0.0 };
+        for p in 0..i {
+            s -= a[i * n + p] * y[p];
+        }
+        y[i] = s / a[i * n + i];
+    }
+    for i in (0..n).rev() {
+        let mut s = y[i];
+        for p in i + 1..n {
+            s -= a[p * n + i] * y[p];
+        }
+        y[i] = s / a[i * n + i];
+    }
+    Some(y)
 }
 
 /// The first `k` distinct candidates not skipped: the "fallback fill" that keeps widgets full.
@@ -376,7 +554,13 @@ mod tests {
 
     #[test]
     fn neighbours_stay_in_group() {
-        let m = Model::train(&checkerboard(), 10);
+        for similarity in [Similarity::Cosine, TrainOptions::default().similarity] {
+            let m = Model::train(&checkerboard(), &TrainOptions { k: 10, similarity, half_life_days: None });
+            check_groups(&m);
+        }
+    }
+
+    fn check_groups(m: &Model) {
         for id in ["a0", "a3", "b1"] {
             let g = &id[..1];
             let recs = m.also_bought(id, 3, &|_| false);
@@ -385,11 +569,43 @@ mod tests {
         }
         let recs = m.for_you(&["b0", "b2"], 3, &|_| false);
         assert!(recs.iter().all(|r| r.starts_with('b')), "{recs:?}");
+        assert!(m.neighbors.iter().flatten().all(|&(_, s)| (0.0..=1.0).contains(&s)), "scores stay in the snapshot's range");
+    }
+
+    #[test]
+    fn cholesky_solves_unit_systems() {
+        // A = [[4, 2], [2, 3]]: A⁻¹ e₀ = [3, -2] / 8.
+        let mut a = vec![4.0, 2.0, 2.0, 3.0];
+        let x = solve_unit(&mut a, 2).unwrap();
+        assert!((x[0] - 0.375).abs() < 1e-12 && (x[1] + 0.25).abs() < 1e-12, "{x:?}");
+        assert_eq!(solve_unit(&mut [1.0, 2.0, 2.0, 1.0], 2), None, "not positive definite");
+    }
+
+    /// EASE learns what predicts an item, not just what co-occurs with it: "bread" is bought by
+    /// everyone, so it says nothing about "jam", while "peanut butter" buyers all take jam.
+    #[test]
+    fn local_ease_discounts_items_everyone_buys() {
+        let mut log = Vec::new();
+        let mut buy = |u: usize, item: &str| log.push(Interaction { user: format!("u{u}"), item: item.into(), time: 0, event: ItemEvent::Purchase, quantity: 1.0 });
+        for u in 0..40 {
+            buy(u, "bread");
+            if u < 10 {
+                buy(u, "peanut butter");
+                buy(u, "jam");
+            } else if u < 25 {
+                buy(u, "milk");
+            }
+        }
+        let m = Model::train(&log, &TrainOptions::default());
+        assert_eq!(m.ranked_also_bought("peanut butter").next(), Some("jam"));
+        let jam_from_bread = m.neighbors("bread").iter().find(|&&(j, _)| m.item(j) == "jam").map_or(0.0, |e| e.1);
+        let jam_from_pb = m.neighbors("peanut butter").iter().find(|&&(j, _)| m.item(j) == "jam").map_or(0.0, |e| e.1);
+        assert!(jam_from_pb > jam_from_bread, "{jam_from_pb} vs {jam_from_bread}");
     }
 
     #[test]
     fn cold_start_and_fill_use_popularity() {
-        let m = Model::train(&checkerboard(), 10);
+        let m = Model::train(&checkerboard(), &TrainOptions { k: 10, ..TrainOptions::default() });
         let recs = m.for_you(&[], 10, &|_| false);
         assert_eq!(recs.len(), 10, "popularity fills up to every item");
         let recs = m.also_bought("unknown", 3, &|c| c == "a1");
@@ -408,7 +624,7 @@ mod tests {
         for u in 0..3 {
             log.push(Interaction { user: format!("n{u}"), item: "new".into(), time: 58 * day + u * day, event: ItemEvent::Purchase, quantity: 1.0 });
         }
-        let m = Model::train(&log, 5);
+        let m = Model::train(&log, &TrainOptions { k: 5, ..TrainOptions::default() });
         assert_eq!(m.popular().collect::<Vec<_>>(), ["old", "new"]);
         assert_eq!(m.trending().collect::<Vec<_>>(), ["new", "old"]);
         let back = Model::from_json(&m.to_json()).unwrap();
@@ -417,7 +633,7 @@ mod tests {
 
     #[test]
     fn snapshot_round_trips_and_rejects_corruption() {
-        let m = Model::train(&checkerboard(), 10);
+        let m = Model::train(&checkerboard(), &TrainOptions { k: 10, ..TrainOptions::default() });
         let text = m.to_json();
         let back = Model::from_json(&text).unwrap();
         assert_eq!(back.also_bought("a0", 4, &|_| false), m.also_bought("a0", 4, &|_| false));
