@@ -401,8 +401,10 @@ fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64
     // G = XᵀX of one X, or heavy users' items look less related than they are.
     let norms: Vec<f64> = holders.iter().map(|h| h.iter().map(|&(_, w)| w * w).sum()).collect();
     let keep = (4 * m).max(400);
-    // Gram rows, strongest first, pruned to `keep`; the diagonal is `norms`.
-    let gram: Vec<Vec<(u32, f64)>> = par_items(n, |i, acc, touched| {
+    // Per item: its neighbourhood (itself, then its m − 1 strongest co-occurring items) and its Gram
+    // row pruned to the `keep` strongest entries, sorted by item for lookups. Counts and weights fit
+    // f32 exactly enough, and at 100,000 items the rows are most of training's memory.
+    let rows_by_item: Vec<(Vec<u32>, Vec<(u32, f32)>)> = par_items(n, |i, acc, touched| {
         for &(u, wi) in &holders[i] {
             for &(j, wj) in &rows[row_start[u as usize]..row_start[u as usize + 1]] {
                 if j as usize != i {
@@ -421,28 +423,25 @@ fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64
             row.truncate(keep);
         }
         row.sort_by(by_weight);
-        row
+        let hood: Vec<u32> = std::iter::once(i as u32).chain(row.iter().take(m - 1).map(|e| e.0)).collect();
+        let mut lookup: Vec<(u32, f32)> = row.into_iter().map(|(j, w)| (j, w as f32)).collect();
+        lookup.sort_by_key(|e| e.0);
+        (hood, lookup)
     });
-    // The same rows sorted by item, for lookups inside a neighbourhood.
-    let lookup: Vec<Vec<(u32, f64)>> = gram
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.sort_by_key(|e| e.0);
-            r
-        })
-        .collect();
     let g = |a: u32, b: u32| -> f64 {
         if a == b {
             return norms[a as usize];
         }
-        let find = |x: u32, y: u32| lookup[x as usize].binary_search_by_key(&y, |e| e.0).ok().map(|p| lookup[x as usize][p].1);
+        let find = |x: u32, y: u32| {
+            let row = &rows_by_item[x as usize].1;
+            row.binary_search_by_key(&y, |e| e.0).ok().map(|p| f64::from(row[p].1))
+        };
         // Pruning can drop a pair from one side only; the matrix stays symmetric either way.
         find(a, b).or_else(|| find(b, a)).unwrap_or(0.0)
     };
     // Weights into each item j from its neighbourhood: (source, weight).
     let into: Vec<Vec<(u32, f64)>> = par_items(n, |j, _, _| {
-        let hood: Vec<u32> = std::iter::once(j as u32).chain(gram[j].iter().take(m - 1).map(|e| e.0)).collect();
+        let hood = &rows_by_item[j].0;
         let size = hood.len();
         if size < 2 {
             return Vec::new();
@@ -462,6 +461,7 @@ fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64
         }
         hood.iter().zip(&x).skip(1).map(|(&src, &xi)| (src, -xi / pivot)).filter(|&(_, w)| w > 0.0).collect()
     });
+    drop(rows_by_item);
     let mut out: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
     for (j, row) in into.into_iter().enumerate() {
         for (src, w) in row {
