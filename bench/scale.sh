@@ -9,22 +9,23 @@ cargo build --quiet --release -p vitrine-cli --example synth --bin vitrine
 mkdir -p bench/tmp
 log="bench/tmp/synth-$ITEMS-$INTERACTIONS.csv"
 [ -s "$log" ] || target/release/examples/synth --items "$ITEMS" --interactions "$INTERACTIONS" --out "$log"
-stats=$(mktemp)
-/usr/bin/time -v target/release/vitrine train --interactions "$log" --out bench/tmp/synth-model.json 2> "$stats"
-wall=$(grep "Elapsed (wall clock)" "$stats" | awk '{print $NF}')
-rss_kb=$(grep "Maximum resident set size" "$stats" | awk '{print $NF}')
-cpu=$(grep "Percent of CPU" "$stats" | awk '{print $NF}')
 out="bench/results/$(date +%F)-scale.md"
 {
   echo "# vitrine train at scale, $(date +%F)"
   echo
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; shared."
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; shared. Log: $(( $(stat -c %s "$log") / 1000000 )) MB of CSV."
   echo
-  echo "| items | interactions | log size | wall time | peak RSS | CPU | model size |"
+  echo "| similarity | items | interactions | wall time | peak RSS | CPU | model size |"
   echo "|---|---|---|---|---|---|---|"
-  printf '| %s | %s | %s MB | %s | %s MB | %s | %s MB |\n' "$ITEMS" "$INTERACTIONS" "$(( $(stat -c %s "$log") / 1000000 ))" \
-    "$wall" "$(( rss_kb / 1024 ))" "$cpu" "$(( $(stat -c %s bench/tmp/synth-model.json) / 1000000 ))"
-  echo
-  grep "^vitrine:" "$stats" || true
+  for similarity in ease cosine; do
+    stats=$(mktemp)
+    /usr/bin/time -v target/release/vitrine train --interactions "$log" --similarity "$similarity" \
+      --out "bench/tmp/synth-model-$similarity.json" 2> "$stats"
+    printf '| %s | %s | %s | %s | %s MB | %s | %s MB |\n' "$similarity" "$ITEMS" "$INTERACTIONS" \
+      "$(grep "Elapsed (wall clock)" "$stats" | awk '{print $NF}')" \
+      "$(( $(grep "Maximum resident set size" "$stats" | awk '{print $NF}') / 1024 ))" \
+      "$(grep "Percent of CPU" "$stats" | awk '{print $NF}')" \
+      "$(( $(stat -c %s "bench/tmp/synth-model-$similarity.json") / 1000000 ))"
+    rm -f "$stats"
+  done
 } | tee "$out"
-rm -f "$stats"

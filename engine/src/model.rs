@@ -356,6 +356,8 @@ fn item_neighbors(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32,
         }
         sims.sort_by(by_score);
         sims.truncate(k);
+        // `truncate` keeps the capacity of every co-occurring item; at 100,000 items that is GBs.
+        sims.shrink_to_fit();
         sims
     };
     par_items(n, |i, acc, touched| one_item(i, acc, touched))
