@@ -64,8 +64,8 @@ cases = [
     ("anonymous visitor gets defaults and popular picks", {"now": NOW, "request": HOME},
      decision([slot()], [lst(["mug-1", "cdl-1", "bag-1", "mug-2"], [0, 0, 0, 0])], [recs("for-you", "for_you", ["bag-1", "mug-1", "cdl-1"])])),
     # Lapsed (last order 223 days ago, 5 orders, 4000 revenue): winback. Candles 0.6 > Kitchen 0.4 > Bags 0.
-    # For-you: history newest first mug-2 (w 1), cdl-1 (w .85) -> mug-1 .8+.425, cdl-2 .4+.765 (out of
-    # stock, skipped); mug-2/cdl-1 already bought; popular fill: bag-1, bag-2.
+    # For-you from history mug-2, cdl-1 -> mug-1 .8+.5, cdl-2 .4+.9 (out of stock, skipped);
+    # mug-2/cdl-1 already bought; popular fill: bag-1, bag-2.
     ("lapsed big spender gets the winback hero", {"profile": lapsed(), "now": NOW, "request": HOME},
      decision([slot("winback", headline="We miss you, Margaret", cta_href="/c/new")],
               [lst(["cdl-1", "mug-1", "mug-2", "bag-1"], [-400, -600, 0, -400])],
@@ -80,8 +80,9 @@ cases = [
     ("live views lift their category", {"now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")], "request": HOME},
      decision([slot("browser", headline="Still looking for a bag?")],
               [lst(["bag-1", "mug-1", "cdl-1", "mug-2"], [0, 0, -500, 0])],
-              # for-you from views: bag-1 (w 1): bag-2 .7, mug-1 .2; bag-2 (w .85): bag-1 .595 -> bag-2, bag-1, mug-1
-              [recs("for-you", "for_you", ["bag-2", "bag-1", "mug-1"])])),
+              # for-you from views, every history item counting the same: bag-2 .7 (from bag-1),
+              # bag-1 .7 (from bag-2), mug-1 .2; the tie goes to the item first in the model: bag-1.
+              [recs("for-you", "for_you", ["bag-1", "bag-2", "mug-1"])])),
     # Also-bought on mug-1 with mug-2 in the cart: not mug-1 (current), not mug-2 (cart), not cdl-2
     # (out of stock): cdl-1 .5, bag-1 .2, then popular fill: bag-2.
     ("also bought skips the current product, the cart and what is out of stock",
