@@ -328,17 +328,7 @@ struct ModelDoc {
 fn item_neighbors(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64)>], norms: &[f64], k: usize) -> Vec<Vec<(u32, f32)>> {
     let n = holders.len();
     let one_item = |i: usize, acc: &mut Vec<f64>, touched: &mut Vec<u32>| -> Vec<(u32, f32)> {
-        for &(u, wi) in &holders[i] {
-            for &(j, wj) in &rows[row_start[u as usize]..row_start[u as usize + 1]] {
-                if j as usize == i {
-                    continue;
-                }
-                if acc[j as usize] == 0.0 {
-                    touched.push(j);
-                }
-                acc[j as usize] += wi * wj;
-            }
-        }
+        co_occurrence(i, rows, row_start, holders, acc, touched);
         let mut sims: Vec<(u32, f32)> = touched
             .iter()
             .map(|&j| {
@@ -361,6 +351,23 @@ fn item_neighbors(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32,
         sims
     };
     par_items(n, |i, acc, touched| one_item(i, acc, touched))
+}
+
+/// Item `i`'s row of the co-occurrence (Gram) matrix, off the diagonal: `acc[j] += x_ui · x_uj`
+/// over the users holding `i`, pairs summed in user order; each `j` first touched is pushed to
+/// `touched`. The caller reads the entries and zeroes them again.
+fn co_occurrence(i: usize, rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64)>], acc: &mut [f64], touched: &mut Vec<u32>) {
+    for &(u, wi) in &holders[i] {
+        for &(j, wj) in &rows[row_start[u as usize]..row_start[u as usize + 1]] {
+            if j as usize == i {
+                continue;
+            }
+            if acc[j as usize] == 0.0 {
+                touched.push(j);
+            }
+            acc[j as usize] += wi * wj;
+        }
+    }
 }
 
 /// `f(item, accumulator, touched)` for every item, on all cores; each worker owns a zeroed dense
@@ -407,16 +414,7 @@ fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64
     // row pruned to the `keep` strongest entries, sorted by item for lookups. Counts and weights fit
     // f32 exactly enough, and at 100,000 items the rows are most of training's memory.
     let rows_by_item: Vec<(Vec<u32>, Vec<(u32, f32)>)> = par_items(n, |i, acc, touched| {
-        for &(u, wi) in &holders[i] {
-            for &(j, wj) in &rows[row_start[u as usize]..row_start[u as usize + 1]] {
-                if j as usize != i {
-                    if acc[j as usize] == 0.0 {
-                        touched.push(j);
-                    }
-                    acc[j as usize] += wi * wj;
-                }
-            }
-        }
+        co_occurrence(i, rows, row_start, holders, acc, touched);
         let mut row: Vec<(u32, f64)> = touched.iter().map(|&j| (j, std::mem::take(&mut acc[j as usize]))).collect();
         touched.clear();
         let by_weight = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
