@@ -413,7 +413,7 @@ fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64
     // Per item: its neighbourhood (itself, then its m − 1 strongest co-occurring items) and its Gram
     // row pruned to the `keep` strongest entries, sorted by item for lookups. Counts and weights fit
     // f32 exactly enough, and at 100,000 items the rows are most of training's memory.
-    let rows_by_item: Vec<(Vec<u32>, Vec<(u32, f32)>)> = par_items(n, |i, acc, touched| {
+    let rows_by_item: Vec<(Neighbourhood, GramRow)> = par_items(n, |i, acc, touched| {
         co_occurrence(i, rows, row_start, holders, acc, touched);
         let mut row: Vec<(u32, f64)> = touched.iter().map(|&j| (j, std::mem::take(&mut acc[j as usize]))).collect();
         touched.clear();
@@ -478,6 +478,11 @@ fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64
         })
         .collect()
 }
+
+/// An item and its strongest co-occurring items, the item first.
+type Neighbourhood = Vec<u32>;
+/// A pruned Gram matrix row, `(item, weight)` sorted by item.
+type GramRow = Vec<(u32, f32)>;
 
 /// Solves `A x = e₀` for a symmetric positive definite `A` (row-major, `n`×`n`) by Cholesky, in
 /// place. `None` if `A` is not positive definite.
