@@ -48,14 +48,12 @@ fn main() -> std::io::Result<()> {
             let rank = ((per_cluster as f64).powf(rng.unit()) - 1.0) as u64;
             let item = (cluster * per_cluster + rank.min(per_cluster - 1)) % items;
             let t = start + rng.below(365 * 86_400);
-            let secs = t % 86_400;
-            let (y, m, d) = civil(t / 86_400);
             let event = match rng.below(10) {
                 0..=5 => "view",
                 6..=7 => "add_to_cart",
                 _ => "purchase",
             };
-            writeln!(out, "u{user},p{item},{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02},{event},{}", secs / 3600, secs % 3600 / 60, secs % 60, 1 + rng.below(3))?;
+            writeln!(out, "u{user},p{item},{},{event},{}", vitrine_engine::time::format(t as i64), 1 + rng.below(3))?;
             rows += 1;
         }
         user += 1;
@@ -63,16 +61,4 @@ fn main() -> std::io::Result<()> {
     out.flush()?;
     eprintln!("synth: {rows} interactions, {user} users, {items} items -> {out_path}");
     Ok(())
-}
-
-fn civil(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
