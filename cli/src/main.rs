@@ -141,11 +141,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             };
             let options = TrainOptions { k: neighbors.max(1), similarity, half_life_days };
             let model = Model::train(&rows, &options);
-            write_atomic(&out, model.to_json().as_bytes())?;
+            // `.vtm`: the compact binary snapshot; anything else: the JSON snapshot.
+            let bytes = if out.extension().is_some_and(|e| e == "vtm") { model.to_bytes() } else { model.to_json().into_bytes() };
+            write_atomic(&out, &bytes)?;
             eprintln!("vitrine: trained on {} interactions: {} items -> {}", rows.len(), model.len(), out.display());
         }
         Command::Recommend { model, histories, k, exclude_history } => {
-            let model = load(&model, Model::from_json)?;
+            let model = load_model(&model)?;
             let histories = input::read_histories(&histories)?;
             // Everything is computed before anything is printed: no partial output on error.
             let mut out = Vec::new();
@@ -196,9 +198,10 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Bundle { site, catalog, model, out } => {
             let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
-            let (s, m) = (read(&site)?, read(&model)?);
+            let s = read(&site)?;
             load(&site, SiteConfig::from_json)?;
-            load(&model, Model::from_json)?;
+            // The bundle carries the JSON snapshot (runtimes parse JSON already); a binary one is converted.
+            let m = load_model(&model)?.to_json();
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
             let c = if is_tsv(&catalog) { load(&catalog, Catalog::from_tsv)?.to_json() } else {
                 load(&catalog, Catalog::from_json)?;
@@ -227,6 +230,15 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reads a model snapshot in either form, telling them apart by the binary form's magic bytes.
+fn load_model(path: &Path) -> anyhow::Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+    if vitrine_engine::model_bin::is_binary(&bytes) {
+        return Model::from_bytes(&bytes).map_err(|e| InputError(format!("{}: {}", path.display(), e.describe())).into());
+    }
+    load(path, Model::from_json)
 }
 
 /// Merchant Center exports are `.tsv` or `.txt`; anything else is read as JSON.

@@ -131,3 +131,28 @@ fn bundle_accepts_a_merchant_center_tsv_catalog() {
     assert!(stderr(&o).contains("feed.tsv:2:17: catalog field `link`"), "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+#[test]
+fn binary_model_round_trip_and_corruption() {
+    let dir = tmp("bin");
+    let json = dir.join("model.json");
+    let bin = dir.join("model.vtm");
+    for out in [&json, &bin] {
+        let o = vitrine(&["train", "--interactions", &data("interactions.csv"), "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert!(std::fs::read(&bin).unwrap().starts_with(b"VTRM"));
+    let recommend = |model: &Path| vitrine(&["recommend", "--model", model.to_str().unwrap(), "--histories", &data("histories.jsonl"), "--k", "3", "--exclude-history"]);
+    let (a, b) = (recommend(&json), recommend(&bin));
+    assert!(b.status.success(), "{}", stderr(&b));
+    assert_eq!(a.stdout, b.stdout, "same recommendations from either snapshot");
+
+    let mut bytes = std::fs::read(&bin).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&bin, &bytes).unwrap();
+    let o = recommend(&bin);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("model.vtm: model field `checksum`"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+}

@@ -42,6 +42,7 @@ pub mod condition;
 pub mod decide;
 pub mod error;
 pub mod model;
+pub mod model_bin;
 pub mod orders;
 pub mod profile;
 pub mod site;

@@ -263,6 +263,22 @@ impl Model {
         serde_json::to_string(&doc).unwrap_or_default()
     }
 
+    /// The model's tables, for the binary writer.
+    pub(crate) fn parts(&self) -> Parts<'_> {
+        Parts { items: &self.items, neighbors: &self.neighbors, popular: &self.popular, trending: &self.trending }
+    }
+
+    /// A model from checked tables (indices in range, ids unique).
+    pub(crate) fn from_parts(items: Vec<String>, neighbors: Vec<Vec<(u32, f32)>>, popular: Vec<(u32, u32)>, trending: Vec<(u32, u32)>) -> Result<Model, FormatError> {
+        let mut index = HashMap::with_capacity(items.len());
+        for (i, id) in items.iter().enumerate() {
+            if index.insert(id.clone(), i as u32).is_some() {
+                return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {id:?}")));
+            }
+        }
+        Ok(Model { items, index, neighbors, popular, trending })
+    }
+
     /// Reads a snapshot, checking version, kind and every index against the item table.
     pub fn from_json(text: &str) -> Result<Model, FormatError> {
         let doc: ModelDoc = crate::error::from_json("model", text)?;
@@ -308,6 +324,13 @@ impl Model {
         let trending = ranking("trending", &doc.trending)?;
         Ok(Model { items: doc.items, index, neighbors, popular, trending })
     }
+}
+
+pub(crate) struct Parts<'a> {
+    pub items: &'a [String],
+    pub neighbors: &'a [Vec<(u32, f32)>],
+    pub popular: &'a [(u32, u32)],
+    pub trending: &'a [(u32, u32)],
 }
 
 #[derive(Serialize, Deserialize)]
