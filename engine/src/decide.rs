@@ -405,12 +405,14 @@ impl Context<'_> {
                 && req.price_min.is_none_or(|min| p.price.amount() >= min)
                 && req.price_max.is_none_or(|max| p.price.amount() <= max)
         };
-        let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
         let primary: Vec<&str> = match (req.strategy, current) {
             (Strategy::AlsoBought, Some(p)) => model.ranked_also_bought(p).collect(),
             (Strategy::Similar, Some(p)) => catalog.get(p).map(|p| similar(catalog, p)).unwrap_or_default(),
             (Strategy::AlsoBought | Strategy::Similar, None) => Vec::new(),
-            (Strategy::ForYou, _) => model.ranked_for_you(&history),
+            (Strategy::ForYou, _) => {
+                let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
+                model.ranked_for_you(&history)
+            }
             (Strategy::Popular, _) => Vec::new(),
             (Strategy::Trending, _) => model.trending().collect(),
             (Strategy::RecentlyViewed, _) => {

@@ -289,12 +289,6 @@ impl Model {
         if doc.neighbors.len() != n {
             return Err(FormatError::rule("model", "neighbors", format!("expected {n} rows (one per item), found {}", doc.neighbors.len())));
         }
-        let mut index = HashMap::with_capacity(n);
-        for (i, id) in doc.items.iter().enumerate() {
-            if index.insert(id.clone(), i as u32).is_some() {
-                return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {id:?}")));
-            }
-        }
         let mut neighbors = Vec::with_capacity(n);
         for (i, row) in doc.neighbors.iter().enumerate() {
             if row.len() % 2 != 0 {
@@ -322,7 +316,7 @@ impl Model {
         };
         let popular = ranking("popular", &doc.popular)?;
         let trending = ranking("trending", &doc.trending)?;
-        Ok(Model { items: doc.items, index, neighbors, popular, trending })
+        Model::from_parts(doc.items, neighbors, popular, trending)
     }
 }
 

@@ -14,10 +14,7 @@ pub fn parse(s: &str) -> Option<Seconds> {
     if b.len() < 19 || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
         return None;
     }
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = b.get(from..from + len)?;
-        part.iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
-    };
+    let num = |from: usize, len: usize| num_in(b.get(from..from + len)?);
     if b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;
     }
