@@ -187,17 +187,40 @@
     });
   }
 
+  // Fetches the model shards a request needs (immutable files next to the bundle); a shard that
+  // fails leaves its items without neighbours, so their widgets fall back to popular products.
+  function loadShards(req) {
+    var need = Array.from(engine.missingShards(JSON.stringify(req), Date.now()));
+    if (!need.length) return null;
+    var dir = base + engine.shardBase();
+    return Promise.all(need.map(function (n) {
+      return fetch(dir + n + '.vtm').then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.arrayBuffer();
+      }).then(function (buf) { engine.addShard(n, new Uint8Array(buf)); })
+        .catch(function (e) { warn('model shard ' + n + ' skipped', e); });
+    }));
+  }
+
+  function apply() {
+    var decision = JSON.parse(engine.decide(JSON.stringify(request()), Date.now()));
+    decision.slots.forEach(applySlot);
+    decision.lists.forEach(applyList);
+    decision.recs.forEach(applyRecs);
+    return decision;
+  }
+
+  // Decides and applies, after fetching any shards the page needs. Resolves to the decision (null
+  // if it could not be made); a run overtaken by a newer one (events during a fetch) applies nothing.
+  var runs = 0;
   function run() {
-    try {
-      var decision = JSON.parse(engine.decide(JSON.stringify(request()), Date.now()));
-      decision.slots.forEach(applySlot);
-      decision.lists.forEach(applyList);
-      decision.recs.forEach(applyRecs);
-      return decision;
-    } catch (e) {
-      warn('decision not applied', e);
-      return null;
-    }
+    var mine = ++runs;
+    var loading = null;
+    try { loading = loadShards(request()); } catch (e) { warn('model shards skipped', e); }
+    return Promise.resolve(loading).then(function () {
+      if (mine !== runs) return null;
+      try { return apply(); } catch (e) { warn('decision not applied', e); return null; }
+    });
   }
 
   // --- start -------------------------------------------------------------------------------------
@@ -229,18 +252,22 @@
       try { engine.push(JSON.stringify(ev), Date.now()); } catch (e) { warn('event ignored', e); }
     });
     persist();
-    var decision = run();
-    var applied = performance.now();
-    window.vitrine = {
-      version: 1,
-      // ms: loader start -> applied; inputs: Wasm compiled and bundle fetched; engine: bundle parsed.
-      timing: { start: started, applied: applied, ms: applied - started, inputs: marks.inputs, engine: marks.engine },
-      decision: decision,
-      refresh: run,
-      consent: setConsent
-    };
-    document.documentElement.setAttribute('data-vitrine-ready', '');
-    try { document.dispatchEvent(new CustomEvent('vitrine:applied', { detail: decision })); } catch (_) {}
+    run().then(function (decision) {
+      var applied = performance.now();
+      window.vitrine = {
+        version: 1,
+        // ms: loader start -> applied; inputs: Wasm compiled and bundle fetched; engine: bundle
+        // parsed (the rest is model shards, when the page needs any, and deciding).
+        timing: { start: started, applied: applied, ms: applied - started, inputs: marks.inputs, engine: marks.engine },
+        decision: decision,
+        // What the snippet asks the engine for on this page (the data-vitrine-* markup, read now).
+        request: request,
+        refresh: run,
+        consent: setConsent
+      };
+      document.documentElement.setAttribute('data-vitrine-ready', '');
+      try { document.dispatchEvent(new CustomEvent('vitrine:applied', { detail: decision })); } catch (_) {}
+    });
   }
 
   function whenDom() {

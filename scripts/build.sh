@@ -27,14 +27,18 @@ $VITRINE profiles --orders "$ORDERS" --now "$NOW" --catalog build/catalog.json -
   --consent granted --out build/profiles.jsonl
 $VITRINE kv-bulk --profiles build/profiles.jsonl --out build/kv-profiles.json
 mkdir -p demo-shop/dist.new/vitrine
+# The edge loads the full model (vitrine/edge/bundle.json); the browser gets the bundle with a model
+# head (vitrine/bundle.json) and fetches only the shards (vitrine/m-<hash>/<n>.vtm) its visitor needs.
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
-  --out demo-shop/dist.new/vitrine/bundle.json
+  --out demo-shop/dist.new/vitrine/edge/bundle.json --shards 512 --sharded-out demo-shop/dist.new/vitrine
 
 log "browser snippet"
 bash js-snippet/build.sh
 cp js-snippet/dist/vitrine.js js-snippet/dist/vitrine_bg.wasm demo-shop/dist.new/vitrine/
-printf 'demo-shop/dist/vitrine/bundle.json %7d bytes, %6d gzip\n' \
-  "$(wc -c < demo-shop/dist.new/vitrine/bundle.json)" "$(gzip -9c demo-shop/dist.new/vitrine/bundle.json | wc -c)"
+for b in bundle.json edge/bundle.json; do
+  printf 'demo-shop/dist/vitrine/%s %7d bytes, %6d gzip\n' "$b" \
+    "$(wc -c < "demo-shop/dist.new/vitrine/$b")" "$(gzip -9c "demo-shop/dist.new/vitrine/$b" | wc -c)"
+done
 rm -rf demo-shop/dist && mv demo-shop/dist.new demo-shop/dist
 
 [ "${VITRINE_SKIP_EDGE:-0}" = 1 ] && exit 0

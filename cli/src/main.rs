@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use vitrine_engine::model::{Similarity, TrainOptions};
-use vitrine_engine::orders::{build_profiles, ProfileRules};
-use vitrine_engine::profile::Trait;
+use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
+use vitrine_engine::profile::{Stage, Trait};
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
 use crate::input::InputError;
@@ -83,6 +83,8 @@ enum Command {
         /// Consent recorded in the snapshots. An order export carries none, so none is assumed.
         #[arg(long, value_parser = ["granted", "denied"], default_value = "denied")]
         consent: String,
+        #[command(flatten)]
+        lifecycle: LifecycleArgs,
     },
     /// Turn an order export into the interactions CSV `train` reads (valid purchase lines only).
     Interactions {
@@ -99,8 +101,16 @@ enum Command {
         catalog: PathBuf,
         #[arg(long)]
         model: PathBuf,
+        /// The full bundle: what the edge and native runtimes load.
         #[arg(long)]
         out: PathBuf,
+        /// Also write a browser bundle whose model is split into this many shards, so a page view
+        /// fetches only the rows its visitor needs (requires --sharded-out).
+        #[arg(long, requires = "sharded_out", value_parser = clap::value_parser!(u32).range(1..=i64::from(vitrine_engine::shard::MAX_SHARDS)))]
+        shards: Option<u32>,
+        /// Directory for the browser bundle: `bundle.json` (model head) and `m-<hash>/<n>.vtm`.
+        #[arg(long, requires = "shards")]
+        sharded_out: Option<PathBuf>,
     },
     /// Validate a site configuration; prints every error.
     Check {
@@ -114,6 +124,59 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Lifecycle thresholds of `vitrine profiles` (docs/formats.md, "Lifecycle stage").
+#[derive(clap::Args)]
+struct LifecycleArgs {
+    /// `new`: a single purchase day, at most this many days ago.
+    #[arg(long, default_value_t = 30)]
+    new_days: u32,
+    /// `at_risk`: more days since the last order than this many expected gaps.
+    #[arg(long, default_value_t = 1.5)]
+    at_risk_ratio: f64,
+    /// `lapsed`: more days since the last order than this many expected gaps.
+    #[arg(long, default_value_t = 3.0)]
+    lapsed_ratio: f64,
+    /// `churned`: more days since the last order than this, whatever the customer's rhythm.
+    #[arg(long, default_value_t = 365)]
+    churned_days: u32,
+    /// `loyal`: at least this many orders (and --loyal-tenure-days, and not at risk).
+    #[arg(long, default_value_t = 5)]
+    loyal_orders: u32,
+    /// `loyal`: the first order at least this many days ago.
+    #[arg(long, default_value_t = 180)]
+    loyal_tenure_days: u32,
+    /// Floor on a customer's expected gap between orders, in days.
+    #[arg(long, default_value_t = 7.0)]
+    min_gap_days: f64,
+    /// Expected gap of customers with a single purchase day [default: the median of everyone else's].
+    #[arg(long)]
+    default_gap_days: Option<f64>,
+}
+
+impl LifecycleArgs {
+    fn rules(&self) -> Result<LifecycleRules, InputError> {
+        let positive =
+            |flag: &str, x: f64| if x.is_finite() && x > 0.0 { Ok(x) } else { Err(InputError(format!("{flag}: expected a positive number, found {x}"))) };
+        let (at_risk_ratio, lapsed_ratio) = (positive("--at-risk-ratio", self.at_risk_ratio)?, positive("--lapsed-ratio", self.lapsed_ratio)?);
+        if at_risk_ratio > lapsed_ratio {
+            return Err(InputError(format!("--at-risk-ratio ({at_risk_ratio}) must not exceed --lapsed-ratio ({lapsed_ratio})")));
+        }
+        if !(self.min_gap_days.is_finite() && self.min_gap_days >= 0.0) {
+            return Err(InputError(format!("--min-gap-days: expected a number >= 0, found {}", self.min_gap_days)));
+        }
+        Ok(LifecycleRules {
+            new_days: self.new_days,
+            at_risk_ratio,
+            lapsed_ratio,
+            churned_days: self.churned_days,
+            loyal_orders: self.loyal_orders,
+            loyal_tenure_days: self.loyal_tenure_days,
+            min_gap_days: self.min_gap_days,
+            default_gap_days: self.default_gap_days.map(|d| positive("--default-gap-days", d)).transpose()?,
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -159,13 +222,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             std::io::stdout().lock().write_all(&out)?;
         }
-        Command::Profiles { orders, now, out, catalog, traits, consent } => {
+        Command::Profiles { orders, now, out, catalog, traits, consent, lifecycle } => {
+            let lifecycle = lifecycle.rules()?;
             let now = vitrine_engine::time::parse(&now)
                 .ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {now:?}")))?;
             let catalog = catalog.map(|c| load(&c, if is_tsv(&c) { Catalog::from_tsv } else { Catalog::from_json })).transpose()?;
             let lines = input::read_orders(&orders)?;
             let enrichment = traits.map(|t| input::read_traits(&t)).transpose()?.unwrap_or_default();
-            let rules = ProfileRules { consent: consent == "granted", ..ProfileRules::default() };
+            let rules = ProfileRules { consent: consent == "granted", lifecycle, ..ProfileRules::default() };
             let (mut profiles, stats) = build_profiles(&lines, now, catalog.as_ref(), &rules);
             merge_traits(&mut profiles, enrichment);
             let mut text = String::new();
@@ -178,6 +242,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 "vitrine: {} profiles from {} lines ({} guest, {} cancellation, {} non-product, {} invalid, {} after --now) -> {}",
                 profiles.len(), stats.lines, stats.guest_lines, stats.cancellation_lines, stats.non_product_lines, stats.invalid_lines, stats.future_lines, out.display()
             );
+            let stages: Vec<String> =
+                Stage::ALL.iter().map(|s| format!("{s} {}", profiles.iter().filter(|p| p.lifecycle.as_ref().is_some_and(|l| l.stage == *s)).count())).collect();
+            eprintln!("vitrine: lifecycle stages: {}", stages.join(", "));
         }
         Command::Interactions { orders, out } => {
             let lines = input::read_orders(&orders)?;
@@ -196,18 +263,27 @@ fn run(command: Command) -> anyhow::Result<()> {
             write_atomic(&out, &w.into_inner().context("writing CSV")?)?;
             eprintln!("vitrine: {n} interactions -> {}", out.display());
         }
-        Command::Bundle { site, catalog, model, out } => {
+        Command::Bundle { site, catalog, model, out, shards, sharded_out } => {
             let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
             let s = read(&site)?;
             load(&site, SiteConfig::from_json)?;
             // The bundle carries the JSON snapshot (runtimes parse JSON already); a binary one is converted.
-            let m = load_model(&model)?.to_json();
+            let full = load_model(&model)?;
+            let m = full.to_json();
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
             let c = if is_tsv(&catalog) { load(&catalog, Catalog::from_tsv)?.to_json() } else {
                 load(&catalog, Catalog::from_json)?;
                 read(&catalog)?
             };
             let bundle = Bundle::assemble(&s, &c, &m);
+            if let (Some(count), Some(dir)) = (shards, &sharded_out) {
+                let (head, parts) = full.split(count).map_err(|e| anyhow::anyhow!("{}: {e}", model.display()))?;
+                write_shards(dir, &head, &parts)?;
+                let browser = Bundle::assemble(&s, &c, &head.to_json());
+                write_atomic(&dir.join("bundle.json"), browser.as_bytes())?;
+                let bytes: usize = parts.iter().map(Vec::len).sum();
+                eprintln!("vitrine: browser bundle {} bytes + {count} shards ({bytes} bytes) -> {}", browser.len(), dir.display());
+            }
             write_atomic(&out, bundle.as_bytes())?;
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
         }
@@ -269,6 +345,30 @@ fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, st
 }
 
 /// Writes via a temporary file in the same directory and renames it into place.
+/// Writes a model's shards under `dir/<base>`: into a temporary directory first, renamed into place
+/// whole. The base names the model's content, so an existing directory already holds these bytes.
+fn write_shards(dir: &Path, head: &Model, parts: &[Vec<u8>]) -> anyhow::Result<()> {
+    let Some((_, base)) = head.shards() else { return Ok(()) };
+    let target = dir.join(base.trim_end_matches('/'));
+    if target.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(format!(".shards.tmp{}", std::process::id()));
+    let result = (|| {
+        std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        for (n, bytes) in parts.iter().enumerate() {
+            let path = tmp.join(format!("{n}.vtm"));
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
+        std::fs::rename(&tmp, &target).with_context(|| format!("renaming into {}", target.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

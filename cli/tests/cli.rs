@@ -103,6 +103,14 @@ fn profiles_from_real_orders() {
     let mut ids: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
     ids.dedup();
     assert_eq!(ids.len(), profiles.len(), "one snapshot per customer, sorted");
+    for p in &profiles {
+        let (rfm, lifecycle) = (p.rfm.as_ref().unwrap(), p.lifecycle.as_ref().unwrap());
+        assert!([rfm.r, rfm.f, rfm.m].iter().all(|s| (1..=5).contains(s)), "{rfm:?}");
+        assert_eq!((rfm.frequency, rfm.monetary), (p.orders.count, p.orders.revenue));
+        assert!(lifecycle.expected_gap_days >= 7.0, "{lifecycle:?}");
+        assert!(p.segments.contains(&format!("lifecycle_{}", lifecycle.stage)), "{:?}", p.segments);
+    }
+    assert!(msg.contains("lifecycle stages: new "), "{msg}");
 
     let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "soon", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
@@ -155,4 +163,93 @@ fn binary_model_round_trip_and_corruption() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("model.vtm: model field `checksum`"), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn profiles_rfm_lifecycle_and_enrichment_traits() {
+    let dir = tmp("rfm");
+    let orders = dir.join("orders.csv");
+    // c-101 buys weekly and is three weeks overdue; c-102 buys every October; c-103 bought once,
+    // nine days ago. A guest line and a postage line count for nobody.
+    let mut csv = String::from("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    for (i, day) in ["2011-10-22", "2011-10-29", "2011-11-05", "2011-11-12"].iter().enumerate() {
+        csv += &format!("A{i},22423,CAKE STAND,1,{day} 10:00:00,10.00,101.0,United Kingdom\n");
+    }
+    for (i, day) in ["2009-10-11", "2010-10-11", "2011-10-11"].iter().enumerate() {
+        csv += &format!("B{i},22423,CAKE STAND,1,{day} 10:00:00,100.00,102.0,France\n");
+    }
+    csv += "E0,85123A,HEART,2,2011-12-01 10:00:00,50.00,103.0,United Kingdom\n";
+    csv += "E0,POST,POSTAGE,1,2011-12-01 10:00:00,18.00,103.0,United Kingdom\n";
+    csv += "D0,85123A,HEART,1,2011-12-02 10:00:00,2.55,,United Kingdom\n";
+    std::fs::write(&orders, csv).unwrap();
+    let traits = dir.join("traits.jsonl");
+    std::fs::write(
+        &traits,
+        "{\"id\": \"c-103\", \"traits\": {\"household\": \"family\", \"age_band\": \"35-44\", \"children\": 2, \"newsletter\": true}}\n\
+         {\"id\": \"c-999\", \"traits\": {\"household\": \"single\"}}\n",
+    )
+    .unwrap();
+    let out = dir.join("profiles.jsonl");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10 12:00:00", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        vitrine(&args)
+    };
+    let read = || -> Vec<serde_json::Value> { std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect() };
+
+    let o = run(&["--traits", traits.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("lifecycle stages: new 1, active 1, loyal 0, at_risk 0, lapsed 1, churned 0"), "{}", stderr(&o));
+    let p = read();
+    assert_eq!(p.iter().map(|p| p["id"].as_str().unwrap()).collect::<Vec<_>>(), ["c-101", "c-102", "c-103"]);
+    // Recency 28, 60 and 9 days; 4, 3 and 1 orders; 40, 300 and 100 spent: three customers score
+    // 1, 3 and 5 on each. Own gaps 7 and 365 days; c-103 has none and expects their median, 186.
+    let expect = |i: usize, rfm: &str, lifecycle: &str| {
+        assert_eq!(p[i]["rfm"], serde_json::from_str::<serde_json::Value>(rfm).unwrap(), "{}", p[i]["id"]);
+        assert_eq!(p[i]["lifecycle"], serde_json::from_str::<serde_json::Value>(lifecycle).unwrap(), "{}", p[i]["id"]);
+    };
+    expect(
+        0,
+        r#"{"recency_days": 28, "frequency": 4, "monetary": 40.0, "r": 3, "f": 5, "m": 1, "as_of": "2011-12-10T12:00:00Z"}"#,
+        r#"{"stage": "lapsed", "expected_gap_days": 7.0, "days_overdue": 21.0, "as_of": "2011-12-10T12:00:00Z"}"#,
+    );
+    expect(
+        1,
+        r#"{"recency_days": 60, "frequency": 3, "monetary": 300.0, "r": 1, "f": 3, "m": 5, "as_of": "2011-12-10T12:00:00Z"}"#,
+        r#"{"stage": "active", "expected_gap_days": 365.0, "days_overdue": 0.0, "as_of": "2011-12-10T12:00:00Z"}"#,
+    );
+    expect(
+        2,
+        r#"{"recency_days": 9, "frequency": 1, "monetary": 100.0, "r": 5, "f": 1, "m": 3, "as_of": "2011-12-10T12:00:00Z"}"#,
+        r#"{"stage": "new", "expected_gap_days": 186.0, "days_overdue": 0.0, "as_of": "2011-12-10T12:00:00Z"}"#,
+    );
+    assert_eq!(p[0]["segments"], serde_json::json!(["repeat_buyer", "lifecycle_lapsed"]));
+    // Enrichment attributes arrive as traits, next to the derived ones, with their JSON types.
+    assert_eq!(
+        p[2]["traits"],
+        serde_json::json!({"age_band": "35-44", "children": 2.0, "country": "United Kingdom", "household": "family", "loyalty_tier": "bronze", "newsletter": true})
+    );
+
+    // Thresholds are flags: with lapsed at 5 gaps the weekly buyer is only at risk.
+    let o = run(&["--lapsed-ratio", "5", "--default-gap-days", "10"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p = read();
+    assert_eq!(p[0]["lifecycle"]["stage"], "at_risk");
+    assert_eq!(p[2]["lifecycle"]["expected_gap_days"], 10.0);
+
+    // Rules read enrichment traits like any field, and the stage through segments.
+    let site = dir.join("site.json");
+    std::fs::write(&site, r#"{"v":1,"slots":{"hero":[{"id":"family","when":"profile.traits.household == 'family' && !('lifecycle_lapsed' in profile.segments)","content":{"headline":"For the whole family"}}]}}"#).unwrap();
+    let o = vitrine(&["check", "--site", site.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Contradictory thresholds are an input error, and nothing is written.
+    std::fs::remove_file(&out).unwrap();
+    let o = run(&["--at-risk-ratio", "4", "--lapsed-ratio", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--at-risk-ratio (4) must not exceed --lapsed-ratio (3)"), "{}", stderr(&o));
+    let o = run(&["--default-gap-days", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--default-gap-days: expected a positive number, found 0"), "{}", stderr(&o));
+    assert!(!out.exists(), "no output on error");
 }

@@ -105,6 +105,9 @@ async fn serve(req: Request, url: &str, env: &Env) -> Result<Response> {
     let is_get = req.method() == Method::Get;
     let cookie_header = req.headers().get("cookie").ok().flatten();
     let resp = assets.fetch_request(without_validators(req)?).await?;
+    if is_get && resp.status_code() == 200 && crate::paths::is_model_shard(url) {
+        return Ok(immutable(resp));
+    }
     if !is_get || resp.status_code() != 200 || !is_utf8_html(resp.headers()) {
         return Ok(resp);
     }
@@ -169,6 +172,14 @@ fn is_utf8_html(headers: &Headers) -> bool {
     })
 }
 
+/// The original response, cacheable for a year without revalidation.
+fn immutable(resp: Response) -> Response {
+    let headers = copy_headers(resp.headers(), &[]);
+    let _ = headers.set("cache-control", "public, max-age=31536000, immutable");
+    let status = resp.status_code();
+    Response::builder().with_status(status).with_headers(headers).body(resp.body().clone())
+}
+
 /// The original response with only an `x-vitrine` header added.
 fn tagged(resp: Response, value: &str) -> Response {
     let headers = copy_headers(resp.headers(), &[]);
@@ -177,16 +188,19 @@ fn tagged(resp: Response, value: &str) -> Response {
     Response::builder().with_status(status).with_headers(headers).body(resp.body().clone())
 }
 
-/// Loads `/vitrine/bundle.json` from the assets once per isolate. Failures are not cached, so the
+/// Loads `/vitrine/edge/bundle.json` (the bundle with the full model; the browser's
+/// `/vitrine/bundle.json` has only the model's head) from the assets once per isolate. Failures are not cached, so the
 /// next request tries again.
+const EDGE_BUNDLE: &str = "/vitrine/edge/bundle.json";
+
 async fn bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bundle>, String> {
     if let Some(b) = BUNDLE.with(|c| c.try_borrow().ok().and_then(|b| b.clone())) {
         return Ok(b);
     }
-    let url = format!("{}/vitrine/bundle.json", origin(page));
+    let url = format!("{}{EDGE_BUNDLE}", origin(page));
     let mut resp = assets.fetch(url, None).await.map_err(|e| e.to_string())?;
     if resp.status_code() != 200 {
-        return Err(format!("/vitrine/bundle.json: HTTP {}", resp.status_code()));
+        return Err(format!("{EDGE_BUNDLE}: HTTP {}", resp.status_code()));
     }
     let text = resp.text().await.map_err(|e| e.to_string())?;
     let b = Rc::new(Bundle::from_json(&text).map_err(|e| e.to_string())?);

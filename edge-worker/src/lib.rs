@@ -4,7 +4,7 @@
 //!
 //! Per request the worker ([`edge`], wasm32 only) fetches the page from the static shop (the
 //! `ASSETS` binding). Anything but a `200 text/html` passes through untouched. For a page it loads
-//! the engine's [`Bundle`](vitrine_engine::Bundle) (`/vitrine/bundle.json`, once per isolate),
+//! the engine's [`Bundle`](vitrine_engine::Bundle) (`/vitrine/edge/bundle.json`, with the full model, once per isolate),
 //! resolves the visitor from the signed `vitrine_vid` cookie ([`cookie`]) and their profile
 //! snapshot in Workers KV (`profile:<vid>`), and streams the body through [`rewrite::Streamer`]:
 //! lol_html handlers ask the engine for each slot, list item and recommendation widget as its tag
@@ -46,6 +46,7 @@
 
 pub mod cookie;
 pub mod markup;
+pub mod paths;
 pub mod rewrite;
 
 #[cfg(target_arch = "wasm32")]

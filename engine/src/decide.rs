@@ -461,6 +461,21 @@ impl Context<'_> {
         RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items }
     }
 
+    /// The items whose model rows `req` reads: the current product for also_bought, the history for
+    /// for_you. A runtime with a sharded model loads their shards before deciding
+    /// ([`Model::missing_shards`]).
+    pub fn model_items<'r>(&'r self, req: &'r Request) -> Vec<&'r str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &req.recs {
+            match r.strategy {
+                Strategy::AlsoBought => out.extend(r.product.as_deref().or(self.page.product.as_deref())),
+                Strategy::ForYou => out.extend(self.profile.history().map(|e| e.id.as_str())),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Every placement the request names, in request order.
     pub fn decide(&self, req: &Request) -> Decision {
         Decision {

@@ -45,6 +45,7 @@ pub mod model;
 pub mod model_bin;
 pub mod orders;
 pub mod profile;
+pub mod shard;
 pub mod site;
 pub mod time;
 

@@ -64,14 +64,30 @@ impl Default for TrainOptions {
 /// A trained model. Scores are similarities in [0, 1].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    items: Vec<String>,
-    index: HashMap<String, u32>,
-    neighbors: Vec<Vec<(u32, f32)>>,
+    pub(crate) items: Vec<String>,
+    pub(crate) index: HashMap<String, u32>,
+    pub(crate) neighbors: Vec<Vec<(u32, f32)>>,
     /// Items by number of distinct users, most popular first, with that count.
-    popular: Vec<(u32, u32)>,
+    pub(crate) popular: Vec<(u32, u32)>,
     /// Items by time-decayed interaction weight (half-life [`TRENDING_HALF_LIFE_DAYS`] before the
     /// newest interaction in the data), with that weight × 1000, most trending first.
-    trending: Vec<(u32, u32)>,
+    pub(crate) trending: Vec<(u32, u32)>,
+    /// Set for a partial model (a shard head, see `shard.rs`): which rows are present.
+    pub(crate) sharding: Option<crate::shard::Sharding>,
+}
+
+/// At most this many items are kept in the popular and trending rankings: fill draws from them,
+/// and a sharded model's head carries them to the browser whole.
+pub const MAX_RANKED: usize = 500;
+
+/// Scores live on a 1/65535 grid in every form of the model (trained, JSON, binary, shards), so
+/// every runtime sums the very same `f32`s and ranks identically.
+pub(crate) fn quantize(s: f32) -> u16 {
+    (s.clamp(0.0, 1.0) * 65535.0).round() as u16
+}
+
+pub(crate) fn dequantize(q: u16) -> f32 {
+    f32::from(q) / 65535.0
 }
 
 /// Half-life of an interaction's weight in the trending score.
@@ -159,12 +175,18 @@ impl Model {
             row_start.push(rows.len());
         }
         drop(triples);
-        let neighbors = match options.similarity {
+        let mut neighbors = match options.similarity {
             Similarity::Cosine => item_neighbors(&rows, &row_start, &holders, &norms, k),
             Similarity::LocalEase { lambda, neighborhood } => local_ease(&rows, &row_start, &holders, k, lambda, neighborhood.max(2)),
         };
+        for row in &mut neighbors {
+            for (_, s) in row.iter_mut() {
+                *s = dequantize(quantize(*s));
+            }
+        }
         let mut popular: Vec<(u32, u32)> = buyers.iter().enumerate().map(|(i, &c)| (i as u32, c)).collect();
         popular.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        popular.truncate(MAX_RANKED);
         // Trending is relative to the newest interaction, not to a clock: training stays a pure
         // function of its input.
         let mut heat = vec![0f64; n];
@@ -175,7 +197,8 @@ impl Model {
         let mut trending: Vec<(u32, u32)> =
             heat.iter().enumerate().map(|(i, &h)| (i as u32, (h * 1000.0).round().min(f64::from(u32::MAX)) as u32)).filter(|&(_, h)| h > 0).collect();
         trending.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Model { items, index, neighbors, popular, trending }
+        trending.truncate(MAX_RANKED);
+        Model { items, index, neighbors, popular, trending, sharding: None }
     }
 
     pub fn len(&self) -> usize {
@@ -241,7 +264,8 @@ impl Model {
             }
         }
         let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Ties go by id, not by index: a sharded model numbers its items in the order shards arrive.
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| self.item(a.0).cmp(self.item(b.0))));
         ranked.into_iter().map(|(j, _)| self.item(j)).collect()
     }
 
@@ -259,6 +283,7 @@ impl Model {
                 .collect(),
             popular: self.popular.iter().map(|&(i, n)| [i, n]).collect(),
             trending: self.trending.iter().map(|&(i, n)| [i, n]).collect(),
+            shards: self.sharding.as_ref().map(|s| ShardsDoc { count: s.count, base: s.base.clone() }),
         };
         serde_json::to_string(&doc).unwrap_or_default()
     }
@@ -276,7 +301,7 @@ impl Model {
                 return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {id:?}")));
             }
         }
-        Ok(Model { items, index, neighbors, popular, trending })
+        Ok(Model { items, index, neighbors, popular, trending, sharding: None })
     }
 
     /// Reads a snapshot, checking version, kind and every index against the item table.
@@ -299,7 +324,8 @@ impl Model {
                 if pair[0] as usize >= n || pair[1] > 1_000_000 {
                     return Err(FormatError::rule("model", format!("neighbors[{i}]"), format!("item {} or score {} out of range", pair[0], pair[1])));
                 }
-                out.push((pair[0], pair[1] as f32 / 1e6));
+                // Millionths back onto the score grid: exact, since the grid is 15 times coarser.
+                out.push((pair[0], dequantize(quantize(pair[1] as f32 / 1e6))));
             }
             neighbors.push(out);
         }
@@ -316,7 +342,16 @@ impl Model {
         };
         let popular = ranking("popular", &doc.popular)?;
         let trending = ranking("trending", &doc.trending)?;
-        Model::from_parts(doc.items, neighbors, popular, trending)
+        let sharding = match doc.shards {
+            None => None,
+            Some(s) => {
+                if let Some(i) = neighbors.iter().position(|r| !r.is_empty()) {
+                    return Err(FormatError::rule("model", format!("neighbors[{i}]"), "expected empty rows in a shard head (rows come from the shards)"));
+                }
+                Some(crate::shard::Sharding::new(s.count, s.base)?)
+            }
+        };
+        Ok(Model { sharding, ..Model::from_parts(doc.items, neighbors, popular, trending)? })
     }
 }
 
@@ -337,6 +372,16 @@ struct ModelDoc {
     popular: Vec<[u32; 2]>,
     #[serde(default)]
     trending: Vec<[u32; 2]>,
+    /// Present in a shard head only (see `shard.rs`): its rows are all empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shards: Option<ShardsDoc>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShardsDoc {
+    count: u32,
+    base: String,
 }
 
 /// Top-`k` neighbours of every item, one item at a time: a dense accumulator over the items its

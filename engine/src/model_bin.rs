@@ -21,7 +21,7 @@
 //! top-K table breaks by item index as before.
 
 use crate::error::FormatError;
-use crate::model::Model;
+use crate::model::{dequantize, quantize, Model};
 
 const MAGIC: &[u8; 4] = b"VTRM";
 const VERSION: u16 = 1;
@@ -29,6 +29,12 @@ const VERSION: u16 = 1;
 /// True if `bytes` starts like a binary snapshot (so a loader can pick the reader).
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
+}
+
+/// CRC-32/ISO-HDLC, the zlib/PNG checksum.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    CRC.checksum(bytes)
 }
 
 fn err(field: &str, msg: String) -> FormatError {
@@ -58,14 +64,14 @@ impl Model {
             out.extend_from_slice(&(row.len() as u16).to_le_bytes());
             for &(j, s) in row {
                 out.extend_from_slice(&j.to_le_bytes());
-                out.extend_from_slice(&((s.clamp(0.0, 1.0) * 65535.0).round() as u16).to_le_bytes());
+                out.extend_from_slice(&quantize(s).to_le_bytes());
             }
         }
         for &(i, n) in parts.popular.iter().chain(parts.trending) {
             out.extend_from_slice(&i.to_le_bytes());
             out.extend_from_slice(&n.to_le_bytes());
         }
-        let crc = crc32fast::hash(&out);
+        let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
     }
@@ -77,7 +83,7 @@ impl Model {
         }
         let (body, tail) = bytes.split_at(bytes.len() - 4);
         let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-        let actual = crc32fast::hash(body);
+        let actual = crc32(body);
         if stored != actual {
             return Err(err("checksum", format!("expected CRC-32 {actual:08x} of the file, found {stored:08x}: the file is corrupt or truncated")));
         }
@@ -115,7 +121,7 @@ impl Model {
                 if j as usize >= n {
                     return Err(err(&format!("neighbors[{x}]"), format!("item index {j} out of range (items: {n})")));
                 }
-                row.push((j, f32::from(s) / 65535.0));
+                row.push((j, dequantize(s)));
             }
             neighbors.push(row);
         }
@@ -191,9 +197,14 @@ mod tests {
     }
 
     fn with_crc(mut body: Vec<u8>) -> Vec<u8> {
-        let crc = crc32fast::hash(&body);
+        let crc = crc32(&body);
         body.extend_from_slice(&crc.to_le_bytes());
         body
+    }
+
+    #[test]
+    fn checksum_is_the_zlib_crc32() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! Profile snapshots from an order export (the shape of the Online Retail data set): one line per
 //! invoice line, with cancellations, guest orders and non-product codes mixed in.
+//!
+//! Besides order metrics, each snapshot gets RFM values with quintile scores, ranked within the
+//! run's own customers, and a lifecycle stage measured against the customer's own rhythm: a weekly
+//! buyer gone for a month is lapsed, a yearly one gone for two months is not even due. Everything
+//! is a function of the lines, `now` and the rules, so the same export gives the same file.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::catalog::Catalog;
 use crate::error::V1;
-use crate::profile::{Consent, ItemEvent, OrderMetrics, ProfileSnapshot, RecentItem, Trait};
+use crate::profile::{Consent, ItemEvent, Lifecycle, OrderMetrics, ProfileSnapshot, RecentItem, Rfm, Stage, Trait};
 use crate::time::Seconds;
 
 /// One invoice line. `customer` is `None` for guest orders.
@@ -36,11 +41,62 @@ pub struct ProfileRules {
     pub lapsed_days: i64,
     pub recent_items: usize,
     pub consent: bool,
+    pub lifecycle: LifecycleRules,
 }
 
 impl Default for ProfileRules {
     fn default() -> Self {
-        ProfileRules { gold_revenue: 5000.0, silver_revenue: 1000.0, big_spender_revenue: 2000.0, lapsed_days: 90, recent_items: 20, consent: false }
+        ProfileRules {
+            gold_revenue: 5000.0,
+            silver_revenue: 1000.0,
+            big_spender_revenue: 2000.0,
+            lapsed_days: 90,
+            recent_items: 20,
+            consent: false,
+            lifecycle: LifecycleRules::default(),
+        }
+    }
+}
+
+/// Thresholds of the lifecycle stages (docs/formats.md). Days are whole days; "the gap" is the
+/// customer's expected gap between orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifecycleRules {
+    /// `new`: a single purchase day, at most this many days ago.
+    pub new_days: u32,
+    /// `at_risk`: more days since the last order than this many gaps.
+    pub at_risk_ratio: f64,
+    /// `lapsed`: more days since the last order than this many gaps.
+    pub lapsed_ratio: f64,
+    /// `churned`: more days since the last order than this, whatever the rhythm.
+    pub churned_days: u32,
+    /// `loyal`: at least this many orders, and not at risk...
+    pub loyal_orders: u32,
+    /// ...the first of them at least this many days ago.
+    pub loyal_tenure_days: u32,
+    /// Floor on the expected gap, so that two orders on consecutive days do not make a customer
+    /// lapsed within a week.
+    pub min_gap_days: f64,
+    /// The expected gap of customers with a single purchase day. `None`: the median expected gap
+    /// of the run's customers who have one ([`FALLBACK_GAP_DAYS`] when nobody has).
+    pub default_gap_days: Option<f64>,
+}
+
+/// The default gap when no customer of the run has bought on two different days.
+pub const FALLBACK_GAP_DAYS: f64 = 30.0;
+
+impl Default for LifecycleRules {
+    fn default() -> Self {
+        LifecycleRules {
+            new_days: 30,
+            at_risk_ratio: 1.5,
+            lapsed_ratio: 3.0,
+            churned_days: 365,
+            loyal_orders: 5,
+            loyal_tenure_days: 180,
+            min_gap_days: 7.0,
+            default_gap_days: None,
+        }
     }
 }
 
@@ -118,15 +174,17 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
             }
         }
     }
-    let mut out = Vec::with_capacity(by_customer.len());
-    for (id, acc) in by_customer {
-        let count = acc.invoices.len() as u32;
-        if count == 0 {
-            continue;
-        }
-        let revenue = (acc.revenue.max(0.0) * 100.0).round() / 100.0;
-        let first = acc.invoices.values().min().copied();
-        let last = acc.invoices.values().max().copied();
+    // Customers without a valid order get no snapshot and are not part of the RFM population.
+    let customers: Vec<(String, Acc)> = by_customer.into_iter().filter(|(_, acc)| !acc.invoices.is_empty()).collect();
+    let facts: Vec<Facts> = customers.iter().map(|(_, acc)| Facts::of(acc, now)).collect();
+    let scores = rfm_scores(&facts);
+    let default_gap = rules.lifecycle.default_gap_days.unwrap_or_else(|| {
+        let mut own: Vec<f64> = facts.iter().filter_map(|f| f.own_gap).collect();
+        median(&mut own).unwrap_or(FALLBACK_GAP_DAYS)
+    });
+    let mut out = Vec::with_capacity(customers.len());
+    for (((id, acc), facts), (r, f, m)) in customers.into_iter().zip(facts).zip(scores) {
+        let Facts { count, revenue, first, last, recency_days, tenure_days, purchase_days, own_gap } = facts;
         let mut traits = BTreeMap::new();
         if let Some((country, _)) = acc.countries.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) {
             traits.insert("country".to_owned(), Trait::Str(country.clone()));
@@ -145,6 +203,8 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
         let recent_items = recent.into_iter().skip(skip).map(|(id, time)| RecentItem { id, time, event: ItemEvent::Purchase }).collect();
         let total: f64 = acc.categories.values().sum();
         let affinities = acc.categories.into_iter().map(|(c, n)| (c, ((n / total) * 1000.0).round() / 1000.0)).collect();
+        let expected_gap = own_gap.unwrap_or(default_gap).max(rules.lifecycle.min_gap_days).max(1.0);
+        let stage = classify(&rules.lifecycle, recency_days, tenure_days, purchase_days, count, expected_gap);
         let mut segments = Vec::new();
         if count >= 2 {
             segments.push("repeat_buyer".to_owned());
@@ -154,21 +214,133 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
         if revenue >= rules.big_spender_revenue {
             segments.push("big_spender".to_owned());
         }
-        if last.is_some_and(|l| now - l > rules.lapsed_days * 86_400) {
+        if now - last > rules.lapsed_days * 86_400 {
             segments.push("lapsed".to_owned());
         }
+        // The stage as a segment too, so rules can target it with `in profile.segments` today.
+        segments.push(format!("lifecycle_{stage}"));
         out.push(ProfileSnapshot {
             v: V1,
             id,
             consent: Consent { personalization: rules.consent },
             traits,
-            orders: OrderMetrics { count, revenue, aov: ((revenue / f64::from(count)) * 100.0).round() / 100.0, first, last },
+            orders: OrderMetrics { count, revenue, aov: ((revenue / f64::from(count)) * 100.0).round() / 100.0, first: Some(first), last: Some(last) },
             recent_items,
             affinities,
             segments,
+            rfm: Some(Rfm { recency_days, frequency: count, monetary: revenue, r, f, m, as_of: Some(now) }),
+            lifecycle: Some(Lifecycle {
+                stage,
+                expected_gap_days: expected_gap,
+                days_overdue: (f64::from(recency_days) - expected_gap).max(0.0),
+                as_of: Some(now),
+            }),
         });
     }
     (out, stats)
+}
+
+/// What one customer's orders say, before the population is looked at.
+struct Facts {
+    count: u32,
+    /// Net revenue, rounded to cents and never negative.
+    revenue: f64,
+    first: Seconds,
+    last: Seconds,
+    recency_days: u32,
+    tenure_days: u32,
+    /// Distinct UTC calendar days with an order.
+    purchase_days: usize,
+    /// Median gap in days between consecutive purchase days; `None` with a single purchase day.
+    own_gap: Option<f64>,
+}
+
+impl Facts {
+    /// `acc` has at least one invoice.
+    fn of(acc: &Acc, now: Seconds) -> Facts {
+        let first = acc.invoices.values().min().copied().unwrap_or(now);
+        let last = acc.invoices.values().max().copied().unwrap_or(now);
+        // Invoices of one day are one purchase: the data splits baskets into several invoices
+        // minutes apart, and a gap of minutes would make every such customer "overdue" at once.
+        let mut days: Vec<i64> = acc.invoices.values().map(|t| t.div_euclid(86_400)).collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut gaps: Vec<f64> = days.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+        let whole_days = |from: Seconds| u32::try_from((now - from).max(0) / 86_400).unwrap_or(u32::MAX);
+        Facts {
+            count: acc.invoices.len() as u32,
+            revenue: (acc.revenue.max(0.0) * 100.0).round() / 100.0,
+            first,
+            last,
+            recency_days: whole_days(last),
+            tenure_days: whole_days(first),
+            purchase_days: days.len(),
+            own_gap: median(&mut gaps),
+        }
+    }
+}
+
+/// The median (mean of the middle two for an even count); `None` for no values.
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_unstable_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// (r, f, m) per customer: recency scores fewer days higher, frequency and monetary more higher.
+fn rfm_scores(facts: &[Facts]) -> Vec<(u8, u8, u8)> {
+    let r = quintiles(&facts.iter().map(|f| std::cmp::Reverse(f.recency_days)).collect::<Vec<_>>());
+    let f = quintiles(&facts.iter().map(|f| f.count).collect::<Vec<_>>());
+    // Revenue is rounded to cents, so comparing cents is exact and totally ordered.
+    let m = quintiles(&facts.iter().map(|f| (f.revenue * 100.0).round() as i64).collect::<Vec<_>>());
+    r.into_iter().zip(f).zip(m).map(|((r, f), m)| (r, f, m)).collect()
+}
+
+/// 1–5 quintile scores, greater values better. A value's score is its mid-rank percentile
+/// p = (worse + equal / 2) / n — `worse` counting values below it, `equal` the values equal to it,
+/// itself included — scored ⌈5p⌉. Equal values always score the same, the result does not depend
+/// on input order, all-equal values score 3, and with five distinct values the scores are 1 to 5.
+/// Computed in integers, so no rounding can move a value across a boundary.
+fn quintiles<T: Ord>(values: &[T]) -> Vec<u8> {
+    let n = values.len() as u64;
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].cmp(&values[b]));
+    let mut scores = vec![0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let end = start + order[start..].iter().take_while(|&&i| values[i] == values[order[start]]).count();
+        let (worse, equal) = (start as u64, (end - start) as u64);
+        // ⌈5 (2 worse + equal) / 2n⌉, in 1..=5 because 0 < 2 worse + equal <= 2n.
+        let score = (5 * (2 * worse + equal)).div_ceil(2 * n).clamp(1, 5) as u8;
+        for &i in &order[start..end] {
+            scores[i] = score;
+        }
+        start = end;
+    }
+    scores
+}
+
+/// The stage, first match wins: churned (past the absolute cap), new (one purchase day, recent),
+/// lapsed and at risk (past that many expected gaps), loyal (enough orders and tenure), active.
+fn classify(rules: &LifecycleRules, recency_days: u32, tenure_days: u32, purchase_days: usize, orders: u32, expected_gap: f64) -> Stage {
+    let ratio = f64::from(recency_days) / expected_gap;
+    if recency_days > rules.churned_days {
+        Stage::Churned
+    } else if purchase_days <= 1 && tenure_days <= rules.new_days {
+        Stage::New
+    } else if ratio > rules.lapsed_ratio {
+        Stage::Lapsed
+    } else if ratio > rules.at_risk_ratio {
+        Stage::AtRisk
+    } else if orders >= rules.loyal_orders && tenure_days >= rules.loyal_tenure_days {
+        Stage::Loyal
+    } else {
+        Stage::Active
+    }
 }
 
 #[cfg(test)]
@@ -205,5 +377,134 @@ mod tests {
             stats,
             ProfileStats { lines: 7, guest_lines: 1, cancellation_lines: 1, non_product_lines: 1, invalid_lines: 1, future_lines: 1 }
         );
+    }
+
+    const DAY: Seconds = 86_400;
+    const NOW: Seconds = 1000 * DAY;
+
+    /// One single-line invoice per entry of `days_ago`, each worth `price`.
+    fn customer(id: &str, days_ago: &[i64], price: f64) -> Vec<OrderLine> {
+        days_ago.iter().enumerate().map(|(i, d)| line(&format!("{id}-{i}"), "22423", 1.0, NOW - d * DAY, price, Some(id))).collect()
+    }
+
+    /// Stage, expected gap and days overdue of one customer, with a default gap of 20 days.
+    fn check_stage(days_ago: &[i64], expected: (Stage, f64, f64)) {
+        let rules = ProfileRules { lifecycle: LifecycleRules { default_gap_days: Some(20.0), ..LifecycleRules::default() }, ..ProfileRules::default() };
+        let (profiles, _) = build_profiles(&customer("1", days_ago, 10.0), NOW, None, &rules);
+        let l = profiles[0].lifecycle.clone().unwrap();
+        assert_eq!((l.stage, l.expected_gap_days, l.days_overdue), expected, "orders {days_ago:?} days ago");
+        assert!(profiles[0].segments.contains(&format!("lifecycle_{}", l.stage)), "{:?}", profiles[0].segments);
+    }
+
+    #[test]
+    fn lifecycle_follows_each_customers_rhythm() {
+        // A weekly buyer three weeks past the next expected order.
+        check_stage(&[49, 42, 35, 28], (Stage::Lapsed, 7.0, 21.0));
+        // A yearly buyer two months after the last order is not even due.
+        check_stage(&[790, 425, 60], (Stage::Active, 365.0, 0.0));
+        // ...but past the absolute cap a yearly rhythm does not help.
+        check_stage(&[766, 400], (Stage::Churned, 366.0, 34.0));
+        check_stage(&[400, 380], (Stage::Churned, 20.0, 360.0));
+        // One purchase day: new while recent, then measured against the default gap.
+        check_stage(&[10], (Stage::New, 20.0, 0.0));
+        check_stage(&[30], (Stage::New, 20.0, 10.0));
+        check_stage(&[31], (Stage::AtRisk, 20.0, 11.0));
+        check_stage(&[61], (Stage::Lapsed, 20.0, 41.0));
+        // Invoices of one day are one purchase (two orders, but no rhythm yet).
+        check_stage(&[40, 40], (Stage::AtRisk, 20.0, 20.0));
+        // Boundaries are strict: exactly 1.5 gaps is still active, exactly 3 gaps still at risk.
+        check_stage(&[50, 30], (Stage::Active, 20.0, 10.0));
+        check_stage(&[90, 70, 50], (Stage::AtRisk, 20.0, 30.0));
+        check_stage(&[80, 60], (Stage::AtRisk, 20.0, 40.0));
+        // Orders on consecutive days: the gap is floored at a week, so 11 days is at risk, not lapsed.
+        check_stage(&[12, 11], (Stage::AtRisk, 7.0, 4.0));
+        // The median shrugs off one long break (the mean gap, 60, would make 100 days merely at risk).
+        check_stage(&[340, 310, 280, 130, 100], (Stage::Lapsed, 30.0, 70.0));
+        // Loyal: 5+ orders over 180+ days and not at risk; the grace zone up to 1.5 gaps stays loyal.
+        check_stage(&[185, 155, 125, 95, 65, 35, 5], (Stage::Loyal, 30.0, 0.0));
+        check_stage(&[220, 190, 160, 130, 100, 70, 40], (Stage::Loyal, 30.0, 10.0));
+        check_stage(&[230, 200, 170, 140, 110, 80, 50], (Stage::AtRisk, 30.0, 20.0));
+        check_stage(&[150, 120, 90, 60, 30, 0], (Stage::Active, 30.0, 0.0));
+        check_stage(&[200, 150, 100, 50], (Stage::Active, 50.0, 0.0));
+    }
+
+    #[test]
+    fn rfm_and_population_default_gap() {
+        let lines: Vec<OrderLine> = [
+            customer("1", &[49, 42, 35, 28], 10.0),               // weekly, overdue
+            customer("2", &[790, 425, 60], 100.0),                // yearly
+            customer("3", &[10], 50.0),                           // new
+            customer("4", &[185, 155, 125, 95, 65, 35, 5], 20.0), // monthly, for long
+            customer("5", &[35], 5.0),                            // once, 35 days ago
+        ]
+        .concat();
+        let (profiles, _) = build_profiles(&lines, NOW, None, &ProfileRules::default());
+        let got: Vec<(&str, u32, u32, f64, u8, u8, u8)> = profiles
+            .iter()
+            .map(|p| {
+                let r = p.rfm.as_ref().unwrap();
+                (p.id.as_str(), r.recency_days, r.frequency, r.monetary, r.r, r.f, r.m)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // Recency ranks 60 < 35 < 28 < 10 < 5 days; frequency ties the two one-order
+                // customers at the bottom (mid-rank 0.2 of 1), then 3, 4, 7 orders score 3, 4, 5.
+                ("c-1", 28, 4, 40.0, 3, 4, 2),
+                ("c-2", 60, 3, 300.0, 1, 3, 5),
+                ("c-3", 10, 1, 50.0, 4, 1, 3),
+                ("c-4", 5, 7, 140.0, 5, 5, 4),
+                ("c-5", 35, 1, 5.0, 2, 1, 1),
+            ]
+        );
+        // Own gaps 7, 365 and 30: the one-purchase-day customers expect the median, 30 days.
+        let stages: Vec<(Stage, f64, f64)> =
+            profiles.iter().map(|p| p.lifecycle.as_ref().map(|l| (l.stage, l.expected_gap_days, l.days_overdue)).unwrap()).collect();
+        assert_eq!(
+            stages,
+            [(Stage::Lapsed, 7.0, 21.0), (Stage::Active, 365.0, 0.0), (Stage::New, 30.0, 0.0), (Stage::Loyal, 30.0, 0.0), (Stage::Active, 30.0, 5.0)]
+        );
+        assert!(profiles.iter().all(|p| p.rfm.as_ref().unwrap().as_of == Some(NOW) && p.lifecycle.as_ref().unwrap().as_of == Some(NOW)));
+
+        // Nobody with two purchase days: the fallback gap.
+        let (profiles, _) = build_profiles(&customer("1", &[45], 1.0), NOW, None, &ProfileRules::default());
+        let l = profiles[0].lifecycle.clone().unwrap();
+        assert_eq!((l.stage, l.expected_gap_days), (Stage::Active, FALLBACK_GAP_DAYS));
+    }
+
+    fn check_quintiles(values: &[i64], expected: &[u8]) {
+        assert_eq!(quintiles(values), expected, "{values:?}");
+    }
+
+    #[test]
+    fn quintile_scores() {
+        check_quintiles(&[], &[]);
+        check_quintiles(&[7], &[3]);
+        check_quintiles(&[4, 4, 4, 4], &[3, 3, 3, 3]);
+        check_quintiles(&[1, 2], &[2, 4]);
+        check_quintiles(&[1, 2, 3], &[1, 3, 5]);
+        check_quintiles(&[1, 2, 3, 4], &[1, 2, 4, 5]);
+        check_quintiles(&[30, 10, 50, 20, 40], &[3, 1, 5, 2, 4]);
+        check_quintiles(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], &[1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+        // A tie spanning quintiles scores at its middle, the same for all its members.
+        check_quintiles(&[1, 1, 1, 1, 1, 1, 2, 3, 4, 5], &[2, 2, 2, 2, 2, 2, 4, 4, 5, 5]);
+        check_quintiles(&[5, 1, 1, 1, 1, 1, 1, 1, 1, 1], &[5, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    }
+
+    #[test]
+    fn snapshot_rfm_and_lifecycle_round_trip() {
+        let text = r#"{"v":1,"id":"c-1","rfm":{"recency_days":12,"frequency":7,"monetary":1234.5,"r":5,"f":4,"m":5,"as_of":"2011-12-10T00:00:00Z"},
+            "lifecycle":{"stage":"at_risk","expected_gap_days":7.5,"days_overdue":4.5,"as_of":"2011-12-10T00:00:00Z"}}"#;
+        let p = ProfileSnapshot::from_json(text).unwrap();
+        assert_eq!(p.lifecycle.as_ref().map(|l| l.stage), Some(Stage::AtRisk));
+        assert_eq!(ProfileSnapshot::from_json(&p.to_json()).unwrap(), p);
+        let e = ProfileSnapshot::from_json(&text.replace("\"r\":5", "\"r\":6")).unwrap_err();
+        assert!(e.to_string().contains("expected a score from 1 to 5, found 6"), "{e}");
+        let e = ProfileSnapshot::from_json(&text.replace("at_risk", "dormant")).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `dormant`"), "{e}");
+        // Snapshots from before these fields still load, and print as they did.
+        let old = r#"{"v":1,"id":"c-1","consent":{"personalization":false},"orders":{"count":0,"revenue":0.0,"aov":0.0},"segments":["lapsed"]}"#;
+        assert_eq!(ProfileSnapshot::from_json(old).unwrap().to_json(), old);
     }
 }

@@ -27,6 +27,12 @@ pub struct ProfileSnapshot {
     pub affinities: BTreeMap<String, f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<String>,
+    /// Recency, frequency and monetary value with their 1–5 scores within the issuing run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rfm: Option<Rfm>,
+    /// Where the customer stands in their purchase rhythm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Lifecycle>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -60,6 +66,92 @@ pub struct OrderMetrics {
     pub last: Option<Seconds>,
 }
 
+/// RFM values as of `as_of`, each with its quintile score among the customers of the run that
+/// issued the snapshot (5 = most recent, most frequent, highest spend).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rfm {
+    /// Whole days from the last order to `as_of`.
+    pub recency_days: u32,
+    /// Distinct orders.
+    pub frequency: u32,
+    /// Net revenue (cancellations deducted).
+    pub monetary: f64,
+    #[serde(deserialize_with = "score")]
+    pub r: u8,
+    #[serde(deserialize_with = "score")]
+    pub f: u8,
+    #[serde(deserialize_with = "score")]
+    pub m: u8,
+    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<Seconds>,
+}
+
+/// A score outside 1–5 is a malformed snapshot, rejected on load like any other.
+fn score<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let n = u8::deserialize(d)?;
+    if (1..=5).contains(&n) {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format_args!("expected a score from 1 to 5, found {n}")))
+    }
+}
+
+/// The lifecycle stage, as of `as_of`, measured against the customer's own purchase rhythm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    pub stage: Stage,
+    /// The gap the customer usually leaves between orders (their median, or the population's).
+    #[serde(default)]
+    pub expected_gap_days: f64,
+    /// Days past the expected next order; 0 when not yet due.
+    #[serde(default)]
+    pub days_overdue: f64,
+    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<Seconds>,
+}
+
+/// Lifecycle stages, from the first order to gone for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// One purchase day, recently.
+    New,
+    /// Buying within their rhythm.
+    Active,
+    /// Buying within their rhythm, often and for long.
+    Loyal,
+    /// Past their rhythm: the next order is clearly late.
+    AtRisk,
+    /// Far past their rhythm.
+    Lapsed,
+    /// No order for longer than the absolute cap.
+    Churned,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [Stage::New, Stage::Active, Stage::Loyal, Stage::AtRisk, Stage::Lapsed, Stage::Churned];
+
+    /// The name used in snapshots and in the `lifecycle_<stage>` segment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::New => "new",
+            Stage::Active => "active",
+            Stage::Loyal => "loyal",
+            Stage::AtRisk => "at_risk",
+            Stage::Lapsed => "lapsed",
+            Stage::Churned => "churned",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemEvent {
@@ -89,6 +181,8 @@ impl ProfileSnapshot {
             recent_items: Vec::new(),
             affinities: BTreeMap::new(),
             segments: Vec::new(),
+            rfm: None,
+            lifecycle: None,
         }
     }
 

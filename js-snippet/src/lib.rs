@@ -76,6 +76,28 @@ impl Vitrine {
         Ok(relevant)
     }
 
+    /// The model shards `decide(request_json)` would read that are not loaded yet (empty for a
+    /// bundle with a full model). Fetch `shardBase() + n + ".vtm"` for each and `addShard` it.
+    #[wasm_bindgen(js_name = missingShards)]
+    pub fn missing_shards(&self, request_json: &str, now_ms: f64) -> Result<Vec<u32>, JsError> {
+        let request: Request = serde_json::from_str(request_json).map_err(err)?;
+        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
+        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
+        Ok(self.bundle.model.missing_shards(ctx.model_items(&request)))
+    }
+
+    /// Where the shards live, relative to the bundle (`m-<hash>/`); undefined for a full model.
+    #[wasm_bindgen(js_name = shardBase)]
+    pub fn shard_base(&self) -> Option<String> {
+        self.bundle.model.shards().map(|(_, base)| base.to_owned())
+    }
+
+    /// Adds one fetched shard. A shard that fails its checks is an error and changes nothing.
+    #[wasm_bindgen(js_name = addShard)]
+    pub fn add_shard(&mut self, shard: u32, bytes: &[u8]) -> Result<(), JsError> {
+        self.bundle.model.add_shard(shard, bytes).map_err(err)
+    }
+
     /// Decides for a request (`{"page":..,"slots":[..],"lists":[..],"recs":[..]}`); returns the
     /// decision JSON. `now_ms` is ignored when the site pins `demo_now`.
     pub fn decide(&self, request_json: &str, now_ms: f64) -> Result<String, JsError> {

@@ -117,6 +117,68 @@ test('viewing two products of one category moves that category up the home grid'
   await page.close();
 });
 
+test('the browser fetches only the model shards its visitor needs and decides as the full model', async () => {
+  const head = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model;
+  const fullText = readFileSync(join(dist, 'vitrine', 'edge', 'bundle.json'), 'utf8');
+  assert.ok(head.shards && head.neighbors.every((row) => row.length === 0), 'the browser bundle carries no model rows');
+  const { count, base } = head.shards;
+  // FNV-1a (32-bit) of the id's UTF-8 bytes, modulo the shard count (docs/formats.md).
+  const shardOf = (id) => {
+    let h = 0x811c9dc5;
+    for (const b of new TextEncoder().encode(id)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    return h % count;
+  };
+  const popular = head.popular.map(([i]) => head.items[i]);
+  const history = popular.slice(0, 3);
+  const current = popular[7];
+  PROFILES.buyer = JSON.stringify({ ...lapsedProfile(), recent_items: history.map((id, k) => ({ id, time: `2011-11-0${k + 1}T10:00:00Z`, event: 'purchase' })) });
+  const { page, problems } = await newPage({ test_profile: 'buyer' });
+  let fetched = [];
+  page.on('request', (r) => { if (r.url().endsWith('.vtm')) fetched.push(r.url()); });
+  const shardUrls = (ids) => [...new Set(ids.map(shardOf))].sort((a, b) => a - b).map((n) => `${server.url}/vitrine/${base}${n}.vtm`);
+  const sameAsFull = () => page.evaluate((full) => {
+    const engine = new wasm_bindgen.Vitrine(full);
+    engine.setProfile(document.getElementById('vitrine-profile').textContent);
+    engine.grantConsent();
+    engine.setSession(sessionStorage.getItem('vitrine.session'));
+    const expected = JSON.parse(engine.decide(JSON.stringify(window.vitrine.request()), Date.now())).recs;
+    return { expected, actual: window.vitrine.decision.recs };
+  }, fullText);
+
+  // A product page: also_bought reads the current product's row only.
+  await page.goto(`${server.url}/p/${current}`);
+  await ready(page);
+  assert.deepEqual(fetched.sort(), shardUrls([current]));
+  let { expected, actual } = await sameAsFull();
+  assert.ok(actual.find((r) => r.strategy === 'also_bought').items.length > 0);
+  assert.deepEqual(actual, expected);
+
+  // Home: for_you reads the whole history, the snapshot's purchases and this session's view.
+  fetched = [];
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.deepEqual(fetched.sort(), shardUrls([...history, current]));
+  ({ expected, actual } = await sameAsFull());
+  assert.ok(actual.find((r) => r.strategy === 'for_you').items.length > 0);
+  assert.deepEqual(actual, expected);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a missing model shard leaves widgets filled from popular products', async () => {
+  const { page, problems } = await newPage({ test_profile: 'lapsed' });
+  await page.route('**/*.vtm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  const id = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).catalog.products[0].id;
+  await page.goto(`${server.url}/p/${id}`);
+  await ready(page);
+  assert.equal(await page.getAttribute('[data-vitrine-recs="also-bought"]', 'data-vitrine-filled'), '6');
+  assert.ok(warnings.some((w) => w.includes('model shard')), warnings.join('\n'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('nothing is stored before consent', async () => {
   const { page } = await newPage();
   await page.goto(server.url + '/');

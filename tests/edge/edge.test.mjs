@@ -20,7 +20,7 @@ const tomlString = (key) => (toml.match(new RegExp(`^\\s*${key}\\s*=\\s*"([^"]*)
 const dist = resolve(dirname(config), tomlString('directory'));
 const entry = resolve(dirname(config), tomlString('main'));
 const SECRET = tomlString('VITRINE_COOKIE_SECRET');
-for (const [what, path] of [['demo shop', join(dist, 'index.html')], ['bundle', join(dist, 'vitrine', 'bundle.json')], ['edge worker', entry]]) {
+for (const [what, path] of [['demo shop', join(dist, 'index.html')], ['bundle', join(dist, 'vitrine', 'edge', 'bundle.json')], ['edge worker', entry]]) {
   assert.ok(existsSync(path), `${what} not built (${relative(root, path)} is missing): run scripts/build.sh first`);
 }
 assert.ok(SECRET, 'VITRINE_COOKIE_SECRET not found in edge-worker/wrangler.toml');
@@ -188,6 +188,20 @@ test('non-HTML assets pass through byte-identical', async () => {
     assert.equal(res.headers.get('x-vitrine'), null, path);
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(p)), `${path} changed on the way`);
   }
+});
+
+test('model shards are served byte-identical and cacheable forever; the bundle is not', async () => {
+  const head = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model.shards;
+  const file = join(dist, 'vitrine', head.base, '0.vtm');
+  const res = await fetch(`${base}/vitrine/${head.base}0.vtm`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(file)));
+  const bundle = await fetch(`${base}/vitrine/bundle.json`);
+  assert.equal(bundle.status, 200);
+  assert.notEqual(bundle.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  await bundle.arrayBuffer();
+  assert.equal((await fetch(`${base}/vitrine/${head.base}99999.vtm`)).status, 404);
 });
 
 test('the demo visitor switcher sets a signed cookie and only redirects on-site', async () => {
