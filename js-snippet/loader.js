@@ -74,7 +74,7 @@
     return result;
   };
 
-  var STRATEGIES = ['also_bought', 'for_you', 'popular', 'trending', 'similar', 'recently_viewed'];
+  var STRATEGIES = ['also_bought', 'also_viewed', 'for_you', 'popular', 'trending', 'similar', 'recently_viewed'];
 
   // --- reading the page --------------------------------------------------------------------------
   function all(root, sel) { return Array.prototype.slice.call(root.querySelectorAll(sel)); }

@@ -175,7 +175,10 @@ pub struct ListRequest {
 pub enum Strategy {
     /// Item-to-item neighbours of `product` (customers who bought it also bought).
     AlsoBought,
-    /// Neighbours of the visitor's history, newer items weighing more.
+    /// Neighbours of `product` over view events alone (visitors who viewed it also viewed). A
+    /// model trained without views has none, so the widget shows popular products.
+    AlsoViewed,
+    /// Neighbours of the visitor's whole history, summed (every item counts the same).
     ForYou,
     /// Most distinct buyers.
     #[default]
@@ -193,6 +196,7 @@ impl Strategy {
     pub fn parse(s: &str) -> Option<Strategy> {
         match s {
             "also_bought" => Some(Strategy::AlsoBought),
+            "also_viewed" => Some(Strategy::AlsoViewed),
             "for_you" => Some(Strategy::ForYou),
             "popular" => Some(Strategy::Popular),
             "trending" => Some(Strategy::Trending),
@@ -407,8 +411,9 @@ impl Context<'_> {
         };
         let primary: Vec<&str> = match (req.strategy, current) {
             (Strategy::AlsoBought, Some(p)) => model.ranked_also_bought(p).collect(),
+            (Strategy::AlsoViewed, Some(p)) => model.ranked_also_viewed(p).collect(),
             (Strategy::Similar, Some(p)) => catalog.get(p).map(|p| similar(catalog, p)).unwrap_or_default(),
-            (Strategy::AlsoBought | Strategy::Similar, None) => Vec::new(),
+            (Strategy::AlsoBought | Strategy::AlsoViewed | Strategy::Similar, None) => Vec::new(),
             (Strategy::ForYou, _) => {
                 let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
                 model.ranked_for_you(&history)
@@ -461,14 +466,14 @@ impl Context<'_> {
         RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items }
     }
 
-    /// The items whose model rows `req` reads: the current product for also_bought, the history for
-    /// for_you. A runtime with a sharded model loads their shards before deciding
+    /// The items whose model rows `req` reads: the current product for also_bought and also_viewed,
+    /// the history for for_you. A runtime with a sharded model loads their shards before deciding
     /// ([`Model::missing_shards`]).
     pub fn model_items<'r>(&'r self, req: &'r Request) -> Vec<&'r str> {
         let mut out: Vec<&str> = Vec::new();
         for r in &req.recs {
             match r.strategy {
-                Strategy::AlsoBought => out.extend(r.product.as_deref().or(self.page.product.as_deref())),
+                Strategy::AlsoBought | Strategy::AlsoViewed => out.extend(r.product.as_deref().or(self.page.product.as_deref())),
                 Strategy::ForYou => out.extend(self.profile.history().map(|e| e.id.as_str())),
                 _ => {}
             }

@@ -67,6 +67,9 @@ pub struct Model {
     pub(crate) items: Vec<String>,
     pub(crate) index: HashMap<String, u32>,
     pub(crate) neighbors: Vec<Vec<(u32, f32)>>,
+    /// "Viewed X, also viewed" rows, trained on view events alone; one per item (all empty when
+    /// the log has no views).
+    pub(crate) viewed: Vec<Vec<(u32, f32)>>,
     /// Items by number of distinct users, most popular first, with that count.
     pub(crate) popular: Vec<(u32, u32)>,
     /// Items by time-decayed interaction weight (half-life [`TRENDING_HALF_LIFE_DAYS`] before the
@@ -103,12 +106,11 @@ fn event_weight(e: ItemEvent) -> f64 {
 
 impl Model {
     pub fn train(interactions: &[Interaction], options: &TrainOptions) -> Model {
-        let k = options.k;
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut items: Vec<String> = Vec::new();
         let mut user_index: HashMap<&str, u32> = HashMap::new();
         let mut user_names: Vec<&str> = Vec::new();
-        let mut triples: Vec<(u32, u32, f64, Seconds)> = Vec::with_capacity(interactions.len());
+        let mut triples: Vec<Triple> = Vec::with_capacity(interactions.len());
         for it in interactions {
             let next = items.len() as u32;
             let i = *index.entry(it.item.clone()).or_insert_with(|| {
@@ -120,7 +122,7 @@ impl Model {
                 user_names.push(&it.user);
                 next
             });
-            triples.push((u, i, event_weight(it.event), it.time));
+            triples.push((u, i, event_weight(it.event), it.time, it.event == ItemEvent::View));
         }
         drop(user_index);
         // Users in name order, items in first-seen order: float sums, and so the model, do not
@@ -131,59 +133,14 @@ impl Model {
         for (r, &u) in by_name.iter().enumerate() {
             rank[u as usize] = r as u32;
         }
-        triples.sort_by_key(|&(u, i, _, _)| (rank[u as usize], i));
+        triples.sort_by_key(|&(u, i, ..)| (rank[u as usize], i));
         let newest = interactions.iter().map(|it| it.time).max().unwrap_or(0);
-        let ease = matches!(options.similarity, Similarity::LocalEase { .. });
         let n = items.len();
-        let mut norms = vec![0f64; n];
-        let mut buyers = vec![0u32; n];
-        // Per user, their heaviest MAX_ITEMS_PER_USER items (CSR); per item, the users holding it.
-        let mut rows: Vec<(u32, f64)> = Vec::new();
-        let mut row_start: Vec<usize> = vec![0];
-        let mut holders: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
-        let mut row: Vec<(u32, f64)> = Vec::new();
-        let mut t = 0;
-        while t < triples.len() {
-            let user = triples[t].0;
-            row.clear();
-            while t < triples.len() && triples[t].0 == user {
-                let (_, item, mut w, mut last) = triples[t];
-                t += 1;
-                while t < triples.len() && triples[t].0 == user && triples[t].1 == item {
-                    w += triples[t].2;
-                    last = last.max(triples[t].3);
-                    t += 1;
-                }
-                // EASE reads a (near) binary matrix: a purchase, or four views, is a full 1.
-                let mut x = if ease { w.min(1.0) } else { (1.0 + w).ln() };
-                if let Some(h) = options.half_life_days {
-                    x *= 0.5f64.powf((newest - last) as f64 / 86_400.0 / h.max(1e-9));
-                }
-                row.push((item, x));
-            }
-            row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            for &(i, w) in &row {
-                norms[i as usize] += w * w;
-                buyers[i as usize] += 1;
-            }
-            row.truncate(MAX_ITEMS_PER_USER);
-            let u = (row_start.len() - 1) as u32;
-            for &(i, w) in &row {
-                holders[i as usize].push((u, w));
-            }
-            rows.extend_from_slice(&row);
-            row_start.push(rows.len());
-        }
+        let (neighbors, buyers) = neighbor_table(&triples, n, options, newest);
+        // "Viewed X, also viewed": the same model over view events alone, when the log has any.
+        let views: Vec<Triple> = triples.iter().filter(|t| t.4).copied().collect();
         drop(triples);
-        let mut neighbors = match options.similarity {
-            Similarity::Cosine => item_neighbors(&rows, &row_start, &holders, &norms, k),
-            Similarity::LocalEase { lambda, neighborhood } => local_ease(&rows, &row_start, &holders, k, lambda, neighborhood.max(2)),
-        };
-        for row in &mut neighbors {
-            for (_, s) in row.iter_mut() {
-                *s = dequantize(quantize(*s));
-            }
-        }
+        let viewed = if views.is_empty() { vec![Vec::new(); n] } else { neighbor_table(&views, n, options, newest).0 };
         let mut popular: Vec<(u32, u32)> = buyers.iter().enumerate().map(|(i, &c)| (i as u32, c)).collect();
         popular.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         popular.truncate(MAX_RANKED);
@@ -198,7 +155,7 @@ impl Model {
             heat.iter().enumerate().map(|(i, &h)| (i as u32, (h * 1000.0).round().min(f64::from(u32::MAX)) as u32)).filter(|&(_, h)| h > 0).collect();
         trending.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         trending.truncate(MAX_RANKED);
-        Model { items, index, neighbors, popular, trending, sharding: None }
+        Model { items, index, neighbors, viewed, popular, trending, sharding: None }
     }
 
     pub fn len(&self) -> usize {
@@ -231,6 +188,17 @@ impl Model {
     /// "Customers who bought X also bought": X's neighbours, best first.
     pub fn ranked_also_bought(&self, id: &str) -> impl Iterator<Item = &str> {
         self.neighbors(id).iter().map(|&(j, _)| self.item(j))
+    }
+
+    /// "Customers who viewed X also viewed": X's neighbours over view events alone, best first.
+    pub fn ranked_also_viewed(&self, id: &str) -> impl Iterator<Item = &str> {
+        let row: &[(u32, f32)] = self.index.get(id).map_or(&[], |&i| &self.viewed[i as usize]);
+        row.iter().map(|&(j, _)| self.item(j))
+    }
+
+    /// True if the model has "also viewed" rows (the log it was trained on had views).
+    pub fn has_views(&self) -> bool {
+        self.viewed.iter().any(|r| !r.is_empty())
     }
 
     /// [`Model::ranked_also_bought`], then popular items, skipping `skip`, at most `k`.
@@ -276,11 +244,8 @@ impl Model {
             v: V1,
             kind: "item-knn".into(),
             items: self.items.clone(),
-            neighbors: self
-                .neighbors
-                .iter()
-                .map(|row| row.iter().flat_map(|&(j, s)| [j, (s * 1e6).round() as u32]).collect())
-                .collect(),
+            neighbors: rows_json(&self.neighbors),
+            viewed: if self.has_views() { rows_json(&self.viewed) } else { Vec::new() },
             popular: self.popular.iter().map(|&(i, n)| [i, n]).collect(),
             trending: self.trending.iter().map(|&(i, n)| [i, n]).collect(),
             shards: self.sharding.as_ref().map(|s| ShardsDoc { count: s.count, base: s.base.clone() }),
@@ -290,18 +255,20 @@ impl Model {
 
     /// The model's tables, for the binary writer.
     pub(crate) fn parts(&self) -> Parts<'_> {
-        Parts { items: &self.items, neighbors: &self.neighbors, popular: &self.popular, trending: &self.trending }
+        Parts { items: &self.items, neighbors: &self.neighbors, viewed: &self.viewed, popular: &self.popular, trending: &self.trending }
     }
 
     /// A model from checked tables (indices in range, ids unique).
-    pub(crate) fn from_parts(items: Vec<String>, neighbors: Vec<Vec<(u32, f32)>>, popular: Vec<(u32, u32)>, trending: Vec<(u32, u32)>) -> Result<Model, FormatError> {
+    /// `viewed` is empty (no views) or has one row per item.
+    pub(crate) fn from_parts(items: Vec<String>, neighbors: Vec<Vec<(u32, f32)>>, viewed: Vec<Vec<(u32, f32)>>, popular: Vec<(u32, u32)>, trending: Vec<(u32, u32)>) -> Result<Model, FormatError> {
         let mut index = HashMap::with_capacity(items.len());
         for (i, id) in items.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
                 return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {id:?}")));
             }
         }
-        Ok(Model { items, index, neighbors, popular, trending, sharding: None })
+        let viewed = if viewed.is_empty() { vec![Vec::new(); items.len()] } else { viewed };
+        Ok(Model { items, index, neighbors, viewed, popular, trending, sharding: None })
     }
 
     /// Reads a snapshot, checking version, kind and every index against the item table.
@@ -311,24 +278,8 @@ impl Model {
             return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {:?}", doc.kind)));
         }
         let n = doc.items.len();
-        if doc.neighbors.len() != n {
-            return Err(FormatError::rule("model", "neighbors", format!("expected {n} rows (one per item), found {}", doc.neighbors.len())));
-        }
-        let mut neighbors = Vec::with_capacity(n);
-        for (i, row) in doc.neighbors.iter().enumerate() {
-            if row.len() % 2 != 0 {
-                return Err(FormatError::rule("model", format!("neighbors[{i}]"), "expected [item, score] pairs, found an odd length"));
-            }
-            let mut out = Vec::with_capacity(row.len() / 2);
-            for pair in row.chunks_exact(2) {
-                if pair[0] as usize >= n || pair[1] > 1_000_000 {
-                    return Err(FormatError::rule("model", format!("neighbors[{i}]"), format!("item {} or score {} out of range", pair[0], pair[1])));
-                }
-                // Millionths back onto the score grid: exact, since the grid is 15 times coarser.
-                out.push((pair[0], dequantize(quantize(pair[1] as f32 / 1e6))));
-            }
-            neighbors.push(out);
-        }
+        let neighbors = rows_from_json("neighbors", &doc.neighbors, n)?;
+        let viewed = if doc.viewed.is_empty() { Vec::new() } else { rows_from_json("viewed", &doc.viewed, n)? };
         let ranking = |name: &str, rows: &[[u32; 2]]| -> Result<Vec<(u32, u32)>, FormatError> {
             rows.iter()
                 .enumerate()
@@ -345,19 +296,48 @@ impl Model {
         let sharding = match doc.shards {
             None => None,
             Some(s) => {
-                if let Some(i) = neighbors.iter().position(|r| !r.is_empty()) {
-                    return Err(FormatError::rule("model", format!("neighbors[{i}]"), "expected empty rows in a shard head (rows come from the shards)"));
+                if let Some(i) = neighbors.iter().chain(&viewed).position(|r| !r.is_empty()) {
+                    return Err(FormatError::rule("model", format!("neighbors[{}]", i % n.max(1)), "expected empty rows in a shard head (rows come from the shards)"));
                 }
                 Some(crate::shard::Sharding::new(s.count, s.base)?)
             }
         };
-        Ok(Model { sharding, ..Model::from_parts(doc.items, neighbors, popular, trending)? })
+        Ok(Model { sharding, ..Model::from_parts(doc.items, neighbors, viewed, popular, trending)? })
     }
+}
+
+/// Rows as JSON: flat `[index, score × 10⁶, ...]`.
+fn rows_json(rows: &[Vec<(u32, f32)>]) -> Vec<Vec<u32>> {
+    rows.iter().map(|row| row.iter().flat_map(|&(j, s)| [j, (s * 1e6).round() as u32]).collect()).collect()
+}
+
+/// Reads `n` rows of flat `[index, millionths, ...]` pairs, checking every index and score.
+fn rows_from_json(name: &str, rows: &[Vec<u32>], n: usize) -> Result<Vec<Vec<(u32, f32)>>, FormatError> {
+    if rows.len() != n {
+        return Err(FormatError::rule("model", name, format!("expected {n} rows (one per item), found {}", rows.len())));
+    }
+    let mut out = Vec::with_capacity(n);
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() % 2 != 0 {
+            return Err(FormatError::rule("model", format!("{name}[{i}]"), "expected [item, score] pairs, found an odd length"));
+        }
+        let mut parsed = Vec::with_capacity(row.len() / 2);
+        for pair in row.chunks_exact(2) {
+            if pair[0] as usize >= n || pair[1] > 1_000_000 {
+                return Err(FormatError::rule("model", format!("{name}[{i}]"), format!("item {} or score {} out of range", pair[0], pair[1])));
+            }
+            // Millionths back onto the score grid: exact, since the grid is 15 times coarser.
+            parsed.push((pair[0], dequantize(quantize(pair[1] as f32 / 1e6))));
+        }
+        out.push(parsed);
+    }
+    Ok(out)
 }
 
 pub(crate) struct Parts<'a> {
     pub items: &'a [String],
     pub neighbors: &'a [Vec<(u32, f32)>],
+    pub viewed: &'a [Vec<(u32, f32)>],
     pub popular: &'a [(u32, u32)],
     pub trending: &'a [(u32, u32)],
 }
@@ -369,6 +349,9 @@ struct ModelDoc {
     kind: String,
     items: Vec<String>,
     neighbors: Vec<Vec<u32>>,
+    /// "Also viewed" rows, same shape as `neighbors`; absent when the log had no views.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    viewed: Vec<Vec<u32>>,
     popular: Vec<[u32; 2]>,
     #[serde(default)]
     trending: Vec<[u32; 2]>,
@@ -382,6 +365,64 @@ struct ModelDoc {
 struct ShardsDoc {
     count: u32,
     base: String,
+}
+
+/// One interaction, indexed: (user, item, event weight, time, is a view).
+type Triple = (u32, u32, f64, Seconds, bool);
+
+/// Top-K neighbours of every item from `triples` (sorted by user, then item), scores on the grid,
+/// and each item's number of distinct users.
+fn neighbor_table(triples: &[Triple], n: usize, options: &TrainOptions, newest: Seconds) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
+    let ease = matches!(options.similarity, Similarity::LocalEase { .. });
+    let mut norms = vec![0f64; n];
+    let mut buyers = vec![0u32; n];
+    // Per user, their heaviest MAX_ITEMS_PER_USER items (CSR); per item, the users holding it.
+    let mut rows: Vec<(u32, f64)> = Vec::new();
+    let mut row_start: Vec<usize> = vec![0];
+    let mut holders: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+    let mut row: Vec<(u32, f64)> = Vec::new();
+    let mut t = 0;
+    while t < triples.len() {
+        let user = triples[t].0;
+        row.clear();
+        while t < triples.len() && triples[t].0 == user {
+            let (_, item, mut w, mut last, _) = triples[t];
+            t += 1;
+            while t < triples.len() && triples[t].0 == user && triples[t].1 == item {
+                w += triples[t].2;
+                last = last.max(triples[t].3);
+                t += 1;
+            }
+            // EASE reads a (near) binary matrix: a purchase, or four views, is a full 1.
+            let mut x = if ease { w.min(1.0) } else { (1.0 + w).ln() };
+            if let Some(h) = options.half_life_days {
+                x *= 0.5f64.powf((newest - last) as f64 / 86_400.0 / h.max(1e-9));
+            }
+            row.push((item, x));
+        }
+        row.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for &(i, w) in &row {
+            norms[i as usize] += w * w;
+            buyers[i as usize] += 1;
+        }
+        row.truncate(MAX_ITEMS_PER_USER);
+        let u = (row_start.len() - 1) as u32;
+        for &(i, w) in &row {
+            holders[i as usize].push((u, w));
+        }
+        rows.extend_from_slice(&row);
+        row_start.push(rows.len());
+    }
+    let mut neighbors = match options.similarity {
+        Similarity::Cosine => item_neighbors(&rows, &row_start, &holders, &norms, options.k),
+        Similarity::LocalEase { lambda, neighborhood } => local_ease(&rows, &row_start, &holders, options.k, lambda, neighborhood.max(2)),
+    };
+    for row in &mut neighbors {
+        for (_, s) in row.iter_mut() {
+            *s = dequantize(quantize(*s));
+        }
+    }
+    (neighbors, buyers)
 }
 
 /// Top-`k` neighbours of every item, one item at a time: a dense accumulator over the items its
@@ -696,6 +737,47 @@ mod tests {
         assert_eq!(m.trending().collect::<Vec<_>>(), ["new", "old"]);
         let back = Model::from_json(&m.to_json()).unwrap();
         assert_eq!(back.trending().collect::<Vec<_>>(), ["new", "old"]);
+    }
+
+    /// Buyers pair each `a` item with its `b` twin; a separate crowd of viewers pairs it with its
+    /// `c` twin instead.
+    fn bought_and_viewed() -> Vec<Interaction> {
+        let mut out = checkerboard();
+        for u in 0..20 {
+            for i in 0..5 {
+                if (u + i) % 3 != 0 {
+                    for item in [format!("a{i}"), format!("c{i}")] {
+                        out.push(Interaction { user: format!("v{u}-{i}"), item, time: 0, event: ItemEvent::View, quantity: 1.0 });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn also_viewed_follows_views_alone() {
+        let m = Model::train(&bought_and_viewed(), &TrainOptions { k: 4, ..TrainOptions::default() });
+        assert!(m.has_views());
+        for i in 0..5 {
+            assert_eq!(m.ranked_also_viewed(&format!("a{i}")).next(), Some(format!("c{i}").as_str()), "a{i}");
+            assert!(m.ranked_also_viewed(&format!("a{i}")).all(|j| j.starts_with('c')));
+        }
+        // Items nobody viewed have no "also viewed" rows.
+        assert!(m.ranked_also_viewed("b1").next().is_none());
+        // Both tables survive both snapshot forms, and a shard round trip.
+        for back in [Model::from_json(&m.to_json()).unwrap(), Model::from_bytes(&m.to_bytes()).unwrap()] {
+            assert_eq!(back, m);
+        }
+        let (mut head, shards) = m.split(3).unwrap();
+        for (s, bytes) in shards.iter().enumerate() {
+            head.add_shard(s as u32, bytes).unwrap();
+        }
+        assert_eq!(head.ranked_also_viewed("a2").collect::<Vec<_>>(), m.ranked_also_viewed("a2").collect::<Vec<_>>());
+        // A log without views: no table, and nothing about it in either snapshot form.
+        let plain = Model::train(&checkerboard(), &TrainOptions::default());
+        assert!(!plain.has_views() && !plain.to_json().contains("viewed"));
+        assert_eq!(plain.to_bytes()[6], 0, "flags");
     }
 
     #[test]

@@ -9,10 +9,11 @@
 //! |---|---|
 //! | 4 | magic `VTRM` |
 //! | 2 | version (1) |
-//! | 2 | flags (0) |
+//! | 2 | flags: bit 0 set if an "also viewed" table follows the neighbours; other bits 0 |
 //! | 4 × 3 | item count *n*, popular count, trending count |
 //! | *n* × (2 + len) | item ids: length, UTF-8 bytes |
 //! | *n* × (2 + 6 × count) | neighbours per item: count, then (item index u32, score × 65535 as u16) |
+//! | *n* × (2 + 6 × count) | only with flag bit 0: "also viewed" neighbours per item, the same way |
 //! | 8 × popular count | (item index u32, distinct users u32) |
 //! | 8 × trending count | (item index u32, heat × 1000 u32) |
 //! | 4 | CRC-32 (IEEE) of everything before it |
@@ -48,7 +49,8 @@ impl Model {
         let mut out = Vec::with_capacity(16 + parts.items.iter().map(|i| i.len() + 2).sum::<usize>() + parts.neighbors.iter().map(|r| 2 + 6 * r.len()).sum::<usize>());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
+        let views = parts.viewed.iter().any(|r| !r.is_empty());
+        out.extend_from_slice(&u16::from(views).to_le_bytes());
         for n in [parts.items.len(), parts.popular.len(), parts.trending.len()] {
             out.extend_from_slice(&(n as u32).to_le_bytes());
         }
@@ -59,12 +61,15 @@ impl Model {
             out.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
             out.extend_from_slice(bytes);
         }
-        for row in parts.neighbors {
-            let row = &row[..row.len().min(u16::MAX as usize)];
-            out.extend_from_slice(&(row.len() as u16).to_le_bytes());
-            for &(j, s) in row {
-                out.extend_from_slice(&j.to_le_bytes());
-                out.extend_from_slice(&quantize(s).to_le_bytes());
+        let tables: &[&[Vec<(u32, f32)>]] = if views { &[parts.neighbors, parts.viewed] } else { &[parts.neighbors] };
+        for table in tables {
+            for row in *table {
+                let row = &row[..row.len().min(u16::MAX as usize)];
+                out.extend_from_slice(&(row.len() as u16).to_le_bytes());
+                for &(j, s) in row {
+                    out.extend_from_slice(&j.to_le_bytes());
+                    out.extend_from_slice(&quantize(s).to_le_bytes());
+                }
             }
         }
         for &(i, n) in parts.popular.iter().chain(parts.trending) {
@@ -93,15 +98,15 @@ impl Model {
             return Err(err("version", format!("unsupported version: expected {VERSION}, found {version}")));
         }
         let flags = r.u16("flags")?;
-        if flags != 0 {
-            return Err(err("flags", format!("expected 0, found {flags}")));
+        if flags & !1 != 0 {
+            return Err(err("flags", format!("expected 0 or 1, found {flags}")));
         }
         let n = r.u32("items")? as usize;
         let n_popular = r.u32("popular")? as usize;
         let n_trending = r.u32("trending")? as usize;
         // Every item takes at least 4 bytes (id length + neighbour count): a count the file cannot
         // hold is rejected before anything is allocated for it.
-        if n > r.remaining() / 4 || n_popular + n_trending > r.remaining() / 8 {
+        if n > r.remaining() / 4 || n_popular.saturating_add(n_trending) > r.remaining() / 8 {
             return Err(err("items", format!("counts {n}, {n_popular}, {n_trending} exceed the file's {} bytes", bytes.len())));
         }
         let mut items = Vec::with_capacity(n);
@@ -111,20 +116,8 @@ impl Model {
             let id = std::str::from_utf8(raw).map_err(|_| err(&format!("items[{x}]"), "expected UTF-8".into()))?;
             items.push(id.to_owned());
         }
-        let mut neighbors = Vec::with_capacity(n);
-        for x in 0..n {
-            let count = r.u16("neighbors")? as usize;
-            let mut row = Vec::with_capacity(count.min(r.remaining() / 6));
-            for _ in 0..count {
-                let j = r.u32("neighbors")?;
-                let s = r.u16("neighbors")?;
-                if j as usize >= n {
-                    return Err(err(&format!("neighbors[{x}]"), format!("item index {j} out of range (items: {n})")));
-                }
-                row.push((j, dequantize(s)));
-            }
-            neighbors.push(row);
-        }
+        let neighbors = rows(&mut r, "neighbors", n)?;
+        let viewed = if flags & 1 != 0 { rows(&mut r, "viewed", n)? } else { Vec::new() };
         let mut ranking = |name: &str, count: usize| -> Result<Vec<(u32, u32)>, FormatError> {
             (0..count)
                 .map(|x| {
@@ -142,8 +135,27 @@ impl Model {
         if r.remaining() != 0 {
             return Err(err("", format!("{} unexpected bytes before the checksum", r.remaining())));
         }
-        Model::from_parts(items, neighbors, popular, trending)
+        Model::from_parts(items, neighbors, viewed, popular, trending)
     }
+}
+
+/// `n` rows of (count, then (index u32, score u16) pairs), every index checked against `n`.
+fn rows(r: &mut Reader, name: &str, n: usize) -> Result<Vec<Vec<(u32, f32)>>, FormatError> {
+    let mut out = Vec::with_capacity(n);
+    for x in 0..n {
+        let count = r.u16(name)? as usize;
+        let mut row = Vec::with_capacity(count.min(r.remaining() / 6));
+        for _ in 0..count {
+            let j = r.u32(name)?;
+            let s = r.u16(name)?;
+            if j as usize >= n {
+                return Err(err(&format!("{name}[{x}]"), format!("item index {j} out of range (items: {n})")));
+            }
+            row.push((j, dequantize(s)));
+        }
+        out.push(row);
+    }
+    Ok(out)
 }
 
 /// A bounds-checked little-endian cursor: every read names the field it was reading.

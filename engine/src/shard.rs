@@ -104,12 +104,14 @@ impl Model {
             let at = out.intern(&self.items[i as usize]);
             let row = self.neighbors[i as usize].iter().map(|&(j, s)| (out.intern(&self.items[j as usize]), s)).collect();
             out.neighbors[at as usize] = row;
+            let row = self.viewed[i as usize].iter().map(|&(j, s)| (out.intern(&self.items[j as usize]), s)).collect();
+            out.viewed[at as usize] = row;
         }
         out
     }
 
     fn empty() -> Model {
-        Model { items: Vec::new(), index: Default::default(), neighbors: Vec::new(), popular: Vec::new(), trending: Vec::new(), sharding: None }
+        Model { items: Vec::new(), index: Default::default(), neighbors: Vec::new(), viewed: Vec::new(), popular: Vec::new(), trending: Vec::new(), sharding: None }
     }
 
     /// The index of `id`, added with an empty row if new.
@@ -121,6 +123,7 @@ impl Model {
         self.items.push(id.to_owned());
         self.index.insert(id.to_owned(), i);
         self.neighbors.push(Vec::new());
+        self.viewed.push(Vec::new());
         i
     }
 
@@ -156,9 +159,9 @@ impl Model {
         if !part.popular.is_empty() || !part.trending.is_empty() {
             return Err(FormatError::rule("model", "shards", format!("shard {shard} carries rankings: it is a full model, not a shard")));
         }
-        for (i, row) in part.neighbors.iter().enumerate() {
+        for (i, (row, viewed)) in part.neighbors.iter().zip(&part.viewed).enumerate() {
             let id = &part.items[i];
-            if !row.is_empty() && shard_of(id, count) != shard {
+            if !(row.is_empty() && viewed.is_empty()) && shard_of(id, count) != shard {
                 return Err(FormatError::rule("model", "shards", format!("row of {id:?} belongs to shard {}, found in shard {shard}", shard_of(id, count))));
             }
         }
@@ -169,6 +172,8 @@ impl Model {
             let at = self.intern(&part.items[i]);
             let row = row.iter().map(|&(j, s)| (self.intern(&part.items[j as usize]), s)).collect();
             self.neighbors[at as usize] = row;
+            let row = part.viewed[i].iter().map(|&(j, s)| (self.intern(&part.items[j as usize]), s)).collect();
+            self.viewed[at as usize] = row;
         }
         if let Some(sh) = &mut self.sharding {
             sh.loaded[shard as usize] = true;
