@@ -21,10 +21,17 @@ out="bench/results/$(date +%F)-shards.md"
   echo "product, so one more shard; the head and earlier shards are cached (immutable)."
   for k in 20 30; do
     model="bench/tmp/synth-model-k$k.vtm"
-    [ -s "$model" ] || target/release/vitrine train --interactions "$log" --neighbors "$k" --out "$model"
     echo
     echo "## --neighbors $k"
     echo
+    if [ ! -s "$model" ]; then
+      stats=$(mktemp)
+      /usr/bin/time -v target/release/vitrine train --interactions "$log" --neighbors "$k" --out "$model" 2> "$stats"
+      echo "Training (local EASE, both tables): $(grep "Elapsed (wall clock)" "$stats" | awk '{print $NF}') wall," \
+        "$(( $(grep "Maximum resident set size" "$stats" | awk '{print $NF}') / 1024 )) MB peak RSS, model $(( $(stat -c %s "$model") / 1000000 )) MB."
+      echo
+      rm -f "$stats"
+    fi
     target/release/examples/shard_budget --model "$model" --interactions "$log" --shards 16384,32768,65536,100000
   done
 } | tee "$out"

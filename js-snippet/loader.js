@@ -193,12 +193,12 @@
     var need = Array.from(engine.missingShards(JSON.stringify(req), Date.now()));
     if (!need.length) return null;
     var dir = base + engine.shardBase();
-    return Promise.all(need.map(function (n) {
-      return fetch(dir + n + '.vtm').then(function (r) {
+    return Promise.all(need.map(function (name) {
+      return fetch(dir + name).then(function (r) {
         if (!r.ok) throw new Error('HTTP ' + r.status);
         return r.arrayBuffer();
-      }).then(function (buf) { engine.addShard(n, new Uint8Array(buf)); })
-        .catch(function (e) { warn('model shard ' + n + ' skipped', e); });
+      }).then(function (buf) { engine.addShard(name, new Uint8Array(buf)); })
+        .catch(function (e) { warn('model shard ' + name + ' skipped', e); });
     }));
   }
 

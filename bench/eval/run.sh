@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Held-out recommender evaluation on Online Retail, end to end: builds the CLI, creates the Python
-# environment if missing, tunes the peers on validation splits, scores everything on the test
+# environment if missing, tunes the peers and Vitrine on validation splits, scores everything on the test
 # splits and writes bench/results/<date>-recsys-online-retail.md (printed as well).
 #
-#   bash bench/eval/run.sh              # build vitrine-cli (release), then evaluate (~4 min)
+#   bash bench/eval/run.sh              # build vitrine-cli (release), then evaluate (~15 min)
 #   bash bench/eval/run.sh --no-build   # evaluate the existing target/release/vitrine
 #   bash bench/eval/run.sh --diagnose   # also the validation-only diagnostics of Vitrine vs EASE (~3 min)
 #

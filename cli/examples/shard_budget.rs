@@ -5,7 +5,8 @@
 //! the head plus the shards of the current product and every history item. Sizes are gzip -9.
 //!
 //! Prints one Markdown table row per shard count: head, shard size, first page view (head + shards)
-//! median / p95 / max, and a later page view (one more product: its shard) median.
+//! median / p95 / max, a later page view (one more product: its shard) median, and the size of an
+//! "also viewed" shard, which a page with such a widget fetches on top.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -13,6 +14,7 @@ use std::io::{BufRead, BufReader, Write};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use vitrine_engine::model_bin::is_binary;
+use vitrine_engine::shard::{shard_name, shard_of, Table};
 use vitrine_engine::Model;
 
 fn arg(name: &str) -> Option<String> {
@@ -74,28 +76,30 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
 
-    println!("| shards | items/shard | head gz | shard gz median / max | first page view gz median / p95 / max | shards fetched median | next page view gz median |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| shards | items/shard | head gz | shard gz median / max | first page view gz median / p95 / max | shards fetched median | next page view gz median | also-viewed shard gz median / max |");
+    println!("|---|---|---|---|---|---|---|---|");
     for count in counts {
-        let (head, shards) = model.split(count)?;
+        let (head, files) = model.split(count)?;
         let head_gz = gz(head.to_json().as_bytes());
-        let sizes: Vec<usize> = shards.iter().map(|s| gz(s)).collect();
-        let mut sorted = sizes.clone();
+        let sizes: HashMap<String, usize> = files.iter().map(|(name, bytes)| (name.clone(), gz(bytes))).collect();
+        let mut sorted: Vec<usize> = files.iter().filter(|(n, _)| !n.starts_with('v')).map(|(n, _)| sizes[n]).collect();
         sorted.sort_unstable();
+        let mut viewed: Vec<usize> = files.iter().filter(|(n, _)| n.starts_with('v')).map(|(n, _)| sizes[n]).collect();
+        viewed.sort_unstable();
         let mut first = Vec::new();
         let mut fetched = Vec::new();
         let mut next = Vec::new();
         for (current, hist) in &pages {
-            let need = head.missing_shards(hist.iter().map(String::as_str).chain([current.as_str()]));
-            first.push(head_gz + need.iter().map(|&s| sizes[s as usize]).sum::<usize>());
+            let need = head.missing_shards(hist.iter().chain([current]).map(|id| (id.as_str(), Table::Bought)));
+            first.push(head_gz + need.iter().map(|n| sizes[n]).sum::<usize>());
             fetched.push(need.len());
-            next.push(sizes[vitrine_engine::shard::shard_of(current, count) as usize]);
+            next.push(sizes[&shard_name(Table::Bought, shard_of(current, count))]);
         }
         first.sort_unstable();
         fetched.sort_unstable();
         next.sort_unstable();
         println!(
-            "| {count} | {:.1} | {head_gz} | {} / {} | {} / {} / {} | {} | {} |",
+            "| {count} | {:.1} | {head_gz} | {} / {} | {} / {} / {} | {} | {} | {} |",
             model.len() as f64 / f64::from(count),
             percentile(&sorted, 0.5),
             sorted[sorted.len() - 1],
@@ -104,6 +108,7 @@ fn main() -> anyhow::Result<()> {
             first[first.len() - 1],
             percentile(&fetched, 0.5),
             percentile(&next, 0.5),
+            if viewed.is_empty() { "none".to_owned() } else { format!("{} / {}", percentile(&viewed, 0.5), viewed[viewed.len() - 1]) },
         );
     }
     eprintln!("{} visitors, up to {history} history items each; model {} items from {model_path}", pages.len(), model.len());

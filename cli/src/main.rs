@@ -281,8 +281,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 write_shards(dir, &head, &parts)?;
                 let browser = Bundle::assemble(&s, &c, &head.to_json());
                 write_atomic(&dir.join("bundle.json"), browser.as_bytes())?;
-                let bytes: usize = parts.iter().map(Vec::len).sum();
-                eprintln!("vitrine: browser bundle {} bytes + {count} shards ({bytes} bytes) -> {}", browser.len(), dir.display());
+                let bytes: usize = parts.iter().map(|(_, b)| b.len()).sum();
+                eprintln!("vitrine: browser bundle {} bytes + {} shard files ({bytes} bytes) -> {}", browser.len(), parts.len(), dir.display());
             }
             write_atomic(&out, bundle.as_bytes())?;
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
@@ -347,7 +347,7 @@ fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, st
 /// Writes via a temporary file in the same directory and renames it into place.
 /// Writes a model's shards under `dir/<base>`: into a temporary directory first, renamed into place
 /// whole. The base names the model's content, so an existing directory already holds these bytes.
-fn write_shards(dir: &Path, head: &Model, parts: &[Vec<u8>]) -> anyhow::Result<()> {
+fn write_shards(dir: &Path, head: &Model, parts: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
     let Some((_, base)) = head.shards() else { return Ok(()) };
     let target = dir.join(base.trim_end_matches('/'));
     if target.is_dir() {
@@ -357,8 +357,8 @@ fn write_shards(dir: &Path, head: &Model, parts: &[Vec<u8>]) -> anyhow::Result<(
     let tmp = dir.join(format!(".shards.tmp{}", std::process::id()));
     let result = (|| {
         std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        for (n, bytes) in parts.iter().enumerate() {
-            let path = tmp.join(format!("{n}.vtm"));
+        for (name, bytes) in parts {
+            let path = tmp.join(name);
             std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         }
         std::fs::rename(&tmp, &target).with_context(|| format!("renaming into {}", target.display()))

@@ -10,6 +10,7 @@ use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
 use crate::condition::{Env, Value};
 use crate::error::{FormatError, V1};
 use crate::model::Model;
+use crate::shard::Table;
 use crate::profile::{ItemEvent, LiveProfile, Trait};
 use crate::site::SiteConfig;
 use crate::time::Seconds;
@@ -469,12 +470,14 @@ impl Context<'_> {
     /// The items whose model rows `req` reads: the current product for also_bought and also_viewed,
     /// the history for for_you. A runtime with a sharded model loads their shards before deciding
     /// ([`Model::missing_shards`]).
-    pub fn model_items<'r>(&'r self, req: &'r Request) -> Vec<&'r str> {
-        let mut out: Vec<&str> = Vec::new();
+    pub fn model_items<'r>(&'r self, req: &'r Request) -> Vec<(&'r str, Table)> {
+        let mut out = Vec::new();
         for r in &req.recs {
+            let product = r.product.as_deref().or(self.page.product.as_deref());
             match r.strategy {
-                Strategy::AlsoBought | Strategy::AlsoViewed => out.extend(r.product.as_deref().or(self.page.product.as_deref())),
-                Strategy::ForYou => out.extend(self.profile.history().map(|e| e.id.as_str())),
+                Strategy::AlsoBought => out.extend(product.map(|p| (p, Table::Bought))),
+                Strategy::AlsoViewed => out.extend(product.map(|p| (p, Table::Viewed))),
+                Strategy::ForYou => out.extend(self.profile.history().map(|e| (e.id.as_str(), Table::Bought))),
                 _ => {}
             }
         }

@@ -248,7 +248,7 @@ impl Model {
             viewed: if self.has_views() { rows_json(&self.viewed) } else { Vec::new() },
             popular: self.popular.iter().map(|&(i, n)| [i, n]).collect(),
             trending: self.trending.iter().map(|&(i, n)| [i, n]).collect(),
-            shards: self.sharding.as_ref().map(|s| ShardsDoc { count: s.count, base: s.base.clone() }),
+            shards: self.sharding.as_ref().map(|s| ShardsDoc { count: s.count, base: s.base.clone(), views: s.views }),
         };
         serde_json::to_string(&doc).unwrap_or_default()
     }
@@ -299,7 +299,7 @@ impl Model {
                 if let Some(i) = neighbors.iter().chain(&viewed).position(|r| !r.is_empty()) {
                     return Err(FormatError::rule("model", format!("neighbors[{}]", i % n.max(1)), "expected empty rows in a shard head (rows come from the shards)"));
                 }
-                Some(crate::shard::Sharding::new(s.count, s.base)?)
+                Some(crate::shard::Sharding::new(s.count, s.base, s.views)?)
             }
         };
         Ok(Model { sharding, ..Model::from_parts(doc.items, neighbors, viewed, popular, trending)? })
@@ -365,6 +365,9 @@ struct ModelDoc {
 struct ShardsDoc {
     count: u32,
     base: String,
+    /// `v<s>.vtm` files with "also viewed" rows exist.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    views: bool,
 }
 
 /// One interaction, indexed: (user, item, event weight, time, is a view).
@@ -770,8 +773,8 @@ mod tests {
             assert_eq!(back, m);
         }
         let (mut head, shards) = m.split(3).unwrap();
-        for (s, bytes) in shards.iter().enumerate() {
-            head.add_shard(s as u32, bytes).unwrap();
+        for (name, bytes) in &shards {
+            head.add_shard(name, bytes).unwrap();
         }
         assert_eq!(head.ranked_also_viewed("a2").collect::<Vec<_>>(), m.ranked_also_viewed("a2").collect::<Vec<_>>());
         // A log without views: no table, and nothing about it in either snapshot form.

@@ -5,10 +5,11 @@
 //! - the head is the model's JSON snapshot with every row empty, its popular and trending rankings
 //!   (at most [`MAX_RANKED`](crate::model::MAX_RANKED) items each) and
 //!   `"shards": {"count": N, "base": "m-<hash>/"}`; it travels inside the browser's bundle;
-//! - shard `s` is a binary snapshot (`.vtm`, see `model_bin.rs`) holding the rows of exactly the
-//!   items with [`shard_of`]`(id, N) == s`, plus the ids those rows point at, with empty rows. It is
-//!   served as `<base><s>.vtm`; `base` names a hash of the whole model, so every file under it is
-//!   immutable and can be cached forever.
+//! - shard `s` is a binary snapshot (`.vtm`, see `model_bin.rs`) holding the interaction rows of
+//!   exactly the items with [`shard_of`]`(id, N) == s`, plus the ids those rows point at, with empty
+//!   rows. It is served as `<base><s>.vtm`; a model with "also viewed" rows has a second set,
+//!   `<base>v<s>.vtm`, so a page that shows no such widget never downloads them. `base` names a
+//!   hash of the whole model, so every file under it is immutable and can be cached forever.
 //!
 //! A partial model decides exactly as the full one for every item whose shard it has loaded: rows
 //! keep their order and their scores (one score grid everywhere), and rankings break ties by id,
@@ -23,18 +24,30 @@ use crate::model::{Model, MAX_RANKED};
 pub(crate) struct Sharding {
     pub count: u32,
     pub base: String,
+    /// Whether the model has "also viewed" rows (and so `v<s>.vtm` files).
+    pub views: bool,
+    /// Loaded shards: interaction rows, then view rows.
     loaded: Vec<bool>,
 }
 
 impl Sharding {
-    pub fn new(count: u32, base: String) -> Result<Sharding, FormatError> {
+    fn is_loaded(&self, table: Table, shard: u32) -> bool {
+        self.loaded[shard as usize + if table == Table::Viewed { self.count as usize } else { 0 }]
+    }
+
+    fn set_loaded(&mut self, table: Table, shard: u32) {
+        let at = shard as usize + if table == Table::Viewed { self.count as usize } else { 0 };
+        self.loaded[at] = true;
+    }
+
+    pub fn new(count: u32, base: String, views: bool) -> Result<Sharding, FormatError> {
         if count == 0 || count > MAX_SHARDS {
             return Err(FormatError::rule("model", "shards.count", format!("expected 1 to {MAX_SHARDS}, found {count}")));
         }
         if !is_safe_base(&base) {
             return Err(FormatError::rule("model", "shards.base", format!("expected a relative path of letters, digits, '-', '_' and '/', ending in '/', found {base:?}")));
         }
-        Ok(Sharding { count, base, loaded: vec![false; count as usize] })
+        Ok(Sharding { count, base, views, loaded: vec![false; 2 * count as usize] })
     }
 }
 
@@ -71,20 +84,57 @@ pub fn content_hash(bytes: &[u8]) -> String {
     format!("{h:016x}")
 }
 
+/// Which neighbour table a row belongs to: each has its own shard files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    /// Interaction neighbours: also_bought, for_you (`<s>.vtm`).
+    Bought,
+    /// View neighbours: also_viewed (`v<s>.vtm`).
+    Viewed,
+}
+
+/// A shard's file name, relative to the base: `<s>.vtm`, or `v<s>.vtm` for "also viewed" rows.
+pub fn shard_name(table: Table, shard: u32) -> String {
+    match table {
+        Table::Bought => format!("{shard}.vtm"),
+        Table::Viewed => format!("v{shard}.vtm"),
+    }
+}
+
+fn parse_name(name: &str) -> Option<(Table, u32)> {
+    let stem = name.strip_suffix(".vtm")?;
+    let (table, digits) = match stem.strip_prefix('v') {
+        Some(d) => (Table::Viewed, d),
+        None => (Table::Bought, stem),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    Some((table, digits.parse().ok()?))
+}
+
 impl Model {
-    /// Splits a full model into its head (rankings only, rows empty) and `count` binary shards,
-    /// the shards' directory named after the model's content (`m-<hash>/`).
-    pub fn split(&self, count: u32) -> Result<(Model, Vec<Vec<u8>>), FormatError> {
+    /// Splits a full model into its head (rankings only, rows empty) and its shard files, named
+    /// relative to the shards' directory (`m-<hash>/`, after the model's content): `count` files
+    /// of interaction rows, and `count` more of "also viewed" rows if the model has any.
+    pub fn split(&self, count: u32) -> Result<(Model, Vec<(String, Vec<u8>)>), FormatError> {
         if self.sharding.is_some() {
             return Err(FormatError::rule("model", "shards", "expected a full model, found a shard head"));
         }
         let base = format!("m-{}/", content_hash(&self.to_bytes()));
-        let sharding = Sharding::new(count, base)?;
+        let views = self.has_views();
+        let sharding = Sharding::new(count, base, views)?;
         let mut owned: Vec<Vec<u32>> = vec![Vec::new(); count as usize];
         for (i, id) in self.items.iter().enumerate() {
             owned[shard_of(id, count) as usize].push(i as u32);
         }
-        let shards = owned.iter().map(|rows| self.subset(rows).to_bytes()).collect();
+        let tables: &[Table] = if views { &[Table::Bought, Table::Viewed] } else { &[Table::Bought] };
+        let mut files = Vec::with_capacity(tables.len() * owned.len());
+        for &table in tables {
+            for (s, rows) in owned.iter().enumerate() {
+                files.push((shard_name(table, s as u32), self.subset(rows, table).to_bytes()));
+            }
+        }
         // The head: the ranked items only, no rows.
         let mut head = Model::empty();
         // Only the order counts when deciding: the head leaves out the counts (a third of its gzip).
@@ -94,27 +144,39 @@ impl Model {
         head.popular = popular;
         head.trending = trending;
         head.sharding = Some(sharding);
-        Ok((head, shards))
+        Ok((head, files))
     }
 
-    /// The rows of `rows` and the items they point at; no rankings.
-    fn subset(&self, rows: &[u32]) -> Model {
+    /// `table`'s rows of `rows` and the items they point at; no rankings.
+    fn subset(&self, rows: &[u32], table: Table) -> Model {
         let mut out = Model::empty();
         for &i in rows {
             let at = out.intern(&self.items[i as usize]);
-            let row = self.neighbors[i as usize].iter().map(|&(j, s)| (out.intern(&self.items[j as usize]), s)).collect();
-            out.neighbors[at as usize] = row;
-            let row = self.viewed[i as usize].iter().map(|&(j, s)| (out.intern(&self.items[j as usize]), s)).collect();
-            out.viewed[at as usize] = row;
+            let row = self.table(table)[i as usize].iter().map(|&(j, s)| (out.intern(&self.items[j as usize]), s)).collect();
+            out.table_mut(table)[at as usize] = row;
         }
         out
+    }
+
+    fn table(&self, table: Table) -> &Vec<Vec<(u32, f32)>> {
+        match table {
+            Table::Bought => &self.neighbors,
+            Table::Viewed => &self.viewed,
+        }
+    }
+
+    fn table_mut(&mut self, table: Table) -> &mut Vec<Vec<(u32, f32)>> {
+        match table {
+            Table::Bought => &mut self.neighbors,
+            Table::Viewed => &mut self.viewed,
+        }
     }
 
     fn empty() -> Model {
         Model { items: Vec::new(), index: Default::default(), neighbors: Vec::new(), viewed: Vec::new(), popular: Vec::new(), trending: Vec::new(), sharding: None }
     }
 
-    /// The index of `id`, added with an empty row if new.
+    /// The index of `id`, added with empty rows if new.
     fn intern(&mut self, id: &str) -> u32 {
         if let Some(&i) = self.index.get(id) {
             return i;
@@ -132,51 +194,58 @@ impl Model {
         self.sharding.as_ref().map(|s| (s.count, s.base.as_str()))
     }
 
-    /// The shards still to be loaded for the rows of `ids`, ascending, without repeats. Always
-    /// empty for a full model.
-    pub fn missing_shards<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
+    /// The shard files still to be loaded for the rows in `needs`, sorted, without repeats.
+    /// Always empty for a full model.
+    pub fn missing_shards<'a>(&self, needs: impl IntoIterator<Item = (&'a str, Table)>) -> Vec<String> {
         let Some(sh) = &self.sharding else { return Vec::new() };
-        let mut out: Vec<u32> = ids.into_iter().map(|id| shard_of(id, sh.count)).filter(|&s| !sh.loaded[s as usize]).collect();
+        let mut out: Vec<(Table, u32)> = needs
+            .into_iter()
+            .filter(|&(_, t)| t == Table::Bought || sh.views)
+            .map(|(id, t)| (t, shard_of(id, sh.count)))
+            .filter(|&(t, s)| !sh.is_loaded(t, s))
+            .collect();
         out.sort_unstable();
         out.dedup();
-        out
+        out.into_iter().map(|(t, s)| shard_name(t, s)).collect()
     }
 
-    /// Adds shard `shard` (the bytes of `<base><shard>.vtm`) to a partial model. Every row in it
-    /// must belong to that shard; loading a shard twice is a no-op. On error the model is unchanged.
-    pub fn add_shard(&mut self, shard: u32, bytes: &[u8]) -> Result<(), FormatError> {
+    /// Adds the shard file `name` (as [`Model::missing_shards`] names it) to a partial model. Every
+    /// row in it must belong to that shard and table; loading a shard twice is a no-op. On error
+    /// the model is unchanged.
+    pub fn add_shard(&mut self, name: &str, bytes: &[u8]) -> Result<(), FormatError> {
         let Some(sh) = &self.sharding else {
             return Err(FormatError::rule("model", "shards", "expected a shard head, found a full model"));
         };
-        if shard >= sh.count {
-            return Err(FormatError::rule("model", "shards", format!("shard {shard} out of range (shards: {})", sh.count)));
-        }
-        if sh.loaded[shard as usize] {
+        let Some((table, shard)) = parse_name(name).filter(|&(t, s)| s < sh.count && (t == Table::Bought || sh.views)) else {
+            return Err(FormatError::rule("model", "shards", format!("{name:?} is not one of this model's shards ({} per table{})", sh.count, if sh.views { ", with views" } else { "" })));
+        };
+        if sh.is_loaded(table, shard) {
             return Ok(());
         }
         let count = sh.count;
         let part = Model::from_bytes(bytes)?;
         if !part.popular.is_empty() || !part.trending.is_empty() {
-            return Err(FormatError::rule("model", "shards", format!("shard {shard} carries rankings: it is a full model, not a shard")));
+            return Err(FormatError::rule("model", "shards", format!("{name} carries rankings: it is a full model, not a shard")));
         }
-        for (i, (row, viewed)) in part.neighbors.iter().zip(&part.viewed).enumerate() {
-            let id = &part.items[i];
-            if !(row.is_empty() && viewed.is_empty()) && shard_of(id, count) != shard {
-                return Err(FormatError::rule("model", "shards", format!("row of {id:?} belongs to shard {}, found in shard {shard}", shard_of(id, count))));
+        let other = if table == Table::Bought { Table::Viewed } else { Table::Bought };
+        for (i, id) in part.items.iter().enumerate() {
+            if !part.table(other)[i].is_empty() {
+                return Err(FormatError::rule("model", "shards", format!("{name} carries a {other:?} row for {id:?}")));
+            }
+            if !part.table(table)[i].is_empty() && shard_of(id, count) != shard {
+                return Err(FormatError::rule("model", "shards", format!("row of {id:?} belongs to shard {}, found in {name}", shard_of(id, count))));
             }
         }
-        for (i, row) in part.neighbors.iter().enumerate() {
-            if shard_of(&part.items[i], count) != shard {
+        for (i, id) in part.items.iter().enumerate() {
+            if shard_of(id, count) != shard {
                 continue;
             }
-            let at = self.intern(&part.items[i]);
-            let row = row.iter().map(|&(j, s)| (self.intern(&part.items[j as usize]), s)).collect();
-            self.neighbors[at as usize] = row;
-            let row = part.viewed[i].iter().map(|&(j, s)| (self.intern(&part.items[j as usize]), s)).collect();
-            self.viewed[at as usize] = row;
+            let at = self.intern(id);
+            let row = part.table(table)[i].iter().map(|&(j, s)| (self.intern(&part.items[j as usize]), s)).collect();
+            self.table_mut(table)[at as usize] = row;
         }
         if let Some(sh) = &mut self.sharding {
-            sh.loaded[shard as usize] = true;
+            sh.set_loaded(table, shard);
         }
         Ok(())
     }
@@ -184,10 +253,13 @@ impl Model {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use crate::model::{Interaction, TrainOptions};
     use crate::profile::ItemEvent;
 
+    /// Purchases, and views by a separate crowd, so both tables have rows.
     fn model() -> Model {
         let mut log = Vec::new();
         for u in 0..40 {
@@ -195,15 +267,28 @@ mod tests {
                 if (u * 7 + i * 3) % 5 < 2 {
                     log.push(Interaction { user: format!("u{u}"), item: format!("p{}", (i + u % 3) % 30), time: i64::from(u * 30 + i) * 3_600, event: ItemEvent::Purchase, quantity: 1.0 });
                 }
+                if (u * 3 + i * 7) % 6 < 2 {
+                    log.push(Interaction { user: format!("w{u}"), item: format!("p{}", (i + u % 4) % 30), time: i64::from(u * 30 + i) * 3_600, event: ItemEvent::View, quantity: 1.0 });
+                }
             }
         }
-        Model::train(&log, &TrainOptions { k: 6, ..TrainOptions::default() })
+        let m = Model::train(&log, &TrainOptions { k: 6, ..TrainOptions::default() });
+        assert!(m.has_views());
+        m
     }
 
-    fn head_json(m: &Model, count: u32) -> (Model, Vec<Vec<u8>>) {
-        let (head, shards) = m.split(count).unwrap();
+    type Files = HashMap<String, Vec<u8>>;
+
+    fn head_json(m: &Model, count: u32) -> (Model, Files) {
+        let (head, files) = m.split(count).unwrap();
         // The head travels as JSON inside the browser's bundle.
-        (Model::from_json(&head.to_json()).unwrap(), shards)
+        (Model::from_json(&head.to_json()).unwrap(), files.into_iter().collect())
+    }
+
+    fn load(head: &mut Model, files: &Files, names: &[String]) {
+        for name in names {
+            head.add_shard(name, &files[name]).unwrap();
+        }
     }
 
     #[test]
@@ -212,32 +297,38 @@ mod tests {
         let ids: Vec<&str> = m.popular().collect();
         assert!(ids.len() > 10);
         for count in [1, 3, 64] {
-            let (mut head, shards) = head_json(&m, count);
-            assert_eq!(shards.len(), count as usize);
+            let (mut head, files) = head_json(&m, count);
+            assert_eq!(files.len(), 2 * count as usize, "both tables");
             assert_eq!(head.popular().collect::<Vec<_>>(), ids);
             assert_eq!(head.trending().collect::<Vec<_>>(), m.trending().collect::<Vec<_>>());
             let history = [ids[3], ids[7], ids[1]];
-            let need = head.missing_shards(history);
-            assert!(!need.is_empty() && need.windows(2).all(|w| w[0] < w[1]));
-            for s in need {
-                head.add_shard(s, &shards[s as usize]).unwrap();
-            }
-            assert!(head.missing_shards(history).is_empty());
+            let need = head.missing_shards(history.map(|h| (h, Table::Bought)));
+            assert!(!need.is_empty() && need.iter().all(|n| !n.starts_with('v')));
+            load(&mut head, &files, &need);
+            assert!(head.missing_shards(history.map(|h| (h, Table::Bought))).is_empty());
             assert_eq!(head.ranked_for_you(&history), m.ranked_for_you(&history), "{count} shards");
             for h in history {
                 assert_eq!(head.ranked_also_bought(h).collect::<Vec<_>>(), m.ranked_also_bought(h).collect::<Vec<_>>());
+                // View rows come from their own files.
+                assert!(head.ranked_also_viewed(h).next().is_none() || count == 1);
             }
+            let need = head.missing_shards([(ids[2], Table::Viewed)]);
+            assert_eq!(need, vec![shard_name(Table::Viewed, shard_of(ids[2], count))]);
+            load(&mut head, &files, &need);
+            assert_eq!(head.ranked_also_viewed(ids[2]).collect::<Vec<_>>(), m.ranked_also_viewed(ids[2]).collect::<Vec<_>>());
         }
-        // Every shard loaded: every row as in the full model, in any loading order.
-        let (mut head, shards) = head_json(&m, 5);
-        for s in (0..5).rev() {
-            head.add_shard(s, &shards[s as usize]).unwrap();
-            head.add_shard(s, &shards[s as usize]).unwrap();
-        }
+        // Every shard loaded, in any order, twice: every row as in the full model.
+        let (mut head, files) = head_json(&m, 5);
+        let mut names: Vec<String> = files.keys().cloned().collect();
+        names.sort();
+        names.reverse();
+        load(&mut head, &files, &names);
+        load(&mut head, &files, &names);
         for id in &ids {
             assert_eq!(head.ranked_also_bought(id).collect::<Vec<_>>(), m.ranked_also_bought(id).collect::<Vec<_>>(), "{id}");
+            assert_eq!(head.ranked_also_viewed(id).collect::<Vec<_>>(), m.ranked_also_viewed(id).collect::<Vec<_>>(), "{id}");
         }
-        assert!(m.missing_shards(ids.iter().copied()).is_empty(), "a full model needs nothing");
+        assert!(m.missing_shards(ids.iter().map(|&i| (i, Table::Bought))).is_empty(), "a full model needs nothing");
     }
 
     #[test]
@@ -246,30 +337,40 @@ mod tests {
         let (head, _) = head_json(&m, 8);
         let id = m.popular().next().unwrap();
         assert!(head.ranked_also_bought(id).next().is_none());
-        assert_eq!(head.missing_shards([id]), vec![shard_of(id, 8)]);
+        assert_eq!(head.missing_shards([(id, Table::Bought)]), vec![format!("{}.vtm", shard_of(id, 8))]);
     }
 
     #[test]
     fn wrong_corrupt_or_misplaced_shards_are_errors_and_change_nothing() {
         let m = model();
-        let (head, shards) = head_json(&m, 4);
-        let nonempty = (0..4u32).find(|&s| Model::from_bytes(&shards[s as usize]).unwrap().neighbors.iter().any(|r| !r.is_empty())).unwrap();
-        let other = (nonempty + 1) % 4;
+        let (head, files) = head_json(&m, 4);
+        let nonempty = (0..4u32).find(|&s| Model::from_bytes(&files[&shard_name(Table::Bought, s)]).unwrap().neighbors.iter().any(|r| !r.is_empty())).unwrap();
+        let right = shard_name(Table::Bought, nonempty);
+        let wrong = shard_name(Table::Bought, (nonempty + 1) % 4);
         let mut h = head.clone();
-        let e = h.add_shard(other, &shards[nonempty as usize]).unwrap_err().to_string();
+        let e = h.add_shard(&wrong, &files[&right]).unwrap_err().to_string();
         assert!(e.contains("belongs to shard"), "{e}");
+        let e = h.add_shard(&shard_name(Table::Viewed, nonempty), &files[&right]).unwrap_err().to_string();
+        assert!(e.contains("Bought row"), "a file of the other table: {e}");
         assert_eq!(h, head);
-        let mut bad = shards[nonempty as usize].clone();
+        let mut bad = files[&right].clone();
         let mid = bad.len() / 2;
         bad[mid] ^= 1;
-        assert!(h.add_shard(nonempty, &bad).unwrap_err().to_string().contains("CRC-32"));
-        assert!(h.add_shard(nonempty, &bad[..10]).is_err());
-        assert!(h.add_shard(9, &shards[0]).unwrap_err().to_string().contains("out of range"));
-        assert!(h.add_shard(0, &m.to_bytes()).unwrap_err().to_string().contains("rankings"));
+        assert!(h.add_shard(&right, &bad).unwrap_err().to_string().contains("CRC-32"));
+        assert!(h.add_shard(&right, &bad[..10]).is_err());
+        for name in ["9.vtm", "v4.vtm", "01.vtm", "1", "x1.vtm", "-1.vtm", "", "99999999999.vtm"] {
+            assert!(h.add_shard(name, &files["0.vtm"]).unwrap_err().to_string().contains("not one of"), "{name}");
+        }
+        assert!(h.add_shard("0.vtm", &m.to_bytes()).unwrap_err().to_string().contains("rankings"));
         assert_eq!(h, head);
         let mut full = m.clone();
-        assert!(full.add_shard(0, &shards[0]).is_err());
+        assert!(full.add_shard("0.vtm", &files["0.vtm"]).is_err());
         assert!(head.split(2).is_err(), "a head cannot be split again");
+        // A model without views has no view files, and never asks for them.
+        let plain = Model { viewed: vec![Vec::new(); m.len()], ..m.clone() };
+        let (phead, pfiles) = head_json(&plain, 4);
+        assert_eq!(pfiles.len(), 4);
+        assert!(phead.missing_shards([("p1", Table::Viewed)]).is_empty());
     }
 
     #[test]
@@ -284,9 +385,9 @@ mod tests {
         other.neighbors[0].clear();
         assert_ne!(other.split(4).unwrap().0.shards().unwrap().1, base);
         for bad in ["", "/abs/", "../up/", "a/../b/", "no-slash", "sp ace/", "q?x/"] {
-            assert!(Sharding::new(4, bad.into()).is_err(), "{bad:?}");
+            assert!(Sharding::new(4, bad.into(), false).is_err(), "{bad:?}");
         }
-        assert!(Sharding::new(0, "m-1/".into()).is_err());
+        assert!(Sharding::new(0, "m-1/".into(), false).is_err());
         // The hash is part of the format: pin it.
         assert_eq!(content_hash(b""), "cbf29ce484222325");
         assert_eq!(shard_of("a", u32::MAX), 0xe40c_292c, "FNV-1a of \"a\"");

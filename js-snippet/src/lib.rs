@@ -76,10 +76,10 @@ impl Vitrine {
         Ok(relevant)
     }
 
-    /// The model shards `decide(request_json)` would read that are not loaded yet (empty for a
-    /// bundle with a full model). Fetch `shardBase() + n + ".vtm"` for each and `addShard` it.
+    /// The model shard files `decide(request_json)` would read that are not loaded yet (empty for a
+    /// bundle with a full model). Fetch `shardBase() + name` for each and `addShard` it.
     #[wasm_bindgen(js_name = missingShards)]
-    pub fn missing_shards(&self, request_json: &str, now_ms: f64) -> Result<Vec<u32>, JsError> {
+    pub fn missing_shards(&self, request_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
         let request: Request = serde_json::from_str(request_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
@@ -94,8 +94,8 @@ impl Vitrine {
 
     /// Adds one fetched shard. A shard that fails its checks is an error and changes nothing.
     #[wasm_bindgen(js_name = addShard)]
-    pub fn add_shard(&mut self, shard: u32, bytes: &[u8]) -> Result<(), JsError> {
-        self.bundle.model.add_shard(shard, bytes).map_err(err)
+    pub fn add_shard(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
+        self.bundle.model.add_shard(name, bytes).map_err(err)
     }
 
     /// Decides for a request (`{"page":..,"slots":[..],"lists":[..],"recs":[..]}`); returns the
