@@ -5,6 +5,7 @@
 //! renamed into place, so a malformed input leaves no partial output. Input errors name
 //! `file:line:col` and the field, and exit with code 2.
 
+mod eval;
 mod input;
 
 use std::collections::HashMap;
@@ -118,6 +119,16 @@ enum Command {
         site: PathBuf,
     },
     /// Write profile snapshots as a Workers KV bulk-upload file (`profile:<id>` keys).
+    /// Evaluate one CEL expression: prints the result in the conformance suite's typed JSON encoding
+    /// (exit 0), `{"error": ...}` for an evaluation error (exit 1), or the located parse/check
+    /// error on stderr (exit 2).
+    Eval {
+        #[arg(long)]
+        expr: String,
+        /// JSON object from variable name to typed value (`{"x": {"int": "5"}}`).
+        #[arg(long)]
+        vars: Option<PathBuf>,
+    },
     KvBulk {
         #[arg(long)]
         profiles: PathBuf,
@@ -181,6 +192,9 @@ impl LifecycleArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Eval { expr, vars } = &cli.command {
+        return eval::run(expr, vars.as_deref());
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -291,6 +305,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             load(&site, SiteConfig::from_json)?;
             eprintln!("vitrine: {} is valid", site.display());
         }
+        Command::Eval { .. } => unreachable!("handled in main"),
         Command::KvBulk { profiles, out } => {
             let text = std::fs::read_to_string(&profiles).with_context(|| format!("reading {}", profiles.display()))?;
             let mut entries = Vec::new();

@@ -253,3 +253,38 @@ fn profiles_rfm_lifecycle_and_enrichment_traits() {
     assert!(stderr(&o).contains("--default-gap-days: expected a positive number, found 0"), "{}", stderr(&o));
     assert!(!out.exists(), "no output on error");
 }
+
+#[test]
+fn eval_contract_exit_codes_and_typed_values() {
+    let vars = tmp("eval").join("vars.json");
+    std::fs::write(
+        &vars,
+        r#"{"events": {"list": [{"map": [[{"string": "type"}, {"string": "view_item"}]]}, {"map": [[{"string": "type"}, {"string": "purchase"}]]}]},
+            "big": {"uint": "18446744073709551615"}, "when": {"timestamp": "2011-12-09T12:00:00Z"}}"#,
+    )
+    .unwrap();
+    let v = vars.to_str().unwrap();
+    let run = |expr: &str| vitrine(&["eval", "--expr", expr, "--vars", v]);
+    let o = run(r#"events.filter(e, e.type == "view_item").size()"#);
+    assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stdout).trim()), (Some(0), r#"{"int":"1"}"#));
+    let o = run("big");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"uint":"18446744073709551615"}"#, "all 64 bits survive");
+    let o = run(r#"when + duration("36h") > timestamp("2011-12-10T00:00:00Z")"#);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"bool":true}"#);
+    // An evaluation error: exit 1, a JSON error on stdout.
+    let o = run("big + 1u");
+    assert_eq!(o.status.code(), Some(1));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(out["error"].as_str().unwrap().contains("overflow"), "{out}");
+    // Parse and check errors: exit 2, located on stderr, every one of them.
+    let o = run("events.size() +\n  (1");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("2:"), "{}", stderr(&o));
+    let o = run("evnts.size() > 0 && nope");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("evnts") && stderr(&o).contains("nope"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    // Without --vars, a constant expression.
+    let o = vitrine(&["eval", "--expr", r#""Lantern".lowerAscii().startsWith("lan")"#]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"bool":true}"#);
+}

@@ -38,9 +38,11 @@
 //!   the runtimes insert them as text nodes.
 
 pub mod catalog;
+pub mod cel;
 pub mod condition;
 pub mod decide;
 pub mod error;
+pub mod experiment;
 pub mod model;
 pub mod model_bin;
 pub mod orders;

@@ -113,11 +113,14 @@ fn parse_name(name: &str) -> Option<(Table, u32)> {
     Some((table, digits.parse().ok()?))
 }
 
+/// A shard file: its name relative to the shards' directory, and its bytes.
+pub type ShardFile = (String, Vec<u8>);
+
 impl Model {
     /// Splits a full model into its head (rankings only, rows empty) and its shard files, named
     /// relative to the shards' directory (`m-<hash>/`, after the model's content): `count` files
     /// of interaction rows, and `count` more of "also viewed" rows if the model has any.
-    pub fn split(&self, count: u32) -> Result<(Model, Vec<(String, Vec<u8>)>), FormatError> {
+    pub fn split(&self, count: u32) -> Result<(Model, Vec<ShardFile>), FormatError> {
         if self.sharding.is_some() {
             return Err(FormatError::rule("model", "shards", "expected a full model, found a shard head"));
         }

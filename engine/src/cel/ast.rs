@@ -1,0 +1,308 @@
+//! The CEL syntax tree the parser builds and the checker and evaluator walk.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::value::Value;
+use super::Span;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Expr {
+    pub span: Span,
+    /// 1 for a leaf; bounded by `MAX_DEPTH`, so recursion over the tree is bounded too.
+    pub height: usize,
+    pub kind: ExprKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ExprKind {
+    Lit(Value),
+    Ident(Arc<str>),
+    /// `operand.field`, or `has(operand.field)` when `test` is set. `qualified` is the dotted name
+    /// (`a.b.c`) when the operand is a chain of plain identifiers, for longest-prefix resolution.
+    Select {
+        operand: Box<Expr>,
+        field: Arc<str>,
+        test: bool,
+        qualified: Option<Arc<str>>,
+    },
+    Index(Box<Expr>, Box<Expr>),
+    /// A function call; with `receiver`, `args[0]` is the receiver of `x.f(...)`.
+    Call {
+        func: Func,
+        receiver: bool,
+        args: Vec<Expr>,
+    },
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a && b && ...`, flattened: CEL's absorption rules make the order irrelevant, and a long
+    /// chain of conditions stays a shallow tree.
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Comprehension(Box<Comprehension>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Eq => "_==_",
+            BinOp::Ne => "_!=_",
+            BinOp::Lt => "_<_",
+            BinOp::Le => "_<=_",
+            BinOp::Gt => "_>_",
+            BinOp::Ge => "_>=_",
+            BinOp::In => "@in",
+            BinOp::Add => "_+_",
+            BinOp::Sub => "_-_",
+            BinOp::Mul => "_*_",
+            BinOp::Div => "_/_",
+            BinOp::Mod => "_%_",
+        }
+    }
+}
+
+/// A macro expanded into a loop over a list's elements or a map's keys.
+#[derive(Debug, Clone)]
+pub(crate) struct Comprehension {
+    pub kind: Macro,
+    pub range: Expr,
+    /// The element (one variable) or the index/key (two variables).
+    pub var: Arc<str>,
+    /// The value, for the two-variable forms.
+    pub var2: Option<Arc<str>>,
+    /// The predicate of `map(x, p, t)` and the four-argument `transformList`/`transformMap`.
+    pub filter: Option<Expr>,
+    pub body: Expr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Macro {
+    All,
+    Exists,
+    ExistsOne,
+    Map,
+    Filter,
+    TransformList,
+    TransformMap,
+}
+
+/// The built-in functions, resolved by name when parsing so evaluation does not compare strings.
+#[derive(Debug, Clone)]
+pub(crate) enum Func {
+    Size,
+    Contains,
+    StartsWith,
+    EndsWith,
+    /// With the compiled pattern when the pattern is a string literal.
+    Matches(Option<Arc<regex_lite::Regex>>),
+    Int,
+    Uint,
+    Double,
+    String,
+    Bytes,
+    Bool,
+    Timestamp,
+    Duration,
+    Type,
+    Dyn,
+    GetFullYear,
+    GetMonth,
+    GetDate,
+    GetDayOfMonth,
+    GetDayOfWeek,
+    GetDayOfYear,
+    GetHours,
+    GetMinutes,
+    GetSeconds,
+    GetMilliseconds,
+    CharAt,
+    IndexOf,
+    LastIndexOf,
+    LowerAscii,
+    UpperAscii,
+    Replace,
+    Split,
+    Join,
+    Substring,
+    Trim,
+    Reverse,
+    Format,
+    Quote,
+    Unknown(Arc<str>),
+}
+
+const NAMES: &[(&str, Func)] = &[
+    ("size", Func::Size),
+    ("contains", Func::Contains),
+    ("startsWith", Func::StartsWith),
+    ("endsWith", Func::EndsWith),
+    ("matches", Func::Matches(None)),
+    ("int", Func::Int),
+    ("uint", Func::Uint),
+    ("double", Func::Double),
+    ("string", Func::String),
+    ("bytes", Func::Bytes),
+    ("bool", Func::Bool),
+    ("timestamp", Func::Timestamp),
+    ("duration", Func::Duration),
+    ("type", Func::Type),
+    ("dyn", Func::Dyn),
+    ("getFullYear", Func::GetFullYear),
+    ("getMonth", Func::GetMonth),
+    ("getDate", Func::GetDate),
+    ("getDayOfMonth", Func::GetDayOfMonth),
+    ("getDayOfWeek", Func::GetDayOfWeek),
+    ("getDayOfYear", Func::GetDayOfYear),
+    ("getHours", Func::GetHours),
+    ("getMinutes", Func::GetMinutes),
+    ("getSeconds", Func::GetSeconds),
+    ("getMilliseconds", Func::GetMilliseconds),
+    ("charAt", Func::CharAt),
+    ("indexOf", Func::IndexOf),
+    ("lastIndexOf", Func::LastIndexOf),
+    ("lowerAscii", Func::LowerAscii),
+    ("upperAscii", Func::UpperAscii),
+    ("replace", Func::Replace),
+    ("split", Func::Split),
+    ("join", Func::Join),
+    ("substring", Func::Substring),
+    ("trim", Func::Trim),
+    ("reverse", Func::Reverse),
+    ("format", Func::Format),
+    ("strings.quote", Func::Quote),
+];
+
+impl Func {
+    pub fn from_name(name: &str) -> Func {
+        NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| Func::Unknown(name.into()), |(_, f)| f.clone())
+    }
+
+    pub fn name(&self) -> &str {
+        if let Func::Unknown(name) = self {
+            return name;
+        }
+        let id = std::mem::discriminant(self);
+        NAMES
+            .iter()
+            .find(|(_, f)| std::mem::discriminant(f) == id)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+impl Expr {
+    pub fn new(span: Span, kind: ExprKind) -> Expr {
+        let child = |e: &Expr| e.height;
+        let height = 1 + match &kind {
+            ExprKind::Lit(_) | ExprKind::Ident(_) => 0,
+            ExprKind::Select { operand, .. } | ExprKind::Not(operand) | ExprKind::Neg(operand) => {
+                child(operand)
+            }
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => child(a).max(child(b)),
+            ExprKind::Call { args: items, .. }
+            | ExprKind::List(items)
+            | ExprKind::And(items)
+            | ExprKind::Or(items) => items.iter().map(child).max().unwrap_or(0),
+            ExprKind::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| child(k).max(child(v)))
+                .max()
+                .unwrap_or(0),
+            ExprKind::Cond(a, b, c) => child(a).max(child(b)).max(child(c)),
+            ExprKind::Comprehension(c) => child(&c.range)
+                .max(child(&c.body))
+                .max(c.filter.as_ref().map_or(0, child)),
+        };
+        Expr { span, height, kind }
+    }
+}
+
+/// The variables a program reads, in order of first use, each once.
+#[derive(Default)]
+pub(crate) struct References {
+    pub list: Vec<String>,
+    seen: HashSet<String>,
+}
+
+/// Collects the variables `e` reads (see `Program::references`); `locals` are the comprehension
+/// variables in scope.
+pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut References) {
+    let mut add = |name: &str| {
+        if out.seen.insert(name.to_string()) {
+            out.list.push(name.to_string());
+        }
+    };
+    match &e.kind {
+        ExprKind::Lit(_) => {}
+        ExprKind::Ident(name) => {
+            if !locals.contains(name) {
+                add(name);
+            }
+        }
+        ExprKind::Select {
+            operand,
+            qualified: Some(q),
+            ..
+        } => {
+            let root = q.split('.').next().unwrap_or_default();
+            if locals.iter().any(|l| &**l == root) {
+                references(operand, locals, out);
+            } else {
+                add(q);
+            }
+        }
+        ExprKind::Select { operand: a, .. } | ExprKind::Not(a) | ExprKind::Neg(a) => {
+            references(a, locals, out)
+        }
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            references(a, locals, out);
+            references(b, locals, out);
+        }
+        ExprKind::Call { args: items, .. }
+        | ExprKind::List(items)
+        | ExprKind::And(items)
+        | ExprKind::Or(items) => {
+            items.iter().for_each(|i| references(i, locals, out));
+        }
+        ExprKind::Map(entries) => entries.iter().for_each(|(k, v)| {
+            references(k, locals, out);
+            references(v, locals, out);
+        }),
+        ExprKind::Cond(a, b, c) => [a, b, c]
+            .into_iter()
+            .for_each(|i| references(i, locals, out)),
+        ExprKind::Comprehension(c) => {
+            references(&c.range, locals, out);
+            let pushed = 1 + usize::from(c.var2.is_some());
+            locals.push(c.var.clone());
+            locals.extend(c.var2.clone());
+            if let Some(f) = &c.filter {
+                references(f, locals, out);
+            }
+            references(&c.body, locals, out);
+            locals.truncate(locals.len() - pushed);
+        }
+    }
+}

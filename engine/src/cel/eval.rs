@@ -1,0 +1,401 @@
+//! The CEL evaluator: walks the tree against an activation, charging a cost budget as it goes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::ast::{BinOp, Comprehension, Expr, ExprKind, Macro};
+use super::functions::{self, no_match};
+use super::value::{map_get, Key, Kind, Value};
+use super::{Activation, EvalError, EvalErrorKind as K, Span};
+
+pub(crate) struct Eval<'a> {
+    vars: &'a dyn Activation,
+    /// Comprehension variables in scope, innermost last.
+    locals: Vec<(Arc<str>, Value)>,
+    budget: u64,
+}
+
+type EResult = Result<Value, EvalError>;
+
+impl<'a> Eval<'a> {
+    pub fn new(vars: &'a dyn Activation, budget: u64) -> Eval<'a> {
+        Eval {
+            vars,
+            locals: Vec::new(),
+            budget,
+        }
+    }
+
+    /// Spends `units` of the budget. Once it is spent, every later charge fails too, so the
+    /// error cannot be absorbed by `||`, `&&` or a macro and evaluation unwinds promptly.
+    fn charge(&mut self, units: u64, span: Span) -> Result<(), EvalError> {
+        match self.budget.checked_sub(units) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => {
+                self.budget = 0;
+                Err(EvalError {
+                    span,
+                    kind: K::CostExceeded,
+                })
+            }
+        }
+    }
+
+    pub fn eval(&mut self, e: &Expr) -> EResult {
+        self.charge(1, e.span)?;
+        let err = |kind| EvalError { span: e.span, kind };
+        match &e.kind {
+            ExprKind::Lit(v) => Ok(v.clone()),
+            ExprKind::Ident(name) => self
+                .lookup(name)
+                .ok_or_else(|| err(K::UnboundVariable(name.to_string()))),
+            ExprKind::Select {
+                operand,
+                field,
+                test,
+                qualified,
+            } => {
+                if let Some(q) = qualified.as_deref().filter(|q| !self.is_local_root(q)) {
+                    if let Some(v) = self.vars.get(q) {
+                        return Ok(if *test { Value::Bool(true) } else { v });
+                    }
+                    if let (Some(kind), false) = (Kind::from_name(q), test) {
+                        return Ok(Value::Type(kind));
+                    }
+                }
+                let base = self.eval(operand)?;
+                select(&base, field, *test).map_err(err)
+            }
+            ExprKind::Index(a, i) => {
+                let (base, index) = (self.eval(a)?, self.eval(i)?);
+                self.index(&base, &index).map_err(err)
+            }
+            ExprKind::Call {
+                func,
+                receiver,
+                args,
+            } => {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a)?);
+                }
+                self.call(func, *receiver, &values, e.span)
+            }
+            ExprKind::List(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for i in items {
+                    values.push(self.eval(i)?);
+                }
+                Ok(Value::List(values.into()))
+            }
+            ExprKind::Map(entries) => {
+                let mut values = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let k = self.eval(k)?;
+                    values.push((k, self.eval(v)?));
+                }
+                functions::make_map(values).map_err(err)
+            }
+            ExprKind::Not(a) => {
+                let v = self.eval(a)?;
+                unary(false, &v).map_err(err)
+            }
+            ExprKind::Neg(a) => {
+                let v = self.eval(a)?;
+                unary(true, &v).map_err(err)
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (x, y) = (self.eval(a)?, self.eval(b)?);
+                self.binary(*op, &x, &y, e.span)
+            }
+            ExprKind::And(items) => self.logic(items, false, e.span),
+            ExprKind::Or(items) => self.logic(items, true, e.span),
+            ExprKind::Cond(c, a, b) => match self.eval(c)? {
+                Value::Bool(true) => self.eval(a),
+                Value::Bool(false) => self.eval(b),
+                v => Err(err(no_match("_?_:_", &[&v]))),
+            },
+            ExprKind::Comprehension(c) => self.comprehension(c, e.span),
+        }
+    }
+
+    /// A built-in call on evaluated arguments. Not inlined, like the other helpers that do the
+    /// work of a node: `eval` recurses once per tree level, so its own frame must stay small.
+    #[inline(never)]
+    fn call(
+        &mut self,
+        func: &super::ast::Func,
+        receiver: bool,
+        values: &[Value],
+        span: Span,
+    ) -> EResult {
+        let mut units: u64 = values.iter().map(Value::size_hint).sum();
+        if let super::ast::Func::Format = func {
+            // `%s` renders nested lists and maps whole: pay for their whole size first.
+            for v in values {
+                units = units.saturating_add(self.weigh(v, span)?);
+            }
+        }
+        if let (super::ast::Func::Matches(_), [Value::String(s), Value::String(p)]) = (func, values)
+        {
+            // An automaton match costs up to text length times pattern size.
+            units = units.saturating_add((s.len() as u64).saturating_mul(p.len() as u64 + 1) / 64);
+        }
+        self.charge(units, span)?;
+        let limit = usize::try_from(self.budget.saturating_mul(8)).unwrap_or(usize::MAX);
+        let v = functions::call(func, receiver, values, limit)
+            .map_err(|kind| EvalError { span, kind })?;
+        self.charge(v.size_hint(), span)?;
+        Ok(v)
+    }
+
+    /// The weight of `v`, failing when it is more than the budget left.
+    pub fn weigh(&self, v: &Value, span: Span) -> Result<u64, EvalError> {
+        v.weight(self.budget).ok_or(EvalError {
+            span,
+            kind: K::CostExceeded,
+        })
+    }
+
+    /// Compares with CEL's `==`, paying for every element compared.
+    fn equals(&mut self, x: &Value, y: &Value, span: Span) -> Result<bool, EvalError> {
+        let mut left = self.budget;
+        let equal = x.equals_within(y, &mut left);
+        self.charge(self.budget - left, span)?;
+        equal.ok_or(EvalError {
+            span,
+            kind: K::CostExceeded,
+        })
+    }
+
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| &**n == name) {
+            return Some(v.clone());
+        }
+        self.vars
+            .get(name)
+            .or_else(|| Kind::from_name(name).map(Value::Type))
+    }
+
+    fn is_local_root(&self, qualified: &str) -> bool {
+        let root = qualified.split('.').next().unwrap_or_default();
+        self.locals.iter().any(|(n, _)| &**n == root)
+    }
+
+    #[inline(never)]
+    fn index(&self, base: &Value, index: &Value) -> Result<Value, K> {
+        match base {
+            Value::List(items) => {
+                let i = match index {
+                    Value::Int(i) => *i,
+                    Value::Uint(u) => i64::try_from(*u).unwrap_or(i64::MAX),
+                    Value::Double(d) if d.fract() == 0.0 && d.abs() < super::value::TWO_63 => {
+                        *d as i64
+                    }
+                    Value::Double(d) => {
+                        return Err(K::InvalidArgument(format!("invalid list index {d}")))
+                    }
+                    other => return Err(no_match("_[_]", &[base, other])),
+                };
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .cloned()
+                    .ok_or_else(|| K::IndexOutOfRange(i.to_string()))
+            }
+            Value::Map(map) => map_get(map, index)
+                .cloned()
+                .ok_or_else(|| K::NoSuchKey(index.literal())),
+            _ => Err(no_match("_[_]", &[base, index])),
+        }
+    }
+
+    #[inline(never)]
+    fn binary(&mut self, op: BinOp, x: &Value, y: &Value, span: Span) -> EResult {
+        let err = |kind| EvalError { span, kind };
+        let ordered = |test: fn(std::cmp::Ordering) -> bool| match x.cel_compare(y) {
+            Ok(ord) => Ok(Value::Bool(ord.is_some_and(test))),
+            Err(()) => Err(err(no_match(op.symbol(), &[x, y]))),
+        };
+        match op {
+            BinOp::Eq | BinOp::Ne => Ok(Value::Bool(self.equals(x, y, span)? == (op == BinOp::Eq))),
+            BinOp::Lt => ordered(std::cmp::Ordering::is_lt),
+            BinOp::Le => ordered(std::cmp::Ordering::is_le),
+            BinOp::Gt => ordered(std::cmp::Ordering::is_gt),
+            BinOp::Ge => ordered(std::cmp::Ordering::is_ge),
+            BinOp::In => match y {
+                Value::List(items) => {
+                    for item in items.iter() {
+                        if self.equals(x, item, span)? {
+                            return Ok(Value::Bool(true));
+                        }
+                    }
+                    Ok(Value::Bool(false))
+                }
+                Value::Map(map) => Ok(Value::Bool(map_get(map, x).is_some())),
+                _ => Err(err(no_match(op.symbol(), &[x, y]))),
+            },
+            _ => {
+                let v = functions::arith(op, x, y).map_err(err)?;
+                self.charge(v.size_hint(), span)?;
+                Ok(v)
+            }
+        }
+    }
+
+    /// `&&` (`or` false) and `||` (`or` true) over all operands: a deciding value (false for
+    /// `&&`, true for `||`) wins over errors and non-booleans on either side; otherwise the
+    /// first error is the result.
+    #[inline(never)]
+    fn logic(&mut self, items: &[Expr], or: bool, span: Span) -> EResult {
+        let mut first_error = None;
+        for item in items {
+            match self.eval(item) {
+                Ok(Value::Bool(b)) if b == or => return Ok(Value::Bool(or)),
+                Ok(Value::Bool(_)) => {}
+                Err(e) if e.kind == K::CostExceeded => return Err(e),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+                Ok(v) => {
+                    let func = if or { "_||_" } else { "_&&_" };
+                    first_error.get_or_insert(EvalError {
+                        span,
+                        kind: no_match(func, &[&v]),
+                    });
+                }
+            }
+        }
+        first_error.map_or(Ok(Value::Bool(!or)), Err)
+    }
+
+    /// Evaluates `e` with `bindings` pushed as comprehension variables.
+    fn with_locals(&mut self, bindings: [Option<(&Arc<str>, Value)>; 2], e: &Expr) -> EResult {
+        let before = self.locals.len();
+        self.locals
+            .extend(bindings.into_iter().flatten().map(|(n, v)| (n.clone(), v)));
+        let r = self.eval(e);
+        self.locals.truncate(before);
+        r
+    }
+
+    #[inline(never)]
+    fn comprehension(&mut self, c: &Comprehension, span: Span) -> EResult {
+        let err = |kind| EvalError { span, kind };
+        let name = match c.kind {
+            Macro::All => "all",
+            Macro::Exists => "exists",
+            Macro::ExistsOne => "exists_one",
+            Macro::Map => "map",
+            Macro::Filter => "filter",
+            Macro::TransformList => "transformList",
+            Macro::TransformMap => "transformMap",
+        };
+        let range = self.eval(&c.range)?;
+        // One (index or key, value) pair per step. One-variable macros bind the element of a
+        // list or the key of a map; two-variable macros bind both.
+        let steps: Vec<(Value, Value)> = match &range {
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i64::try_from(i).unwrap_or(i64::MAX)), v.clone()))
+                .collect(),
+            Value::Map(map) => map.iter().map(|(k, v)| (k.to_value(), v.clone())).collect(),
+            other => return Err(err(no_match(name, &[other]))),
+        };
+        let is_list = matches!(range, Value::List(_));
+        let mut first_error: Option<EvalError> = None;
+        let mut count = 0usize;
+        let mut list = Vec::new();
+        let mut map = BTreeMap::new();
+        for (key, value) in steps {
+            self.charge(1, span)?;
+            let element = if is_list { value.clone() } else { key.clone() };
+            let bindings = match &c.var2 {
+                Some(var2) => [Some((&c.var, key.clone())), Some((var2, value))],
+                None => [Some((&c.var, element.clone())), None],
+            };
+            if let Some(filter) = &c.filter {
+                match self.with_locals(bindings.clone(), filter)? {
+                    Value::Bool(true) => {}
+                    Value::Bool(false) => continue,
+                    v => return Err(err(no_match(name, &[&v]))),
+                }
+            }
+            let result = self.with_locals(bindings, &c.body);
+            match c.kind {
+                Macro::All | Macro::Exists => {
+                    let decisive = c.kind == Macro::Exists;
+                    match result {
+                        Ok(Value::Bool(b)) if b == decisive => return Ok(Value::Bool(decisive)),
+                        Ok(Value::Bool(_)) => {}
+                        Err(e) if e.kind == K::CostExceeded => return Err(e),
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                        Ok(v) => {
+                            first_error.get_or_insert(err(no_match(name, &[&v])));
+                        }
+                    }
+                }
+                Macro::ExistsOne => match result? {
+                    Value::Bool(true) => count += 1,
+                    Value::Bool(false) => {}
+                    v => return Err(err(no_match(name, &[&v]))),
+                },
+                Macro::Filter => match result? {
+                    Value::Bool(true) => list.push(element),
+                    Value::Bool(false) => {}
+                    v => return Err(err(no_match(name, &[&v]))),
+                },
+                Macro::Map | Macro::TransformList => list.push(result?),
+                Macro::TransformMap => {
+                    let k = Key::from_value(&key)
+                        .ok_or_else(|| err(K::UnsupportedKeyType(key.kind().name().to_string())))?;
+                    map.insert(k, result?);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        Ok(match c.kind {
+            Macro::All => Value::Bool(true),
+            Macro::Exists => Value::Bool(false),
+            Macro::ExistsOne => Value::Bool(count == 1),
+            Macro::Map | Macro::Filter | Macro::TransformList => Value::List(list.into()),
+            Macro::TransformMap => Value::from(map),
+        })
+    }
+}
+
+/// `operand.field` and `has(operand.field)` on an evaluated operand.
+#[inline(never)]
+fn select(base: &Value, field: &Arc<str>, test: bool) -> Result<Value, K> {
+    match base {
+        Value::Map(m) => match (m.get(&Key::String(field.clone())), test) {
+            (found, true) => Ok(Value::Bool(found.is_some())),
+            (Some(v), false) => Ok(v.clone()),
+            (None, false) => Err(K::NoSuchKey(format!("'{field}'"))),
+        },
+        other => Err(K::InvalidArgument(format!(
+            "type `{}` does not support field selection",
+            other.kind()
+        ))),
+    }
+}
+
+/// `!v` (or `-v` with `negate`).
+#[inline(never)]
+fn unary(negate: bool, v: &Value) -> Result<Value, K> {
+    match (negate, v) {
+        (false, Value::Bool(b)) => Ok(Value::Bool(!b)),
+        (true, Value::Int(i)) => i.checked_neg().map(Value::Int).ok_or(K::Overflow),
+        (true, Value::Double(d)) => Ok(Value::Double(-d)),
+        (false, _) => Err(no_match("!_", &[v])),
+        (true, _) => Err(no_match("-_", &[v])),
+    }
+}

@@ -1,0 +1,402 @@
+//! CEL timestamps and durations at nanosecond precision, with their civil-calendar arithmetic.
+//!
+//! No date crate: the only calendar work is converting days to and from (year, month, day),
+//! done with the proleptic Gregorian era arithmetic below.
+
+use std::fmt;
+
+const NANOS: i64 = 1_000_000_000;
+/// 0001-01-01T00:00:00Z, the first instant CEL timestamps may hold.
+const MIN_SECS: i64 = -62_135_596_800;
+/// 9999-12-31T23:59:59Z, the last whole second CEL timestamps may hold.
+const MAX_SECS: i64 = 253_402_300_799;
+
+/// An instant between 0001-01-01 and 9999-12-31 (UTC), to the nanosecond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    secs: i64,
+    nanos: u32,
+}
+
+/// A signed span of time in nanoseconds (about ±292 years).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration {
+    nanos: i64,
+}
+
+impl Timestamp {
+    /// `secs` since the Unix epoch plus `nanos` (below 10⁹); `None` outside years 1 to 9999.
+    pub fn new(secs: i64, nanos: u32) -> Option<Timestamp> {
+        ((MIN_SECS..=MAX_SECS).contains(&secs) && i64::from(nanos) < NANOS)
+            .then_some(Timestamp { secs, nanos })
+    }
+
+    /// Whole seconds since the Unix epoch (rounded down).
+    pub fn secs(self) -> i64 {
+        self.secs
+    }
+
+    /// Nanoseconds past [`Timestamp::secs`].
+    pub fn nanos(self) -> u32 {
+        self.nanos
+    }
+
+    fn total_nanos(self) -> i128 {
+        i128::from(self.secs) * i128::from(NANOS) + i128::from(self.nanos)
+    }
+
+    fn from_total_nanos(n: i128) -> Option<Timestamp> {
+        let secs = i64::try_from(n.div_euclid(i128::from(NANOS))).ok()?;
+        Timestamp::new(secs, u32::try_from(n.rem_euclid(i128::from(NANOS))).ok()?)
+    }
+
+    pub fn checked_add(self, d: Duration) -> Option<Timestamp> {
+        Timestamp::from_total_nanos(self.total_nanos() + i128::from(d.nanos))
+    }
+
+    pub fn checked_sub(self, d: Duration) -> Option<Timestamp> {
+        Timestamp::from_total_nanos(self.total_nanos() - i128::from(d.nanos))
+    }
+
+    /// `self - earlier` as a duration; `None` if it does not fit.
+    pub fn since(self, earlier: Timestamp) -> Option<Duration> {
+        i64::try_from(self.total_nanos() - earlier.total_nanos())
+            .ok()
+            .map(Duration::from_nanos)
+    }
+
+    /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, up to 9 fraction digits.
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        let num = |from: usize, len: usize| -> Option<i64> {
+            let part = b.get(from..from + len)?;
+            part.iter().try_fold(0i64, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+            })
+        };
+        let sep = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+        if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
+            return None;
+        }
+        let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+        let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+        if !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return None;
+        }
+        let mut i = 19;
+        let mut nanos = 0i64;
+        if b.get(i) == Some(&b'.') {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            nanos = num(i + 1, digits)? * 10i64.pow(9 - digits as u32);
+            i += 1 + digits;
+        }
+        let offset = match b.get(i..)? {
+            b"Z" | b"z" => 0,
+            [sign @ (b'+' | b'-'), ..] if b.len() == i + 6 && b[i + 3] == b':' => {
+                let (hh, mm) = (num(i + 1, 2)?, num(i + 4, 2)?);
+                if hh > 23 || mm > 59 {
+                    return None;
+                }
+                (hh * 3600 + mm * 60) * if *sign == b'-' { -1 } else { 1 }
+            }
+            _ => return None,
+        };
+        let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+            - offset;
+        Timestamp::new(secs, u32::try_from(nanos).ok()?)
+    }
+
+    /// The calendar fields in a time zone given as a UTC offset in seconds.
+    pub(crate) fn civil(self, offset: i64) -> Civil {
+        let local = self.secs + offset;
+        let days = local.div_euclid(86_400);
+        let secs_of_day = local.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        Civil {
+            year,
+            month,
+            day,
+            day_of_year: days - days_from_civil(year, 1, 1),
+            // 1970-01-01 was a Thursday; Sunday is 0.
+            day_of_week: (days + 4).rem_euclid(7),
+            hours: secs_of_day / 3600,
+            minutes: secs_of_day % 3600 / 60,
+            seconds: secs_of_day % 60,
+            millis: i64::from(self.nanos) / 1_000_000,
+        }
+    }
+}
+
+/// Calendar fields of a timestamp in some zone. Month and day are 1-based, day of year 0-based.
+pub(crate) struct Civil {
+    pub year: i64,
+    pub month: i64,
+    pub day: i64,
+    pub day_of_year: i64,
+    pub day_of_week: i64,
+    pub hours: i64,
+    pub minutes: i64,
+    pub seconds: i64,
+    pub millis: i64,
+}
+
+/// `UTC`, or a fixed offset `+HH:MM`, `-HH:MM` or `HH:MM`, as seconds east of UTC.
+pub(crate) fn zone_offset(zone: &str) -> Option<i64> {
+    if zone == "UTC" || zone == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => (1, zone),
+    };
+    let (hh, mm) = rest.split_once(':')?;
+    if hh.len() != 2 || mm.len() != 2 {
+        return None;
+    }
+    let (hh, mm): (i64, i64) = (hh.parse().ok()?, mm.parse().ok()?);
+    (hh <= 23 && mm <= 59).then_some(sign * (hh * 3600 + mm * 60))
+}
+
+/// Writes RFC 3339 in UTC with the fraction's trailing zeros dropped: `2009-02-13T23:31:30.5Z`.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.civil(0);
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            c.year, c.month, c.day, c.hours, c.minutes, c.seconds
+        )?;
+        write_fraction(f, self.nanos)?;
+        f.write_str("Z")
+    }
+}
+
+fn write_fraction(f: &mut fmt::Formatter<'_>, nanos: u32) -> fmt::Result {
+    if nanos == 0 {
+        return Ok(());
+    }
+    let digits = format!("{nanos:09}");
+    write!(f, ".{}", digits.trim_end_matches('0'))
+}
+
+impl Duration {
+    pub fn from_nanos(nanos: i64) -> Duration {
+        Duration { nanos }
+    }
+
+    pub fn nanos(self) -> i64 {
+        self.nanos
+    }
+
+    pub fn checked_add(self, other: Duration) -> Option<Duration> {
+        self.nanos
+            .checked_add(other.nanos)
+            .map(Duration::from_nanos)
+    }
+
+    pub fn checked_sub(self, other: Duration) -> Option<Duration> {
+        self.nanos
+            .checked_sub(other.nanos)
+            .map(Duration::from_nanos)
+    }
+
+    /// Parses Go's duration syntax, which CEL uses: an optional sign, then one or more decimal
+    /// numbers with a unit each (`h`, `m`, `s`, `ms`, `us`/`µs`, `ns`), e.g. `1h30m`, `-1.5s`.
+    pub fn parse(s: &str) -> Option<Duration> {
+        let (negative, mut rest) = match s.as_bytes().first()? {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        if rest == "0" {
+            return Some(Duration::from_nanos(0));
+        }
+        if rest.is_empty() {
+            return None;
+        }
+        let mut total: i128 = 0;
+        while !rest.is_empty() {
+            let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let int_part = &rest[..int_len];
+            rest = &rest[int_len..];
+            let mut frac_part = "";
+            if let Some(after) = rest.strip_prefix('.') {
+                let len = after.bytes().take_while(u8::is_ascii_digit).count();
+                frac_part = &after[..len];
+                rest = &after[len..];
+            }
+            if int_part.is_empty() && frac_part.is_empty() {
+                return None;
+            }
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
+            let unit: i128 = match &rest[..unit_len] {
+                "ns" => 1,
+                "us" | "µs" | "μs" => 1_000,
+                "ms" => 1_000_000,
+                "s" => 1_000_000_000,
+                "m" => 60_000_000_000,
+                "h" => 3_600_000_000_000,
+                _ => return None,
+            };
+            rest = &rest[unit_len..];
+            // More than 20 integer digits overflow every unit. Fraction digits past the 18th
+            // weigh less than a nanosecond even in hours, so dropping them keeps the math exact
+            // to the nanosecond and inside i128.
+            if int_part.len() > 20 {
+                return None;
+            }
+            let whole: i128 = if int_part.is_empty() {
+                0
+            } else {
+                int_part.parse().ok()?
+            };
+            let frac_part = &frac_part[..frac_part.len().min(18)];
+            let frac: i128 = if frac_part.is_empty() {
+                0
+            } else {
+                frac_part.parse().ok()?
+            };
+            let scale = 10i128.pow(frac_part.len() as u32);
+            total = total
+                .checked_add(whole.checked_mul(unit)?)?
+                .checked_add(frac * unit / scale)?;
+            if total > i128::from(i64::MAX) {
+                return None;
+            }
+        }
+        let total = if negative { -total } else { total };
+        i64::try_from(total).ok().map(Duration::from_nanos)
+    }
+}
+
+/// Writes seconds with the fraction's trailing zeros dropped: `1.5s`, `-0.000000001s`, `3600s`.
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SECOND: u64 = 1_000_000_000;
+        let abs = self.nanos.unsigned_abs();
+        if self.nanos < 0 {
+            f.write_str("-")?;
+        }
+        write!(f, "{}", abs / SECOND)?;
+        write_fraction(f, u32::try_from(abs % SECOND).unwrap_or(0))?;
+        f.write_str("s")
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date. Years are counted from March so the
+/// leap day ends the year; 400-year eras repeat exactly (146 097 days).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_round_trips_over_the_whole_range() {
+        for days in (days_from_civil(1, 1, 1)..=days_from_civil(9999, 12, 31)).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(days_from_civil(1, 1, 1) * 86_400, MIN_SECS);
+        assert_eq!(days_from_civil(9999, 12, 31) * 86_400 + 86_399, MAX_SECS);
+    }
+
+    #[test]
+    fn parses_and_prints() {
+        let t = Timestamp::parse("2009-02-13T23:31:30.120Z").unwrap();
+        assert_eq!((t.secs(), t.nanos()), (1_234_567_890, 120_000_000));
+        assert_eq!(t.to_string(), "2009-02-13T23:31:30.12Z");
+        assert_eq!(
+            Timestamp::parse("2009-02-14T01:31:30+02:00")
+                .unwrap()
+                .secs(),
+            1_234_567_890
+        );
+        for bad in [
+            "",
+            "2009-02-13",
+            "2009-02-30T00:00:00Z",
+            "2009-02-13T23:31:30",
+            "10000-01-01T00:00:00Z",
+            "0000-12-31T23:59:59Z",
+        ] {
+            assert_eq!(Timestamp::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Duration::parse("1h45m47s").unwrap().to_string(), "6347s");
+        assert_eq!(Duration::parse("-1.5s").unwrap().nanos(), -1_500_000_000);
+        assert_eq!(
+            Duration::parse("123.321456789s").unwrap().to_string(),
+            "123.321456789s"
+        );
+        assert_eq!(
+            Duration::parse("-999999999ns").unwrap().to_string(),
+            "-0.999999999s"
+        );
+        for bad in [
+            "",
+            "s",
+            "1",
+            "1x",
+            "320000000000s",
+            "99999999999999999999999h",
+            ".",
+        ] {
+            assert_eq!(Duration::parse(bad), None, "{bad}");
+        }
+        assert_eq!(zone_offset("-02:30"), Some(-9000));
+        assert_eq!(zone_offset("02:00"), Some(7200));
+        assert_eq!(zone_offset("Europe/Paris"), None);
+    }
+}

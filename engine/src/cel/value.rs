@@ -1,0 +1,588 @@
+//! CEL values: the runtime data model, CEL equality and ordering, text rendering, and the two
+//! JSON encodings (plain JSON data, and the typed encoding of the conformance tests).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::time::{Duration, Timestamp};
+
+/// A CEL value. The derived `PartialEq` is structural (`Int(1) != Uint(1)`, NaN is unequal to
+/// itself); [`Value::cel_equals`] is CEL's `==`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Double(f64),
+    String(Arc<str>),
+    Bytes(Arc<[u8]>),
+    List(Arc<[Value]>),
+    Map(Arc<BTreeMap<Key, Value>>),
+    Timestamp(Timestamp),
+    Duration(Duration),
+    /// A type value such as `int` or the result of `type(x)`.
+    Type(Kind),
+}
+
+/// A map key: CEL maps accept `bool`, `int`, `uint` and `string` keys. Lookups treat numeric
+/// keys by value, so `m[1]`, `m[1u]` and `m[1.0]` find the same entry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    String(Arc<str>),
+}
+
+/// The runtime type of a value, as `type(x)` returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Null,
+    Bool,
+    Int,
+    Uint,
+    Double,
+    String,
+    Bytes,
+    List,
+    Map,
+    Timestamp,
+    Duration,
+    Type,
+}
+
+const KIND_NAMES: &[(Kind, &str)] = &[
+    (Kind::Null, "null_type"),
+    (Kind::Bool, "bool"),
+    (Kind::Int, "int"),
+    (Kind::Uint, "uint"),
+    (Kind::Double, "double"),
+    (Kind::String, "string"),
+    (Kind::Bytes, "bytes"),
+    (Kind::List, "list"),
+    (Kind::Map, "map"),
+    (Kind::Timestamp, "google.protobuf.Timestamp"),
+    (Kind::Duration, "google.protobuf.Duration"),
+    (Kind::Type, "type"),
+];
+
+impl Kind {
+    /// The CEL name: `int`, `null_type`, `google.protobuf.Timestamp`, ...
+    pub fn name(self) -> &'static str {
+        KIND_NAMES
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("?", |(_, n)| n)
+    }
+
+    /// The type a (possibly qualified) type name denotes.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        KIND_NAMES.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+impl From<u64> for Value {
+    fn from(u: u64) -> Value {
+        Value::Uint(u)
+    }
+}
+impl From<f64> for Value {
+    fn from(d: f64) -> Value {
+        Value::Double(d)
+    }
+}
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.into())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s.into())
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Value {
+        Value::List(items.into())
+    }
+}
+impl From<BTreeMap<Key, Value>> for Value {
+    fn from(map: BTreeMap<Key, Value>) -> Value {
+        Value::Map(Arc::new(map))
+    }
+}
+impl From<Timestamp> for Value {
+    fn from(t: Timestamp) -> Value {
+        Value::Timestamp(t)
+    }
+}
+impl From<Duration> for Value {
+    fn from(d: Duration) -> Value {
+        Value::Duration(d)
+    }
+}
+
+impl Key {
+    pub fn to_value(&self) -> Value {
+        match self {
+            Key::Bool(b) => Value::Bool(*b),
+            Key::Int(i) => Value::Int(*i),
+            Key::Uint(u) => Value::Uint(*u),
+            Key::String(s) => Value::String(s.clone()),
+        }
+    }
+
+    /// The key for a value of a key type; `None` for other types.
+    pub fn from_value(v: &Value) -> Option<Key> {
+        Some(match v {
+            Value::Bool(b) => Key::Bool(*b),
+            Value::Int(i) => Key::Int(*i),
+            Value::Uint(u) => Key::Uint(*u),
+            Value::String(s) => Key::String(s.clone()),
+            _ => return None,
+        })
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Key {
+        Key::String(s.into())
+    }
+}
+
+/// The entry of `map` whose key equals `key` under CEL's numeric equality.
+pub(crate) fn map_get<'a>(map: &'a BTreeMap<Key, Value>, key: &Value) -> Option<&'a Value> {
+    let as_int = |i: i64| {
+        map.get(&Key::Int(i))
+            .or_else(|| u64::try_from(i).ok().and_then(|u| map.get(&Key::Uint(u))))
+    };
+    match key {
+        Value::Bool(b) => map.get(&Key::Bool(*b)),
+        Value::String(s) => map.get(&Key::String(s.clone())),
+        Value::Int(i) => as_int(*i),
+        Value::Uint(u) => map
+            .get(&Key::Uint(*u))
+            .or_else(|| i64::try_from(*u).ok().and_then(|i| map.get(&Key::Int(i)))),
+        Value::Double(d) => match double_to_i64_exact(*d) {
+            Some(i) => as_int(i),
+            None => double_to_u64_exact(*d).and_then(|u| map.get(&Key::Uint(u))),
+        },
+        _ => None,
+    }
+}
+
+/// 2^63, exactly: `int` holds the doubles in [-2^63, 2^63).
+pub(crate) const TWO_63: f64 = (1u64 << 63) as f64;
+/// 2^64, exactly: `uint` holds the doubles in [0, 2^64).
+pub(crate) const TWO_64: f64 = TWO_63 * 2.0;
+
+fn double_to_i64_exact(d: f64) -> Option<i64> {
+    (d.fract() == 0.0 && (-TWO_63..TWO_63).contains(&d)).then_some(d as i64)
+}
+
+fn double_to_u64_exact(d: f64) -> Option<u64> {
+    (d.fract() == 0.0 && (0.0..TWO_64).contains(&d)).then_some(d as u64)
+}
+
+impl Value {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Null => Kind::Null,
+            Value::Bool(_) => Kind::Bool,
+            Value::Int(_) => Kind::Int,
+            Value::Uint(_) => Kind::Uint,
+            Value::Double(_) => Kind::Double,
+            Value::String(_) => Kind::String,
+            Value::Bytes(_) => Kind::Bytes,
+            Value::List(_) => Kind::List,
+            Value::Map(_) => Kind::Map,
+            Value::Timestamp(_) => Kind::Timestamp,
+            Value::Duration(_) => Kind::Duration,
+            Value::Type(_) => Kind::Type,
+        }
+    }
+
+    /// CEL's `==`: numbers compare by value across `int`, `uint` and `double` (an `int` or
+    /// `uint` is converted to `double` to meet a `double`), NaN equals nothing, lists compare
+    /// element-wise, maps by key set and values, and values of different types are unequal.
+    pub fn cel_equals(&self, other: &Value) -> bool {
+        let mut unlimited = u64::MAX;
+        self.equals_within(other, &mut unlimited).unwrap_or(false)
+    }
+
+    /// [`Value::cel_equals`], spending one unit of `left` per pair of elements compared;
+    /// `None` once `left` runs out. Lists built by macros can share elements, so their size as
+    /// compared can be exponential in their memory, and comparison must be paid for.
+    pub(crate) fn equals_within(&self, other: &Value, left: &mut u64) -> Option<bool> {
+        use Value as V;
+        *left = left.checked_sub(1)?;
+        Some(match (self, other) {
+            (V::Null, V::Null) => true,
+            (V::Bool(a), V::Bool(b)) => a == b,
+            (V::String(a), V::String(b)) => a == b,
+            (V::Bytes(a), V::Bytes(b)) => a == b,
+            (V::Timestamp(a), V::Timestamp(b)) => a == b,
+            (V::Duration(a), V::Duration(b)) => a == b,
+            (V::Type(a), V::Type(b)) => a == b,
+            (V::List(a), V::List(b)) => {
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                for (x, y) in a.iter().zip(b.iter()) {
+                    if !x.equals_within(y, left)? {
+                        return Some(false);
+                    }
+                }
+                true
+            }
+            (V::Map(a), V::Map(b)) => {
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                for (k, v) in a.iter() {
+                    match map_get(b, &k.to_value()) {
+                        Some(w) if v.equals_within(w, left)? => {}
+                        _ => return Some(false),
+                    }
+                }
+                true
+            }
+            _ => matches!(self.cel_compare(other), Ok(Some(Ordering::Equal))),
+        })
+    }
+
+    /// The value's size for the cost budget: one unit per value at any depth plus one per 8
+    /// bytes of text, counted until `limit` is passed (`None`).
+    pub(crate) fn weight(&self, limit: u64) -> Option<u64> {
+        fn walk(v: &Value, left: &mut u64) -> Option<()> {
+            let own = match v {
+                Value::String(s) => 1 + s.len() as u64 / 8,
+                Value::Bytes(b) => 1 + b.len() as u64 / 8,
+                _ => 1,
+            };
+            *left = left.checked_sub(own)?;
+            match v {
+                Value::List(items) => items.iter().try_for_each(|i| walk(i, left)),
+                Value::Map(map) => map.iter().try_for_each(|(k, v)| {
+                    if let Key::String(s) = k {
+                        *left = left.checked_sub(1 + s.len() as u64 / 8)?;
+                    }
+                    walk(v, left)
+                }),
+                _ => Some(()),
+            }
+        }
+        let mut left = limit;
+        walk(self, &mut left)?;
+        Some(limit - left)
+    }
+
+    /// CEL's ordering. `Err(())` when the types have no ordering (no matching overload);
+    /// `Ok(None)` when they are unordered numbers (NaN), which makes every comparison false.
+    pub(crate) fn cel_compare(&self, other: &Value) -> Result<Option<Ordering>, ()> {
+        use Value as V;
+        Ok(match (self, other) {
+            (V::Int(a), V::Int(b)) => Some(a.cmp(b)),
+            (V::Uint(a), V::Uint(b)) => Some(a.cmp(b)),
+            (V::Double(a), V::Double(b)) => a.partial_cmp(b),
+            (V::Int(a), V::Uint(b)) => Some(u64::try_from(*a).map_or(Ordering::Less, |a| a.cmp(b))),
+            (V::Uint(a), V::Int(b)) => {
+                Some(u64::try_from(*b).map_or(Ordering::Greater, |b| a.cmp(&b)))
+            }
+            (V::Int(a), V::Double(b)) => (*a as f64).partial_cmp(b),
+            (V::Double(a), V::Int(b)) => a.partial_cmp(&(*b as f64)),
+            (V::Uint(a), V::Double(b)) => (*a as f64).partial_cmp(b),
+            (V::Double(a), V::Uint(b)) => a.partial_cmp(&(*b as f64)),
+            (V::String(a), V::String(b)) => Some(a.cmp(b)),
+            (V::Bytes(a), V::Bytes(b)) => Some(a.cmp(b)),
+            (V::Bool(a), V::Bool(b)) => Some(a.cmp(b)),
+            (V::Timestamp(a), V::Timestamp(b)) => Some(a.cmp(b)),
+            (V::Duration(a), V::Duration(b)) => Some(a.cmp(b)),
+            _ => return Err(()),
+        })
+    }
+
+    /// The value as it would be written in CEL, for error messages: strings and bytes quoted,
+    /// other scalars as text, aggregates abbreviated to their type.
+    pub(crate) fn literal(&self) -> String {
+        match self {
+            Value::String(s) => format!("{:?}", &**s),
+            Value::Bytes(b) => format!("b{:?}", String::from_utf8_lossy(b)),
+            Value::Uint(u) => format!("{u}u"),
+            Value::List(_) | Value::Map(_) | Value::Timestamp(_) | Value::Duration(_) => {
+                format!("a {} value", self.kind())
+            }
+            _ => self.to_string(),
+        }
+    }
+
+    /// A rough size for the cost budget: elements of aggregates, bytes of text, 1 otherwise.
+    pub(crate) fn size_hint(&self) -> u64 {
+        match self {
+            Value::String(s) => s.len() as u64 / 8,
+            Value::Bytes(b) => b.len() as u64 / 8,
+            Value::List(l) => l.len() as u64,
+            Value::Map(m) => m.len() as u64,
+            _ => 1,
+        }
+    }
+
+    /// Converts plain JSON data by CEL's JSON mapping: numbers become `double`, objects become
+    /// maps with string keys.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        Value::json(json, false)
+    }
+
+    /// Like [`Value::from_json`], but a number written without a fraction or exponent that fits
+    /// `int` (or else `uint`) becomes one, so that `count + 1` works on JSON counters.
+    pub fn from_json_with_ints(json: &serde_json::Value) -> Value {
+        Value::json(json, true)
+    }
+
+    fn json(json: &serde_json::Value, ints: bool) -> Value {
+        use serde_json::Value as J;
+        match json {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) if ints && n.is_i64() => n.as_i64().map_or(Value::Null, Value::Int),
+            J::Number(n) if ints && n.is_u64() => n.as_u64().map_or(Value::Null, Value::Uint),
+            J::Number(n) => n.as_f64().map_or(Value::Null, Value::Double),
+            J::String(s) => Value::from(s.as_str()),
+            J::Array(items) => Value::List(items.iter().map(|i| Value::json(i, ints)).collect()),
+            J::Object(fields) => Value::from(
+                fields
+                    .iter()
+                    .map(|(k, v)| (Key::from(k.as_str()), Value::json(v, ints)))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+        }
+    }
+
+    /// Reads the typed encoding of the conformance tests: a one-key object naming the type,
+    /// `{"int": "-5"}`, `{"uint": "7"}`, `{"double": 1.5}` (or `"NaN"`, `"Infinity"`,
+    /// `"-Infinity"`, or the number as a string), `{"string": ".."}`, `{"bytes_b64": ".."}`, `{"bool": true}`,
+    /// `{"null": null}`, `{"list": [..]}`, `{"map": [[k, v], ..]}`, `{"type": "int"}`,
+    /// `{"timestamp": "2009-02-13T23:31:30Z"}`, `{"duration": "1.5s"}`.
+    pub fn from_typed_json(json: &serde_json::Value) -> Result<Value, String> {
+        use serde_json::Value as J;
+        let fields = json
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .ok_or_else(|| format!("expected a one-key object, found {json}"))?;
+        let Some((tag, v)) = fields.iter().next() else {
+            return Err("empty object".into());
+        };
+        let bad = || format!("invalid {tag} value {v}");
+        Ok(match (tag.as_str(), v) {
+            ("int", J::String(s)) => Value::Int(s.parse().map_err(|_| bad())?),
+            ("int", J::Number(n)) => Value::Int(n.as_i64().ok_or_else(bad)?),
+            ("uint", J::String(s)) => Value::Uint(s.parse().map_err(|_| bad())?),
+            ("uint", J::Number(n)) => Value::Uint(n.as_u64().ok_or_else(bad)?),
+            ("double", J::Number(n)) => Value::Double(n.as_f64().ok_or_else(bad)?),
+            // Besides the three special values, a decimal string is accepted, for callers whose
+            // JSON parser does not round floats exactly.
+            ("double", J::String(s)) => Value::Double(match s.as_str() {
+                "NaN" => f64::NAN,
+                "Infinity" => f64::INFINITY,
+                "-Infinity" => f64::NEG_INFINITY,
+                s if s
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c)) =>
+                {
+                    s.parse().map_err(|_| bad())?
+                }
+                _ => return Err(bad()),
+            }),
+            ("string", J::String(s)) => Value::from(s.as_str()),
+            ("bytes_b64", J::String(s)) => Value::Bytes(base64_decode(s).ok_or_else(bad)?.into()),
+            ("bool", J::Bool(b)) => Value::Bool(*b),
+            ("null", J::Null) => Value::Null,
+            ("list", J::Array(items)) => Value::List(
+                items
+                    .iter()
+                    .map(Value::from_typed_json)
+                    .collect::<Result<_, _>>()?,
+            ),
+            ("map", J::Array(entries)) => {
+                let mut map = BTreeMap::new();
+                for entry in entries {
+                    let (Some(k), Some(v), 2) = (
+                        entry.get(0),
+                        entry.get(1),
+                        entry.as_array().map_or(0, Vec::len),
+                    ) else {
+                        return Err(format!("expected a [key, value] pair, found {entry}"));
+                    };
+                    let key = Value::from_typed_json(k)?;
+                    map.insert(
+                        Key::from_value(&key).ok_or_else(|| format!("invalid map key {k}"))?,
+                        Value::from_typed_json(v)?,
+                    );
+                }
+                Value::from(map)
+            }
+            ("type", J::String(s)) => Value::Type(Kind::from_name(s).ok_or_else(bad)?),
+            ("timestamp", J::String(s)) => Value::Timestamp(Timestamp::parse(s).ok_or_else(bad)?),
+            ("duration", J::String(s)) => Value::Duration(Duration::parse(s).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        })
+    }
+
+    /// Writes the typed encoding read by [`Value::from_typed_json`].
+    pub fn to_typed_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Value::Null => json!({ "null": null }),
+            Value::Bool(b) => json!({ "bool": b }),
+            Value::Int(i) => json!({ "int": i.to_string() }),
+            Value::Uint(u) => json!({ "uint": u.to_string() }),
+            Value::Double(d) => match serde_json::Number::from_f64(*d) {
+                Some(n) => json!({ "double": n }),
+                None if d.is_nan() => json!({ "double": "NaN" }),
+                None if *d > 0.0 => json!({ "double": "Infinity" }),
+                None => json!({ "double": "-Infinity" }),
+            },
+            Value::String(s) => json!({ "string": &**s }),
+            Value::Bytes(b) => json!({ "bytes_b64": base64_encode(b) }),
+            Value::List(items) => {
+                json!({ "list": items.iter().map(Value::to_typed_json).collect::<Vec<_>>() })
+            }
+            Value::Map(map) => {
+                json!({ "map": map.iter().map(|(k, v)| json!([k.to_value().to_typed_json(), v.to_typed_json()])).collect::<Vec<_>>() })
+            }
+            Value::Timestamp(t) => json!({ "timestamp": t.to_string() }),
+            Value::Duration(d) => json!({ "duration": d.to_string() }),
+            Value::Type(k) => json!({ "type": k.name() }),
+        }
+    }
+}
+
+/// The text `string(x)` and the `%s` format clause give: strings as they are, bytes as UTF-8
+/// text, doubles in shortest form (`1.5`, `1e+06`, `NaN`), lists as `[a, b]` and maps as
+/// `{k: v}` with entries sorted by their text.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Uint(u) => write!(f, "{u}"),
+            Value::Double(d) => f.write_str(&format_double(*d)),
+            Value::String(s) => f.write_str(s),
+            Value::Bytes(b) => f.write_str(&String::from_utf8_lossy(b)),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(map) => {
+                let mut entries: Vec<(String, String)> = map
+                    .iter()
+                    .map(|(k, v)| (k.to_value().to_string(), v.to_string()))
+                    .collect();
+                entries.sort();
+                f.write_str("{")?;
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_str("}")
+            }
+            Value::Timestamp(t) => write!(f, "{t}"),
+            Value::Duration(d) => write!(f, "{d}"),
+            Value::Type(k) => f.write_str(k.name()),
+        }
+    }
+}
+
+/// Shortest round-trip digits, in exponent form when the exponent is below -4 or at least 21
+/// (`1e+21`, `1e-05`), as JavaScript and Go's `%v` print numbers.
+pub(crate) fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    let sci = format!("{d:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..21).contains(&exp) {
+        format!("{d}")
+    } else {
+        format!(
+            "{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.unsigned_abs()
+        )
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding (RFC 4648 §4).
+pub(crate) fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(B64[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard base64; padding is optional, anything else invalid is `None`.
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = B64.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (bits < 6).then_some(out)
+}
