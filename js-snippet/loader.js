@@ -8,6 +8,7 @@
   var script = document.currentScript;
   var base = (script && script.src) ? script.src.replace(/[^/]*$/, '') : '/vitrine/';
   var SESSION_KEY = 'vitrine.session';
+  var VID_KEY = 'vitrine.vid'; // an anonymous visitor's id for experiments, after consent only
   var dataLayer = window.dataLayer = window.dataLayer || [];
   var engine = null;
   var consent = false;
@@ -53,10 +54,25 @@
     if (!engine) return;
     if (granted) {
       engine.grantConsent();
+      visitorId();
       persist();
     } else {
-      try { sessionStorage.removeItem(SESSION_KEY); } catch (_) {}
+      try { sessionStorage.removeItem(SESSION_KEY); sessionStorage.removeItem(VID_KEY); } catch (_) {}
     }
+  }
+
+  // A visitor without a profile id gets a random one for this session, so experiments can place
+  // them; the engine never replaces a profile's own id with it.
+  function visitorId() {
+    try {
+      var vid = sessionStorage.getItem(VID_KEY);
+      if (!vid) {
+        var bytes = crypto.getRandomValues(new Uint8Array(12));
+        vid = 'a-' + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+        sessionStorage.setItem(VID_KEY, vid);
+      }
+      engine.setVisitorId(vid);
+    } catch (e) { warn('no visitor id', e); }
   }
 
   function persist() {
@@ -149,6 +165,7 @@
 
   function applyList(d) {
     all(document, '[data-vitrine-list="' + CSS.escape(d.list) + '"]').forEach(function (list) {
+      remember(list, 'children', Array.prototype.slice.call(list.children));
       var byId = {};
       all(list, ':scope > [data-vitrine-item]').forEach(function (c) { byId[c.getAttribute('data-vitrine-item')] = c; });
       d.items.forEach(function (id) {
@@ -161,9 +178,12 @@
   }
 
   function applyRecs(d) {
+    if (d.keep) return; // an experiment's default arm or holdout: the widget stays as served
     all(document, '[data-vitrine-recs="' + CSS.escape(d.widget) + '"]').forEach(function (box) {
       var tpl = box.querySelector(':scope > template');
       if (!tpl) return;
+      remember(box, 'children', Array.prototype.slice.call(box.children));
+      remember(box, 'filled', box.getAttribute('data-vitrine-filled'));
       var frag = document.createDocumentFragment();
       d.items.forEach(function (item) {
         var node = tpl.content.cloneNode(true);
@@ -202,11 +222,32 @@
     }));
   }
 
+  // Experiment exposures go to the dataLayer once per page and experiment, in the shape GA4 and
+  // GTM read for experiments (`experience_impression`). Assignment needs consent and a visitor id,
+  // so nothing is reported without them.
+  var exposed = {};
+  function reportExposures(decision) {
+    decision.slots.concat(decision.lists, decision.recs).forEach(function (d) {
+      var a = d.experiment;
+      if (!a || exposed[a.experiment]) return;
+      exposed[a.experiment] = true;
+      // Through the current push: GTM wraps it when it loads, before or after this script.
+      dataLayer.push({
+        event: 'experience_impression',
+        exp_variant_string: 'vitrine-' + a.experiment + '-' + a.arm,
+        vitrine_experiment: a.experiment,
+        vitrine_arm: a.arm,
+        vitrine_holdout: a.holdout
+      });
+    });
+  }
+
   function apply() {
     var decision = JSON.parse(engine.decide(JSON.stringify(request()), Date.now()));
     decision.slots.forEach(applySlot);
     decision.lists.forEach(applyList);
     decision.recs.forEach(applyRecs);
+    reportExposures(decision);
     return decision;
   }
 
@@ -241,6 +282,7 @@
     if (engine.consented()) consent = true;
     if (consent) {
       engine.grantConsent();
+      visitorId();
       try {
         var saved = sessionStorage.getItem(SESSION_KEY);
         if (saved) engine.setSession(saved);
@@ -265,8 +307,61 @@
         refresh: run,
         consent: setConsent
       };
+      if (previewAllowed()) window.vitrine.preview = preview;
       document.documentElement.setAttribute('data-vitrine-ready', '');
       try { document.dispatchEvent(new CustomEvent('vitrine:applied', { detail: decision })); } catch (_) {}
+    });
+  }
+
+  // --- preview (the demo shop's preview panel) ---------------------------------------------------
+  // Only in a page framed by a same-origin /preview/ page: it swaps the site configuration, the
+  // visitor and their session, puts every placement back as served and decides again, with a
+  // trace. A shop's own visitors never get this hook.
+  function previewAllowed() {
+    try {
+      return window.parent !== window && window.parent.location.origin === location.origin &&
+        /^\/preview\//.test(window.parent.location.pathname);
+    } catch (_) { return false; }
+  }
+
+  function restore() {
+    all(document, '[data-vitrine-slot]').forEach(function (slot) { slot.removeAttribute('data-vitrine-variant'); });
+    all(document, '[data-vitrine-field],[data-vitrine-href]').forEach(function (el) {
+      var o = originals.get(el);
+      if (!o) return;
+      if ('text' in o) el.textContent = o.text;
+      if ('href' in o) { if (o.href == null) el.removeAttribute('href'); else el.setAttribute('href', o.href); }
+    });
+    all(document, '[data-vitrine-list],[data-vitrine-recs]').forEach(function (box) {
+      var o = originals.get(box);
+      if (!o || !o.children) return;
+      Array.prototype.slice.call(box.children).forEach(function (c) { if (o.children.indexOf(c) < 0) box.removeChild(c); });
+      o.children.forEach(function (c) { box.appendChild(c); });
+      if ('filled' in o) { if (o.filled == null) box.removeAttribute('data-vitrine-filled'); else box.setAttribute('data-vitrine-filled', o.filled); }
+    });
+  }
+
+  // opts: {site?: JSON text, profile?: snapshot JSON text (null: anonymous), session?: JSON text}.
+  // Resolves to the decision with its trace; rejects (page left as it was) if an input is invalid.
+  function preview(opts) {
+    opts = opts || {};
+    try {
+      if (opts.site != null) engine.setSite(opts.site);
+      engine.setProfile(opts.profile || '{"v":1,"id":""}');
+      engine.setSession(opts.session || '{}');
+      if (engine.consented()) engine.grantConsent();
+    } catch (e) { return Promise.reject(e); }
+    restore();
+    exposed = {};
+    var req = request();
+    req.trace = true;
+    return Promise.resolve(loadShards(req)).then(function () {
+      var decision = JSON.parse(engine.decide(JSON.stringify(req), Date.now()));
+      decision.slots.forEach(applySlot);
+      decision.lists.forEach(applyList);
+      decision.recs.forEach(applyRecs);
+      window.vitrine.decision = decision;
+      return decision;
     });
   }
 

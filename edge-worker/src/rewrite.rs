@@ -375,6 +375,10 @@ fn recs(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
             return Ok(());
         }
         let Some(decision) = with(&st, |s| Some(s.ctx().recommend(&req))) else { return Ok(()) };
+        if decision.keep {
+            // An experiment's default arm or holdout: the widget stays as the shop served it.
+            return Ok(());
+        }
         let _ = el.set_attribute("data-vitrine-filled", &decision.items.len().to_string());
         let widget = Rc::new(RefCell::new(Widget { items: decision.items, capture: Capture::Before, template: Vec::new(), bytes: 0 }));
         with(&st, |s| s.widget = Some(widget.clone()));

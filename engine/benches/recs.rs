@@ -70,6 +70,7 @@ fn scenarios(bundle: &Bundle) -> Vec<Scenario> {
             RecsRequest { max_per_category: Some(2), ..rec("for-you", Strategy::ForYou) },
             RecsRequest { category: Some(category.into()), ..rec("trending", Strategy::Trending) },
         ],
+        trace: false,
     };
     vec![
         one("for_you_heavy", "heavy", &home, rec("for-you", Strategy::ForYou)),

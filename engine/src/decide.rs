@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
-use crate::condition::{Env, Value};
+use crate::condition::Vars;
+use crate::experiment::{self, Assignment};
 use crate::error::{FormatError, V1};
 use crate::model::Model;
 use crate::shard::Table;
-use crate::profile::{ItemEvent, LiveProfile, Trait};
-use crate::site::SiteConfig;
+use crate::profile::{ItemEvent, LiveProfile};
+use crate::site::{Experiment, SiteConfig, Target};
 use crate::time::Seconds;
 
 /// Everything a runtime loads once: compiled site configuration, catalog and model.
@@ -84,70 +85,6 @@ pub struct Context<'a> {
     pub now: Seconds,
 }
 
-impl Env for Context<'_> {
-    fn lookup(&self, path: &[String]) -> Value {
-        let p = self.profile;
-        let snap = &p.snapshot;
-        let seg = |i: usize| path.get(i).map(String::as_str);
-        match (seg(0), seg(1)) {
-            (Some("page"), Some("type")) => Value::Str(self.page.kind.clone()),
-            (Some("page"), Some("product")) => self.page.product.clone().map_or(Value::Null, Value::Str),
-            (Some("page"), Some("category")) => self.page.category.clone().map_or(Value::Null, Value::Str),
-            (Some("session"), Some(field)) => match field {
-                "cart" => Value::List(p.session.cart.iter().cloned().map(Value::Str).collect()),
-                "cart_size" => Value::Num(p.session.cart.len() as f64),
-                "views" => Value::Num(p.session.events.iter().filter(|e| e.event == ItemEvent::View).count() as f64),
-                "orders" => Value::Num(f64::from(p.session.orders)),
-                "viewed_categories" => {
-                    let mut cats: Vec<Value> = Vec::new();
-                    for e in &p.session.events {
-                        if let Some(prod) = self.bundle.catalog.get(&e.id) {
-                            let v = Value::Str(prod.product_type.clone());
-                            if !prod.product_type.is_empty() && !cats.contains(&v) {
-                                cats.push(v);
-                            }
-                        }
-                    }
-                    Value::List(cats)
-                }
-                _ => Value::Null,
-            },
-            // Nothing personal is read without consent.
-            (Some("profile"), _) if !p.personalized() => Value::Null,
-            (Some("profile"), Some(field)) => match (field, seg(2)) {
-                ("id", None) => Value::Str(snap.id.clone()),
-                ("consent", Some("personalization")) => Value::Bool(snap.consent.personalization),
-                ("traits", Some(name)) => match snap.traits.get(name) {
-                    Some(Trait::Str(s)) => Value::Str(s.clone()),
-                    Some(Trait::Num(n)) => Value::Num(*n),
-                    Some(Trait::Bool(b)) => Value::Bool(*b),
-                    None => Value::Null,
-                },
-                ("orders", Some(m)) => {
-                    let o = &snap.orders;
-                    match m {
-                        "count" => Value::Num(f64::from(o.count + p.session.orders)),
-                        "revenue" => Value::Num(o.revenue + p.session.revenue),
-                        "aov" => Value::Num(o.aov),
-                        "first" => o.first.map_or(Value::Null, Value::Time),
-                        "last" => o.last.map_or(Value::Null, Value::Time),
-                        _ => Value::Null,
-                    }
-                }
-                ("affinities", Some(cat)) => snap.affinities.get(cat).map_or(Value::Null, |a| Value::Num(*a)),
-                ("segments", None) => Value::List(snap.segments.iter().cloned().map(Value::Str).collect()),
-                ("recent_items", None) => Value::List(snap.recent_items.iter().map(|r| Value::Str(r.id.clone())).collect()),
-                _ => Value::Null,
-            },
-            _ => Value::Null,
-        }
-    }
-
-    fn now(&self) -> Seconds {
-        self.now
-    }
-}
-
 /// What the page asks for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +97,9 @@ pub struct Request {
     pub lists: Vec<ListRequest>,
     #[serde(default)]
     pub recs: Vec<RecsRequest>,
+    /// Explain the decision (`Decision::trace`). Off by default: costs nothing then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trace: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,6 +196,9 @@ pub struct Decision {
     pub slots: Vec<SlotDecision>,
     pub lists: Vec<ListDecision>,
     pub recs: Vec<RecsDecision>,
+    /// Only when the request asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Trace>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -264,6 +207,72 @@ pub struct SlotDecision {
     /// `None`: no variant matched, the shop's default content stays.
     pub variant: Option<String>,
     pub fields: BTreeMap<String, String>,
+    /// The visitor's arm, when an experiment runs on this slot (runtimes report the exposure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Assignment>,
+}
+
+/// Why a decision came out as it did (`"trace": true` in the request).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// Every segment of the site for this visitor.
+    pub segments: BTreeMap<String, bool>,
+    pub slots: Vec<SlotTrace>,
+    pub lists: Vec<ListTrace>,
+    pub recs: Vec<RecsTrace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlotTrace {
+    pub slot: String,
+    /// Every variant, in configuration order, with what its rule gave.
+    pub variants: Vec<RuleTrace>,
+    pub chosen: Option<String>,
+    /// In words: why `chosen` (or no variant) won.
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentTrace>,
+}
+
+/// One rule's evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleTrace {
+    pub id: String,
+    /// The rule's source; empty for "always".
+    pub when: String,
+    /// `"true"`, `"false"`, `"error: ..."` (counts as false), or `"not evaluated"` (schedule).
+    pub value: String,
+    /// `"active"`, `"not started"` or `"ended"`.
+    pub schedule: String,
+    pub priority: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentTrace {
+    pub experiment: String,
+    /// `"assigned"`, or why not: `"no consent"`, `"no visitor id"`, `"not in audience"`,
+    /// `"audience error: ..."`, `"not started"`, `"ended"`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<Assignment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListTrace {
+    pub list: String,
+    pub rules: Vec<RuleTrace>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentTrace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecsTrace {
+    pub widget: String,
+    pub strategy: Strategy,
+    /// `"markup"` or `"config"` (the widget's settings came from `recs.widgets`).
+    pub settings: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<ExperimentTrace>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +283,8 @@ pub struct ListDecision {
     /// Sort key per input item, in input order: a stable ascending sort by key gives `items`.
     /// The edge writes these as CSS `order` so it never has to buffer the list.
     pub keys: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Assignment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +292,11 @@ pub struct RecsDecision {
     pub widget: String,
     pub strategy: Strategy,
     pub items: Vec<RecItem>,
+    /// Leave the widget as the shop served it (an experiment's default arm or holdout).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Assignment>,
 }
 
 /// A recommended product's display fields: text for the page, never HTML.
@@ -308,6 +324,16 @@ impl RecItem {
             "brand" => &self.brand,
             _ => return None,
         })
+    }
+}
+
+/// " (listed first among equal priorities)" when another holding variant had the same priority.
+fn tie_note(variants: &[crate::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
+    let tie = variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
+    if tie {
+        " (listed first among equal priorities)"
+    } else {
+        ""
     }
 }
 
@@ -358,44 +384,250 @@ pub fn is_href_field(name: &str) -> bool {
 }
 
 impl Context<'_> {
-    /// The first variant whose condition holds, with its content rendered to text.
+    /// The visitor's arm in `exp`, or why they are not in it.
+    fn assign(&self, exp: &Experiment, vars: &Vars) -> ExperimentTrace {
+        let out = |status: &str| ExperimentTrace { experiment: exp.id.clone(), status: status.to_owned(), assignment: None };
+        let state = exp.schedule.state(self.now);
+        if state != "active" {
+            return out(state);
+        }
+        // Assignment reads the visitor's id and exposures are tracking: consent first.
+        if !self.profile.personalized() {
+            return out("no consent");
+        }
+        let id = &self.profile.snapshot.id;
+        if id.is_empty() {
+            return out("no visitor id");
+        }
+        if let Some(audience) = &exp.audience {
+            match audience.eval(vars) {
+                Ok(true) => {}
+                Ok(false) => return out("not in audience"),
+                Err(e) => return out(&format!("audience error: {e}")),
+            }
+        }
+        let bucket = experiment::bucket(&exp.salt, id);
+        let weights: Vec<f64> = exp.arms.iter().map(|a| a.weight).collect();
+        let arm = experiment::pick(bucket, exp.holdout, &weights);
+        let assignment = Assignment {
+            experiment: exp.id.clone(),
+            arm: arm.and_then(|i| exp.arms.get(i)).map_or_else(|| "holdout".to_owned(), |a| a.id.clone()),
+            holdout: arm.is_none(),
+            bucket,
+        };
+        ExperimentTrace { experiment: exp.id.clone(), status: "assigned".into(), assignment: Some(assignment) }
+    }
+
+    /// The experiment on `target` for this visitor: its trace, and the arm they got (`None` for
+    /// the holdout or when not assigned).
+    fn experiment_for(&self, target: &Target, vars: &Vars) -> Option<(&Experiment, ExperimentTrace)> {
+        let exp = self.bundle.site.experiment(target)?;
+        Some((exp, self.assign(exp, vars)))
+    }
+
+    /// The slot's variant: among the variants whose schedule is live and whose rule holds, the
+    /// highest priority (ties: the one listed first), unless an experiment decides otherwise.
     pub fn decide_slot(&self, slot: &str) -> SlotDecision {
-        let variant = self.bundle.site.slots.get(slot).and_then(|vs| vs.iter().find(|v| v.when.matches(self)));
-        match variant {
+        self.slot_with(&Vars::new(self), slot, None)
+    }
+
+    fn slot_with(&self, vars: &Vars, slot: &str, trace: Option<&mut Trace>) -> SlotDecision {
+        let variants = self.bundle.site.slots.get(slot).map_or(&[][..], Vec::as_slice);
+        let exp = self.experiment_for(&Target::Slot(slot.to_owned()), vars);
+        let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
+        let arm = exp.as_ref().zip(assignment.as_ref()).and_then(|((e, _), a)| e.arms.iter().find(|x| x.id == a.arm));
+        let forced_default = assignment.as_ref().is_some_and(|a| a.holdout) || arm.is_some_and(|a| a.default);
+        let forced_variant = arm.and_then(|a| a.variant.as_deref());
+        // Highest priority first, listed order within a priority.
+        let mut order: Vec<usize> = (0..variants.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(variants[i].priority));
+        let tracing = trace.is_some();
+        let mut values: Vec<Option<Result<bool, String>>> = vec![None; variants.len()];
+        let mut chosen: Option<usize> = None;
+        if forced_default {
+        } else if let Some(id) = forced_variant {
+            chosen = variants.iter().position(|v| v.id == id && v.schedule.state(self.now) == "active");
+        } else {
+            for &i in &order {
+                let v = &variants[i];
+                if v.schedule.state(self.now) != "active" {
+                    continue;
+                }
+                let value = v.when.as_ref().map_or(Ok(true), |c| c.eval(vars));
+                let holds = value == Ok(true);
+                values[i] = Some(value);
+                if holds && chosen.is_none() {
+                    chosen = Some(i);
+                    if !tracing {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(trace) = trace {
+            let rules = variants
+                .iter()
+                .zip(&values)
+                .map(|(v, value)| RuleTrace {
+                    id: v.id.clone(),
+                    when: v.when.as_ref().map_or(String::new(), |c| c.source().to_owned()),
+                    value: match value {
+                        Some(Ok(b)) => b.to_string(),
+                        Some(Err(e)) => format!("error: {e}"),
+                        None => "not evaluated".into(),
+                    },
+                    schedule: v.schedule.state(self.now).into(),
+                    priority: v.priority,
+                })
+                .collect::<Vec<_>>();
+            let holding = values.iter().filter(|v| matches!(v, Some(Ok(true)))).count();
+            let reason = match (&assignment, chosen) {
+                (Some(a), _) if forced_default => format!("experiment {}: {} gets the shop's default", a.experiment, if a.holdout { "the holdout" } else { "this arm" }),
+                (Some(a), Some(i)) if forced_variant.is_some() => format!("experiment {} arm {}: variant {}", a.experiment, a.arm, variants[i].id),
+                (Some(a), None) if forced_variant.is_some() => format!("experiment {} arm {}: its variant is not live, so the shop's default", a.experiment, a.arm),
+                (_, Some(i)) if holding > 1 => format!("{} of {} variants hold; {} has the highest priority ({}){}", holding, variants.len(), variants[i].id, variants[i].priority, tie_note(variants, &values, i)),
+                (_, Some(i)) => format!("{} is the only variant that holds", variants[i].id),
+                (_, None) if variants.is_empty() => "no variants configured for this slot".into(),
+                (_, None) => "no variant holds: the shop's default content stays".into(),
+            };
+            trace.slots.push(SlotTrace { slot: slot.to_owned(), variants: rules, chosen: chosen.map(|i| variants[i].id.clone()), reason, experiment: exp.map(|(_, t)| t) });
+        }
+        match chosen.map(|i| &variants[i]) {
             Some(v) => SlotDecision {
                 slot: slot.to_owned(),
                 variant: Some(v.id.clone()),
                 fields: v
                     .content
                     .iter()
-                    .map(|(k, t)| (k.clone(), t.render(self)))
+                    .map(|(k, t)| (k.clone(), t.render(vars)))
                     .filter(|(k, t)| !is_href_field(k) || is_safe_url(t))
                     .collect(),
+                experiment: assignment,
             },
-            None => SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new() },
+            None => SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new(), experiment: assignment },
         }
     }
 
-    /// Reorders by category affinity, stable: ties keep the shop's order.
+    /// Reorders by category affinity (plus the boosts of the list rules that hold), stable: ties
+    /// keep the shop's order. Rules pin items to the top and bury them at the bottom.
     pub fn rank_list(&self, list: &str, items: &[String]) -> ListDecision {
+        self.list_with(&Vars::new(self), list, items, None)
+    }
+
+    fn list_with(&self, vars: &Vars, list: &str, items: &[String], trace: Option<&mut Trace>) -> ListDecision {
+        let site = &self.bundle.site;
+        let exp = self.experiment_for(&Target::List(list.to_owned()), vars);
+        let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
+        let arm = exp.as_ref().zip(assignment.as_ref()).and_then(|((e, _), a)| e.arms.iter().find(|x| x.id == a.arm));
+        let keep = assignment.as_ref().is_some_and(|a| a.holdout) || arm.is_some_and(|a| a.default);
+        let mut rule_traces = Vec::new();
+        let mut boosts: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut pin: Vec<&str> = Vec::new();
+        let mut bury: Vec<&str> = Vec::new();
+        for rule in site.list_rules.iter().filter(|r| r.list.as_deref().is_none_or(|l| l == list)) {
+            let state = rule.schedule.state(self.now);
+            let value = if keep || state != "active" { None } else { Some(rule.when.as_ref().map_or(Ok(true), |c| c.eval(vars))) };
+            if value == Some(Ok(true)) {
+                for (cat, w) in &rule.boost {
+                    *boosts.entry(cat).or_default() += w;
+                }
+                for p in &rule.pin {
+                    if !pin.contains(&p.as_str()) {
+                        pin.push(p);
+                    }
+                }
+                for b in &rule.bury {
+                    if !bury.contains(&b.as_str()) {
+                        bury.push(b);
+                    }
+                }
+            }
+            if trace.is_some() {
+                rule_traces.push(RuleTrace {
+                    id: rule.id.clone(),
+                    when: rule.when.as_ref().map_or(String::new(), |c| c.source().to_owned()),
+                    value: match value {
+                        Some(Ok(b)) => b.to_string(),
+                        Some(Err(e)) => format!("error: {e}"),
+                        None => "not evaluated".into(),
+                    },
+                    schedule: state.into(),
+                    priority: 0,
+                });
+            }
+        }
+        if let Some(trace) = trace {
+            trace.lists.push(ListTrace { list: list.to_owned(), rules: rule_traces, experiment: exp.map(|(_, t)| t) });
+        }
+        if keep {
+            return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: assignment };
+        }
         let affinities = self.profile.affinities(&self.bundle.catalog);
-        let boost = self.bundle.site.list_boost;
+        let boost = site.list_boost;
+        // CSS `order` is a 32-bit integer: pinned and buried items sit beyond any affinity key.
+        const EDGE: i64 = 2_000_000_000;
         let keys: Vec<i64> = items
             .iter()
             .map(|id| {
-                let a = self.bundle.catalog.get(id).and_then(|p| affinities.get(&p.product_type)).copied().unwrap_or(0.0);
+                if let Some(p) = pin.iter().position(|p| p == id) {
+                    return -EDGE + p as i64;
+                }
+                if let Some(b) = bury.iter().position(|b| b == id) {
+                    return EDGE - bury.len() as i64 + b as i64;
+                }
+                let category = self.bundle.catalog.get(id).map_or("", |p| p.product_type.as_str());
+                let a = affinities.get(category).copied().unwrap_or(0.0) + boosts.get(category).copied().unwrap_or(0.0);
                 // Quantized so every runtime sorts on the same integers.
-                -((a * boost * 1000.0).round() as i64)
+                (-((a * boost * 1000.0).round())).clamp(-1e9, 1e9) as i64
             })
             .collect();
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_key(|&i| keys[i]);
-        ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys }
+        ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys, experiment: assignment }
     }
 
     /// Recommendations: never the current product, what is in the cart, what is out of stock or
-    /// outside the widget's filters; for `for_you`, never what the visitor already bought.
+    /// outside the widget's filters; for `for_you`, never what the visitor already bought. A widget
+    /// configured in `recs.widgets` takes its settings from there (markup fills what it leaves out).
     pub fn recommend(&self, req: &RecsRequest) -> RecsDecision {
+        self.recs_with(&Vars::new(self), req, None)
+    }
+
+    fn recs_with(&self, vars: &Vars, req: &RecsRequest, trace: Option<&mut Trace>) -> RecsDecision {
+        let configured = self.bundle.site.widgets.get(&req.widget);
+        let mut req = req.clone();
+        if let Some(w) = configured {
+            req.strategy = w.strategy;
+            req.k = w.k.or(req.k);
+            req.category = w.category.clone().or(req.category);
+            req.price_min = w.price_min.or(req.price_min);
+            req.price_max = w.price_max.or(req.price_max);
+            req.max_per_category = w.max_per_category.or(req.max_per_category);
+        }
+        let exp = self.experiment_for(&Target::Widget(req.widget.clone()), vars);
+        let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
+        let arm = exp.as_ref().zip(assignment.as_ref()).and_then(|((e, _), a)| e.arms.iter().find(|x| x.id == a.arm));
+        let keep = assignment.as_ref().is_some_and(|a| a.holdout) || arm.is_some_and(|a| a.default);
+        if let Some(s) = arm.and_then(|a| a.strategy) {
+            req.strategy = s;
+        }
+        if let Some(trace) = trace {
+            trace.recs.push(RecsTrace {
+                widget: req.widget.clone(),
+                strategy: req.strategy,
+                settings: if configured.is_some() { "config" } else { "markup" }.into(),
+                experiment: exp.map(|(_, t)| t),
+            });
+        }
+        if keep {
+            return RecsDecision { widget: req.widget, strategy: req.strategy, items: Vec::new(), keep: true, experiment: assignment };
+        }
+        let mut decision = self.recommend_items(&req);
+        decision.experiment = assignment;
+        decision
+    }
+
+    fn recommend_items(&self, req: &RecsRequest) -> RecsDecision {
         let k = req.k.unwrap_or(self.bundle.site.recs_k).clamp(1, 50);
         let catalog = &self.bundle.catalog;
         let model = &self.bundle.model;
@@ -464,7 +696,7 @@ impl Context<'_> {
                 brand: p.brand.clone(),
             })
             .collect();
-        RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items }
+        RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items, keep: false, experiment: None }
     }
 
     /// The items whose model rows `req` reads: the current product for also_bought and also_viewed,
@@ -484,13 +716,16 @@ impl Context<'_> {
         out
     }
 
-    /// Every placement the request names, in request order.
+    /// Every placement the request names, in request order, with a trace if asked for.
     pub fn decide(&self, req: &Request) -> Decision {
-        Decision {
-            v: V1,
-            slots: req.slots.iter().map(|s| self.decide_slot(s)).collect(),
-            lists: req.lists.iter().map(|l| self.rank_list(&l.list, &l.items)).collect(),
-            recs: req.recs.iter().map(|r| self.recommend(r)).collect(),
+        let vars = Vars::new(self);
+        let mut trace = req.trace.then(Trace::default);
+        let slots = req.slots.iter().map(|s| self.slot_with(&vars, s, trace.as_mut())).collect();
+        let lists = req.lists.iter().map(|l| self.list_with(&vars, &l.list, &l.items, trace.as_mut())).collect();
+        let recs = req.recs.iter().map(|r| self.recs_with(&vars, r, trace.as_mut())).collect();
+        if let Some(t) = &mut trace {
+            t.segments = vars.segments().clone();
         }
+        Decision { v: V1, slots, lists, recs, trace }
     }
 }

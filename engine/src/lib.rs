@@ -47,6 +47,7 @@ pub mod model;
 pub mod model_bin;
 pub mod orders;
 pub mod profile;
+pub mod replay;
 pub mod shard;
 pub mod site;
 pub mod time;

@@ -1,61 +1,183 @@
-//! The site configuration: slots and their variants, list and recs settings. Conditions and
-//! content templates are compiled when the configuration is loaded, so a runtime never meets a rule
-//! that could have been rejected earlier.
+//! The site configuration (`site.json`, `"v": 1`, documented in docs/site.md with a JSON Schema in
+//! docs/site.schema.json): segments, slots and their variants, list re-ranking, recommendation
+//! widgets and experiments. Every rule and template is compiled and checked when the configuration
+//! loads, and every error is collected, so a runtime never meets a rule that could have been
+//! rejected earlier.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::condition::{Condition, Env, Value};
+use crate::cel::{self, Activation};
+use crate::condition::{self, Condition, Scope};
+use crate::decide::Strategy;
 use crate::error::{FormatError, V1};
 use crate::time::Seconds;
 
 #[derive(Debug, Clone)]
 pub struct SiteConfig {
+    /// In name order; each evaluated at most once per decision.
+    pub segments: Vec<Segment>,
     pub slots: BTreeMap<String, Vec<Variant>>,
     pub list_boost: f64,
+    pub list_rules: Vec<ListRule>,
     pub recs_k: usize,
+    /// Widgets configured here rather than (or on top of) in markup, by widget name.
+    pub widgets: BTreeMap<String, Widget>,
+    pub experiments: Vec<Experiment>,
     /// A fixed "now" for demos on historical data; runtimes use it in place of their clock.
     pub demo_now: Option<Seconds>,
 }
 
 #[derive(Debug, Clone)]
+pub struct Segment {
+    pub id: String,
+    pub description: String,
+    pub when: Condition,
+}
+
+#[derive(Debug, Clone)]
 pub struct Variant {
     pub id: String,
-    pub when: Condition,
-    pub when_src: String,
+    /// `None`: always (a fallback variant).
+    pub when: Option<Condition>,
+    /// Higher wins among the variants that hold; ties go to the one listed first.
+    pub priority: i64,
+    pub schedule: Schedule,
     pub content: BTreeMap<String, Template>,
 }
 
-/// A content string with `{path}` / `{path|fallback}` holes; it renders to text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Template(Vec<Piece>);
+/// When a variant or rule is live: from `start` (inclusive) until `end` (exclusive).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    #[serde(default, with = "crate::time::rfc3339_opt")]
+    pub start: Option<Seconds>,
+    #[serde(default, with = "crate::time::rfc3339_opt")]
+    pub end: Option<Seconds>,
+}
+
+impl Schedule {
+    /// `"active"`, `"not started"` or `"ended"` at `now`.
+    pub fn state(&self, now: Seconds) -> &'static str {
+        if self.start.is_some_and(|s| now < s) {
+            "not started"
+        } else if self.end.is_some_and(|e| now >= e) {
+            "ended"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// Re-ranking for one list (or every list): pinned items first, buried last, extra category
+/// boosts on top of the visitor's affinities.
+#[derive(Debug, Clone)]
+pub struct ListRule {
+    pub id: String,
+    /// `None`: every list.
+    pub list: Option<String>,
+    pub when: Option<Condition>,
+    pub schedule: Schedule,
+    pub pin: Vec<String>,
+    pub bury: Vec<String>,
+    /// Category (`product_type`) → extra weight added to the visitor's affinity for it.
+    pub boost: BTreeMap<String, f64>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct Widget {
+    pub strategy: Strategy,
+    pub k: Option<usize>,
+    pub category: Option<String>,
+    pub price_min: Option<f64>,
+    pub price_max: Option<f64>,
+    pub max_per_category: Option<usize>,
+}
+
+/// An A/B test (or a holdout alone) on one slot, list or widget.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub id: String,
+    pub salt: String,
+    pub target: Target,
+    /// Who is in the experiment; `None`: every visitor with an id and consent.
+    pub audience: Option<Condition>,
+    pub schedule: Schedule,
+    /// Share of the audience that gets the shop's default, to measure the personalization's lift.
+    pub holdout: f64,
+    pub arms: Vec<Arm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Slot(String),
+    List(String),
+    Widget(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arm {
+    pub id: String,
+    pub weight: f64,
+    /// The shop's default: no variant, the shop's list order, the widget left as served.
+    pub default: bool,
+    /// Slots: this variant, if its schedule is live (its condition is not asked).
+    pub variant: Option<String>,
+    /// Widgets: this strategy instead of the configured one.
+    pub strategy: Option<Strategy>,
+}
+
+/// A content string with `{expr}` / `{expr|fallback}` holes (each a CEL expression over the rule
+/// variables); it renders to text.
+#[derive(Debug, Clone)]
+pub struct Template(Vec<Piece>);
+
+#[derive(Debug, Clone)]
 enum Piece {
     Text(String),
-    Hole { path: Vec<String>, fallback: String },
+    Hole { program: Box<cel::Program>, fallback: String },
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SiteDoc {
     v: V1,
+    /// Editors' JSON Schema reference; ignored.
+    #[serde(default, rename = "$schema")]
+    _schema: Option<String>,
+    #[serde(default)]
+    segments: BTreeMap<String, SegmentDoc>,
     #[serde(default)]
     slots: BTreeMap<String, Vec<VariantDoc>>,
     #[serde(default)]
     lists: ListsDoc,
     #[serde(default)]
     recs: RecsDoc,
+    #[serde(default)]
+    experiments: BTreeMap<String, ExperimentDoc>,
     #[serde(default, with = "crate::time::rfc3339_opt")]
     demo_now: Option<Seconds>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct SegmentDoc {
+    when: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct VariantDoc {
     id: String,
-    when: String,
+    #[serde(default)]
+    when: Option<String>,
+    #[serde(default)]
+    priority: i64,
+    #[serde(default)]
+    schedule: Schedule,
     #[serde(default)]
     content: BTreeMap<String, String>,
 }
@@ -65,12 +187,32 @@ struct VariantDoc {
 struct ListsDoc {
     #[serde(default = "one")]
     boost: f64,
+    #[serde(default)]
+    rules: Vec<ListRuleDoc>,
 }
 
 impl Default for ListsDoc {
     fn default() -> Self {
-        ListsDoc { boost: 1.0 }
+        ListsDoc { boost: 1.0, rules: Vec::new() }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListRuleDoc {
+    id: String,
+    #[serde(default)]
+    list: Option<String>,
+    #[serde(default)]
+    when: Option<String>,
+    #[serde(default)]
+    schedule: Schedule,
+    #[serde(default)]
+    pin: Vec<String>,
+    #[serde(default)]
+    bury: Vec<String>,
+    #[serde(default)]
+    boost: BTreeMap<String, f64>,
 }
 
 #[derive(Deserialize)]
@@ -78,12 +220,65 @@ impl Default for ListsDoc {
 struct RecsDoc {
     #[serde(default = "eight")]
     k: usize,
+    #[serde(default)]
+    widgets: BTreeMap<String, WidgetDoc>,
 }
 
 impl Default for RecsDoc {
     fn default() -> Self {
-        RecsDoc { k: 8 }
+        RecsDoc { k: 8, widgets: BTreeMap::new() }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WidgetDoc {
+    strategy: Strategy,
+    #[serde(default)]
+    k: Option<usize>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    price_min: Option<f64>,
+    #[serde(default)]
+    price_max: Option<f64>,
+    #[serde(default)]
+    max_per_category: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentDoc {
+    #[serde(default)]
+    salt: Option<String>,
+    #[serde(default)]
+    slot: Option<String>,
+    #[serde(default)]
+    list: Option<String>,
+    #[serde(default)]
+    widget: Option<String>,
+    #[serde(default)]
+    audience: Option<String>,
+    #[serde(default)]
+    schedule: Schedule,
+    #[serde(default)]
+    holdout: f64,
+    #[serde(default)]
+    arms: Vec<ArmDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArmDoc {
+    id: String,
+    #[serde(default = "one")]
+    weight: f64,
+    #[serde(default)]
+    default: bool,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    strategy: Option<Strategy>,
 }
 
 fn one() -> f64 {
@@ -97,58 +292,258 @@ fn is_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
 }
 
-impl SiteConfig {
-    /// Reads and compiles `site.json`. Every broken condition or template is reported, each with
-    /// its field path and a rendered `line:col` + caret inside the rule.
-    pub fn from_json(text: &str) -> Result<SiteConfig, FormatError> {
-        let doc: SiteDoc = crate::error::from_json("site", text)?;
-        let _ = doc.v;
-        let mut errors: Vec<String> = Vec::new();
-        let mut slots = BTreeMap::new();
-        for (slot, variants) in doc.slots {
-            if !is_name(&slot) {
-                errors.push(format!("field `slots.{slot}`: slot names are lowercase letters, digits, `_` and `-`"));
-            }
-            let mut out = Vec::new();
-            for (i, v) in variants.into_iter().enumerate() {
-                let at = format!("slots.{slot}[{i}]");
-                if !is_name(&v.id) {
-                    errors.push(format!("field `{at}.id`: expected lowercase letters, digits, `_` or `-`, found {:?}", v.id));
-                }
-                let when = match Condition::parse(&v.when) {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        errors.push(format!("field `{at}.when`: {}", e.render(&v.when)));
-                        None
-                    }
-                };
-                let mut content = BTreeMap::new();
-                for (name, src) in v.content {
-                    if !is_name(&name) {
-                        errors.push(format!("field `{at}.content.{name}`: field names are lowercase letters, digits, `_` and `-`"));
-                    }
-                    match Template::parse(&src) {
-                        Ok(t) => {
-                            content.insert(name, t);
-                        }
-                        Err(m) => errors.push(format!("field `{at}.content.{name}`: {m}")),
-                    }
-                }
-                if let Some(when) = when {
-                    out.push(Variant { id: v.id, when, when_src: v.when, content });
-                }
-            }
-            slots.insert(slot, out);
-        }
-        if !errors.is_empty() {
-            return Err(FormatError::rule("site", "", format!("{} error(s):\n{}", errors.len(), errors.join("\n"))));
-        }
-        Ok(SiteConfig { slots, list_boost: doc.lists.boost, recs_k: doc.recs.k.clamp(1, 50), demo_now: doc.demo_now })
+/// One problem in a site configuration: the field it is in, and what is wrong (for a rule, its
+/// located message with the rule's line and a caret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteError {
+    pub field: String,
+    /// Inside a rule: its line and column; else 0.
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for SiteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "field `{}`: {}", self.field, self.message)
     }
 }
 
+/// Collects errors while compiling.
+struct Compiler {
+    errors: Vec<SiteError>,
+    segment_names: Vec<String>,
+}
+
+impl Compiler {
+    fn error(&mut self, field: String, message: String) {
+        self.errors.push(SiteError { field, line: 0, column: 0, message });
+    }
+
+    fn name(&mut self, field: String, name: &str, what: &str) {
+        if !is_name(name) {
+            self.error(field, format!("{what} names are 1 to 64 lowercase letters, digits, `_` and `-`; found {name:?}"));
+        }
+    }
+
+    fn rule(&mut self, field: String, src: &str, scope: Scope) -> Option<Condition> {
+        match Condition::compile(src, &self.segment_names, scope) {
+            Ok(c) => Some(c),
+            Err(errors) => {
+                for e in errors {
+                    self.errors.push(SiteError { field: field.clone(), line: e.line, column: e.column, message: e.rendered });
+                }
+                None
+            }
+        }
+    }
+
+    fn schedule(&mut self, field: String, s: &Schedule) {
+        if let (Some(a), Some(b)) = (s.start, s.end) {
+            if a >= b {
+                self.error(field, "expected `start` before `end`".into());
+            }
+        }
+    }
+
+    fn template(&mut self, field: String, src: &str) -> Template {
+        match Template::parse(src, &self.segment_names) {
+            Ok(t) => t,
+            Err(m) => {
+                self.error(field, m);
+                Template(Vec::new())
+            }
+        }
+    }
+}
+
+impl SiteConfig {
+    /// Reads and compiles `site.json`. Every broken rule or template is reported, each with its
+    /// field path and a rendered `line:col` + caret inside the rule.
+    pub fn from_json(text: &str) -> Result<SiteConfig, FormatError> {
+        SiteConfig::compile(text).map_err(|errors| match errors {
+            CompileError::Format(e) => e,
+            CompileError::Rules(errors) => FormatError::rule(
+                "site",
+                "",
+                format!("{} error(s):\n{}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+            ),
+        })
+    }
+
+    /// [`SiteConfig::from_json`] with the errors kept apart (the preview panel shows them inline).
+    pub fn compile(text: &str) -> Result<SiteConfig, CompileError> {
+        let doc: SiteDoc = crate::error::from_json("site", text).map_err(CompileError::Format)?;
+        let _ = doc.v;
+        let mut c = Compiler { errors: Vec::new(), segment_names: doc.segments.keys().cloned().collect() };
+        let mut segments = Vec::new();
+        for (id, s) in &doc.segments {
+            c.name(format!("segments.{id}"), id, "segment");
+            if let Some(when) = c.rule(format!("segments.{id}.when"), &s.when, Scope::Segment) {
+                segments.push(Segment { id: id.clone(), description: s.description.clone(), when });
+            }
+        }
+        let mut slots = BTreeMap::new();
+        for (slot, variants) in &doc.slots {
+            c.name(format!("slots.{slot}"), slot, "slot");
+            let mut out: Vec<Variant> = Vec::new();
+            for (i, v) in variants.iter().enumerate() {
+                let at = format!("slots.{slot}[{i}]");
+                c.name(format!("{at}.id"), &v.id, "variant");
+                if variants[..i].iter().any(|w| w.id == v.id) {
+                    c.error(format!("{at}.id"), format!("variant {:?} appears twice in slot {slot:?}", v.id));
+                }
+                c.schedule(format!("{at}.schedule"), &v.schedule);
+                let mut content = BTreeMap::new();
+                for (name, src) in &v.content {
+                    c.name(format!("{at}.content.{name}"), name, "content field");
+                    content.insert(name.clone(), c.template(format!("{at}.content.{name}"), src));
+                }
+                let when = match &v.when {
+                    None => None,
+                    Some(w) => match c.rule(format!("{at}.when"), w, Scope::Rule) {
+                        Some(cond) => Some(cond),
+                        None => continue,
+                    },
+                };
+                out.push(Variant { id: v.id.clone(), when, priority: v.priority, schedule: v.schedule, content });
+            }
+            slots.insert(slot.clone(), out);
+        }
+        let mut list_rules = Vec::new();
+        for (i, r) in doc.lists.rules.iter().enumerate() {
+            let at = format!("lists.rules[{i}]");
+            c.name(format!("{at}.id"), &r.id, "list rule");
+            c.schedule(format!("{at}.schedule"), &r.schedule);
+            for (cat, w) in &r.boost {
+                if !w.is_finite() {
+                    c.error(format!("{at}.boost.{cat}"), format!("expected a finite number, found {w}"));
+                }
+            }
+            let when = match &r.when {
+                Some(w) => match c.rule(format!("{at}.when"), w, Scope::Rule) {
+                    Some(cond) => Some(cond),
+                    None => continue,
+                },
+                None => None,
+            };
+            list_rules.push(ListRule { id: r.id.clone(), list: r.list.clone(), when, schedule: r.schedule, pin: r.pin.clone(), bury: r.bury.clone(), boost: r.boost.clone() });
+        }
+        if !doc.lists.boost.is_finite() {
+            c.error("lists.boost".into(), format!("expected a finite number, found {}", doc.lists.boost));
+        }
+        let mut widgets = BTreeMap::new();
+        for (name, w) in &doc.recs.widgets {
+            let at = format!("recs.widgets.{name}");
+            c.name(at.clone(), name, "widget");
+            if w.k.is_some_and(|k| !(1..=50).contains(&k)) {
+                c.error(format!("{at}.k"), format!("expected 1 to 50, found {}", w.k.unwrap_or(0)));
+            }
+            if let (Some(a), Some(b)) = (w.price_min, w.price_max) {
+                if a > b {
+                    c.error(format!("{at}.price_min"), format!("expected price_min ({a}) at most price_max ({b})"));
+                }
+            }
+            widgets.insert(
+                name.clone(),
+                Widget { strategy: w.strategy, k: w.k, category: w.category.clone(), price_min: w.price_min, price_max: w.price_max, max_per_category: w.max_per_category },
+            );
+        }
+        if !(1..=50).contains(&doc.recs.k) {
+            c.error("recs.k".into(), format!("expected 1 to 50, found {}", doc.recs.k));
+        }
+        let mut experiments: Vec<Experiment> = Vec::new();
+        for (id, e) in &doc.experiments {
+            let at = format!("experiments.{id}");
+            c.name(at.clone(), id, "experiment");
+            let target = match (&e.slot, &e.list, &e.widget) {
+                (Some(s), None, None) => {
+                    if !slots.contains_key(s) {
+                        c.error(format!("{at}.slot"), format!("no slot {s:?} in `slots`"));
+                    }
+                    Target::Slot(s.clone())
+                }
+                (None, Some(l), None) => Target::List(l.clone()),
+                (None, None, Some(w)) => Target::Widget(w.clone()),
+                _ => {
+                    c.error(at.clone(), "expected exactly one of `slot`, `list` or `widget`".into());
+                    continue;
+                }
+            };
+            if let Some(other) = experiments.iter().find(|x| x.target == target) {
+                c.error(at.clone(), format!("experiment {:?} already tests this placement: one experiment per slot, list or widget", other.id));
+            }
+            if !(0.0..1.0).contains(&e.holdout) {
+                c.error(format!("{at}.holdout"), format!("expected a share from 0 up to (not including) 1, found {}", e.holdout));
+            }
+            if e.arms.is_empty() {
+                c.error(format!("{at}.arms"), "expected at least one arm".into());
+            }
+            if e.arms.iter().any(|a| !(a.weight.is_finite() && a.weight >= 0.0)) || e.arms.iter().map(|a| a.weight).sum::<f64>() <= 0.0 {
+                c.error(format!("{at}.arms"), "expected weights that are numbers ≥ 0, not all 0".into());
+            }
+            c.schedule(format!("{at}.schedule"), &e.schedule);
+            for (i, a) in e.arms.iter().enumerate() {
+                let arm_at = format!("{at}.arms[{i}]");
+                c.name(format!("{arm_at}.id"), &a.id, "arm");
+                if a.id == "holdout" || e.arms[..i].iter().any(|b| b.id == a.id) {
+                    c.error(format!("{arm_at}.id"), format!("arm ids must be unique and not \"holdout\"; found {:?}", a.id));
+                }
+                match (&target, &a.variant, &a.strategy) {
+                    (Target::Slot(s), Some(v), None) => {
+                        if !slots.get(s).is_some_and(|vs| vs.iter().any(|x| &x.id == v)) {
+                            c.error(format!("{arm_at}.variant"), format!("no variant {v:?} in slot {s:?}"));
+                        }
+                    }
+                    (Target::Widget(_), None, Some(_)) | (_, None, None) => {}
+                    _ => c.error(arm_at.clone(), "`variant` is for slot experiments, `strategy` for widget experiments".into()),
+                }
+                if a.default && (a.variant.is_some() || a.strategy.is_some()) {
+                    c.error(arm_at, "a `default` arm takes no `variant` or `strategy`".into());
+                }
+            }
+            let audience = match &e.audience {
+                Some(w) => match c.rule(format!("{at}.audience"), w, Scope::Rule) {
+                    Some(cond) => Some(cond),
+                    None => continue,
+                },
+                None => None,
+            };
+            let arms = e.arms.iter().map(|a| Arm { id: a.id.clone(), weight: a.weight, default: a.default, variant: a.variant.clone(), strategy: a.strategy }).collect();
+            experiments.push(Experiment { id: id.clone(), salt: e.salt.clone().unwrap_or_else(|| id.clone()), target, audience, schedule: e.schedule, holdout: e.holdout, arms });
+        }
+        if !c.errors.is_empty() {
+            return Err(CompileError::Rules(c.errors));
+        }
+        Ok(SiteConfig {
+            segments,
+            slots,
+            list_boost: doc.lists.boost,
+            list_rules,
+            recs_k: doc.recs.k,
+            widgets,
+            experiments,
+            demo_now: doc.demo_now,
+        })
+    }
+
+    /// The experiment on a placement, if any.
+    pub fn experiment(&self, target: &Target) -> Option<&Experiment> {
+        self.experiments.iter().find(|e| &e.target == target)
+    }
+}
+
+/// Why a site configuration did not compile.
+#[derive(Debug, Clone)]
+pub enum CompileError {
+    /// Not valid JSON, or not the configuration's shape: one located error.
+    Format(FormatError),
+    /// Rules, templates or references that do not check: every one of them.
+    Rules(Vec<SiteError>),
+}
+
 impl Template {
-    pub fn parse(src: &str) -> Result<Template, String> {
+    pub fn parse(src: &str, segments: &[String]) -> Result<Template, String> {
         let mut pieces = Vec::new();
         let mut text = String::new();
         let mut rest = src;
@@ -167,16 +562,13 @@ impl Template {
                 return Err(format!("unclosed `{{` at byte {}", src.len() - tail.len()));
             };
             let inner = &tail[1..end];
-            let (path, fallback) = inner.split_once('|').unwrap_or((inner, ""));
-            let path: Vec<String> = path.trim().split('.').map(str::to_owned).collect();
-            let check = Condition::parse(&path.join("."));
-            if let Err(e) = check {
-                return Err(format!("in `{{{inner}}}`: {}", e.kind));
-            }
+            let (expr, fallback) = inner.split_once('|').unwrap_or((inner, ""));
+            let program = cel::Program::compile(expr.trim(), &condition::decls(segments, Scope::Rule))
+                .map_err(|errors| format!("in `{{{inner}}}`: {}", errors.iter().map(|e| e.kind.to_string()).collect::<Vec<_>>().join("; ")))?;
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
-            pieces.push(Piece::Hole { path, fallback: fallback.to_owned() });
+            pieces.push(Piece::Hole { program: Box::new(program), fallback: fallback.to_owned() });
             rest = &tail[end + 1..];
         }
         text.push_str(rest);
@@ -186,46 +578,45 @@ impl Template {
         Ok(Template(pieces))
     }
 
-    /// Renders to plain text (runtimes insert it as text, never as HTML).
-    pub fn render(&self, env: &dyn Env) -> String {
+    /// Renders to plain text (runtimes insert it as text, never as HTML). A hole whose value is an
+    /// error, null, empty or not a scalar shows its fallback.
+    pub fn render(&self, vars: &dyn Activation) -> String {
         let mut out = String::new();
         for p in &self.0 {
             match p {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Hole { path, fallback } => match env.lookup(path) {
-                    Value::Str(s) if !s.trim().is_empty() => out.push_str(s.trim()),
-                    Value::Num(n) => out.push_str(&format_num(n)),
-                    Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-                    Value::Time(t) => out.push_str(&crate::time::format(t)),
-                    _ => out.push_str(fallback),
-                },
+                Piece::Hole { program, fallback } => {
+                    match program.eval_with_budget(vars, condition::RULE_BUDGET).ok().as_ref().and_then(condition::display) {
+                        Some(text) => out.push_str(&text),
+                        None => out.push_str(fallback),
+                    }
+                }
             }
         }
         out
     }
 }
 
-fn format_num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n:.2}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::cel::Value;
+
+    fn errors(text: &str) -> String {
+        SiteConfig::from_json(text).unwrap_err().to_string()
+    }
 
     #[test]
     fn reports_every_error_with_location() {
         let text = r#"{"v":1,"slots":{"hero":[
             {"id":"a","when":"profile.orders.count >= ","content":{}},
             {"id":"B!","when":"profile.order.count > 1","content":{"headline":"Hi {profile.traits.first_name"}}]}}"#;
-        let e = SiteConfig::from_json(text).unwrap_err().to_string();
+        let e = errors(text);
         assert!(e.contains("4 error(s)"), "{e}");
-        assert!(e.contains("slots.hero[0].when`: 1:25: expected a value"), "{e}");
-        assert!(e.contains("did you mean `profile.orders.count`"), "{e}");
+        assert!(e.contains("slots.hero[0].when`: 1:25: expected"), "{e}");
+        assert!(e.contains("did you mean `orders`"), "{e}");
         assert!(e.contains("slots.hero[1].id"), "{e}");
         assert!(e.contains("unclosed `{`"), "{e}");
         let e = SiteConfig::from_json(r#"{"v":1,"slotz":{}}"#).unwrap_err();
@@ -233,25 +624,65 @@ mod tests {
     }
 
     #[test]
-    fn templates() {
-        struct E;
-        impl Env for E {
-            fn lookup(&self, p: &[String]) -> Value {
-                match p.join(".").as_str() {
-                    "profile.traits.first_name" => Value::Str("<b>Ann</b>".into()),
-                    "profile.orders.count" => Value::Num(3.0),
-                    _ => Value::Null,
-                }
-            }
-            fn now(&self) -> Seconds {
-                0
-            }
+    fn the_schema_reaches_into_events_and_segments() {
+        let e = errors(
+            r#"{"v":1,
+            "segments": {"browsers": {"when": "events.exists(e, e.tpye == 'view_item')"},
+                         "loops": {"when": "segment.browsers"}},
+            "slots": {"hero": [{"id": "a", "when": "segment.browser && profile.rfm.r >= 4 && profile.lifecycle.stag == 'lapsed'"}]}}"#,
+        );
+        assert!(e.contains("`event` has no field `tpye`; did you mean `type`?"), "{e}");
+        assert!(e.contains("segments.loops.when") && e.contains("segment"), "segments cannot read segments: {e}");
+        assert!(e.contains("`segment` has no field `browser`; did you mean `browsers`?"), "{e}");
+        assert!(e.contains("`profile.lifecycle` has no field `stag`; did you mean `stage`?"), "{e}");
+        assert!(e.contains("4 error(s)"), "{e}");
+    }
+
+    #[test]
+    fn experiments_and_widgets_are_checked() {
+        let e = errors(
+            r#"{"v":1, "slots": {"hero": [{"id": "a"}]},
+            "recs": {"widgets": {"for-you": {"strategy": "for_you", "k": 99}}},
+            "experiments": {
+              "x": {"slot": "hero", "holdout": 1.5, "arms": [{"id": "a", "variant": "nope"}, {"id": "a"}]},
+              "y": {"slot": "hero", "widget": "for-you", "arms": [{"id": "b"}]},
+              "z": {"slot": "hero", "arms": [{"id": "c", "weight": 0}]},
+              "w": {"widget": "for-you", "arms": [{"id": "d", "variant": "a"}]}}}"#,
+        );
+        for want in [
+            "recs.widgets.for-you.k",
+            "experiments.x.holdout",
+            "no variant \"nope\"",
+            "arm ids must be unique",
+            "exactly one of `slot`, `list` or `widget`",
+            "already tests this placement",
+            "not all 0",
+            "`variant` is for slot experiments",
+        ] {
+            assert!(e.contains(want), "{want}: {e}");
         }
-        let check = |src: &str, out: &str| assert_eq!(Template::parse(src).unwrap().render(&E), out);
+    }
+
+    #[test]
+    fn templates() {
+        let mut vars: BTreeMap<String, Value> = BTreeMap::new();
+        let traits: BTreeMap<cel::Key, Value> = [(cel::Key::from("first_name"), Value::from("<b>Ann</b>"))].into_iter().collect();
+        let orders: BTreeMap<cel::Key, Value> = [(cel::Key::from("count"), Value::Int(3)), (cel::Key::from("revenue"), Value::Double(12.5))].into_iter().collect();
+        let profile: BTreeMap<cel::Key, Value> = [(cel::Key::from("traits"), Value::from(traits)), (cel::Key::from("orders"), Value::from(orders))].into_iter().collect();
+        vars.insert("profile".into(), Value::from(profile));
+        let check = |src: &str, out: &str| assert_eq!(Template::parse(src, &[]).unwrap().render(&vars), out);
         check("Hi {profile.traits.first_name|friend}!", "Hi <b>Ann</b>!");
         check("Hi {profile.traits.nick|friend}!", "Hi friend!");
         check("{profile.orders.count} orders {{so far}}", "3 orders {so far}");
-        assert!(Template::parse("{profile.nope}").is_err());
-        assert!(Template::parse("a } b").is_err());
+        check("{profile.orders.revenue * 2.0} spent, {profile.traits.first_name.lowerAscii()}", "25 spent, <b>ann</b>");
+        assert!(Template::parse("{profile.nope}", &[]).unwrap_err().contains("no field `nope`"));
+        assert!(Template::parse("a } b", &[]).is_err());
+    }
+
+    #[test]
+    fn schedules() {
+        let s = Schedule { start: Some(10), end: Some(20) };
+        assert_eq!((s.state(9), s.state(10), s.state(19), s.state(20)), ("not started", "active", "active", "ended"));
+        assert!(errors(r#"{"v":1,"slots":{"hero":[{"id":"a","schedule":{"start":"2026-02-01T00:00:00Z","end":"2026-01-01T00:00:00Z"}}]}}"#).contains("start` before `end"));
     }
 }

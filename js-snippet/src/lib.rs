@@ -5,7 +5,9 @@
 //! The loader (`loader.js`) owns the DOM, `dataLayer` and storage; this crate owns no state but
 //! the [`Vitrine`] object: the bundle, the visitor's snapshot and this session.
 
-use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, ProfileSnapshot, Request, Session};
+use vitrine_engine::replay::replay;
+use vitrine_engine::site::{CompileError, SiteConfig};
+use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, Page, ProfileSnapshot, Request, Session};
 use wasm_bindgen::prelude::*;
 
 /// One visitor's engine: the bundle plus the live profile.
@@ -13,6 +15,8 @@ use wasm_bindgen::prelude::*;
 pub struct Vitrine {
     bundle: Bundle,
     profile: LiveProfile,
+    /// Profile snapshots for `replay` (the preview panel), loaded once.
+    replay_profiles: Vec<ProfileSnapshot>,
 }
 
 fn err(e: impl std::fmt::Display) -> JsError {
@@ -34,7 +38,7 @@ impl Vitrine {
     #[wasm_bindgen(constructor)]
     pub fn new(bundle_json: &str) -> Result<Vitrine, JsError> {
         let bundle = Bundle::from_json(bundle_json).map_err(err)?;
-        Ok(Vitrine { bundle, profile: LiveProfile::new(ProfileSnapshot::anonymous()) })
+        Ok(Vitrine { bundle, profile: LiveProfile::new(ProfileSnapshot::anonymous()), replay_profiles: Vec::new() })
     }
 
     /// Uses a snapshot issued by the edge; the session so far is kept.
@@ -42,6 +46,42 @@ impl Vitrine {
     pub fn set_profile(&mut self, snapshot_json: &str) -> Result<(), JsError> {
         self.profile.snapshot = ProfileSnapshot::from_json(snapshot_json).map_err(err)?;
         Ok(())
+    }
+
+    /// An id for a visitor without a profile (the loader makes one after consent and keeps it for
+    /// the session), so experiments can assign them. A profile's own id is never replaced.
+    #[wasm_bindgen(js_name = setVisitorId)]
+    pub fn set_visitor_id(&mut self, id: &str) {
+        if self.profile.snapshot.id.is_empty() {
+            self.profile.snapshot.id = id.chars().take(128).collect();
+        }
+    }
+
+    /// Replaces the site configuration (the preview panel's live edits). A configuration that
+    /// does not compile is an error carrying every problem, and the current one stays.
+    #[wasm_bindgen(js_name = setSite)]
+    pub fn set_site(&mut self, site_json: &str) -> Result<(), JsError> {
+        self.bundle.site = SiteConfig::from_json(site_json).map_err(err)?;
+        Ok(())
+    }
+
+    /// Loads profile snapshots (JSON lines) for [`Vitrine::replay`]; returns how many.
+    #[wasm_bindgen(js_name = loadReplayProfiles)]
+    pub fn load_replay_profiles(&mut self, jsonl: &str) -> Result<usize, JsError> {
+        let mut out = Vec::new();
+        for (i, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            out.push(ProfileSnapshot::from_json(line).map_err(|e| err(format!("line {}: {e}", i + 1)))?);
+        }
+        self.replay_profiles = out;
+        Ok(self.replay_profiles.len())
+    }
+
+    /// Evaluates the current site configuration over every loaded profile on a page
+    /// (`{"type": "home"}`): segment sizes, overlaps, variant and arm distributions (JSON).
+    pub fn replay(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
+        let page: Page = serde_json::from_str(page_json).map_err(err)?;
+        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
+        serde_json::to_string(&replay(&self.bundle, &self.replay_profiles, &page, now)).map_err(err)
     }
 
     /// Restores this session's state (kept in storage after consent).
@@ -106,6 +146,21 @@ impl Vitrine {
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
         serde_json::to_string(&ctx.decide(&request)).map_err(err)
     }
+}
+
+/// Compiles a site configuration and reports every problem:
+/// `{"ok": true}` or `{"ok": false, "errors": [{"field", "line", "column", "message"}]}` (line and
+/// column inside the rule, or in the JSON text for a malformed file).
+#[wasm_bindgen(js_name = checkSite)]
+pub fn check_site(site_json: &str) -> String {
+    let errors: Vec<serde_json::Value> = match SiteConfig::compile(site_json) {
+        Ok(_) => Vec::new(),
+        Err(CompileError::Format(e)) => vec![serde_json::json!({"field": e.field, "line": e.line, "column": e.column, "message": e.to_string(), "json": true})],
+        Err(CompileError::Rules(errors)) => {
+            errors.into_iter().map(|e| serde_json::json!({"field": e.field, "line": e.line, "column": e.column, "message": e.message})).collect()
+        }
+    };
+    serde_json::json!({"ok": errors.is_empty(), "errors": errors}).to_string()
 }
 
 /// Runs one shared test case (`tests/cases/*.json`): the same entry point the native tests and the

@@ -148,6 +148,10 @@ pub(crate) enum Func {
     Reverse,
     Format,
     Quote,
+    /// Vitrine's helpers: `days_since(t)` and `hours_since(t)` are `now - t` in days or hours,
+    /// as a double (`now` is the activation's variable).
+    DaysSince,
+    HoursSince,
     Unknown(Arc<str>),
 }
 
@@ -190,6 +194,8 @@ const NAMES: &[(&str, Func)] = &[
     ("reverse", Func::Reverse),
     ("format", Func::Format),
     ("strings.quote", Func::Quote),
+    ("days_since", Func::DaysSince),
+    ("hours_since", Func::HoursSince),
 ];
 
 impl Func {

@@ -41,6 +41,7 @@ fn comparable(a: &Type, b: &Type) -> bool {
         (Type::Dyn | Type::Null, _) | (_, Type::Dyn | Type::Null) => true,
         (Type::List(x), Type::List(y)) => comparable(x, y),
         (Type::Map(k1, v1), Type::Map(k2, v2)) => comparable(k1, k2) && comparable(v1, v2),
+        (Type::Object(_), Type::Map(..) | Type::Object(_)) | (Type::Map(..), Type::Object(_)) => true,
         _ => a == b || (is_num(a) && is_num(b)),
     }
 }
@@ -148,6 +149,7 @@ impl Checker<'_> {
                     Type::Map(k, v) if comparable(k, &index) && index != Type::Null => {
                         (**v).clone()
                     }
+                    Type::Object(_) if matches!(index, Type::String | Type::Dyn) => Type::Dyn,
                     _ => self.no_overload(e.span, "_[_]", &[&base, &index]),
                 }
             }
@@ -226,6 +228,7 @@ impl Checker<'_> {
                     Type::List(elem) if two => (Type::Int, (**elem).clone()),
                     Type::List(elem) => ((**elem).clone(), Type::Dyn),
                     Type::Map(k, v) => ((**k).clone(), (**v).clone()),
+                    Type::Object(_) => (Type::String, Type::Dyn),
                     Type::Dyn => (Type::Dyn, Type::Dyn),
                     _ => {
                         self.no_overload(c.range.span, "comprehension range", &[&range]);
@@ -323,9 +326,22 @@ impl Checker<'_> {
         )
     }
 
-    fn field(&mut self, t: &Type, _field: &str, span: Span) -> Type {
+    fn field(&mut self, t: &Type, field: &str, span: Span) -> Type {
         match t {
             Type::Dyn => Type::Dyn,
+            Type::Object(schema) => match schema.field(field) {
+                Some(t) => t.clone(),
+                None => {
+                    let suggestion = schema
+                        .fields
+                        .iter()
+                        .map(|(n, _)| (levenshtein(field, n), n))
+                        .filter(|(d, n)| *d * 2 <= n.len().max(2))
+                        .min()
+                        .map(|(_, n)| n.clone());
+                    self.error(span, CelErrorKind::NoSuchField { path: format!("{}.{field}", schema.name), suggestion })
+                }
+            },
             Type::Map(k, v) if matches!(**k, Type::String | Type::Dyn) => (**v).clone(),
             _ => self.error(span, CelErrorKind::NoFieldSelection(t.to_string())),
         }
@@ -406,6 +422,7 @@ fn binary(op: BinOp, x: &Type, y: &Type) -> Option<Type> {
         BinOp::In => match y {
             T::List(elem) => comparable(x, elem).then_some(T::Bool)?,
             T::Map(key, _) => comparable(x, key).then_some(T::Bool)?,
+            T::Object(_) => comparable(x, &T::String).then_some(T::Bool)?,
             T::Dyn => T::Bool,
             _ => return None,
         },
@@ -471,7 +488,7 @@ impl P {
             | (P::Ts, Type::Timestamp)
             | (P::Dur, Type::Duration)
             | (P::List, Type::List(_))
-            | (P::Map, Type::Map(..)) => true,
+            | (P::Map, Type::Map(..) | Type::Object(_)) => true,
             (P::ListStr, Type::List(elem)) => matches!(**elem, Type::String | Type::Dyn),
             _ => false,
         }
@@ -514,6 +531,8 @@ enum R {
 
 /// Every built-in overload: name, call style, parameters (the receiver first) and result.
 const SIGNATURES: &[(&str, Style, &[P], R)] = &[
+    ("days_since", Style::Global, &[P::Ts], R::Double),
+    ("hours_since", Style::Global, &[P::Ts], R::Double),
     ("size", Style::Both, &[P::Str], R::Int),
     ("size", Style::Both, &[P::Bytes], R::Int),
     ("size", Style::Both, &[P::List], R::Int),
@@ -621,16 +640,21 @@ const SIGNATURES: &[(&str, Style, &[P], R)] = &[
 
 /// Edit distance between two names, for "did you mean" suggestions.
 fn levenshtein(a: &str, b: &str) -> usize {
+    // Optimal string alignment: a swap of two neighbours (`tpye`) costs one edit, like a typo.
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+    let mut rows: Vec<Vec<usize>> = vec![(0..=b.len()).collect()];
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let prev = &rows[i - 1];
+            let mut d = (prev[j - 1] + usize::from(a[i - 1] != b[j - 1])).min(prev[j] + 1).min(cur[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            cur[j] = d;
         }
-        prev = cur;
+        rows.push(cur);
     }
-    prev[b.len()]
+    rows[a.len()][b.len()]
 }

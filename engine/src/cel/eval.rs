@@ -132,6 +132,9 @@ impl<'a> Eval<'a> {
         values: &[Value],
         span: Span,
     ) -> EResult {
+        if let super::ast::Func::DaysSince | super::ast::Func::HoursSince = func {
+            return self.since(func, values, span);
+        }
         let mut units: u64 = values.iter().map(Value::size_hint).sum();
         if let super::ast::Func::Format = func {
             // `%s` renders nested lists and maps whole: pay for their whole size first.
@@ -150,6 +153,21 @@ impl<'a> Eval<'a> {
             .map_err(|kind| EvalError { span, kind })?;
         self.charge(v.size_hint(), span)?;
         Ok(v)
+    }
+
+    /// `days_since(t)` / `hours_since(t)`: `now - t` as a double, `now` read from the activation.
+    #[inline(never)]
+    fn since(&mut self, func: &super::ast::Func, values: &[Value], span: Span) -> EResult {
+        self.charge(1, span)?;
+        let unit = if let super::ast::Func::DaysSince = func { 86_400.0 } else { 3_600.0 };
+        match (values, self.vars.get("now")) {
+            ([Value::Timestamp(t)], Some(Value::Timestamp(now))) => {
+                let seconds = (now.secs() - t.secs()) as f64 + (f64::from(now.nanos()) - f64::from(t.nanos())) / 1e9;
+                Ok(Value::Double(seconds / unit))
+            }
+            ([Value::Timestamp(_)], _) => Err(EvalError { span, kind: K::UnboundVariable("now".into()) }),
+            _ => Err(EvalError { span, kind: functions::no_match(func.name(), &values.iter().collect::<Vec<_>>()) }),
+        }
     }
 
     /// The weight of `v`, failing when it is more than the budget left.

@@ -63,6 +63,7 @@ mod value;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 pub use time::{Duration, Timestamp};
 pub use value::{Key, Kind, Value};
@@ -180,6 +181,27 @@ pub enum Type {
     Duration,
     /// The type of type values such as `int` or `type(x)`.
     Type,
+    /// A map with a known set of string keys (a schema): selecting any other field is a check
+    /// error that names the closest known one. At run time its values are ordinary maps.
+    Object(Arc<Schema>),
+}
+
+/// The fields of an [`Type::Object`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// Shown in messages (`profile.orders`, `event`).
+    pub name: String,
+    pub fields: Vec<(String, Type)>,
+}
+
+impl Schema {
+    pub fn new(name: impl Into<String>, fields: Vec<(&str, Type)>) -> Schema {
+        Schema { name: name.into(), fields: fields.into_iter().map(|(n, t)| (n.to_owned(), t)).collect() }
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Type> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
 }
 
 impl Type {
@@ -242,6 +264,7 @@ impl fmt::Display for Type {
             Type::Timestamp => f.write_str("google.protobuf.Timestamp"),
             Type::Duration => f.write_str("google.protobuf.Duration"),
             Type::Type => f.write_str("type"),
+            Type::Object(s) => f.write_str(&s.name),
         }
     }
 }
@@ -323,6 +346,10 @@ pub enum CelErrorKind {
     NoMatchingOverload { func: String, args: String },
     /// Field selection on a type that has no fields.
     NoFieldSelection(String),
+    /// A field an object type does not have (`path` is `object.field`), with the closest one it
+    /// has if one is close. (Two strings, like `UndeclaredReference`: a bigger error makes every
+    /// parser frame bigger.)
+    NoSuchField { path: String, suggestion: Option<String> },
     /// A regular expression literal that does not compile.
     InvalidRegex(String),
 }
@@ -358,6 +385,14 @@ impl fmt::Display for CelErrorKind {
             }
             CelErrorKind::NoFieldSelection(ty) => {
                 write!(f, "type `{ty}` does not support field selection")
+            }
+            CelErrorKind::NoSuchField { path, suggestion } => {
+                let (object, field) = path.rsplit_once('.').unwrap_or(("object", path));
+                write!(f, "`{object}` has no field `{field}`")?;
+                match suggestion {
+                    Some(s) => write!(f, "; did you mean `{s}`?"),
+                    None => Ok(()),
+                }
             }
             CelErrorKind::InvalidRegex(msg) => write!(f, "invalid regular expression: {msg}"),
         }
