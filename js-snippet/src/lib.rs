@@ -5,6 +5,7 @@
 //! The loader (`loader.js`) owns the DOM, `dataLayer` and storage; this crate owns no state but
 //! the [`Vitrine`] object: the bundle, the visitor's snapshot and this session.
 
+use vitrine_engine::condition::Vars;
 use vitrine_engine::replay::replay;
 use vitrine_engine::site::{CompileError, SiteConfig};
 use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, Page, ProfileSnapshot, Request, Session};
@@ -63,6 +64,15 @@ impl Vitrine {
     pub fn set_site(&mut self, site_json: &str) -> Result<(), JsError> {
         self.bundle.site = SiteConfig::from_json(site_json).map_err(err)?;
         Ok(())
+    }
+
+    /// Every segment of the site for this visitor on `page_json` (`{"type": "home"}`), as JSON
+    /// `{"name": true|false, ...}`.
+    pub fn segments(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
+        let page: Page = serde_json::from_str(page_json).map_err(err)?;
+        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
+        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &page, now };
+        serde_json::to_string(Vars::new(&ctx).segments()).map_err(err)
     }
 
     /// Loads profile snapshots (JSON lines) for [`Vitrine::replay`]; returns how many.
