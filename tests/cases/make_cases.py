@@ -29,8 +29,16 @@ site = {"v": 1, "slots": {"hero": [
     {"id": "winback", "when": "profile.orders.count >= 2 && profile.orders.revenue >= 1000 && days_since(profile.orders.last) > 90",
      "content": {"headline": "We miss you, {profile.traits.first_name|friend}", "cta_href": "/c/new"}},
     {"id": "vip", "when": "profile.orders.count >= 20", "content": {"headline": "Welcome back, {profile.traits.first_name|friend}", "cta_href": "javascript:alert(1)"}},
-    {"id": "browser", "when": "session.views >= 2 && 'Bags' in session.viewed_categories", "content": {"headline": "Still looking for a bag?"}}]},
-    "recs": {"k": 3}}
+    {"id": "browser", "when": "session.views >= 2 && 'Bags' in session.viewed_categories", "content": {"headline": "Still looking for a bag?"}},
+    # Highest priority, but only from Christmas Eve on.
+    {"id": "xmas", "priority": 50, "schedule": {"start": "2011-12-24T00:00:00Z"}, "content": {"headline": "Merry Christmas"}}],
+    "banner": [{"id": "a", "content": {"headline": "A"}}, {"id": "b", "content": {"headline": "B"}}]},
+    "segments": {"bag_browser": {"when": "events.filter(e, e.type == 'view_item' && e.category == 'Bags').size() >= 2 && !events.exists(e, e.type == 'purchase')"}},
+    "lists": {"boost": 1.0, "rules": [{"id": "promo", "list": "promo", "when": "segment.bag_browser", "pin": ["cdl-1"], "bury": ["bag-2"], "boost": {"Kitchen": 0.5}}]},
+    "recs": {"k": 3},
+    "experiments": {
+        "banner-test": {"slot": "banner", "holdout": 0.2, "arms": [{"id": "show-a", "variant": "a"}, {"id": "show-b", "variant": "b"}]},
+        "widget-test": {"widget": "exp-w", "arms": [{"id": "control", "default": True}, {"id": "trend", "strategy": "trending"}]}}}
 bundle = {"v": 1, "site": site, "catalog": {"v": 1, "products": catalog}, "model": model}
 
 SYMBOL = {"GBP": "£", "EUR": "€"}
@@ -81,7 +89,7 @@ cases = [
      decision([slot("browser", headline="Still looking for a bag?")],
               [lst(["bag-1", "mug-1", "cdl-1", "mug-2"], [0, 0, -500, 0])],
               # for-you from views, every history item counting the same: bag-2 .7 (from bag-1),
-              # bag-1 .7 (from bag-2), mug-1 .2; the tie goes to the item first in the model: bag-1.
+              # bag-1 .7 (from bag-2), mug-1 .2; ties go by id: bag-1.
               [recs("for-you", "for_you", ["bag-1", "bag-2", "mug-1"])])),
     # Also-bought on mug-1 with mug-2 in the cart: not mug-1 (current), not mug-2 (cart), not cdl-2
     # (out of stock): cdl-1 .5, bag-1 .2, then popular fill: bag-2.
@@ -117,6 +125,41 @@ cases += [
      decision(recs=[recs("w", "popular", ["bag-1", "mug-1", "cdl-1"])])),
     ("a category filter is a hard filter", {"now": NOW, "request": {"recs": [widget("popular", k=4, category="Bags")]}},
      decision(recs=[recs("w", "popular", ["bag-1", "bag-2"])])),
+]
+def known(vid, consent=True, **extra):
+    return {"v": 1, "id": vid, "consent": {"personalization": consent}, **extra}
+def assigned(experiment, arm, bucket):
+    return {"experiment": experiment, "arm": arm, "holdout": arm == "holdout", "bucket": bucket}
+def with_exp(d, a):
+    return {**d, "experiment": a}
+BANNER = {"slots": ["banner"]}
+EXP_W = {"recs": [{"widget": "exp-w", "strategy": "popular", "k": 2}]}
+cases += [
+    # Christmas Day: the scheduled xmas variant (priority 50) beats vip (priority 0), which also holds.
+    ("a live higher-priority variant wins; a scheduled one waits", {"profile": known("c-2", orders={"count": 25, "last": "2011-12-01T00:00:00Z"}),
+      "now": "2011-12-25T10:00:00Z", "request": {"slots": ["hero"]}},
+     decision([slot("xmas", headline="Merry Christmas")])),
+    # Two bag views, nothing bought: segment bag_browser holds, so the promo rule pins cdl-1, buries
+    # bag-2 and adds 0.5 to Kitchen: mug-1 and mug-2 at -500 (Kitchen 0 + 0.5), shop order between them.
+    ("a segment over events pins, buries and boosts a list", {"now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")],
+      "request": {"lists": [{"list": "promo", "items": ["mug-1", "bag-2", "cdl-1", "mug-2"]}]}},
+     decision(lists=[{"list": "promo", "items": ["cdl-1", "mug-1", "mug-2", "bag-2"], "keys": [-500, 1999999999, -2000000000, -500]}])),
+    # banner-test: FNV-1a 32("banner-test.c-3") % 10000 = 845 -> 0.0845 < 0.2: the holdout keeps the default.
+    ("an experiment's holdout keeps the default and says so", {"profile": known("c-3"), "now": NOW, "request": BANNER},
+     decision([with_exp({"slot": "banner", "variant": None, "fields": {}}, assigned("banner-test", "holdout", 0.0845))])),
+    # c-2: 0.3226 -> (0.3226 - 0.2) / 0.8 * 2 = 0.31 < 1: show-a. c-4: 0.7512 -> 1.38: show-b.
+    ("experiment arms force their variant", {"profile": known("c-2"), "now": NOW, "request": BANNER},
+     decision([with_exp({"slot": "banner", "variant": "a", "fields": {"headline": "A"}}, assigned("banner-test", "show-a", 0.3226))])),
+    ("the other arm gets the other variant", {"profile": known("c-4"), "now": NOW, "request": BANNER},
+     decision([with_exp({"slot": "banner", "variant": "b", "fields": {"headline": "B"}}, assigned("banner-test", "show-b", 0.7512))])),
+    # Without consent nobody is assigned: the first variant that holds (a, always).
+    ("without consent there is no experiment", {"profile": known("c-4", consent=False), "now": NOW, "request": BANNER},
+     decision([{"slot": "banner", "variant": "a", "fields": {"headline": "A"}}])),
+    # widget-test: c-5 -> 0.0969: control (default) keeps the widget as served; c-2 -> 0.8588: trending.
+    ("a widget's control arm leaves it as served", {"profile": known("c-5"), "now": NOW, "request": EXP_W},
+     decision(recs=[{"widget": "exp-w", "strategy": "popular", "items": [], "keep": True, "experiment": assigned("widget-test", "control", 0.0969)}])),
+    ("a widget arm switches the strategy", {"profile": known("c-2"), "now": NOW, "request": EXP_W},
+     decision(recs=[with_exp(recs("exp-w", "trending", ["cdl-1", "bag-2"]), assigned("widget-test", "trend", 0.8588))])),
 ]
 doc = {"v": 1, "bundle": bundle, "cases": [{"name": n, "input": i, "expected": e} for n, i, e in cases]}
 with open("decisions.json", "w") as f:
