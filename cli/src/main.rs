@@ -117,8 +117,10 @@ enum Command {
     Check {
         #[arg(long)]
         site: PathBuf,
+        /// Also list, for every rule, the fields it reads.
+        #[arg(long)]
+        fields: bool,
     },
-    /// Write profile snapshots as a Workers KV bulk-upload file (`profile:<id>` keys).
     /// Evaluate one CEL expression: prints the result in the conformance suite's typed JSON encoding
     /// (exit 0), `{"error": ...}` for an evaluation error (exit 1), or the located parse/check
     /// error on stderr (exit 2).
@@ -129,6 +131,7 @@ enum Command {
         #[arg(long)]
         vars: Option<PathBuf>,
     },
+    /// Write profile snapshots as a Workers KV bulk-upload file (`profile:<id>` keys).
     KvBulk {
         #[arg(long)]
         profiles: PathBuf,
@@ -301,8 +304,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             write_atomic(&out, bundle.as_bytes())?;
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
         }
-        Command::Check { site } => {
-            load(&site, SiteConfig::from_json)?;
+        Command::Check { site, fields } => {
+            let config = load(&site, SiteConfig::from_json)?;
+            if fields {
+                for (rule, reads) in config.rule_fields() {
+                    println!("{rule}: {}", reads.join(", "));
+                }
+            }
             eprintln!("vitrine: {} is valid", site.display());
         }
         Command::Eval { .. } => unreachable!("handled in main"),

@@ -288,3 +288,27 @@ fn eval_contract_exit_codes_and_typed_values() {
     let o = vitrine(&["eval", "--expr", r#""Lantern".lowerAscii().startsWith("lan")"#]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"bool":true}"#);
 }
+
+#[test]
+fn check_reports_every_rule_error_and_lists_fields() {
+    let dir = tmp("check");
+    let bad = dir.join("site.json");
+    std::fs::write(
+        &bad,
+        r#"{"v": 1, "segments": {"s": {"when": "profile.ordrs.count > 1"}},
+            "slots": {"hero": [{"id": "a", "when": "segment.t &&\n  events.exists(e, e.tpye == 'purchase')"}]}}"#,
+    )
+    .unwrap();
+    let o = vitrine(&["check", "--site", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("3 error(s)"), "{err}");
+    assert!(err.contains("segments.s.when") && err.contains("did you mean `orders`"), "{err}");
+    assert!(err.contains("did you mean `s`") || err.contains("no field `t`"), "{err}");
+    assert!(err.contains("2:20") && err.contains("did you mean `type`"), "line:col inside the rule: {err}");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-shop/site.json");
+    let o = vitrine(&["check", "--site", demo.to_str().unwrap(), "--fields"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("segments.lapsed_big_spender.when: profile.orders.count, profile.orders.revenue, profile.orders.last, now"), "{out}");
+}

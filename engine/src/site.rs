@@ -527,6 +527,33 @@ impl SiteConfig {
         })
     }
 
+    /// Every rule with the fields it reads (`profile.orders.count`, `events`, `segment.vip`, ...),
+    /// keyed by its place in the configuration.
+    pub fn rule_fields(&self) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        for s in &self.segments {
+            out.push((format!("segments.{}.when", s.id), s.when.references()));
+        }
+        for (slot, variants) in &self.slots {
+            for (i, v) in variants.iter().enumerate() {
+                if let Some(w) = &v.when {
+                    out.push((format!("slots.{slot}[{i}].when"), w.references()));
+                }
+            }
+        }
+        for (i, r) in self.list_rules.iter().enumerate() {
+            if let Some(w) = &r.when {
+                out.push((format!("lists.rules[{i}].when"), w.references()));
+            }
+        }
+        for e in &self.experiments {
+            if let Some(a) = &e.audience {
+                out.push((format!("experiments.{}.audience", e.id), a.references()));
+            }
+        }
+        out
+    }
+
     /// The experiment on a placement, if any.
     pub fn experiment(&self, target: &Target) -> Option<&Experiment> {
         self.experiments.iter().find(|e| &e.target == target)

@@ -286,10 +286,14 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
             references(a, locals, out);
             references(b, locals, out);
         }
-        ExprKind::Call { args: items, .. }
-        | ExprKind::List(items)
-        | ExprKind::And(items)
-        | ExprKind::Or(items) => {
+        ExprKind::Call { func, args, .. } => {
+            args.iter().for_each(|i| references(i, locals, out));
+            // The helpers read `now` themselves.
+            if matches!(func, Func::DaysSince | Func::HoursSince) && !locals.iter().any(|l| &**l == "now") && out.seen.insert("now".into()) {
+                out.list.push("now".into());
+            }
+        }
+        ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {
             items.iter().for_each(|i| references(i, locals, out));
         }
         ExprKind::Map(entries) => entries.iter().for_each(|(k, v)| {
