@@ -15,6 +15,9 @@ assert.ok(existsSync(join(dist, 'vitrine', 'vitrine_bg.wasm')), 'run scripts/bui
 
 const PROFILES = {
   lapsed: JSON.stringify(lapsedProfile()),
+  // FNV-1a 32('hero-winback.c-test-holdout-12') % 10000 = 325: inside the 10 % holdout of the
+  // demo's winback experiment (demo-shop/site.json).
+  holdout: JSON.stringify(lapsedProfile('Hilda', 'c-test-holdout-12')),
   xss: JSON.stringify(lapsedProfile(XSS_NAME)),
   corrupt: '{"v":1,"id":"c-1","orders":{"count":"lots"',
 };
@@ -176,6 +179,36 @@ test('a missing model shard leaves widgets filled from popular products', async 
   assert.equal(await page.getAttribute('[data-vitrine-recs="also-bought"]', 'data-vitrine-filled'), '6');
   assert.ok(warnings.some((w) => w.includes('model shard')), warnings.join('\n'));
   assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('experiments: the holdout keeps the default hero, and exposures reach the dataLayer once', async () => {
+  const exposures = (page) => page.evaluate(() => window.dataLayer.filter((e) => e && e.event === 'experience_impression'));
+  let { page, problems } = await newPage({ test_profile: 'lapsed' });
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(await heroHeadline(page), 'We miss you, Margaret');
+  assert.deepEqual((await exposures(page)).map((e) => [e.exp_variant_string, e.vitrine_holdout]), [['vitrine-winback-holdout-winback', false]]);
+  await page.evaluate(() => window.vitrine.refresh());
+  assert.equal((await exposures(page)).length, 1, 'one exposure per page and experiment');
+  assert.deepEqual(problems, []);
+  await page.close();
+
+  ({ page, problems } = await newPage({ test_profile: 'holdout' }));
+  const { headline } = await originalHome();
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(await heroHeadline(page), headline, 'the holdout sees the shop default');
+  assert.equal(await page.getAttribute('[data-vitrine-slot="hero"]', 'data-vitrine-variant'), null);
+  assert.deepEqual((await exposures(page)).map((e) => [e.exp_variant_string, e.vitrine_holdout]), [['vitrine-winback-holdout-holdout', true]]);
+  assert.deepEqual(problems, []);
+  await page.close();
+
+  // No consent: not assigned, nothing reported.
+  ({ page, problems } = await newPage());
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.deepEqual(await exposures(page), []);
   await page.close();
 });
 

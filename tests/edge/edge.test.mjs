@@ -30,6 +30,8 @@ const sign = (vid, secret = SECRET) => `${vid}.${createHmac('sha256', secret).up
 
 const PROFILES = {
   't-lapsed': lapsedProfile('Tess', 't-lapsed'),
+  // FNV-1a 32('hero-winback.t-holdout-5') % 10000 = 271: in the winback experiment's 10 % holdout.
+  't-holdout-5': lapsedProfile('Hal', 't-holdout-5'),
   't-xss': lapsedProfile(XSS_NAME, 't-xss'),
   't-no-consent': { ...lapsedProfile('Nora', 't-no-consent'), consent: { personalization: false } },
   't-broken': '{"v":1,"id":"t-broken","orders":{"count":"lots"',
@@ -115,6 +117,14 @@ test('a lapsed big spender gets the "we miss you" hero and the profile hand-off'
   assert.equal(JSON.parse(script).id, 't-lapsed');
   assert.equal(res.headers.get('content-length'), null);
   assert.match(res.headers.get('cache-control') ?? '', /private/);
+});
+
+test('the winback holdout gets the default hero at the edge too (same hash as the browser)', async () => {
+  const { text, vitrine } = await get('/', `vitrine_vid=${sign('t-holdout-5')}`);
+  assert.equal(vitrine, 'personalized');
+  const h = hero(text);
+  assert.doesNotMatch(h, /data-vitrine-variant=/);
+  assert.doesNotMatch(h, /We miss you/);
 });
 
 const flipLast = (s) => s.slice(0, -1) + (s.endsWith('0') ? '1' : '0');
