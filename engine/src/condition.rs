@@ -184,13 +184,32 @@ pub fn decls(segments: &[String], scope: Scope) -> Decls {
     d
 }
 
+/// The visitor's variables (`profile`, `events`, `session`) kept between decisions: they depend
+/// only on the live profile and the catalog, so a runtime that decides again for an unchanged
+/// visitor (a refresh, the preview) reuses them. Whoever changes the profile or session clears it.
+#[derive(Debug, Default)]
+pub struct VarsCache {
+    profile: OnceCell<Value>,
+    events: OnceCell<Value>,
+    session: OnceCell<Value>,
+}
+
+impl VarsCache {
+    pub fn clear(&mut self) {
+        *self = VarsCache::default();
+    }
+}
+
+enum Cache<'a> {
+    Own(VarsCache),
+    Shared(&'a VarsCache),
+}
+
 /// The variables of one decision, built lazily (a rule that never reads `events` never pays for
 /// them) and at most once per decision.
 pub struct Vars<'a> {
     ctx: &'a Context<'a>,
-    profile: OnceCell<Value>,
-    events: OnceCell<Value>,
-    session: OnceCell<Value>,
+    cache: Cache<'a>,
     page: OnceCell<Value>,
     /// Each segment's result, and the same as the `segment` map.
     segments: OnceCell<(BTreeMap<String, bool>, Value)>,
@@ -210,7 +229,19 @@ impl Activation for WithoutSegments<'_, '_> {
 
 impl<'a> Vars<'a> {
     pub fn new(ctx: &'a Context<'a>) -> Vars<'a> {
-        Vars { ctx, profile: OnceCell::new(), events: OnceCell::new(), session: OnceCell::new(), page: OnceCell::new(), segments: OnceCell::new() }
+        Vars { ctx, cache: Cache::Own(VarsCache::default()), page: OnceCell::new(), segments: OnceCell::new() }
+    }
+
+    /// Variables that reuse (and fill) `cache`, which must belong to `ctx.profile` as it is now.
+    pub fn cached(ctx: &'a Context<'a>, cache: &'a VarsCache) -> Vars<'a> {
+        Vars { ctx, cache: Cache::Shared(cache), page: OnceCell::new(), segments: OnceCell::new() }
+    }
+
+    fn cache(&self) -> &VarsCache {
+        match &self.cache {
+            Cache::Own(c) => c,
+            Cache::Shared(c) => c,
+        }
     }
 
     /// Every segment of the site, evaluated once per decision.
@@ -287,21 +318,36 @@ impl<'a> Vars<'a> {
         let mut events: Vec<_> = snapshot.chain(session).collect();
         // Oldest first; the sort is stable, so the snapshot's come before the session's at a tie.
         events.sort_by_key(|(r, _)| r.time);
-        Value::from(
-            events
-                .into_iter()
-                .map(|(r, source)| {
-                    let product = catalog.get(&r.id);
-                    let mut fields = vec![("type", Value::from(event_name(r.event))), ("item", Value::from(r.id.as_str())), ("source", Value::from(source))];
-                    fields.extend(ts(r.time).map(|t| ("time", t)));
-                    if let Some(p) = product {
-                        fields.push(("price", Value::Double(p.price.amount())));
-                        fields.push(("category", Value::from(p.product_type.as_str())));
-                    }
-                    map(fields)
-                })
-                .collect::<Vec<_>>(),
-        )
+        // Keys and repeated strings are shared, not allocated per event (200 events are common).
+        let key = |k: &str| cel::Key::from(k);
+        let (k_category, k_item, k_price, k_source, k_time, k_type) = (key("category"), key("item"), key("price"), key("source"), key("time"), key("type"));
+        let sources = [Value::from("snapshot"), Value::from("session")];
+        let types = [ItemEvent::View, ItemEvent::AddToCart, ItemEvent::Purchase].map(|e| Value::from(event_name(e)));
+        let mut strings: std::collections::HashMap<&str, Value> = std::collections::HashMap::new();
+        let mut shared = |s: &'a str| strings.entry(s).or_insert_with(|| Value::from(s)).clone();
+        let list: Vec<Value> = events
+            .into_iter()
+            .map(|(r, source)| {
+                let mut m: BTreeMap<cel::Key, Value> = BTreeMap::new();
+                if let Some(product) = catalog.get(&r.id) {
+                    m.insert(k_category.clone(), shared(product.product_type.as_str()));
+                    m.insert(k_price.clone(), Value::Double(product.price.amount()));
+                }
+                m.insert(k_item.clone(), shared(r.id.as_str()));
+                m.insert(k_source.clone(), sources[usize::from(source == "session")].clone());
+                if let Some(t) = ts(r.time) {
+                    m.insert(k_time.clone(), t);
+                }
+                let kind = match r.event {
+                    ItemEvent::View => 0,
+                    ItemEvent::AddToCart => 1,
+                    ItemEvent::Purchase => 2,
+                };
+                m.insert(k_type.clone(), types[kind].clone());
+                Value::from(m)
+            })
+            .collect();
+        Value::from(list)
     }
 
     fn session_value(&self) -> Value {
@@ -338,9 +384,9 @@ impl Activation for Vars<'_> {
     fn get(&self, name: &str) -> Option<Value> {
         // Only whole variables: field selection on them is the interpreter's.
         Some(match name {
-            "profile" => self.profile.get_or_init(|| self.profile_value()).clone(),
-            "events" => self.events.get_or_init(|| self.events_value()).clone(),
-            "session" => self.session.get_or_init(|| self.session_value()).clone(),
+            "profile" => self.cache().profile.get_or_init(|| self.profile_value()).clone(),
+            "events" => self.cache().events.get_or_init(|| self.events_value()).clone(),
+            "session" => self.cache().session.get_or_init(|| self.session_value()).clone(),
             "page" => self.page.get_or_init(|| self.page_value()).clone(),
             "now" => ts(self.ctx.now)?,
             "segment" => self.segment_cache().1.clone(),

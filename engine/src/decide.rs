@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
-use crate::condition::Vars;
+use crate::condition::{Vars, VarsCache};
 use crate::experiment::{self, Assignment};
 use crate::error::{FormatError, V1};
 use crate::model::Model;
@@ -718,11 +718,19 @@ impl Context<'_> {
 
     /// Every placement the request names, in request order, with a trace if asked for.
     pub fn decide(&self, req: &Request) -> Decision {
-        let vars = Vars::new(self);
+        self.decide_with(&Vars::new(self), req)
+    }
+
+    /// [`Context::decide`] reusing the visitor's variables from `cache` (see [`VarsCache`]).
+    pub fn decide_cached(&self, req: &Request, cache: &VarsCache) -> Decision {
+        self.decide_with(&Vars::cached(self, cache), req)
+    }
+
+    fn decide_with(&self, vars: &Vars, req: &Request) -> Decision {
         let mut trace = req.trace.then(Trace::default);
-        let slots = req.slots.iter().map(|s| self.slot_with(&vars, s, trace.as_mut())).collect();
-        let lists = req.lists.iter().map(|l| self.list_with(&vars, &l.list, &l.items, trace.as_mut())).collect();
-        let recs = req.recs.iter().map(|r| self.recs_with(&vars, r, trace.as_mut())).collect();
+        let slots = req.slots.iter().map(|s| self.slot_with(vars, s, trace.as_mut())).collect();
+        let lists = req.lists.iter().map(|l| self.list_with(vars, &l.list, &l.items, trace.as_mut())).collect();
+        let recs = req.recs.iter().map(|r| self.recs_with(vars, r, trace.as_mut())).collect();
         if let Some(t) = &mut trace {
             t.segments = vars.segments().clone();
         }

@@ -5,7 +5,7 @@
 //! The loader (`loader.js`) owns the DOM, `dataLayer` and storage; this crate owns no state but
 //! the [`Vitrine`] object: the bundle, the visitor's snapshot and this session.
 
-use vitrine_engine::condition::Vars;
+use vitrine_engine::condition::{Vars, VarsCache};
 use vitrine_engine::replay::replay;
 use vitrine_engine::site::{CompileError, SiteConfig};
 use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, Page, ProfileSnapshot, Request, Session};
@@ -18,6 +18,9 @@ pub struct Vitrine {
     profile: LiveProfile,
     /// Profile snapshots for `replay` (the preview panel), loaded once.
     replay_profiles: Vec<ProfileSnapshot>,
+    /// The visitor's rule variables, kept between decisions; cleared whenever the profile or the
+    /// session changes.
+    vars: VarsCache,
 }
 
 fn err(e: impl std::fmt::Display) -> JsError {
@@ -39,12 +42,13 @@ impl Vitrine {
     #[wasm_bindgen(constructor)]
     pub fn new(bundle_json: &str) -> Result<Vitrine, JsError> {
         let bundle = Bundle::from_json(bundle_json).map_err(err)?;
-        Ok(Vitrine { bundle, profile: LiveProfile::new(ProfileSnapshot::anonymous()), replay_profiles: Vec::new() })
+        Ok(Vitrine { bundle, profile: LiveProfile::new(ProfileSnapshot::anonymous()), replay_profiles: Vec::new(), vars: VarsCache::default() })
     }
 
     /// Uses a snapshot issued by the edge; the session so far is kept.
     #[wasm_bindgen(js_name = setProfile)]
     pub fn set_profile(&mut self, snapshot_json: &str) -> Result<(), JsError> {
+        self.vars.clear();
         self.profile.snapshot = ProfileSnapshot::from_json(snapshot_json).map_err(err)?;
         Ok(())
     }
@@ -53,6 +57,7 @@ impl Vitrine {
     /// the session), so experiments can assign them. A profile's own id is never replaced.
     #[wasm_bindgen(js_name = setVisitorId)]
     pub fn set_visitor_id(&mut self, id: &str) {
+        self.vars.clear();
         if self.profile.snapshot.id.is_empty() {
             self.profile.snapshot.id = id.chars().take(128).collect();
         }
@@ -72,7 +77,7 @@ impl Vitrine {
         let page: Page = serde_json::from_str(page_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &page, now };
-        serde_json::to_string(Vars::new(&ctx).segments()).map_err(err)
+        serde_json::to_string(Vars::cached(&ctx, &self.vars).segments()).map_err(err)
     }
 
     /// Loads profile snapshots (JSON lines) for [`Vitrine::replay`]; returns how many.
@@ -97,6 +102,7 @@ impl Vitrine {
     /// Restores this session's state (kept in storage after consent).
     #[wasm_bindgen(js_name = setSession)]
     pub fn set_session(&mut self, session_json: &str) -> Result<(), JsError> {
+        self.vars.clear();
         self.profile.session = Session::from_json(session_json).map_err(err)?;
         Ok(())
     }
@@ -114,12 +120,14 @@ impl Vitrine {
     /// Consent given on this page (Google Consent Mode `personalization_storage: granted`).
     #[wasm_bindgen(js_name = grantConsent)]
     pub fn grant_consent(&mut self) {
+        self.vars.clear();
         self.profile.snapshot.consent.personalization = true;
     }
 
     /// Applies one GA4 event (`{"event": ..., "ecommerce": {"items": [...]}}`); returns whether it
     /// was one that changes decisions.
     pub fn push(&mut self, event_json: &str, now_ms: f64) -> Result<bool, JsError> {
+        self.vars.clear();
         let event = Event::from_json(event_json).map_err(err)?;
         let relevant = event.kind().is_some();
         self.profile.apply_with_catalog(&event, secs(now_ms), &self.bundle.catalog);
@@ -154,7 +162,7 @@ impl Vitrine {
         let request: Request = serde_json::from_str(request_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
-        serde_json::to_string(&ctx.decide(&request)).map_err(err)
+        serde_json::to_string(&ctx.decide_cached(&request, &self.vars)).map_err(err)
     }
 }
 

@@ -66,6 +66,13 @@ impl<'a> Eval<'a> {
                         return Ok(Value::Type(kind));
                     }
                 }
+                // `e.field` on a comprehension variable: select on it in place, no clone of the map.
+                if let ExprKind::Ident(name) = &operand.kind {
+                    if let Some(at) = self.locals.iter().rposition(|(n, _)| n == name) {
+                        self.charge(1, operand.span)?;
+                        return select(&self.locals[at].1, field, *test).map_err(err);
+                    }
+                }
                 let base = self.eval(operand)?;
                 select(&base, field, *test).map_err(err)
             }
@@ -108,8 +115,23 @@ impl<'a> Eval<'a> {
                 unary(true, &v).map_err(err)
             }
             ExprKind::Binary(op, a, b) => {
-                let (x, y) = (self.eval(a)?, self.eval(b)?);
-                self.binary(*op, &x, &y, e.span)
+                // A literal operand (`e.type == 'purchase'`) is compared in place, not cloned.
+                match (&a.kind, &b.kind) {
+                    (_, ExprKind::Lit(y)) => {
+                        let x = self.eval(a)?;
+                        self.charge(1, b.span)?;
+                        self.binary(*op, &x, y, e.span)
+                    }
+                    (ExprKind::Lit(x), _) => {
+                        self.charge(1, a.span)?;
+                        let y = self.eval(b)?;
+                        self.binary(*op, x, &y, e.span)
+                    }
+                    _ => {
+                        let (x, y) = (self.eval(a)?, self.eval(b)?);
+                        self.binary(*op, &x, &y, e.span)
+                    }
+                }
             }
             ExprKind::And(items) => self.logic(items, false, e.span),
             ExprKind::Or(items) => self.logic(items, true, e.span),
@@ -314,16 +336,19 @@ impl<'a> Eval<'a> {
         };
         let range = self.eval(&c.range)?;
         // One (index or key, value) pair per step. One-variable macros bind the element of a
-        // list or the key of a map; two-variable macros bind both.
-        let steps: Vec<(Value, Value)> = match &range {
-            Value::List(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (Value::Int(i64::try_from(i).unwrap_or(i64::MAX)), v.clone()))
-                .collect(),
-            Value::Map(map) => map.iter().map(|(k, v)| (k.to_value(), v.clone())).collect(),
+        // list or the key of a map; two-variable macros bind both. A list is walked in place.
+        let (items, keys): (Arc<[Value]>, Vec<Value>) = match &range {
+            Value::List(items) => (items.clone(), Vec::new()),
+            Value::Map(map) => {
+                let (keys, values): (Vec<Value>, Vec<Value>) = map.iter().map(|(k, v)| (k.to_value(), v.clone())).unzip();
+                (values.into(), keys)
+            }
             other => return Err(err(no_match(name, &[other]))),
         };
+        let steps = (0..items.len()).map(|i| {
+            let key = keys.get(i).cloned().unwrap_or_else(|| Value::Int(i64::try_from(i).unwrap_or(i64::MAX)));
+            (key, &items[i])
+        });
         let is_list = matches!(range, Value::List(_));
         let mut first_error: Option<EvalError> = None;
         let mut count = 0usize;
@@ -333,7 +358,7 @@ impl<'a> Eval<'a> {
             self.charge(1, span)?;
             let element = if is_list { value.clone() } else { key.clone() };
             let bindings = match &c.var2 {
-                Some(var2) => [Some((&c.var, key.clone())), Some((var2, value))],
+                Some(var2) => [Some((&c.var, key.clone())), Some((var2, value.clone()))],
                 None => [Some((&c.var, element.clone())), None],
             };
             if let Some(filter) = &c.filter {
