@@ -248,6 +248,10 @@
     decision.lists.forEach(applyList);
     decision.recs.forEach(applyRecs);
     reportExposures(decision);
+    if (window.vitrine) {
+      window.vitrine.decision = decision;
+      try { document.dispatchEvent(new CustomEvent('vitrine:applied', { detail: decision })); } catch (_) {}
+    }
     return decision;
   }
 
@@ -349,7 +353,7 @@
       if (opts.site != null) engine.setSite(opts.site);
       engine.setProfile(opts.profile || '{"v":1,"id":""}');
       engine.setSession(opts.session || '{}');
-      if (engine.consented()) engine.grantConsent();
+      if (engine.consented()) { engine.grantConsent(); visitorId(); }
     } catch (e) { return Promise.reject(e); }
     restore();
     exposed = {};

@@ -39,6 +39,16 @@ for b in bundle.json edge/bundle.json; do
   printf 'demo-shop/dist/vitrine/%s %7d bytes, %6d gzip\n' "$b" \
     "$(wc -c < "demo-shop/dist.new/vitrine/$b")" "$(gzip -9c "demo-shop/dist.new/vitrine/$b" | wc -c)"
 done
+log "preview panel"
+# The rules preview panel (/preview/) is served as is, beside the site.json it edits and every real
+# profile snapshot for its customer picker and replay, gzipped (7 MB of JSON lines is 0.6 MB; the
+# panel inflates it with DecompressionStream).
+mkdir -p demo-shop/dist.new/preview
+cp demo-shop/preview/index.html demo-shop/preview/preview.js demo-shop/preview/preview.css demo-shop/dist.new/preview/
+cp demo-shop/site.json demo-shop/dist.new/preview/site.json
+gzip -9nc build/profiles.jsonl > demo-shop/dist.new/preview/profiles.jsonl.gz
+printf 'demo-shop/dist/preview/profiles.jsonl.gz %7d bytes (%d profiles)\n' \
+  "$(wc -c < demo-shop/dist.new/preview/profiles.jsonl.gz)" "$(wc -l < build/profiles.jsonl)"
 rm -rf demo-shop/dist && mv demo-shop/dist.new demo-shop/dist
 
 [ "${VITRINE_SKIP_EDGE:-0}" = 1 ] && exit 0

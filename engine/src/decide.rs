@@ -385,7 +385,7 @@ pub fn is_href_field(name: &str) -> bool {
 
 impl Context<'_> {
     /// The visitor's arm in `exp`, or why they are not in it.
-    fn assign(&self, exp: &Experiment, vars: &Vars) -> ExperimentTrace {
+    pub(crate) fn assign(&self, exp: &Experiment, vars: &Vars) -> ExperimentTrace {
         let out = |status: &str| ExperimentTrace { experiment: exp.id.clone(), status: status.to_owned(), assignment: None };
         let state = exp.schedule.state(self.now);
         if state != "active" {
@@ -726,7 +726,7 @@ impl Context<'_> {
         self.decide_with(&Vars::cached(self, cache), req)
     }
 
-    fn decide_with(&self, vars: &Vars, req: &Request) -> Decision {
+    pub(crate) fn decide_with(&self, vars: &Vars, req: &Request) -> Decision {
         let mut trace = req.trace.then(Trace::default);
         let slots = req.slots.iter().map(|s| self.slot_with(vars, s, trace.as_mut())).collect();
         let lists = req.lists.iter().map(|l| self.list_with(vars, &l.list, &l.items, trace.as_mut())).collect();

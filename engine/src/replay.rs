@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::condition::Vars;
 use crate::decide::{Bundle, Context, Page};
-use crate::profile::{LiveProfile, ProfileSnapshot};
+use crate::profile::LiveProfile;
 use crate::time::Seconds;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -24,8 +24,9 @@ pub struct ReplayReport {
     pub experiments: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
-/// Decides every slot of `bundle.site` for every profile on `page` at `now`.
-pub fn replay(bundle: &Bundle, profiles: &[ProfileSnapshot], page: &Page, now: Seconds) -> ReplayReport {
+/// Decides every slot of `bundle.site` for every profile on `page` at `now`. Each profile's
+/// segments are evaluated once and shared by its slots and experiments.
+pub fn replay(bundle: &Bundle, profiles: &[LiveProfile], page: &Page, now: Seconds) -> ReplayReport {
     let site = &bundle.site;
     let mut report = ReplayReport { profiles: profiles.len(), ..ReplayReport::default() };
     let names: Vec<&str> = site.segments.iter().map(|s| s.id.as_str()).collect();
@@ -33,10 +34,9 @@ pub fn replay(bundle: &Bundle, profiles: &[ProfileSnapshot], page: &Page, now: S
     for name in &names {
         report.segments.insert((*name).to_owned(), 0);
     }
-    let slots: Vec<&String> = site.slots.keys().collect();
-    for snapshot in profiles {
-        let profile = LiveProfile::new(snapshot.clone());
-        let ctx = Context { bundle, profile: &profile, page, now };
+    let request = crate::decide::Request { page: page.clone(), slots: site.slots.keys().cloned().collect(), ..Default::default() };
+    for profile in profiles {
+        let ctx = Context { bundle, profile, page, now };
         let vars = Vars::new(&ctx);
         let inside: Vec<bool> = names.iter().map(|n| vars.segments().get(*n).copied().unwrap_or(false)).collect();
         for (i, &a) in inside.iter().enumerate() {
@@ -50,18 +50,13 @@ pub fn replay(bundle: &Bundle, profiles: &[ProfileSnapshot], page: &Page, now: S
                 }
             }
         }
-        let decision = ctx.decide(&crate::decide::Request { page: page.clone(), slots: slots.iter().map(|s| (*s).clone()).collect(), ..Default::default() });
+        let decision = ctx.decide_with(&vars, &request);
         for d in decision.slots {
             let variant = d.variant.unwrap_or_else(|| "(default)".into());
             *report.slots.entry(d.slot).or_default().entry(variant).or_default() += 1;
         }
         for exp in &site.experiments {
-            let arm = match &exp.target {
-                crate::site::Target::Slot(s) => ctx.decide_slot(s).experiment,
-                crate::site::Target::List(l) => ctx.rank_list(l, &[]).experiment,
-                crate::site::Target::Widget(w) => ctx.recommend(&crate::decide::RecsRequest { widget: w.clone(), ..Default::default() }).experiment,
-            };
-            let arm = arm.map_or_else(|| "(not assigned)".to_owned(), |a| a.arm);
+            let arm = ctx.assign(exp, &vars).assignment.map_or_else(|| "(not assigned)".to_owned(), |a| a.arm);
             *report.experiments.entry(exp.id.clone()).or_default().entry(arm).or_default() += 1;
         }
     }
@@ -79,6 +74,7 @@ pub fn replay(bundle: &Bundle, profiles: &[ProfileSnapshot], page: &Page, now: S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::ProfileSnapshot;
 
     #[test]
     fn counts_segments_overlaps_variants_and_arms() {
@@ -95,7 +91,7 @@ mod tests {
         let snap = |id: &str, count: u32, revenue: f64| {
             ProfileSnapshot::from_json(&format!(r#"{{"v":1,"id":"{id}","consent":{{"personalization":true}},"orders":{{"count":{count},"revenue":{revenue}}}}}"#)).unwrap()
         };
-        let profiles: Vec<ProfileSnapshot> = (0..200).map(|i| snap(&format!("c-{i}"), i % 3, f64::from(i % 5) * 50.0)).collect();
+        let profiles: Vec<LiveProfile> = (0..200).map(|i| LiveProfile::new(snap(&format!("c-{i}"), i % 3, f64::from(i % 5) * 50.0))).collect();
         let r = replay(&bundle, &profiles, &Page { kind: "home".into(), ..Page::default() }, 0);
         let buyers = (0..200).filter(|i| i % 3 >= 1).count();
         let big = (0..200).filter(|i| i % 5 >= 2).count();

@@ -17,7 +17,7 @@ pub struct Vitrine {
     bundle: Bundle,
     profile: LiveProfile,
     /// Profile snapshots for `replay` (the preview panel), loaded once.
-    replay_profiles: Vec<ProfileSnapshot>,
+    replay_profiles: Vec<LiveProfile>,
     /// The visitor's rule variables, kept between decisions; cleared whenever the profile or the
     /// session changes.
     vars: VarsCache,
@@ -85,7 +85,7 @@ impl Vitrine {
     pub fn load_replay_profiles(&mut self, jsonl: &str) -> Result<usize, JsError> {
         let mut out = Vec::new();
         for (i, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            out.push(ProfileSnapshot::from_json(line).map_err(|e| err(format!("line {}: {e}", i + 1)))?);
+            out.push(LiveProfile::new(ProfileSnapshot::from_json(line).map_err(|e| err(format!("line {}: {e}", i + 1)))?));
         }
         self.replay_profiles = out;
         Ok(self.replay_profiles.len())
