@@ -316,3 +316,40 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
         }
     }
 }
+
+/// Folds list literals made only of literals (`e.item in ['a', 'b']`) into one literal value, so
+/// a comprehension does not rebuild the list for every element.
+pub(crate) fn fold_constants(e: &mut Expr) {
+    match &mut e.kind {
+        ExprKind::Lit(_) | ExprKind::Ident(_) => {}
+        ExprKind::Select { operand, .. } | ExprKind::Not(operand) | ExprKind::Neg(operand) => fold_constants(operand),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            fold_constants(a);
+            fold_constants(b);
+        }
+        ExprKind::Call { args: items, .. } | ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().for_each(fold_constants),
+        ExprKind::List(items) => {
+            items.iter_mut().for_each(fold_constants);
+            if items.iter().all(|i| matches!(i.kind, ExprKind::Lit(_))) {
+                let values: Vec<Value> = items.iter().filter_map(|i| if let ExprKind::Lit(v) = &i.kind { Some(v.clone()) } else { None }).collect();
+                e.kind = ExprKind::Lit(Value::List(values.into()));
+            }
+        }
+        ExprKind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            fold_constants(k);
+            fold_constants(v);
+        }),
+        ExprKind::Cond(a, b, c) => {
+            fold_constants(a);
+            fold_constants(b);
+            fold_constants(c);
+        }
+        ExprKind::Comprehension(c) => {
+            fold_constants(&mut c.range);
+            if let Some(f) = &mut c.filter {
+                fold_constants(f);
+            }
+            fold_constants(&mut c.body);
+        }
+    }
+}

@@ -117,6 +117,15 @@ impl<'a> Eval<'a> {
             ExprKind::Binary(op, a, b) => {
                 // A literal operand (`e.type == 'purchase'`) is compared in place, not cloned.
                 match (&a.kind, &b.kind) {
+                    // `e.field == 'literal'` on a comprehension variable: both sides in place.
+                    (ExprKind::Select { operand, field, test: false, .. }, ExprKind::Lit(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                        if let Some(r) = self.compare_field(operand, field, y, *op == BinOp::Eq, e.span) {
+                            return r;
+                        }
+                        let x = self.eval(a)?;
+                        self.charge(1, b.span)?;
+                        self.binary(*op, &x, y, e.span)
+                    }
                     (_, ExprKind::Lit(y)) => {
                         let x = self.eval(a)?;
                         self.charge(1, b.span)?;
@@ -220,8 +229,36 @@ impl<'a> Eval<'a> {
             .or_else(|| Kind::from_name(name).map(Value::Type))
     }
 
+    /// `local.field == y` (or `!=` with `eq` false) without cloning the field's value; `None`
+    /// when `operand` is not a comprehension variable (the caller evaluates normally).
+    fn compare_field(&mut self, operand: &Expr, field: &Arc<str>, y: &Value, eq: bool, span: Span) -> Option<EResult> {
+        let ExprKind::Ident(name) = &operand.kind else { return None };
+        let at = self.locals.iter().rposition(|(n, _)| n == name)?;
+        if let Err(e) = self.charge(3, span) {
+            return Some(Err(e));
+        }
+        let Eval { locals, budget, .. } = self;
+        let x = match &locals[at].1 {
+            Value::Map(m) => match m.get(&Key::String(field.clone())) {
+                Some(x) => x,
+                None => return Some(Err(EvalError { span, kind: K::NoSuchKey(format!("'{field}'")) })),
+            },
+            other => return Some(Err(EvalError { span, kind: K::InvalidArgument(format!("type `{}` does not support field selection", other.kind())) })),
+        };
+        let mut left = *budget;
+        let equal = x.equals_within(y, &mut left);
+        *budget = left;
+        Some(match equal {
+            Some(b) => Ok(Value::Bool(b == eq)),
+            None => Err(EvalError { span, kind: K::CostExceeded }),
+        })
+    }
+
     fn is_local_root(&self, qualified: &str) -> bool {
-        let root = qualified.split('.').next().unwrap_or_default();
+        if self.locals.is_empty() {
+            return false;
+        }
+        let root = qualified.find('.').map_or(qualified, |i| &qualified[..i]);
         self.locals.iter().any(|(n, _)| &**n == root)
     }
 
@@ -312,16 +349,6 @@ impl<'a> Eval<'a> {
         first_error.map_or(Ok(Value::Bool(!or)), Err)
     }
 
-    /// Evaluates `e` with `bindings` pushed as comprehension variables.
-    fn with_locals(&mut self, bindings: [Option<(&Arc<str>, Value)>; 2], e: &Expr) -> EResult {
-        let before = self.locals.len();
-        self.locals
-            .extend(bindings.into_iter().flatten().map(|(n, v)| (n.clone(), v)));
-        let r = self.eval(e);
-        self.locals.truncate(before);
-        r
-    }
-
     #[inline(never)]
     fn comprehension(&mut self, c: &Comprehension, span: Span) -> EResult {
         let err = |kind| EvalError { span, kind };
@@ -356,19 +383,35 @@ impl<'a> Eval<'a> {
         let mut map = BTreeMap::new();
         for (key, value) in steps {
             self.charge(1, span)?;
-            let element = if is_list { value.clone() } else { key.clone() };
-            let bindings = match &c.var2 {
-                Some(var2) => [Some((&c.var, key.clone())), Some((var2, value.clone()))],
-                None => [Some((&c.var, element.clone())), None],
-            };
+            // The step's variables stay pushed for its filter and body.
+            let before = self.locals.len();
+            match &c.var2 {
+                Some(var2) => {
+                    self.locals.push((c.var.clone(), key.clone()));
+                    self.locals.push((var2.clone(), value.clone()));
+                }
+                None => self.locals.push((c.var.clone(), if is_list { value.clone() } else { key.clone() })),
+            }
             if let Some(filter) = &c.filter {
-                match self.with_locals(bindings.clone(), filter)? {
-                    Value::Bool(true) => {}
-                    Value::Bool(false) => continue,
-                    v => return Err(err(no_match(name, &[&v]))),
+                match self.eval(filter) {
+                    Ok(Value::Bool(true)) => {}
+                    Ok(Value::Bool(false)) => {
+                        self.locals.truncate(before);
+                        continue;
+                    }
+                    Ok(v) => {
+                        self.locals.truncate(before);
+                        return Err(err(no_match(name, &[&v])));
+                    }
+                    Err(e) => {
+                        self.locals.truncate(before);
+                        return Err(e);
+                    }
                 }
             }
-            let result = self.with_locals(bindings, &c.body);
+            let result = self.eval(&c.body);
+            let element = if c.kind == Macro::Filter { self.locals.get(before).map(|(_, v)| v.clone()).unwrap_or(Value::Null) } else { Value::Null };
+            self.locals.truncate(before);
             match c.kind {
                 Macro::All | Macro::Exists => {
                     let decisive = c.kind == Macro::Exists;

@@ -93,15 +93,17 @@ impl Program {
     /// Parses and type-checks `src` against the declared variables. On failure, returns every
     /// error found: all lexical errors, or the first syntax error, or every type error.
     pub fn compile(src: &str, decls: &Decls) -> Result<Program, Vec<CelError>> {
-        let expr = parse::parse(src)?;
+        let mut expr = parse::parse(src)?;
         let result_type = check::check(&expr, decls)?;
+        ast::fold_constants(&mut expr);
         Ok(Program { expr, result_type })
     }
 
     /// Parses `src` without type-checking: every name is looked up at evaluation time, and type
     /// mistakes surface as evaluation errors.
     pub fn compile_unchecked(src: &str) -> Result<Program, Vec<CelError>> {
-        let expr = parse::parse(src)?;
+        let mut expr = parse::parse(src)?;
+        ast::fold_constants(&mut expr);
         Ok(Program {
             expr,
             result_type: Type::Dyn,
