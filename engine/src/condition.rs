@@ -323,27 +323,37 @@ impl<'a> Vars<'a> {
         let (k_category, k_item, k_price, k_source, k_time, k_type) = (key("category"), key("item"), key("price"), key("source"), key("time"), key("type"));
         let sources = [Value::from("snapshot"), Value::from("session")];
         let types = [ItemEvent::View, ItemEvent::AddToCart, ItemEvent::Purchase].map(|e| Value::from(event_name(e)));
-        let mut strings: std::collections::HashMap<&str, Value> = std::collections::HashMap::new();
-        let mut shared = |s: &'a str| strings.entry(s).or_insert_with(|| Value::from(s)).clone();
+        // A catalog has few categories: a short list beats hashing every event's.
+        let mut categories: Vec<(&str, Value)> = Vec::new();
+        let mut category = |c: &'a str| match categories.iter().find(|(k, _)| *k == c) {
+            Some((_, v)) => v.clone(),
+            None => {
+                let v = Value::from(c);
+                categories.push((c, v.clone()));
+                v
+            }
+        };
         let list: Vec<Value> = events
             .into_iter()
             .map(|(r, source)| {
-                let mut m: BTreeMap<cel::Key, Value> = BTreeMap::new();
-                if let Some(product) = catalog.get(&r.id) {
-                    m.insert(k_category.clone(), shared(product.product_type.as_str()));
-                    m.insert(k_price.clone(), Value::Double(product.price.amount()));
-                }
-                m.insert(k_item.clone(), shared(r.id.as_str()));
-                m.insert(k_source.clone(), sources[usize::from(source == "session")].clone());
-                if let Some(t) = ts(r.time) {
-                    m.insert(k_time.clone(), t);
-                }
                 let kind = match r.event {
                     ItemEvent::View => 0,
                     ItemEvent::AddToCart => 1,
                     ItemEvent::Purchase => 2,
                 };
-                m.insert(k_type.clone(), types[kind].clone());
+                // Keys in their sorted order: the map is built in one pass, not by insertion.
+                let mut fields: Vec<(cel::Key, Value)> = Vec::with_capacity(6);
+                if let Some(product) = catalog.get(&r.id) {
+                    fields.push((k_category.clone(), category(product.product_type.as_str())));
+                    fields.push((k_item.clone(), Value::from(r.id.as_str())));
+                    fields.push((k_price.clone(), Value::Double(product.price.amount())));
+                } else {
+                    fields.push((k_item.clone(), Value::from(r.id.as_str())));
+                }
+                fields.push((k_source.clone(), sources[usize::from(source == "session")].clone()));
+                fields.extend(ts(r.time).map(|t| (k_time.clone(), t)));
+                fields.push((k_type.clone(), types[kind].clone()));
+                let m: BTreeMap<cel::Key, Value> = fields.into_iter().collect();
                 Value::from(m)
             })
             .collect();

@@ -118,8 +118,10 @@ impl<'a> Eval<'a> {
                 // A literal operand (`e.type == 'purchase'`) is compared in place, not cloned.
                 match (&a.kind, &b.kind) {
                     // `e.field == 'literal'` on a comprehension variable: both sides in place.
-                    (ExprKind::Select { operand, field, test: false, .. }, ExprKind::Lit(y)) if matches!(op, BinOp::Eq | BinOp::Ne) => {
-                        if let Some(r) = self.compare_field(operand, field, y, *op == BinOp::Eq, e.span) {
+                    (ExprKind::Select { operand, field, test: false, .. }, ExprKind::Lit(y))
+                        if matches!(op, BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) =>
+                    {
+                        if let Some(r) = self.compare_field(operand, field, y, *op, e.span) {
                             return r;
                         }
                         let x = self.eval(a)?;
@@ -229,9 +231,10 @@ impl<'a> Eval<'a> {
             .or_else(|| Kind::from_name(name).map(Value::Type))
     }
 
-    /// `local.field == y` (or `!=` with `eq` false) without cloning the field's value; `None`
-    /// when `operand` is not a comprehension variable (the caller evaluates normally).
-    fn compare_field(&mut self, operand: &Expr, field: &Arc<str>, y: &Value, eq: bool, span: Span) -> Option<EResult> {
+    /// `local.field <op> literal` (`==`, `!=`, `in`, `<`, `<=`, `>`, `>=`) without cloning the
+    /// field's value; `None` when `operand` is not a comprehension variable or `in` has no list
+    /// (the caller then evaluates normally, with the same result).
+    fn compare_field(&mut self, operand: &Expr, field: &Arc<str>, y: &Value, op: BinOp, span: Span) -> Option<EResult> {
         let ExprKind::Ident(name) = &operand.kind else { return None };
         let at = self.locals.iter().rposition(|(n, _)| n == name)?;
         if let Err(e) = self.charge(3, span) {
@@ -245,13 +248,42 @@ impl<'a> Eval<'a> {
             },
             other => return Some(Err(EvalError { span, kind: K::InvalidArgument(format!("type `{}` does not support field selection", other.kind())) })),
         };
+        let ordered = |test: fn(std::cmp::Ordering) -> bool| match x.cel_compare(y) {
+            Ok(ord) => Ok(Value::Bool(ord.is_some_and(test))),
+            Err(()) => Err(EvalError { span, kind: no_match(op.symbol(), &[x, y]) }),
+        };
         let mut left = *budget;
-        let equal = x.equals_within(y, &mut left);
+        let result = match op {
+            BinOp::Eq | BinOp::Ne => match x.equals_within(y, &mut left) {
+                Some(b) => Ok(Value::Bool(b == (op == BinOp::Eq))),
+                None => Err(EvalError { span, kind: K::CostExceeded }),
+            },
+            BinOp::In => {
+                let Value::List(items) = y else { return None };
+                let mut found = Some(false);
+                for item in items.iter() {
+                    match x.equals_within(item, &mut left) {
+                        Some(true) => {
+                            found = Some(true);
+                            break;
+                        }
+                        Some(false) => {}
+                        None => {
+                            found = None;
+                            break;
+                        }
+                    }
+                }
+                found.map(Value::Bool).ok_or(EvalError { span, kind: K::CostExceeded })
+            }
+            BinOp::Lt => ordered(std::cmp::Ordering::is_lt),
+            BinOp::Le => ordered(std::cmp::Ordering::is_le),
+            BinOp::Gt => ordered(std::cmp::Ordering::is_gt),
+            BinOp::Ge => ordered(std::cmp::Ordering::is_ge),
+            _ => return None,
+        };
         *budget = left;
-        Some(match equal {
-            Some(b) => Ok(Value::Bool(b == eq)),
-            None => Err(EvalError { span, kind: K::CostExceeded }),
-        })
+        Some(result)
     }
 
     fn is_local_root(&self, qualified: &str) -> bool {
