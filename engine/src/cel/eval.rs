@@ -175,10 +175,16 @@ impl<'a> Eval<'a> {
                 units = units.saturating_add(self.weigh(v, span)?);
             }
         }
-        if let (super::ast::Func::Matches(_), [Value::String(s), Value::String(p)]) = (func, values)
+        if let (super::ast::Func::Matches(compiled), [Value::String(s), Value::String(p)]) = (func, values)
         {
-            // An automaton match costs up to text length times pattern size.
-            units = units.saturating_add((s.len() as u64).saturating_mul(p.len() as u64 + 1) / 64);
+            // A pattern that is not a literal is compiled here, every call: that costs too (and
+            // is charged before compiling, so a pattern too big to compile is paid for as well).
+            if compiled.is_none() {
+                units = units.saturating_add(functions::regex_weight(p) / 8);
+            }
+            // An automaton match costs up to text length times the compiled program's size, which
+            // counted repetitions multiply (`[a-z]{600}{10}` is 6,000 states from 14 characters).
+            units = units.saturating_add((s.len() as u64).saturating_mul(functions::regex_weight(p)) / 64);
         }
         self.charge(units, span)?;
         let limit = usize::try_from(self.budget.saturating_mul(8)).unwrap_or(usize::MAX);

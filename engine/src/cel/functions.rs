@@ -26,10 +26,29 @@ pub(crate) fn no_match(func: &str, args: &[&Value]) -> K {
 #[inline(never)]
 pub(crate) fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, String> {
     regex_lite::RegexBuilder::new(pattern)
-        .size_limit(1 << 18)
+        .size_limit(1 << 16)
         .nest_limit(64)
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// An upper bound on the size of `pattern`'s automaton, for the evaluation budget: its length
+/// times every counted repetition's bound (`{n}`, `{n,}`, `{n,m}`), multiplied as if all were
+/// nested (a conservative guess for repetitions in sequence).
+pub(crate) fn regex_weight(pattern: &str) -> u64 {
+    let mut weight: u64 = pattern.len() as u64 + 1;
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let inner = &after[..close];
+        if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit() || b == b',') {
+            let bound = inner.split(',').filter_map(|n| n.parse::<u64>().ok()).max().unwrap_or(1);
+            weight = weight.saturating_mul(bound.max(1));
+        }
+        rest = &after[close + 1..];
+    }
+    weight
 }
 
 fn int(n: usize) -> Value {
@@ -561,4 +580,17 @@ pub(crate) fn make_map(entries: Vec<(Value, Value)>) -> Result<Value, K> {
         map.insert(key, v);
     }
     Ok(Value::from(map))
+}
+
+#[cfg(test)]
+mod regex_cost_tests {
+    use super::regex_weight;
+
+    #[test]
+    fn counted_repetitions_multiply_the_weight() {
+        assert_eq!(regex_weight("abc"), 4);
+        assert_eq!(regex_weight("[a-z]{600}{10}Z"), 16 * 600 * 10);
+        assert_eq!(regex_weight("^\\d{2,4}x{3,}$"), 15 * 4 * 3);
+        assert_eq!(regex_weight("a{b}c{"), 7, "not repetitions");
+    }
 }
