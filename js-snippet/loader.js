@@ -318,13 +318,16 @@
   }
 
   // --- preview (the demo shop's preview panel) ---------------------------------------------------
-  // Only in a page framed by a same-origin /preview/ page: it swaps the site configuration, the
-  // visitor and their session, puts every placement back as served and decides again, with a
-  // trace. A shop's own visitors never get this hook.
+  // Only in a page framed by a same-origin /preview/ page that opts in with
+  // <meta name="vitrine-preview" content="on">: it swaps the site configuration, the visitor and
+  // their session, puts every placement back as served and decides again, with a trace. A shop's
+  // own visitors never get this hook.
   function previewAllowed() {
     try {
-      return window.parent !== window && window.parent.location.origin === location.origin &&
-        /^\/preview\//.test(window.parent.location.pathname);
+      var parent = window.parent;
+      return parent !== window && parent.location.origin === location.origin &&
+        /^\/preview\//.test(parent.location.pathname) &&
+        !!parent.document.querySelector('meta[name="vitrine-preview"][content="on"]');
     } catch (_) { return false; }
   }
 

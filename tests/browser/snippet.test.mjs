@@ -75,6 +75,7 @@ test('the snippet swaps the hero for a lapsed big spender', async () => {
   await ready(page);
   assert.equal(await page.getAttribute('[data-vitrine-slot="hero"]', 'data-vitrine-variant'), 'winback');
   assert.equal(await heroHeadline(page), 'We miss you, Margaret');
+  assert.equal(await page.evaluate(() => typeof window.vitrine.preview), 'undefined', 'no preview hook outside the preview panel');
   const timing = await page.evaluate(() => window.vitrine.timing.ms);
   console.log(`# metric: snippet start -> decisions applied: ${timing.toFixed(1)} ms`);
   assert.deepEqual(problems, []);
