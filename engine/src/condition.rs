@@ -106,7 +106,8 @@ impl Condition {
 }
 
 fn line_col(src: &str, at: usize) -> (usize, usize) {
-    let before = &src[..src.len().min(at)];
+    // Spans are token starts (char boundaries); `get` keeps this total anyway.
+    let before = src.get(..at).unwrap_or(src);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
