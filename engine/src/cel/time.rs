@@ -1,9 +1,11 @@
 //! CEL timestamps and durations at nanosecond precision, with their civil-calendar arithmetic.
 //!
 //! No date crate: the only calendar work is converting days to and from (year, month, day),
-//! done with the proleptic Gregorian era arithmetic below.
+//! done by the engine's own era arithmetic in `crate::time`.
 
 use std::fmt;
+
+use crate::time::{civil_from_days, days_from_civil, days_in_month};
 
 const NANOS: i64 = 1_000_000_000;
 /// 0001-01-01T00:00:00Z, the first instant CEL timestamps may hold.
@@ -293,50 +295,6 @@ impl fmt::Display for Duration {
         write_fraction(f, u32::try_from(abs % SECOND).unwrap_or(0))?;
         f.write_str("s")
     }
-}
-
-fn is_leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date. Years are counted from March so the
-/// leap day ends the year; 400-year eras repeat exactly (146 097 days).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
