@@ -15,14 +15,14 @@
 // unoptimized-by-wasm-opt build in js-snippet/pkg (which keeps function names), and splits the time
 // into request parse, decide, decision serialize, and the JS glue.
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import vm from 'node:vm';
 import { launch } from '../tests/lib/chromium.mjs';
+import { profilePage, startIsolatedServer } from './lib/chromium-profile.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -127,7 +127,6 @@ async function benchWasm(V, input) {
 async function profilePhases(browser, base, input) {
   const page = await browser.newPage();
   await page.goto(`${base}/profile.html`);
-  const cdp = await page.context().newCDPSession(page);
   await page.evaluate(async (input) => {
     await wasm_bindgen({ module_or_path: '/pkg/vitrine_snippet_bg.wasm' });
     const s = input.scenarios.find((x) => x.name === 'page_category');
@@ -136,63 +135,23 @@ async function profilePhases(browser, base, input) {
     window.__run = (ms) => { const end = performance.now() + ms; let n = 0; while (performance.now() < end) { e.decide(s.request, 0); n++; } return n; };
     window.__run(500); // warm-up and tier-up before sampling
   }, input);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
-  await cdp.send('Profiler.start');
-  const calls = await page.evaluate(() => window.__run(3000));
-  const { profile } = await cdp.send('Profiler.stop');
-  await page.close();
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
   // Phases by the outermost frame that names one (Rust names are mangled: `serde_json..de..`).
   const phases = [
     ['request parse (serde_json)', /serde_json[^a-z]*de[^a-z]|from_str|Deserialize|deserialize/],
     ['decision serialize (serde_json)', /serde_json[^a-z]*ser[^a-z]|to_string|Serialize|serialize/],
     ['decide (engine)', /vitrine_engine/],
   ];
-  const tally = new Map();
-  const leafTally = new Map();
-  let total = 0;
-  for (const id of profile.samples) {
-    const leaf = byId.get(id).callFrame;
-    if (['(idle)', '(program)', '(garbage collector)'].includes(leaf.functionName) && leaf.url === '') {
-      if (leaf.functionName !== '(garbage collector)') continue;
-    }
-    total++;
-    const stack = [];
-    for (let n = id; n !== undefined; n = parent.get(n)) stack.push(byId.get(n).callFrame);
-    let phase = null;
-    for (const f of [...stack].reverse()) {
+  const result = await profilePage(page, 3000, (stack, leaf) => {
+    for (const f of stack) {
       const hit = phases.find(([, re]) => re.test(f.functionName));
-      if (hit) { phase = hit[0]; break; }
+      if (hit) return hit[0];
     }
-    if (!phase) {
-      const wasm = leaf.url.includes('wasm') || /^\$|^_ZN|wasm-function/.test(leaf.functionName);
-      phase = leaf.functionName === '(garbage collector)' ? 'JS garbage collector'
-        : wasm ? 'other Wasm (adapter, allocator, memcpy)' : 'JS glue (strings in and out, call)';
-    }
-    tally.set(phase, (tally.get(phase) || 0) + 1);
-    const leafName = leaf.functionName || '(anonymous)';
-    leafTally.set(leafName, (leafTally.get(leafName) || 0) + 1);
-  }
-  const share = (m) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => ({ name: k, percent: (100 * v) / total }));
-  return { calls, samples: total, phases: share(tally), top_self: share(leafTally).slice(0, 12) };
-}
-
-function startServer(files) {
-  const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    const body = files[path];
-    if (body === undefined) { res.writeHead(404).end('not found'); return; }
-    // Cross-origin isolation gives performance.now() 5 µs resolution instead of 100 µs.
-    res.writeHead(200, {
-      'content-type': types[path.endsWith('/') ? '.html' : extname(path)] || 'application/octet-stream', 'cache-control': 'no-store',
-      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
-    }).end(typeof body === 'function' ? body() : body);
+    const wasm = leaf.url.includes('wasm') || /^\$|^_ZN|wasm-function/.test(leaf.functionName);
+    return leaf.functionName === '(garbage collector)' ? 'JS garbage collector'
+      : wasm ? 'other Wasm (adapter, allocator, memcpy)' : 'JS glue (strings in and out, call)';
   });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() })));
+  await page.close();
+  return result;
 }
 
 /** The same glue and Wasm in Node: the shipped script evaluated in a vm context with DOM stubs. */
@@ -234,7 +193,7 @@ if (opt.profile) {
   files['/pkg/vitrine_snippet.js'] = readFileSync(join(root, 'js-snippet/pkg/vitrine_snippet.js'));
   files['/pkg/vitrine_snippet_bg.wasm'] = readFileSync(join(root, 'js-snippet/pkg/vitrine_snippet_bg.wasm'));
 }
-const server = await startServer(files);
+const server = await startIsolatedServer(files);
 const browser = await launch();
 try {
   const page = await browser.newPage();

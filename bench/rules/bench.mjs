@@ -27,13 +27,13 @@
 //    one evaluation; cold calls of rules that only read one variable give what building it costs;
 //    GrowthBook's evalCondition of the same rule alone beside them.
 // 4. A CPU profile of the all-rules call (the build before wasm-opt, for names), split by phase.
-import { createServer } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launch } from '../../tests/lib/chromium.mjs';
+import { profilePage, startIsolatedServer } from '../lib/chromium-profile.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -281,7 +281,6 @@ async function timeInPage(input) {
 async function profilePhases(browser, base, input, cold) {
   const page = await browser.newPage();
   await page.goto(`${base}/profile.html`);
-  const cdp = await page.context().newCDPSession(page);
   await page.evaluate(async ([input, cold]) => {
     await wasm_bindgen({ module_or_path: '/pkg/vitrine_snippet_bg.wasm' });
     const v = input.visitors[0];
@@ -300,15 +299,6 @@ async function profilePhases(browser, base, input, cold) {
     };
     window.__run(300);
   }, [input, cold]);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
-  await cdp.send('Profiler.start');
-  const calls = await page.evaluate(() => window.__run(1500));
-  const { profile } = await cdp.send('Profiler.stop');
-  await page.close();
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
   // The variables are built lazily, from inside the evaluator (the `OnceCell`s of `Vars`, filled
   // by `Vars::get`), so a sample is "building the variables" when such a frame sits below an
   // evaluator frame, and "rule evaluation" when only evaluator frames do.
@@ -323,48 +313,21 @@ async function profilePhases(browser, base, input, cold) {
     if (stack.some((f) => /serde_json[^a-z]*de[^a-z]|Deserialize/.test(f.functionName))) return 'page parse (serde_json)';
     return null;
   };
-  const tally = new Map();
-  const leafTally = new Map();
-  let total = 0;
-  for (const id of profile.samples) {
-    const leaf = byId.get(id).callFrame;
-    if (['(idle)', '(program)'].includes(leaf.functionName) && leaf.url === '') continue;
-    total++;
-    const stack = [];
-    for (let n = id; n !== undefined; n = parent.get(n)) stack.push(byId.get(n).callFrame);
-    let phase = phaseOf([...stack].reverse());
-    if (!phase) {
-      const wasm = leaf.url.includes('wasm') || /^\$|^_ZN|wasm-function|::/.test(leaf.functionName);
-      phase = leaf.functionName === '(garbage collector)' ? 'JS garbage collector'
-        : leaf.functionName === 'parse' ? 'JSON.parse of the result (JS)'
-          : wasm ? 'other Wasm (adapter, allocator, memcpy)' : 'JS glue (strings in and out, call)';
-    }
-    tally.set(phase, (tally.get(phase) || 0) + 1);
-    const leafName = leaf.functionName || '(anonymous)';
-    leafTally.set(leafName, (leafTally.get(leafName) || 0) + 1);
-  }
-  const share = (m) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => ({ name: k, percent: (100 * v) / total }));
-  return { calls, samples: total, phases: share(tally), top_self: share(leafTally).slice(0, 12) };
-}
-
-function startServer(files) {
-  const types = { html: 'text/html; charset=utf-8', js: 'text/javascript', wasm: 'application/wasm' };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    const body = files[path];
-    if (body === undefined) { res.writeHead(404).end('not found'); return; }
-    // Cross-origin isolation gives performance.now() 5 µs resolution instead of 100 µs.
-    res.writeHead(200, {
-      'content-type': types[path === '/' ? 'html' : path.split('.').pop()] || 'application/octet-stream', 'cache-control': 'no-store',
-      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
-    }).end(body);
+  const result = await profilePage(page, 1500, (stack, leaf) => {
+    const phase = phaseOf(stack);
+    if (phase) return phase;
+    const wasm = leaf.url.includes('wasm') || /^\$|^_ZN|wasm-function|::/.test(leaf.functionName);
+    return leaf.functionName === '(garbage collector)' ? 'JS garbage collector'
+      : leaf.functionName === 'parse' ? 'JSON.parse of the result (JS)'
+        : wasm ? 'other Wasm (adapter, allocator, memcpy)' : 'JS glue (strings in and out, call)';
   });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() })));
+  await page.close();
+  return result;
 }
 
 const glue = readFileSync(join(opt.pkg, 'vitrine_snippet.js'));
 const page = '<!doctype html><title>rules bench</title><script src="/pkg/vitrine_snippet.js"></script><script src="/growthbook.min.js"></script>';
-const server = await startServer({
+const server = await startIsolatedServer({
   '/': page,
   '/profile.html': page,
   '/pkg/vitrine_snippet.js': glue,
