@@ -242,11 +242,15 @@
     });
   }
 
-  function apply() {
-    var decision = JSON.parse(engine.decide(JSON.stringify(request()), Date.now()));
+  function applyDecision(decision) {
     decision.slots.forEach(applySlot);
     decision.lists.forEach(applyList);
     decision.recs.forEach(applyRecs);
+  }
+
+  function apply(req) {
+    var decision = JSON.parse(engine.decide(JSON.stringify(req || request()), Date.now()));
+    applyDecision(decision);
     reportExposures(decision);
     if (window.vitrine) {
       window.vitrine.decision = decision;
@@ -257,14 +261,19 @@
 
   // Decides and applies, after fetching any shards the page needs. Resolves to the decision (null
   // if it could not be made); a run overtaken by a newer one (events during a fetch) applies nothing.
+  // Without a fetch the page is read once; after one it is read again, as it may have changed.
   var runs = 0;
   function run() {
     var mine = ++runs;
+    var req = null;
     var loading = null;
-    try { loading = loadShards(request()); } catch (e) { warn('model shards skipped', e); }
+    try {
+      req = request();
+      loading = loadShards(req);
+    } catch (e) { warn('model shards skipped', e); }
     return Promise.resolve(loading).then(function () {
       if (mine !== runs) return null;
-      try { return apply(); } catch (e) { warn('decision not applied', e); return null; }
+      try { return apply(loading ? null : req); } catch (e) { warn('decision not applied', e); return null; }
     });
   }
 
@@ -364,9 +373,7 @@
     req.trace = true;
     return Promise.resolve(loadShards(req)).then(function () {
       var decision = JSON.parse(engine.decide(JSON.stringify(req), Date.now()));
-      decision.slots.forEach(applySlot);
-      decision.lists.forEach(applyList);
-      decision.recs.forEach(applyRecs);
+      applyDecision(decision);
       window.vitrine.decision = decision;
       return decision;
     });
