@@ -102,7 +102,8 @@ enum Command {
         catalog: PathBuf,
         #[arg(long)]
         model: PathBuf,
-        /// The full bundle: what the edge and native runtimes load.
+        /// The full bundle: what the edge and native runtimes load. With --shards it also names the
+        /// browser's shard layout (`browser_shards`), so the edge can preload them.
         #[arg(long)]
         out: PathBuf,
         /// Also write a browser bundle whose model is split into this many shards, so a page view
@@ -292,7 +293,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 load(&catalog, Catalog::from_json)?;
                 read(&catalog)?
             };
-            let bundle = Bundle::assemble(&s, &c, &m);
+            let mut bundle = Bundle::assemble(&s, &c, &m);
             if let (Some(count), Some(dir)) = (shards, &sharded_out) {
                 let (head, parts) = full.split(count).map_err(|e| anyhow::anyhow!("{}: {e}", model.display()))?;
                 write_shards(dir, &head, &parts)?;
@@ -300,6 +301,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 write_atomic(&dir.join("bundle.json"), browser.as_bytes())?;
                 let bytes: usize = parts.iter().map(|(_, b)| b.len()).sum();
                 eprintln!("vitrine: browser bundle {} bytes + {} shard files ({bytes} bytes) -> {}", browser.len(), parts.len(), dir.display());
+                // The full-model bundle names the browser's shards, so the edge can preload them.
+                bundle = Bundle::assemble_with_shards(&s, &c, &m, &head);
             }
             write_atomic(&out, bundle.as_bytes())?;
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());

@@ -1,20 +1,44 @@
 //! Which asset URLs the worker treats specially.
 
+/// Where the snippet lives and what sits beside it: `vitrine.js`, the browser's `bundle.json` and its
+/// model shards (`m-<hash>/…`), which the snippet fetches relative to its own URL.
+pub const SNIPPET_DIR: &str = "/vitrine/";
+
+/// Whether a `<script src>` is the snippet's loader served by this worker: `/vitrine/vitrine.js`,
+/// root-relative (any query). A snippet on another host fetches its shards from there, which the
+/// worker cannot name.
+pub fn is_snippet(src: &str) -> bool {
+    without_query(src).strip_prefix(SNIPPET_DIR) == Some("vitrine.js")
+}
+
+fn without_query(path: &str) -> &str {
+    path.split(['?', '#']).next().unwrap_or("")
+}
+
 /// `/vitrine/m-<16 hex>/<n>.vtm` or `.../v<n>.vtm`: a model shard, named after the model's content, so it never changes.
 pub fn is_model_shard(url: &str) -> bool {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let Some(rest) = path.strip_prefix("/vitrine/m-") else { return false };
+    let Some(rest) = without_query(path).strip_prefix("/vitrine/m-") else { return false };
     let Some((hash, file)) = rest.split_once('/') else { return false };
     let Some(n) = file.strip_suffix(".vtm") else { return false };
     let n = n.strip_prefix('v').unwrap_or(n);
     hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
 }
 
-
 #[cfg(test)]
 mod tests {
-    use super::is_model_shard;
+    use super::{is_model_shard, is_snippet};
+
+    #[test]
+    fn the_snippet_is_vitrine_js_in_its_directory() {
+        for yes in ["/vitrine/vitrine.js", "/vitrine/vitrine.js?v=3"] {
+            assert!(is_snippet(yes), "{yes}");
+        }
+        let elsewhere = ["https://cdn.example/vitrine/vitrine.js", "//cdn.example/vitrine/vitrine.js"];
+        for no in ["/vitrine.js", "/vitrine/vitrine.json", "/js/vitrine/vitrine.js", "vitrine/vitrine.js", ""].iter().chain(&elsewhere) {
+            assert!(!is_snippet(no), "{no}");
+        }
+    }
 
     #[test]
     fn only_content_addressed_shards_are_immutable() {

@@ -21,6 +21,7 @@ use vitrine_engine::time::Seconds;
 use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision};
 
 use crate::markup::{decode_entities, escape_attr, handoff_script, render, Token};
+use crate::paths::{is_snippet, SNIPPET_DIR};
 
 /// Everything one page is personalized with.
 #[derive(Debug)]
@@ -156,11 +157,35 @@ struct State {
     widget: Option<Rc<RefCell<Widget>>>,
     /// The hand-off `<script>`, until it has been placed.
     handoff: Option<String>,
+    /// The snippet's `<script>` has streamed past: its model shards are worth preloading.
+    snippet: bool,
+    /// Shard files already preloaded on this page.
+    preloaded: Vec<String>,
 }
 
 impl State {
     fn ctx(&self) -> Context<'_> {
         Context { bundle: &self.bundle, profile: &self.profile, page: &self.page, now: self.now }
+    }
+
+    /// `<link rel="preload">`s for the browser's model shards that widget `req` will read and no
+    /// earlier widget preloaded. Only when the bundle knows the browser's shard layout and the
+    /// page loads the snippet from this worker; the links use the mode and credentials of the
+    /// snippet's `fetch`, so it takes the preloaded responses.
+    fn preloads(&mut self, req: &RecsRequest) -> String {
+        let bundle = self.bundle.clone();
+        let Some(layout) = bundle.browser_shards.as_ref().filter(|_| self.snippet) else { return String::new() };
+        let files = layout.files(self.ctx().rec_model_items(req));
+        let mut html = String::new();
+        for file in files {
+            if self.preloaded.contains(&file) {
+                continue;
+            }
+            let href = format!("{SNIPPET_DIR}{}{file}", layout.base);
+            html.push_str(&format!(r#"<link rel="preload" as="fetch" crossorigin="anonymous" href="{}">"#, escape_attr(&href)));
+            self.preloaded.push(file);
+        }
+        html
     }
 }
 
@@ -238,10 +263,13 @@ fn handlers(plan: Plan) -> Result<Vec<Handler>, lol_html::errors::SelectorError>
         lists: Vec::new(),
         widget: None,
         handoff,
+        snippet: false,
+        preloaded: Vec::new(),
     }));
     let s = || st.clone();
     Ok(vec![
         on_element("head", head(s()))?,
+        on_element("script[src]", script(s()))?,
         on_element("body", body(s()))?,
         on_element("[data-vitrine-slot]", slot(s()))?,
         on_element("[data-vitrine-slot] [data-vitrine-field]", field(s()))?,
@@ -266,6 +294,16 @@ fn head(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
             }
             Ok(())
         });
+        Ok(())
+    }
+}
+
+/// Notes the snippet's loader, so that later widgets preload their shards.
+fn script(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
+    move |el| {
+        if attr(el, "src").is_some_and(|src| is_snippet(src.trim())) {
+            with(&st, |s| s.snippet = true);
+        }
         Ok(())
     }
 }
@@ -373,6 +411,10 @@ fn recs(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
         let Some(req) = RecsRequest::from_attributes(|name| attr(el, name)) else { return Ok(()) };
         if !el.can_have_content() {
             return Ok(());
+        }
+        let links = with(&st, |s| s.preloads(&req));
+        if !links.is_empty() {
+            el.before(&links, ContentType::Html);
         }
         let Some(decision) = with(&st, |s| Some(s.ctx().recommend(&req))) else { return Ok(()) };
         if decision.keep {

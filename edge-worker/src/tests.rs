@@ -248,3 +248,58 @@ fn non_utf8_bytes_pass_through() {
     out.extend(s.end());
     assert_eq!(out, page);
 }
+
+/// `bundle()` as the edge gets it beside a browser bundle split into `count` shards.
+fn sharded(count: u32) -> (Rc<Bundle>, vitrine_engine::shard::ShardLayout) {
+    let b = bundle();
+    let (head, _) = b.model.split(count).unwrap();
+    let layout = head.shard_layout().unwrap().clone();
+    let mut b = (*b).clone();
+    b.browser_shards = Some(layout.clone());
+    (Rc::new(b), layout)
+}
+
+const SNIPPET: &str = r#"<head><script async src="/vitrine/vitrine.js"></script></head>"#;
+const FOR_YOU: &str = r#"<div data-vitrine-recs="fy" data-vitrine-strategy="for_you"><template><a data-vitrine-bind="title"></a></template></div>"#;
+
+fn preloads(html: &str) -> Vec<String> {
+    html.match_indices(r#"<link rel="preload" as="fetch" crossorigin="anonymous" href=""#)
+        .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn widgets_preload_the_browser_shards_they_read() {
+    let (b, layout) = sharded(7);
+    let visitor = profile(
+        r#"{"v":1, "id":"c-2", "consent":{"personalization":true},
+        "recent_items":[{"id":"C","time":"2011-11-01T10:00:00Z","event":"purchase"},{"id":"B","time":"2011-11-02T10:00:00Z","event":"purchase"}]}"#,
+    );
+    let html = format!(r#"<html>{SNIPPET}<body data-vitrine-page="product" data-vitrine-product="A">{RECS}{FOR_YOU}{RECS}</body></html>"#);
+    let out = rewrite_str(&html, Plan { bundle: b, profile: visitor, now: now(), handoff: false });
+    let url = |id: &str| format!("/vitrine/{}{}.vtm", layout.base, vitrine_engine::shard::shard_of(id, 7));
+    // The also_bought widget names product B (its data-vitrine-product), for_you the history C, B;
+    // each file once, before the first widget that reads it.
+    let mut expected = vec![url("B")];
+    if url("C") != url("B") {
+        expected.push(url("C"));
+    }
+    assert_eq!(preloads(&out), expected, "{out}");
+    assert!(out.find("<link").unwrap() < out.find("data-vitrine-recs").unwrap(), "{out}");
+    // Everything else is the page as the bundle without a layout rewrites it.
+    let mut plain = (*bundle()).clone();
+    plain.browser_shards = None;
+    let without = rewrite_str(&html, Plan { bundle: Rc::new(plain), profile: profile(LAPSED), now: now(), handoff: false });
+    assert!(preloads(&without).is_empty(), "no layout, no preloads: {without}");
+}
+
+#[test]
+fn no_preloads_without_the_snippet_from_this_worker() {
+    let (b, _) = sharded(7);
+    for head in ["", r#"<head><script async src="https://cdn.example/vitrine/vitrine.js"></script></head>"#] {
+        let html = format!(r#"<html>{head}<body data-vitrine-page="product" data-vitrine-product="A">{RECS}</body></html>"#);
+        let out = rewrite_str(&html, Plan { bundle: b.clone(), profile: LiveProfile::new(ProfileSnapshot::anonymous()), now: now(), handoff: false });
+        assert!(preloads(&out).is_empty(), "{out}");
+        assert!(out.contains("data-vitrine-filled"), "the widget is still filled: {out}");
+    }
+}

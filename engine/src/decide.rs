@@ -11,7 +11,7 @@ use crate::condition::{Vars, VarsCache};
 use crate::experiment::{self, Assignment};
 use crate::error::{FormatError, V1};
 use crate::model::Model;
-use crate::shard::Table;
+use crate::shard::{ShardLayout, Table};
 use crate::profile::{ItemEvent, LiveProfile};
 use crate::site::{Experiment, SiteConfig, Target};
 use crate::time::Seconds;
@@ -22,10 +22,14 @@ pub struct Bundle {
     pub site: SiteConfig,
     pub catalog: Catalog,
     pub model: Model,
+    /// In a bundle with the full model written beside a sharded browser bundle (the edge's): the
+    /// browser's shard layout, so that pages can preload the shards their widgets need.
+    pub browser_shards: Option<ShardLayout>,
 }
 
 impl Bundle {
-    /// Reads the compiled bundle `{"v":1,"site":{..},"catalog":{..},"model":{..}}`.
+    /// Reads the compiled bundle `{"v":1,"site":{..},"catalog":{..},"model":{..}}`, with
+    /// `"browser_shards":{"count":N,"base":"m-<hash>/","views":true}` in an edge bundle.
     pub fn from_json(text: &str) -> Result<Bundle, FormatError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -38,13 +42,23 @@ impl Bundle {
             catalog: &'a serde_json::value::RawValue,
             #[serde(borrow)]
             model: &'a serde_json::value::RawValue,
+            #[serde(default)]
+            browser_shards: Option<crate::model::ShardsDoc>,
         }
         let doc: Doc = crate::error::from_json("bundle", text)?;
+        let browser_shards = match doc.browser_shards {
+            Some(s) => Some(s.layout().map_err(|e| {
+                let field = prefix("browser_shards", e.field.trim_start_matches("shards").trim_start_matches('.'));
+                FormatError { format: "bundle", field, ..e }
+            })?),
+            None => None,
+        };
         let nest = |e: FormatError| FormatError { format: "bundle", ..e };
         Ok(Bundle {
             site: SiteConfig::from_json(doc.site.get()).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
             catalog: Catalog::from_json(doc.catalog.get()).map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
             model: Model::from_json(doc.model.get()).map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
+            browser_shards,
         })
     }
 
@@ -54,6 +68,15 @@ impl Bundle {
     pub fn assemble(site: &str, catalog: &str, model: &str) -> String {
         format!("{{\"v\":1,\"site\":{},\"catalog\":{},\"model\":{}}}", site.trim(), catalog.trim(), model.trim())
     }
+
+    /// [`Bundle::assemble`] for the runtime that holds the full model while browsers load `head`'s
+    /// shards: the bundle also names the browser's shard layout ([`Bundle::browser_shards`]).
+    pub fn assemble_with_shards(site: &str, catalog: &str, model: &str, head: &Model) -> String {
+        let Some(l) = head.shard_layout() else { return Bundle::assemble(site, catalog, model) };
+        let doc = crate::model::ShardsDoc { count: l.count, base: l.base.clone(), views: l.views };
+        let shards = serde_json::to_string(&doc).unwrap_or_default();
+        format!("{{\"v\":1,\"site\":{},\"catalog\":{},\"model\":{},\"browser_shards\":{shards}}}", site.trim(), catalog.trim(), model.trim())
+    }
 }
 
 fn prefix(p: &str, field: &str) -> String {
@@ -62,6 +85,17 @@ fn prefix(p: &str, field: &str) -> String {
     } else {
         format!("{p}.{field}")
     }
+}
+
+/// A widget's request after its settings and experiment have been applied ([`Context::plan_recs`]).
+struct RecsPlan {
+    req: RecsRequest,
+    /// Settings came from `recs.widgets`.
+    configured: bool,
+    trace: Option<ExperimentTrace>,
+    assignment: Option<Assignment>,
+    /// The experiment leaves the widget as the shop served it.
+    keep: bool,
 }
 
 /// The page being decided for.
@@ -593,7 +627,9 @@ impl Context<'_> {
         self.recs_with(&Vars::new(self), req, None)
     }
 
-    fn recs_with(&self, vars: &Vars, req: &RecsRequest, trace: Option<&mut Trace>) -> RecsDecision {
+    /// The widget as it will be decided: `recs.widgets` settings over the markup's, an experiment
+    /// arm's strategy over both.
+    fn plan_recs(&self, vars: &Vars, req: &RecsRequest) -> RecsPlan {
         let configured = self.bundle.site.widgets.get(&req.widget);
         let mut req = req.clone();
         if let Some(w) = configured {
@@ -611,12 +647,17 @@ impl Context<'_> {
         if let Some(s) = arm.and_then(|a| a.strategy) {
             req.strategy = s;
         }
+        RecsPlan { req, configured: configured.is_some(), trace: exp.map(|(_, t)| t), assignment, keep }
+    }
+
+    fn recs_with(&self, vars: &Vars, req: &RecsRequest, trace: Option<&mut Trace>) -> RecsDecision {
+        let RecsPlan { req, configured, trace: exp, assignment, keep } = self.plan_recs(vars, req);
         if let Some(trace) = trace {
             trace.recs.push(RecsTrace {
                 widget: req.widget.clone(),
                 strategy: req.strategy,
-                settings: if configured.is_some() { "config" } else { "markup" }.into(),
-                experiment: exp.map(|(_, t)| t),
+                settings: if configured { "config" } else { "markup" }.into(),
+                experiment: exp,
             });
         }
         if keep {
@@ -700,20 +741,31 @@ impl Context<'_> {
     }
 
     /// The items whose model rows `req` reads: the current product for also_bought and also_viewed,
-    /// the history for for_you. A runtime with a sharded model loads their shards before deciding
-    /// ([`Model::missing_shards`]).
+    /// the history for for_you — after widget settings and experiment arms have chosen each widget's
+    /// strategy, as deciding will. A runtime with a sharded model loads their shards before
+    /// deciding ([`Model::missing_shards`]); the edge names them for the browser to preload.
     pub fn model_items<'r>(&'r self, req: &'r Request) -> Vec<(&'r str, Table)> {
-        let mut out = Vec::new();
-        for r in &req.recs {
-            let product = r.product.as_deref().or(self.page.product.as_deref());
-            match r.strategy {
-                Strategy::AlsoBought => out.extend(product.map(|p| (p, Table::Bought))),
-                Strategy::AlsoViewed => out.extend(product.map(|p| (p, Table::Viewed))),
-                Strategy::ForYou => out.extend(self.profile.history().map(|e| (e.id.as_str(), Table::Bought))),
-                _ => {}
-            }
+        let vars = Vars::new(self);
+        req.recs.iter().flat_map(|r| self.rec_model_items_with(&vars, r)).collect()
+    }
+
+    /// [`Context::model_items`] of one widget.
+    pub fn rec_model_items<'r>(&'r self, r: &'r RecsRequest) -> Vec<(&'r str, Table)> {
+        self.rec_model_items_with(&Vars::new(self), r)
+    }
+
+    fn rec_model_items_with<'r>(&'r self, vars: &Vars, r: &'r RecsRequest) -> Vec<(&'r str, Table)> {
+        let plan = self.plan_recs(vars, r);
+        if plan.keep {
+            return Vec::new();
         }
-        out
+        let product = r.product.as_deref().or(self.page.product.as_deref());
+        match plan.req.strategy {
+            Strategy::AlsoBought => product.map(|p| (p, Table::Bought)).into_iter().collect(),
+            Strategy::AlsoViewed => product.map(|p| (p, Table::Viewed)).into_iter().collect(),
+            Strategy::ForYou => self.profile.history().map(|e| (e.id.as_str(), Table::Bought)).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Every placement the request names, in request order, with a trace if asked for.

@@ -248,7 +248,7 @@ impl Model {
             viewed: if self.has_views() { rows_json(&self.viewed) } else { Vec::new() },
             popular: self.popular.iter().map(|&(i, n)| [i, n]).collect(),
             trending: self.trending.iter().map(|&(i, n)| [i, n]).collect(),
-            shards: self.sharding.as_ref().map(|s| ShardsDoc { count: s.count, base: s.base.clone(), views: s.views }),
+            shards: self.shard_layout().map(|l| ShardsDoc { count: l.count, base: l.base.clone(), views: l.views }),
         };
         serde_json::to_string(&doc).unwrap_or_default()
     }
@@ -299,7 +299,7 @@ impl Model {
                 if let Some(i) = neighbors.iter().chain(&viewed).position(|r| !r.is_empty()) {
                     return Err(FormatError::rule("model", format!("neighbors[{}]", i % n.max(1)), "expected empty rows in a shard head (rows come from the shards)"));
                 }
-                Some(crate::shard::Sharding::new(s.count, s.base, s.views)?)
+                Some(crate::shard::Sharding::new(s.layout()?))
             }
         };
         Ok(Model { sharding, ..Model::from_parts(doc.items, neighbors, viewed, popular, trending)? })
@@ -360,14 +360,21 @@ struct ModelDoc {
     shards: Option<ShardsDoc>,
 }
 
+/// A [`ShardLayout`](crate::shard::ShardLayout) in JSON: in a shard head, and in an edge bundle.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ShardsDoc {
-    count: u32,
-    base: String,
+pub(crate) struct ShardsDoc {
+    pub count: u32,
+    pub base: String,
     /// `v<s>.vtm` files with "also viewed" rows exist.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    views: bool,
+    pub views: bool,
+}
+
+impl ShardsDoc {
+    pub fn layout(self) -> Result<crate::shard::ShardLayout, FormatError> {
+        crate::shard::ShardLayout::new(self.count, self.base, self.views)
+    }
 }
 
 /// One interaction, indexed: (user, item, event weight, time, is a view).

@@ -19,35 +19,70 @@
 use crate::error::FormatError;
 use crate::model::{Model, MAX_RANKED};
 
-/// Which shards a partial model has, and where they live.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Sharding {
+/// Where a sharded model's files live and which tables they hold: enough to name the files a
+/// request needs. The browser's partial model has one; so does the edge's bundle, to tell the
+/// browser which shards to preload while the page is still streaming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardLayout {
     pub count: u32,
+    /// Directory of the files, relative to the bundle: `m-<hash>/`.
     pub base: String,
     /// Whether the model has "also viewed" rows (and so `v<s>.vtm` files).
     pub views: bool,
-    /// Loaded shards: interaction rows, then view rows.
-    loaded: Vec<bool>,
 }
 
-impl Sharding {
-    fn is_loaded(&self, table: Table, shard: u32) -> bool {
-        self.loaded[shard as usize + if table == Table::Viewed { self.count as usize } else { 0 }]
-    }
-
-    fn set_loaded(&mut self, table: Table, shard: u32) {
-        let at = shard as usize + if table == Table::Viewed { self.count as usize } else { 0 };
-        self.loaded[at] = true;
-    }
-
-    pub fn new(count: u32, base: String, views: bool) -> Result<Sharding, FormatError> {
+impl ShardLayout {
+    pub fn new(count: u32, base: String, views: bool) -> Result<ShardLayout, FormatError> {
         if count == 0 || count > MAX_SHARDS {
             return Err(FormatError::rule("model", "shards.count", format!("expected 1 to {MAX_SHARDS}, found {count}")));
         }
         if !is_safe_base(&base) {
             return Err(FormatError::rule("model", "shards.base", format!("expected a relative path of letters, digits, '-', '_' and '/', ending in '/', found {base:?}")));
         }
-        Ok(Sharding { count, base, views, loaded: vec![false; 2 * count as usize] })
+        Ok(ShardLayout { count, base, views })
+    }
+
+    /// The shards holding the rows in `needs`, sorted, without repeats. Rows of a table the model
+    /// does not have need no file.
+    fn shards<'a>(&self, needs: impl IntoIterator<Item = (&'a str, Table)>) -> Vec<(Table, u32)> {
+        let mut out: Vec<(Table, u32)> =
+            needs.into_iter().filter(|&(_, t)| t == Table::Bought || self.views).map(|(id, t)| (t, shard_of(id, self.count))).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The files (relative to [`ShardLayout::base`]) holding the rows in `needs`, sorted, without repeats.
+    pub fn files<'a>(&self, needs: impl IntoIterator<Item = (&'a str, Table)>) -> Vec<String> {
+        self.shards(needs).into_iter().map(|(t, s)| shard_name(t, s)).collect()
+    }
+}
+
+/// A partial model's layout and which of its shards are loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sharding {
+    pub layout: ShardLayout,
+    /// Loaded shards: interaction rows, then view rows.
+    loaded: Vec<bool>,
+}
+
+impl Sharding {
+    fn slot(&self, table: Table, shard: u32) -> usize {
+        shard as usize + if table == Table::Viewed { self.layout.count as usize } else { 0 }
+    }
+
+    fn is_loaded(&self, table: Table, shard: u32) -> bool {
+        self.loaded[self.slot(table, shard)]
+    }
+
+    fn set_loaded(&mut self, table: Table, shard: u32) {
+        let at = self.slot(table, shard);
+        self.loaded[at] = true;
+    }
+
+    pub fn new(layout: ShardLayout) -> Sharding {
+        let loaded = vec![false; 2 * layout.count as usize];
+        Sharding { layout, loaded }
     }
 }
 
@@ -126,7 +161,7 @@ impl Model {
         }
         let base = format!("m-{}/", content_hash(&self.to_bytes()));
         let views = self.has_views();
-        let sharding = Sharding::new(count, base, views)?;
+        let sharding = Sharding::new(ShardLayout::new(count, base, views)?);
         let mut owned: Vec<Vec<u32>> = vec![Vec::new(); count as usize];
         for (i, id) in self.items.iter().enumerate() {
             owned[shard_of(id, count) as usize].push(i as u32);
@@ -194,22 +229,19 @@ impl Model {
 
     /// `(count, base)` for a partial model; `None` for a full one.
     pub fn shards(&self) -> Option<(u32, &str)> {
-        self.sharding.as_ref().map(|s| (s.count, s.base.as_str()))
+        self.shard_layout().map(|l| (l.count, l.base.as_str()))
+    }
+
+    /// The layout of a partial model's shards; `None` for a full one.
+    pub fn shard_layout(&self) -> Option<&ShardLayout> {
+        self.sharding.as_ref().map(|s| &s.layout)
     }
 
     /// The shard files still to be loaded for the rows in `needs`, sorted, without repeats.
     /// Always empty for a full model.
     pub fn missing_shards<'a>(&self, needs: impl IntoIterator<Item = (&'a str, Table)>) -> Vec<String> {
         let Some(sh) = &self.sharding else { return Vec::new() };
-        let mut out: Vec<(Table, u32)> = needs
-            .into_iter()
-            .filter(|&(_, t)| t == Table::Bought || sh.views)
-            .map(|(id, t)| (t, shard_of(id, sh.count)))
-            .filter(|&(t, s)| !sh.is_loaded(t, s))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out.into_iter().map(|(t, s)| shard_name(t, s)).collect()
+        sh.layout.shards(needs).into_iter().filter(|&(t, s)| !sh.is_loaded(t, s)).map(|(t, s)| shard_name(t, s)).collect()
     }
 
     /// Adds the shard file `name` (as [`Model::missing_shards`] names it) to a partial model. Every
@@ -219,13 +251,13 @@ impl Model {
         let Some(sh) = &self.sharding else {
             return Err(FormatError::rule("model", "shards", "expected a shard head, found a full model"));
         };
-        let Some((table, shard)) = parse_name(name).filter(|&(t, s)| s < sh.count && (t == Table::Bought || sh.views)) else {
-            return Err(FormatError::rule("model", "shards", format!("{name:?} is not one of this model's shards ({} per table{})", sh.count, if sh.views { ", with views" } else { "" })));
+        let ShardLayout { count, views, .. } = sh.layout;
+        let Some((table, shard)) = parse_name(name).filter(|&(t, s)| s < count && (t == Table::Bought || views)) else {
+            return Err(FormatError::rule("model", "shards", format!("{name:?} is not one of this model's shards ({count} per table{})", if views { ", with views" } else { "" })));
         };
         if sh.is_loaded(table, shard) {
             return Ok(());
         }
-        let count = sh.count;
         let part = Model::from_bytes(bytes)?;
         if !part.popular.is_empty() || !part.trending.is_empty() {
             return Err(FormatError::rule("model", "shards", format!("{name} carries rankings: it is a full model, not a shard")));
@@ -388,9 +420,9 @@ mod tests {
         other.neighbors[0].clear();
         assert_ne!(other.split(4).unwrap().0.shards().unwrap().1, base);
         for bad in ["", "/abs/", "../up/", "a/../b/", "no-slash", "sp ace/", "q?x/"] {
-            assert!(Sharding::new(4, bad.into(), false).is_err(), "{bad:?}");
+            assert!(ShardLayout::new(4, bad.into(), false).is_err(), "{bad:?}");
         }
-        assert!(Sharding::new(0, "m-1/".into(), false).is_err());
+        assert!(ShardLayout::new(0, "m-1/".into(), false).is_err());
         // The hash is part of the format: pin it.
         assert_eq!(content_hash(b""), "cbf29ce484222325");
         assert_eq!(shard_of("a", u32::MAX), 0xe40c_292c, "FNV-1a of \"a\"");
