@@ -6,6 +6,8 @@
 #   bash bench/eval/run.sh              # build vitrine-cli (release), then evaluate (~15 min)
 #   bash bench/eval/run.sh --no-build   # evaluate the existing target/release/vitrine
 #   bash bench/eval/run.sh --diagnose   # also the validation-only diagnostics of Vitrine vs EASE (~3 min)
+#   bash bench/eval/run.sh --seeds      # also the chosen configurations on 10 more random splits and 5 cutoffs (~6 min)
+#   bash bench/eval/run.sh --variants   # also dense EASE variants over 8 validation splits (~8 min)
 #
 # Environment: VITRINE=path/to/vitrine overrides the binary (implies --no-build);
 # PYTHON=python3.11 chooses the interpreter the venv is made from.
@@ -15,11 +17,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build=1
 diagnose=0
+seeds=0
+variants=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --diagnose) diagnose=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --seeds) seeds=1 ;;
+    --variants) variants=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,4 +57,10 @@ cd "$here"
 nice -n 10 "$venv/bin/python" evaluate.py --vitrine "$vitrine" --results "$root/bench/results" --date "$date"
 if [[ $diagnose == 1 ]]; then
   nice -n 10 "$venv/bin/python" diagnose.py --vitrine "$vitrine" --out "$root/bench/results/$date-recsys-online-retail-diagnostics.md"
+fi
+if [[ $seeds == 1 ]]; then
+  nice -n 10 "$venv/bin/python" seeds.py --vitrine "$vitrine" --results "$root/bench/results" --date "$date"
+fi
+if [[ $variants == 1 ]]; then
+  nice -n 10 "$venv/bin/python" ease_variants.py --date "$date" --out "$root/bench/results/$date-recsys-online-retail-ease-variants.md"
 fi
