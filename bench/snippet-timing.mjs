@@ -1,6 +1,8 @@
 // Snippet timing in real Chromium: N loads of a page (default: home as the lapsed persona through
 // the running edge worker), reading window.vitrine.timing (loader start -> decisions applied, which
-// includes fetching and compiling the Wasm and parsing bundle.json). Prints median and p95 in ms.
+// includes fetching and compiling the Wasm and parsing bundle.json, and any model shards). Prints
+// median and p95 in ms for a first visit (cache cleared), the same with the edge's shard preloads
+// removed from the page, and a cached reload.
 //
 //   node bench/snippet-timing.mjs [--base http://127.0.0.1:8787] [--n 15] [--vid c-13093] [--json FILE]
 import { writeFileSync } from 'node:fs';
@@ -23,25 +25,40 @@ try {
   await page.goto(`${opt.base}/__vitrine/demo/become?vid=${encodeURIComponent(opt.vid)}&next=/`);
   const cold = [];
   const warm = [];
+  const stripped = [];
+  // Every load of the home page goes through one route, so both arms pay the same for it; the
+  // "stripped" arm removes the edge's shard preloads, to show what they save on a first visit.
+  let strip = false;
+  await page.route((url) => url.pathname === '/', async (route) => {
+    const res = await route.fetch();
+    let body = await res.text();
+    if (strip) body = body.replace(/<link rel="preload" as="fetch"[^>]*>/g, '');
+    await route.fulfill({ response: res, body });
+  });
+  const client = await page.context().newCDPSession(page);
+  const load = async (bucket) => {
+    await page.goto(`${opt.base}/`);
+    await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
+    bucket.push(await page.evaluate(() => window.vitrine.timing));
+  };
   for (let i = 0; i < Number(opt.n); i++) {
-    // Alternate a cache-cleared load (first visit) with a normal reload (next page view).
-    const client = await page.context().newCDPSession(page);
-    await client.send('Network.clearBrowserCache');
-    for (const bucket of [cold, warm]) {
-      await page.goto(`${opt.base}/`);
-      await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
-      bucket.push(await page.evaluate(() => window.vitrine.timing));
-    }
+    // A cache-cleared load (first visit) then a normal reload (next page view); the first visit
+    // without preloads alternates before and after, so neither arm always runs first.
+    const arms = [async () => { strip = false; await client.send('Network.clearBrowserCache'); await load(cold); await load(warm); },
+      async () => { strip = true; await client.send('Network.clearBrowserCache'); await load(stripped); strip = false; }];
+    for (const arm of i % 2 ? arms.reverse() : arms) await arm();
   }
   const summary = (xs) => ({
     median: median(xs, 'ms'), p95: quantile(xs.map((x) => x.ms), 0.95),
     inputs_median: median(xs, 'inputs'), engine_median: median(xs, 'engine'),
   });
-  const result = { date: new Date().toISOString(), vid: opt.vid, n: cold.length, cold_ms: summary(cold), warm_ms: summary(warm) };
-  for (const [label, r] of [['first visit', result.cold_ms], ['cached     ', result.warm_ms]]) {
+  const result = { date: new Date().toISOString(), vid: opt.vid, n: cold.length, cold_ms: summary(cold), warm_ms: summary(warm),
+    cold_without_preloads_ms: summary(stripped) };
+  for (const [label, r] of [['first visit', result.cold_ms], ['first visit, edge preloads removed', result.cold_without_preloads_ms], ['cached', result.warm_ms]]) {
     console.log(`snippet start -> applied, ${label}: median ${r.median.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms ` +
       `(Wasm + bundle ready at ${r.inputs_median.toFixed(1)} ms, bundle parsed at ${r.engine_median.toFixed(1)} ms)`);
   }
+  console.log(`first visit with / without the edge's shard preloads: ${(result.cold_ms.median / result.cold_without_preloads_ms.median).toFixed(2)}x (medians)`);
   if (opt.json) writeFileSync(opt.json, JSON.stringify(result, null, 2) + '\n');
 } finally {
   await browser.close();

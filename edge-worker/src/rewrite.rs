@@ -4,7 +4,9 @@
 //! Decisions are made at the moment an element's start tag streams past: a slot when its
 //! `data-vitrine-slot` tag arrives, a list item's sort key per `data-vitrine-item`, a widget's
 //! products at its container's start tag (so `data-vitrine-filled` can go on that tag) — its copies
-//! are inserted at the container's end tag, once the template has been captured.
+//! are inserted at the container's end tag, once the template has been captured. Before a widget
+//! the edge also places `<link rel="preload">`s for the model shards the snippet will fetch for it
+//! (docs/markup.md), when the snippet's own script came first.
 //!
 //! [`Streamer`] never fails: any rewriting error switches it to passing the rest of the page through
 //! unchanged, using lol_html's graceful bail-out so that no byte is lost or duplicated.

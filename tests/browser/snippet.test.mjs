@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { startStatic } from '../lib/static-server.mjs';
 import { lapsedProfile, XSS_NAME } from '../lib/fixtures.mjs';
+import { shardOf } from '../lib/shards.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'demo-shop', 'dist');
@@ -126,12 +127,6 @@ test('the browser fetches only the model shards its visitor needs and decides as
   const fullText = readFileSync(join(dist, 'vitrine', 'edge', 'bundle.json'), 'utf8');
   assert.ok(head.shards && head.neighbors.every((row) => row.length === 0), 'the browser bundle carries no model rows');
   const { count, base } = head.shards;
-  // FNV-1a (32-bit) of the id's UTF-8 bytes, modulo the shard count (docs/formats.md).
-  const shardOf = (id) => {
-    let h = 0x811c9dc5;
-    for (const b of new TextEncoder().encode(id)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-    return h % count;
-  };
   const popular = head.popular.map(([i]) => head.items[i]);
   const history = popular.slice(0, 3);
   const current = popular[7];
@@ -139,7 +134,7 @@ test('the browser fetches only the model shards its visitor needs and decides as
   const { page, problems } = await newPage({ test_profile: 'buyer' });
   let fetched = [];
   page.on('request', (r) => { if (r.url().endsWith('.vtm')) fetched.push(r.url()); });
-  const shardUrls = (ids) => [...new Set(ids.map(shardOf))].sort((a, b) => a - b).map((n) => `${server.url}/vitrine/${base}${n}.vtm`);
+  const shardUrls = (ids) => [...new Set(ids.map((id) => shardOf(id, count)))].sort((a, b) => a - b).map((n) => `${server.url}/vitrine/${base}${n}.vtm`);
   const sameAsFull = () => page.evaluate((full) => {
     const engine = new wasm_bindgen.Vitrine(full);
     engine.setProfile(document.getElementById('vitrine-profile').textContent);

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lapsedProfile, XSS_NAME } from '../lib/fixtures.mjs';
+import { shardOf } from '../lib/shards.mjs';
+import { launch } from '../lib/chromium.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
@@ -28,6 +30,9 @@ assert.ok(SECRET, 'VITRINE_COOKIE_SECRET not found in edge-worker/wrangler.toml'
 // The same signature the worker computes: first 16 bytes of HMAC-SHA256(secret, vid), lowercase hex.
 const sign = (vid, secret = SECRET) => `${vid}.${createHmac('sha256', secret).update(vid).digest('hex').slice(0, 32)}`;
 
+// Real products of the demo catalog, bought by t-history.
+const HISTORY = ['10133', '15036', '10135'];
+
 const PROFILES = {
   't-lapsed': lapsedProfile('Tess', 't-lapsed'),
   // FNV-1a 32('hero-winback.t-holdout-5') % 10000 = 271: in the winback experiment's 10 % holdout.
@@ -35,6 +40,7 @@ const PROFILES = {
   't-xss': lapsedProfile(XSS_NAME, 't-xss'),
   't-no-consent': { ...lapsedProfile('Nora', 't-no-consent'), consent: { personalization: false } },
   't-broken': '{"v":1,"id":"t-broken","orders":{"count":"lots"',
+  't-history': { ...lapsedProfile('Hana', 't-history'), recent_items: HISTORY.map((id, k) => ({ id, time: `2011-11-0${k + 1}T10:00:00Z`, event: 'purchase' })) },
 };
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
@@ -212,6 +218,60 @@ test('model shards are served byte-identical and cacheable forever; the bundle i
   assert.notEqual(bundle.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   await bundle.arrayBuffer();
   assert.equal((await fetch(`${base}/vitrine/${head.base}99999.vtm`)).status, 404);
+});
+
+test('pages preload the model shards their widgets will read, ahead of the widgets', async () => {
+  const { count, base: dir } = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model.shards;
+  const links = (html) => [...html.matchAll(/<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)">/g)].map((m) => m[1]);
+  const urls = (ids) => [...new Set(ids.map((id) => `/vitrine/${dir}${shardOf(id, count)}.vtm`))].sort();
+
+  // Home: the for_you widget reads the visitor's whole history.
+  const home = await get('/', `vitrine_vid=${sign('t-history')}`);
+  assert.equal(home.vitrine, 'personalized');
+  assert.deepEqual(links(home.text).sort(), urls(HISTORY));
+  assert.ok(home.text.indexOf('rel="preload"') < home.text.indexOf('data-vitrine-recs='), 'the links come before the widget');
+  for (const href of links(home.text)) {
+    const res = await fetch(base + href);
+    assert.equal(res.status, 200, href);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', href);
+    await res.arrayBuffer();
+  }
+  // A product page, anonymous: also_bought reads the product's row; similar reads no model rows.
+  assert.deepEqual(links((await get('/p/10135')).text), urls(['10135']));
+  // Anonymous home: no history, nothing to preload.
+  assert.deepEqual(links((await get('/')).text), []);
+});
+
+test('Chromium takes the preloaded shards: each is fetched once, and the snippet decides as the edge did', async () => {
+  const { count, base: dir } = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model.shards;
+  const cookie = sign('t-history');
+  // The edge's for_you fill: the card links after the widget's <template>.
+  const served = (await get('/', `vitrine_vid=${cookie}`)).text;
+  const widget = served.slice(served.indexOf('data-vitrine-recs="for-you"'));
+  const edgeIds = [...widget.slice(widget.indexOf('</template>'), widget.indexOf('</div>', widget.indexOf('</template>')))
+    .matchAll(/href="\/p\/([^"]+)"/g)].map((m) => m[1]);
+  assert.ok(edgeIds.length > 0, 'the edge filled for-you');
+
+  const browser = await launch();
+  try {
+    await browser.addCookies([{ name: 'vitrine_vid', value: cookie, url: base }]);
+    const page = await browser.newPage();
+    const requests = [];
+    const warnings = [];
+    page.on('request', (r) => { if (r.url().endsWith('.vtm')) requests.push({ type: r.resourceType(), url: r.url() }); });
+    page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') warnings.push(m.text()); });
+    await page.goto(base + '/');
+    await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 20000 });
+    const forYou = await page.evaluate(() => window.vitrine.decision.recs.find((r) => r.widget === 'for-you'));
+    // One request per shard, the preload's: the snippet's fetch took the preloaded response.
+    const expected = [...new Set(HISTORY.map((id) => `${base}/vitrine/${dir}${shardOf(id, count)}.vtm`))].sort();
+    assert.deepEqual(requests.map((r) => r.url).sort(), expected);
+    assert.ok(requests.every((r) => r.type !== 'fetch'), JSON.stringify(requests));
+    assert.deepEqual(forYou.items.map((i) => i.id), edgeIds);
+    assert.deepEqual(warnings, []);
+  } finally {
+    await browser.close();
+  }
 });
 
 test('the demo visitor switcher sets a signed cookie and only redirects on-site', async () => {
