@@ -22,7 +22,9 @@ $DEMO catalog --orders "$ORDERS" --out build/catalog.json
 $DEMO site --orders "$ORDERS" --catalog build/catalog.json --out demo-shop/dist.new --traits-out build/traits.jsonl
 log "model, profiles, bundle"
 $VITRINE interactions --orders "$ORDERS" --out build/interactions.csv
-$VITRINE train --interactions build/interactions.csv --out build/model.json --neighbors 12
+# The demo recommends at the end of the data (2011-12-10): recent lines weigh more, as the next-order
+# (temporal) evaluation chose (bench/results/*-recsys-online-retail.md).
+$VITRINE train --interactions build/interactions.csv --out build/model.json --neighbors 12 --half-life-days 60
 $VITRINE profiles --orders "$ORDERS" --now "$NOW" --catalog build/catalog.json --traits build/traits.jsonl \
   --consent granted --out build/profiles.jsonl
 $VITRINE kv-bulk --profiles build/profiles.jsonl --out build/kv-profiles.json

@@ -749,6 +749,34 @@ mod tests {
         assert_eq!(back.trending().collect::<Vec<_>>(), ["new", "old"]);
     }
 
+    /// Recency weighting (`--half-life-days`): "kettle" was bought with "teapot" by six shoppers a
+    /// year ago, and with "travel mug" by three shoppers this month. Time-free training pairs it
+    /// with the teapot; with a 60-day half-life the year-old baskets weigh 1/64 and the travel mug
+    /// comes first. Every shopper also buys "filler", so each basket has something to regress on.
+    #[test]
+    fn half_life_lets_recent_baskets_lead() {
+        let day = 86_400;
+        let mut log = Vec::new();
+        let mut buy = |u: String, item: &str, time: i64| log.push(Interaction { user: u, item: item.into(), time, event: ItemEvent::Purchase, quantity: 1.0 });
+        for u in 0..6 {
+            for item in ["kettle", "teapot", "filler"] {
+                buy(format!("old{u}"), item, 0);
+            }
+        }
+        for u in 0..3 {
+            for item in ["kettle", "travel mug", "filler"] {
+                buy(format!("new{u}"), item, 365 * day + u * day);
+            }
+        }
+        let first = |half_life_days| {
+            let m = Model::train(&log, &TrainOptions { half_life_days, ..TrainOptions::default() });
+            let top = m.ranked_also_bought("kettle").find(|&j| j != "filler").map(str::to_owned);
+            top
+        };
+        assert_eq!(first(None).as_deref(), Some("teapot"));
+        assert_eq!(first(Some(60.0)).as_deref(), Some("travel mug"));
+    }
+
     /// Buyers pair each `a` item with its `b` twin; a separate crowd of viewers pairs it with its
     /// `c` twin instead.
     fn bought_and_viewed() -> Vec<Interaction> {
