@@ -408,6 +408,28 @@ mod tests {
         assert!(phead.missing_shards([("p1", Table::Viewed)]).is_empty());
     }
 
+    /// The layout alone names the same files a head would ask for: what the edge preloads.
+    #[test]
+    fn a_layout_names_the_files_a_head_needs() {
+        let m = model();
+        let (head, _) = m.split(8).unwrap();
+        let layout = head.shard_layout().unwrap();
+        assert!(layout.views);
+        let needs = [("p1", Table::Bought), ("p2", Table::Viewed), ("p1", Table::Bought), ("p3", Table::Bought)];
+        assert_eq!(layout.files(needs), head.missing_shards(needs));
+        assert_eq!(layout.files([("p1", Table::Bought), ("p1", Table::Bought)]).len(), 1, "each file once");
+        let no_views = ShardLayout { views: false, ..layout.clone() };
+        assert_eq!(no_views.files([("p2", Table::Viewed)]), Vec::<String>::new(), "a model without views has no view files");
+        // In an edge bundle, the layout travels as `browser_shards`; a bad one names its field.
+        let bundle = |shards: &str| format!(r#"{{"v":1,"site":{{"v":1}},"catalog":{{"v":1,"products":[]}},"model":{},"browser_shards":{shards}}}"#, m.to_json());
+        let b = crate::Bundle::from_json(&bundle(r#"{"count":8,"base":"m-0123456789abcdef/","views":true}"#)).unwrap();
+        assert_eq!(b.browser_shards.as_ref().map(|l| l.count), Some(8));
+        let e = crate::Bundle::from_json(&bundle(r#"{"count":0,"base":"m-1/"}"#)).unwrap_err();
+        assert_eq!((e.format, e.field.as_str()), ("bundle", "browser_shards.count"), "{e}");
+        let e = crate::Bundle::from_json(&bundle(r#"{"count":8,"base":"../x/"}"#)).unwrap_err();
+        assert_eq!(e.field, "browser_shards.base", "{e}");
+    }
+
     #[test]
     fn shard_names_are_content_addressed_and_safe() {
         let m = model();
