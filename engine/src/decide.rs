@@ -73,8 +73,7 @@ impl Bundle {
     /// shards: the bundle also names the browser's shard layout ([`Bundle::browser_shards`]).
     pub fn assemble_with_shards(site: &str, catalog: &str, model: &str, head: &Model) -> String {
         let Some(l) = head.shard_layout() else { return Bundle::assemble(site, catalog, model) };
-        let doc = crate::model::ShardsDoc { count: l.count, base: l.base.clone(), views: l.views };
-        let shards = serde_json::to_string(&doc).unwrap_or_default();
+        let shards = serde_json::to_string(&crate::model::ShardsDoc::of(l)).unwrap_or_default();
         format!("{{\"v\":1,\"site\":{},\"catalog\":{},\"model\":{},\"browser_shards\":{shards}}}", site.trim(), catalog.trim(), model.trim())
     }
 }

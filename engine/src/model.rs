@@ -248,7 +248,7 @@ impl Model {
             viewed: if self.has_views() { rows_json(&self.viewed) } else { Vec::new() },
             popular: self.popular.iter().map(|&(i, n)| [i, n]).collect(),
             trending: self.trending.iter().map(|&(i, n)| [i, n]).collect(),
-            shards: self.shard_layout().map(|l| ShardsDoc { count: l.count, base: l.base.clone(), views: l.views }),
+            shards: self.shard_layout().map(ShardsDoc::of),
         };
         serde_json::to_string(&doc).unwrap_or_default()
     }
@@ -372,6 +372,10 @@ pub(crate) struct ShardsDoc {
 }
 
 impl ShardsDoc {
+    pub fn of(l: &crate::shard::ShardLayout) -> ShardsDoc {
+        ShardsDoc { count: l.count, base: l.base.clone(), views: l.views }
+    }
+
     pub fn layout(self) -> Result<crate::shard::ShardLayout, FormatError> {
         crate::shard::ShardLayout::new(self.count, self.base, self.views)
     }
