@@ -11,6 +11,9 @@
 //!   `<base>v<s>.vtm`, so a page that shows no such widget never downloads them. `base` names a
 //!   hash of the whole model, so every file under it is immutable and can be cached forever.
 //!
+//! The edge's bundle, which holds the full model, names the browser's [`ShardLayout`] too
+//! (`browser_shards`), so the worker can put preload links for a page's shards into the page.
+//!
 //! A partial model decides exactly as the full one for every item whose shard it has loaded: rows
 //! keep their order and their scores (one score grid everywhere), and rankings break ties by id,
 //! never by the index an item happens to get. An item whose shard is missing (a failed fetch)
