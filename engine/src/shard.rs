@@ -3,7 +3,7 @@
 //! A full model is split into a *head* and `count` *shards*:
 //!
 //! - the head is the model's JSON snapshot with every row empty, its popular and trending rankings
-//!   (at most [`MAX_RANKED`](crate::model::MAX_RANKED) items each) and
+//!   (at most [`MAX_RANKED`] items each) and
 //!   `"shards": {"count": N, "base": "m-<hash>/"}`; it travels inside the browser's bundle;
 //! - shard `s` is a binary snapshot (`.vtm`, see `model_bin.rs`) holding the interaction rows of
 //!   exactly the items with [`shard_of`]`(id, N) == s`, plus the ids those rows point at, with empty
