@@ -4,7 +4,8 @@
 - cel:        every "expr" of the CEL conformance tests (/work/shared/cel-conformance/*.json,
               or the folder given as the first argument);
 - condition:  every slot condition ("when") of tests/cases/decisions.json and demo-shop/site.json;
-- bundle:     the bundle of tests/cases/decisions.json and, if built, demo-shop/dist/vitrine/bundle.json;
+- bundle:     the bundle of tests/cases/decisions.json (also as an edge bundle with `browser_shards`)
+              and, if built, demo-shop/dist/vitrine/bundle.json;
 - model_json: the model inside each of those bundles.
 
 Binary seeds (model_bin, shard) come from `cargo +nightly run --example seeds`. Seeds are named
@@ -97,6 +98,9 @@ def main():
     for b in bundles:
         add("bundle", json.dumps(b, separators=(",", ":"), ensure_ascii=False))
         add("model_json", json.dumps(b["model"], separators=(",", ":"), ensure_ascii=False))
+    # An edge bundle names the browser's shard layout, which the edge preloads from.
+    edge = dict(bundles[0], browser_shards={"count": 7, "base": "m-0123456789abcdef/", "views": True})
+    add("bundle", json.dumps(edge, separators=(",", ":"), ensure_ascii=False))
 
     for target, n in sorted(counts.items()):
         print(f"{target}: {n} seeds")

@@ -1,7 +1,8 @@
 //! `Bundle::from_json` on arbitrary UTF-8: never panics (errors are values), and a bundle that
 //! loads can decide, traced: the slots it configures (segments and experiments along the way), its
 //! rule lists and a plain one, every recommendation strategy and its named widgets, for a fixed
-//! returning customer who has been browsing this session. Deciding must not panic.
+//! returning customer who has been browsing this session, and the shard files an edge bundle's
+//! layout names for preloading. Deciding must not panic.
 
 #![no_main]
 
@@ -61,5 +62,11 @@ fuzz_target!(|text: &str| {
     assert_eq!(decision.recs.len(), request.recs.len());
     let _ = ctx.model_items(&request);
     let _ = bundle.model.missing_shards(ctx.model_items(&request));
+    // What an edge bundle's layout names for the browser to preload, widget by widget.
+    if let Some(layout) = &bundle.browser_shards {
+        for r in &request.recs {
+            let _ = layout.files(ctx.rec_model_items(r));
+        }
+    }
 });
 
