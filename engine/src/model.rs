@@ -488,7 +488,8 @@ fn co_occurrence(i: usize, rows: &[(u32, f64)], row_start: &[usize], holders: &[
 }
 
 /// `f(item, accumulator, touched)` for every item, on all cores; each worker owns a zeroed dense
-/// accumulator of `n` floats that `f` must leave zeroed. Results come back in item order.
+/// accumulator of `n` floats that `f` must leave zeroed, and a list that starts empty and is `f`'s
+/// to keep between the worker's items. Results come back in item order.
 fn par_items<T: Send + Clone + Default>(n: usize, f: impl Fn(usize, &mut Vec<f64>, &mut Vec<u32>) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8).min(n.max(1));
     if threads == 1 {
@@ -545,31 +546,36 @@ fn local_ease(rows: &[(u32, f64)], row_start: &[usize], holders: &[Vec<(u32, f64
         lookup.sort_by_key(|e| e.0);
         (hood, lookup)
     });
-    let g = |a: u32, b: u32| -> f64 {
-        if a == b {
-            return norms[a as usize];
-        }
-        let find = |x: u32, y: u32| {
-            let row = &rows_by_item[x as usize].1;
-            row.binary_search_by_key(&y, |e| e.0).ok().map(|p| f64::from(row[p].1))
-        };
-        // Pruning can drop a pair from one side only; the matrix stays symmetric either way.
-        find(a, b).or_else(|| find(b, a)).unwrap_or(0.0)
-    };
     // Weights into each item j from its neighbourhood: (source, weight).
-    let into: Vec<Vec<(u32, f64)>> = par_items(n, |j, _, _| {
+    let into: Vec<Vec<(u32, f64)>> = par_items(n, |j, _, place| {
         let hood = &rows_by_item[j].0;
         let size = hood.len();
         if size < 2 {
             return Vec::new();
         }
+        // The Gram matrix of the neighbourhood plus λI, lower triangle (all `solve_unit` reads):
+        // each neighbour's pruned row is scattered through `place` (the worker's `touched` list,
+        // unused here, grown into an item → index + 1 map and left all zero). Pruning can drop a
+        // pair from one side only; both sides hold the same sum, so either fills it.
+        if place.len() < n {
+            place.resize(n, 0);
+        }
+        for (r, &x) in hood.iter().enumerate() {
+            place[x as usize] = r as u32 + 1;
+        }
         let mut a = vec![0f64; size * size];
         for (r, &x) in hood.iter().enumerate() {
-            for (c, &y) in hood.iter().enumerate().take(r + 1) {
-                let v = g(x, y) + if r == c { lambda } else { 0.0 };
-                a[r * size + c] = v;
-                a[c * size + r] = v;
+            a[r * size + r] = norms[x as usize] + lambda;
+            for &(y, w) in &rows_by_item[x as usize].1 {
+                let c = place[y as usize] as usize;
+                if c > 0 {
+                    let (hi, lo) = if r >= c { (r, c - 1) } else { (c - 1, r) };
+                    a[hi * size + lo] = f64::from(w);
+                }
             }
+        }
+        for &x in hood {
+            place[x as usize] = 0;
         }
         let Some(x) = solve_unit(&mut a, size) else { return Vec::new() };
         let pivot = x[0];
@@ -602,33 +608,27 @@ type Neighbourhood = Vec<u32>;
 type GramRow = Vec<(u32, f32)>;
 
 /// Solves `A x = e₀` for a symmetric positive definite `A` (row-major, `n`×`n`) by Cholesky, in
-/// place. `None` if `A` is not positive definite.
+/// place; only the lower triangle and the diagonal are read. `None` if `A` is not positive definite.
 fn solve_unit(a: &mut [f64], n: usize) -> Option<Vec<f64>> {
     for j in 0..n {
-        let mut d = a[j * n + j];
-        for p in 0..j {
-            d -= a[j * n + p] * a[j * n + p];
-        }
+        // Row j (L's row, left of the diagonal) and the rows below it, whose column j it fills.
+        let (head, below) = a.split_at_mut((j + 1) * n);
+        let row_j = &mut head[j * n..];
+        let d = row_j[j] - dot(&row_j[..j], &row_j[..j]);
         if d <= 0.0 || !d.is_finite() {
             return None;
         }
         let d = d.sqrt();
-        a[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for p in 0..j {
-                s -= a[i * n + p] * a[j * n + p];
-            }
-            a[i * n + j] = s / d;
+        row_j[j] = d;
+        let row_j = &row_j[..j];
+        for row_i in below.chunks_exact_mut(n) {
+            row_i[j] = (row_i[j] - dot(&row_i[..j], row_j)) / d;
         }
     }
     // L y = e0, then Lᵀ x = y.
     let mut y = vec![0f64; n];
     for i in 0..n {
-        let mut s = if i == 0 { 1.0 } else { 0.0 };
-        for p in 0..i {
-            s -= a[i * n + p] * y[p];
-        }
+        let s = if i == 0 { 1.0 } else { 0.0 } - dot(&a[i * n..i * n + i], &y[..i]);
         y[i] = s / a[i * n + i];
     }
     for i in (0..n).rev() {
@@ -639,6 +639,20 @@ fn solve_unit(a: &mut [f64], n: usize) -> Option<Vec<f64>> {
         y[i] = s / a[i * n + i];
     }
     Some(y)
+}
+
+/// `Σ x[p]·y[p]` in four interleaved partial sums, which the compiler can keep in vector
+/// registers (one running sum cannot be reordered); the order is fixed, so results are too.
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let tail: f64 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
+    let mut acc = [0f64; 4];
+    for (a, b) in xc.zip(yc) {
+        for k in 0..4 {
+            acc[k] += a[k] * b[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// The first `k` distinct candidates not skipped: the "fallback fill" that keeps widgets full.
@@ -701,6 +715,26 @@ mod tests {
         let x = solve_unit(&mut a, 2).unwrap();
         assert!((x[0] - 0.375).abs() < 1e-12 && (x[1] + 0.25).abs() < 1e-12, "{x:?}");
         assert_eq!(solve_unit(&mut [1.0, 2.0, 2.0, 1.0], 2), None, "not positive definite");
+    }
+
+    /// Larger than one vector block and not a multiple of it: `A x = e₀` holds to rounding.
+    #[test]
+    fn cholesky_solves_larger_systems() {
+        for n in [5, 37, 130] {
+            // A = BᵀB + I with B's entries from a fixed linear congruential sequence.
+            let mut seed = 12345u64;
+            let mut next = || {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            };
+            let b: Vec<f64> = (0..n * n).map(|_| next()).collect();
+            let a: Vec<f64> = (0..n * n).map(|rc| (0..n).map(|k| b[k * n + rc / n] * b[k * n + rc % n]).sum::<f64>() + if rc / n == rc % n { 1.0 } else { 0.0 }).collect();
+            let x = solve_unit(&mut a.clone(), n).unwrap();
+            for r in 0..n {
+                let lhs: f64 = (0..n).map(|c| a[r * n + c] * x[c]).sum();
+                assert!((lhs - if r == 0 { 1.0 } else { 0.0 }).abs() < 1e-9, "n={n} row {r}: {lhs}");
+            }
+        }
     }
 
     /// EASE learns what predicts an item, not just what co-occurs with it: "bread" is bought by
