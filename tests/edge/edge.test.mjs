@@ -1,5 +1,6 @@
 // The edge worker in real workerd (`wrangler dev --local`) in front of the built demo shop, with
-// Workers KV seeded with test profiles: who gets which page, and that nothing else is changed.
+// Workers KV seeded with test profiles: who gets which page, and that nothing else is changed. One
+// test drives real Chromium through it, for what only a browser shows (shard preloads being used).
 // Needs scripts/build.sh to have run (demo-shop/dist/ and edge-worker/build/).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
