@@ -3,7 +3,7 @@
 # environment if missing, tunes the peers and Vitrine on validation splits, scores everything on the test
 # splits and writes bench/results/<date>-recsys-online-retail.md (printed as well).
 #
-#   bash bench/eval/run.sh              # build vitrine-cli (release), then evaluate (~15 min)
+#   bash bench/eval/run.sh              # build vitrine-cli (release), then evaluate (~7 min on a quiet machine)
 #   bash bench/eval/run.sh --no-build   # evaluate the existing target/release/vitrine
 #   bash bench/eval/run.sh --diagnose   # also the validation-only diagnostics of Vitrine vs EASE (~3 min)
 #   bash bench/eval/run.sh --seeds      # also the chosen configurations on 10 more random splits and 5 cutoffs (~6 min)
