@@ -150,9 +150,48 @@ impl<'de> Deserialize<'de> for Availability {
 pub struct Catalog {
     products: Vec<Product>,
     by_id: HashMap<String, usize>,
-    /// Each product's title words, sorted, for content similarity; built on first use so that
-    /// loading stays cheap for pages that never ask for `similar`.
-    title_words: std::sync::OnceLock<Vec<Vec<String>>>,
+    /// Title words and inverted lists for content similarity; built on first use so that loading
+    /// stays cheap for pages that never ask for `similar`.
+    content: std::sync::OnceLock<ContentIndex>,
+}
+
+/// Every product's title words (sorted), and which products have each word and each product type.
+#[derive(Debug, Clone, Default)]
+pub struct ContentIndex {
+    /// Per product, in catalog order (see [`title_words`]).
+    pub words: Vec<Vec<String>>,
+    /// Word → products with it, in catalog order.
+    by_word: HashMap<String, Vec<u32>>,
+    /// Non-empty product type → products of it, in catalog order.
+    by_type: HashMap<String, Vec<u32>>,
+}
+
+impl ContentIndex {
+    fn new(products: &[Product]) -> ContentIndex {
+        let words: Vec<Vec<String>> = products.iter().map(|p| title_words(&p.title)).collect();
+        let mut by_word: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_type: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, (p, ws)) in products.iter().zip(&words).enumerate() {
+            for w in ws {
+                by_word.entry(w.clone()).or_default().push(i as u32);
+            }
+            if !p.product_type.is_empty() {
+                by_type.entry(p.product_type.clone()).or_default().push(i as u32);
+            }
+        }
+        ContentIndex { words, by_word, by_type }
+    }
+
+    /// The products that share a title word in `words` or the (non-empty) `product_type`: the only
+    /// ones content similarity can score above zero. Catalog order, without repeats.
+    pub fn related(&self, words: &[String], product_type: &str) -> Vec<u32> {
+        let lists = words.iter().filter_map(|w| self.by_word.get(w));
+        let of_type = (!product_type.is_empty()).then(|| self.by_type.get(product_type)).flatten();
+        let mut out: Vec<u32> = lists.chain(of_type).flatten().copied().collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -174,7 +213,7 @@ impl Catalog {
                 return Err(FormatError::rule("catalog", format!("products[{i}].id"), format!("duplicate product id {:?}", p.id)));
             }
         }
-        Ok(Catalog { products, by_id, title_words: std::sync::OnceLock::new() })
+        Ok(Catalog { products, by_id, content: std::sync::OnceLock::new() })
     }
 
     /// Reads `{"v": 1, "products": [...]}`.
@@ -284,9 +323,9 @@ impl Catalog {
         Catalog::new(products)
     }
 
-    /// Title words of every product, in catalog order (see [`title_words`]).
-    pub fn title_words(&self) -> &[Vec<String>] {
-        self.title_words.get_or_init(|| self.products.iter().map(|p| title_words(&p.title)).collect())
+    /// Title words of every product and the inverted lists over them (see [`ContentIndex`]).
+    pub fn content(&self) -> &ContentIndex {
+        self.content.get_or_init(|| ContentIndex::new(&self.products))
     }
 
     pub fn get(&self, id: &str) -> Option<&Product> {

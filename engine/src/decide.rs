@@ -378,15 +378,18 @@ fn in_category(product_type: &str, category: &str) -> bool {
 /// Content similarity to `product`, best first: same category counts most, then the share of title
 /// words in common (Jaccard), then the same brand. Ties keep catalog order.
 fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
-    let all_words = catalog.title_words();
+    let index = catalog.content();
     let words = crate::catalog::title_words(&product.title);
-    let mut scored: Vec<(f64, usize, &str)> = catalog
-        .products()
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.id != product.id)
-        .filter_map(|(i, p)| {
-            let other = &all_words[i];
+    let products = catalog.products();
+    // Only products sharing a word or the type can score; the inverted lists name them.
+    let mut scored: Vec<(f64, usize, &str)> = index
+        .related(&words, &product.product_type)
+        .into_iter()
+        .map(|i| i as usize)
+        .filter(|&i| products[i].id != product.id)
+        .filter_map(|i| {
+            let p = &products[i];
+            let other = &index.words[i];
             let shared = words.iter().filter(|w| other.binary_search(w).is_ok()).count();
             let union = words.len() + other.len() - shared;
             let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
@@ -786,5 +789,58 @@ impl Context<'_> {
             t.segments = vars.segments().clone();
         }
         Decision { v: V1, slots, lists, recs, trace }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The full scan `similar` replaced: every product scored, the unrelated filtered out.
+    fn similar_by_scan<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
+        let words = crate::catalog::title_words(&product.title);
+        let mut scored: Vec<(f64, usize, &str)> = catalog
+            .products()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.id != product.id)
+            .filter_map(|(i, p)| {
+                let other = crate::catalog::title_words(&p.title);
+                let shared = words.iter().filter(|w| other.contains(w)).count();
+                let union = words.len() + other.len() - shared;
+                let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
+                let same_type = !p.product_type.is_empty() && p.product_type == product.product_type;
+                let same_brand = !p.brand.is_empty() && p.brand == product.brand;
+                let score = 2.0 * f64::from(u8::from(same_type)) + 3.0 * jaccard + 0.25 * f64::from(u8::from(same_brand));
+                (same_type || shared > 0).then_some((score, i, p.id.as_str()))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.into_iter().map(|(_, _, id)| id).collect()
+    }
+
+    #[test]
+    fn similar_through_the_inverted_lists_equals_the_full_scan() {
+        const WORDS: [&str; 12] = ["mug", "candle", "heart", "vintage", "lantern", "tin", "red", "blue", "star", "garden", "SET", "of"];
+        const TYPES: [&str; 4] = ["Kitchen", "Candles", "Garden", ""];
+        let products: Vec<String> = (0..240usize)
+            .map(|i| {
+                let title: Vec<&str> = (0..1 + i % 4).map(|k| WORDS[(i * 7 + k * 5) % WORDS.len()]).collect();
+                format!(
+                    r#"{{"id":"p{i}","title":"{} {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"{}","brand":"{}"}}"#,
+                    title.join(" "),
+                    TYPES[(i / 3) % TYPES.len()],
+                    ["Acme", "", "Lantern & Co"][i % 3]
+                )
+            })
+            .collect();
+        let catalog = Catalog::from_json(&format!(r#"{{"v":1,"products":[{}]}}"#, products.join(","))).unwrap();
+        for p in catalog.products() {
+            assert_eq!(similar(&catalog, p), similar_by_scan(&catalog, p), "{}", p.id);
+        }
+        // A product unknown to the catalog is scored the same way.
+        let stranger = catalog.products()[5].clone();
+        let stranger = Product { id: "elsewhere".into(), ..stranger };
+        assert_eq!(similar(&catalog, &stranger), similar_by_scan(&catalog, &stranger));
     }
 }
