@@ -28,7 +28,7 @@ import numpy as np
 
 import metrics
 import split
-from evaluate import K, METRICS, log, score, sha256
+from evaluate import METRICS, log, score, sha256
 from peers import EASE
 from vitrine_cli import VitrineCLI, private_copy
 
