@@ -382,23 +382,27 @@ fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
     let words = crate::catalog::title_words(&product.title);
     let products = catalog.products();
     // Only products sharing a word or the type can score; the inverted lists name them.
-    let mut scored: Vec<(f64, usize, &str)> = index
-        .related(&words, &product.product_type)
-        .into_iter()
-        .map(|i| i as usize)
-        .filter(|&i| products[i].id != product.id)
-        .filter_map(|i| {
-            let p = &products[i];
-            let other = &index.words[i];
-            let shared = words.iter().filter(|w| other.binary_search(w).is_ok()).count();
-            let union = words.len() + other.len() - shared;
-            let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
-            let same_type = !p.product_type.is_empty() && p.product_type == product.product_type;
-            let same_brand = !p.brand.is_empty() && p.brand == product.brand;
-            let score = 2.0 * f64::from(u8::from(same_type)) + 3.0 * jaccard + 0.25 * f64::from(u8::from(same_brand));
-            (same_type || shared > 0).then_some((score, i, p.id.as_str()))
-        })
-        .collect();
+    let scored = index.related(&words, &product.product_type).into_iter().map(|i| i as usize).filter_map(|i| {
+        let p = &products[i];
+        (p.id != product.id).then(|| similarity(product, &words, p, &index.words[i])).flatten().map(|score| (score, i, p.id.as_str()))
+    });
+    best_first(scored.collect())
+}
+
+/// `other`'s content similarity to `product` (whose title words are `words`; `other_words` sorted),
+/// or `None` when they share neither a title word nor the type.
+fn similarity(product: &Product, words: &[String], other: &Product, other_words: &[String]) -> Option<f64> {
+    let shared = words.iter().filter(|w| other_words.binary_search(w).is_ok()).count();
+    let union = words.len() + other_words.len() - shared;
+    let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
+    let same_type = !other.product_type.is_empty() && other.product_type == product.product_type;
+    let same_brand = !other.brand.is_empty() && other.brand == product.brand;
+    let score = 2.0 * f64::from(u8::from(same_type)) + 3.0 * jaccard + 0.25 * f64::from(u8::from(same_brand));
+    (same_type || shared > 0).then_some(score)
+}
+
+/// Ids by score, best first; ties keep catalog order.
+fn best_first(mut scored: Vec<(f64, usize, &str)>) -> Vec<&str> {
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().map(|(_, _, id)| id).collect()
 }
@@ -796,27 +800,13 @@ impl Context<'_> {
 mod tests {
     use super::*;
 
-    /// The full scan `similar` replaced: every product scored, the unrelated filtered out.
+    /// The full scan `similar` replaced: every other product scored, the unrelated left out.
     fn similar_by_scan<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
         let words = crate::catalog::title_words(&product.title);
-        let mut scored: Vec<(f64, usize, &str)> = catalog
-            .products()
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.id != product.id)
-            .filter_map(|(i, p)| {
-                let other = crate::catalog::title_words(&p.title);
-                let shared = words.iter().filter(|w| other.contains(w)).count();
-                let union = words.len() + other.len() - shared;
-                let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
-                let same_type = !p.product_type.is_empty() && p.product_type == product.product_type;
-                let same_brand = !p.brand.is_empty() && p.brand == product.brand;
-                let score = 2.0 * f64::from(u8::from(same_type)) + 3.0 * jaccard + 0.25 * f64::from(u8::from(same_brand));
-                (same_type || shared > 0).then_some((score, i, p.id.as_str()))
-            })
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.into_iter().map(|(_, _, id)| id).collect()
+        let scored = catalog.products().iter().enumerate().filter(|(_, p)| p.id != product.id).filter_map(|(i, p)| {
+            similarity(product, &words, p, &crate::catalog::title_words(&p.title)).map(|score| (score, i, p.id.as_str()))
+        });
+        best_first(scored.collect())
     }
 
     #[test]
