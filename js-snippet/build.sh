@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
 #! Builds what a shop serves for the snippet into js-snippet/dist/: vitrine.js (wasm-bindgen glue +
-#! loader, one classic script for one async tag) and vitrine_bg.wasm. Prints the gzip size of each.
+#! loader, one classic script for one async tag) and vitrine_bg.wasm, the production engine; and the
+#! developer build the preview panel loads, vitrine-dev.js (glue only) and vitrine-dev_bg.wasm,
+#! which shop visitors never download. Prints the gzip size of each and where the production
+#! Wasm's bytes go (twiggy), so the next person sees what a change costs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 cd "$root"
-cargo build --quiet -p vitrine-snippet --target wasm32-unknown-unknown --profile wasm-release
-rm -rf "$here/pkg" && mkdir -p "$here/pkg" "$here/dist"
-wasm-bindgen --target no-modules --no-typescript --out-dir "$here/pkg" \
-  target/wasm32-unknown-unknown/wasm-release/vitrine_snippet.wasm
-# npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables.
-node_modules/.bin/wasm-opt -Os --strip-debug --strip-producers \
-  "$here/pkg/vitrine_snippet_bg.wasm" -o "$here/dist/vitrine_bg.wasm.tmp"
-cat "$here/pkg/vitrine_snippet.js" "$here/loader.js" > "$here/pkg/vitrine.full.js"
-node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/pkg/vitrine.full.js" \
+wasm=target/wasm32-unknown-unknown/wasm-release/vitrine_snippet.wasm
+rm -rf "$here/pkg" && mkdir -p "$here/pkg/prod" "$here/pkg/dev" "$here/dist"
+
+# $1: cargo feature flags, $2: output directory under pkg/. The two builds share every dependency
+# build; only the final link differs.
+bindgen() {
+  cargo build --quiet -p vitrine-snippet $1 --target wasm32-unknown-unknown --profile wasm-release
+  wasm-bindgen --target no-modules --no-typescript --out-dir "$here/pkg/$2" "$wasm"
+  # npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables. Optimized
+  # with names kept (for the size breakdown), then stripped for shipping.
+  node_modules/.bin/wasm-opt -Os -g "$here/pkg/$2/vitrine_snippet_bg.wasm" -o "$here/pkg/$2/named.wasm"
+  node_modules/.bin/wasm-opt --strip-debug --strip-producers "$here/pkg/$2/named.wasm" -o "$here/pkg/$2/shipped.wasm"
+}
+
+bindgen "" prod
+bindgen "--features dev" dev
+
+cat "$here/pkg/prod/vitrine_snippet.js" "$here/loader.js" > "$here/pkg/prod/vitrine.full.js"
+node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/pkg/prod/vitrine.full.js" \
   --outfile="$here/dist/vitrine.js.tmp"
-mv "$here/dist/vitrine_bg.wasm.tmp" "$here/dist/vitrine_bg.wasm"
+node_modules/.bin/esbuild --minify --log-level=warning "$here/pkg/dev/vitrine_snippet.js" \
+  --outfile="$here/dist/vitrine-dev.js.tmp"
+mv "$here/pkg/prod/shipped.wasm" "$here/dist/vitrine_bg.wasm"
+mv "$here/pkg/dev/shipped.wasm" "$here/dist/vitrine-dev_bg.wasm"
 mv "$here/dist/vitrine.js.tmp" "$here/dist/vitrine.js"
-for f in vitrine.js vitrine_bg.wasm; do
-  printf 'js-snippet/dist/%-16s %7d bytes, %6d gzip\n' "$f" "$(wc -c < "$here/dist/$f")" "$(gzip -9c "$here/dist/$f" | wc -c)"
+mv "$here/dist/vitrine-dev.js.tmp" "$here/dist/vitrine-dev.js"
+for f in vitrine.js vitrine_bg.wasm vitrine-dev.js vitrine-dev_bg.wasm; do
+  printf 'js-snippet/dist/%-20s %7d bytes, %6d gzip\n' "$f" "$(wc -c < "$here/dist/$f")" "$(gzip -9c "$here/dist/$f" | wc -c)"
 done
+if command -v twiggy >/dev/null; then
+  echo "production Wasm by crate::module (twiggy; bytes before gzip):"
+  twiggy top -n 100000 -f csv "$here/pkg/prod/named.wasm" | node "$here/size-breakdown.mjs" 15 | sed 's/^/  /'
+fi

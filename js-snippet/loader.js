@@ -144,21 +144,25 @@
     if (!(what in o)) { o[what] = value; originals.set(el, o); }
   }
 
+  // Each apply* changes only what differs, so a page the edge already personalized sees no change
+  // until a live event changes a decision.
   function applySlot(d) {
     all(document, '[data-vitrine-slot="' + CSS.escape(d.slot) + '"]').forEach(function (slot) {
-      if (d.variant) slot.setAttribute('data-vitrine-variant', d.variant);
-      else slot.removeAttribute('data-vitrine-variant');
+      if (d.variant) { if (slot.getAttribute('data-vitrine-variant') !== d.variant) slot.setAttribute('data-vitrine-variant', d.variant); }
+      else if (slot.hasAttribute('data-vitrine-variant')) slot.removeAttribute('data-vitrine-variant');
       all(slot, '[data-vitrine-field]').forEach(function (el) {
         var name = el.getAttribute('data-vitrine-field');
         remember(el, 'text', el.textContent);
-        el.textContent = d.fields && name in d.fields ? d.fields[name] : originals.get(el).text;
+        var text = d.fields && name in d.fields ? d.fields[name] : originals.get(el).text;
+        if (el.textContent !== text) el.textContent = text;
       });
       all(slot, '[data-vitrine-href]').forEach(function (el) {
         var name = el.getAttribute('data-vitrine-href');
         remember(el, 'href', el.getAttribute('href'));
         var url = d.fields && d.fields[name];
         var next = safeUrl(url) ? url : originals.get(el).href;
-        if (next == null) el.removeAttribute('href'); else el.setAttribute('href', next);
+        if (next == null) { if (el.hasAttribute('href')) el.removeAttribute('href'); }
+        else if (el.getAttribute('href') !== next) el.setAttribute('href', next);
       });
     });
   }
@@ -179,11 +183,15 @@
 
   function applyRecs(d) {
     if (d.keep) return; // an experiment's default arm or holdout: the widget stays as served
+    var ids = d.items.map(function (item) { return item.id; }).join(' ');
     all(document, '[data-vitrine-recs="' + CSS.escape(d.widget) + '"]').forEach(function (box) {
       var tpl = box.querySelector(':scope > template');
       if (!tpl) return;
+      // Already showing exactly these products (the edge filled it, or an earlier decision here).
+      if (box.hasAttribute('data-vitrine-filled') && box.getAttribute('data-vitrine-items') === ids) return;
       remember(box, 'children', Array.prototype.slice.call(box.children));
       remember(box, 'filled', box.getAttribute('data-vitrine-filled'));
+      remember(box, 'items', box.getAttribute('data-vitrine-items'));
       var frag = document.createDocumentFragment();
       d.items.forEach(function (item) {
         var node = tpl.content.cloneNode(true);
@@ -204,6 +212,7 @@
       Array.prototype.slice.call(box.children).forEach(function (c) { if (c !== tpl) box.removeChild(c); });
       box.appendChild(frag);
       box.setAttribute('data-vitrine-filled', String(d.items.length));
+      box.setAttribute('data-vitrine-items', ids);
     });
   }
 
@@ -353,7 +362,10 @@
       if (!o || !o.children) return;
       Array.prototype.slice.call(box.children).forEach(function (c) { if (o.children.indexOf(c) < 0) box.removeChild(c); });
       o.children.forEach(function (c) { box.appendChild(c); });
-      if ('filled' in o) { if (o.filled == null) box.removeAttribute('data-vitrine-filled'); else box.setAttribute('data-vitrine-filled', o.filled); }
+      ['filled', 'items'].forEach(function (k) {
+        if (!(k in o)) return;
+        if (o[k] == null) box.removeAttribute('data-vitrine-' + k); else box.setAttribute('data-vitrine-' + k, o[k]);
+      });
     });
   }
 

@@ -34,6 +34,14 @@ mkdir -p demo-shop/dist.new/vitrine
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
   --out demo-shop/dist.new/vitrine/edge/bundle.json --shards 512 --sharded-out demo-shop/dist.new/vitrine
 
+# The shared decision cases (tests/cases/decisions.json) state their bundle in source form; the
+# runtimes' tests load it compiled by the same command a shop runs.
+mkdir -p build/cases
+node -e 'const fs = require("fs"); const d = JSON.parse(fs.readFileSync("tests/cases/decisions.json", "utf8"));
+  for (const k of ["site", "catalog", "model"]) fs.writeFileSync(`build/cases/${k}.json`, JSON.stringify(d.bundle[k]));'
+$VITRINE bundle --site build/cases/site.json --catalog build/cases/catalog.json --model build/cases/model.json \
+  --out build/cases/bundle.json 2>/dev/null
+
 log "browser snippet"
 bash js-snippet/build.sh
 cp js-snippet/dist/vitrine.js js-snippet/dist/vitrine_bg.wasm demo-shop/dist.new/vitrine/
@@ -47,6 +55,9 @@ log "preview panel"
 # panel inflates it with DecompressionStream).
 mkdir -p demo-shop/dist.new/preview
 cp demo-shop/preview/index.html demo-shop/preview/preview.js demo-shop/preview/preview.css demo-shop/dist.new/preview/
+# The developer build of the engine (checkSite, compileSite, replay) lives with the panel, never
+# under /vitrine/ where shop pages load the production one.
+cp js-snippet/dist/vitrine-dev.js js-snippet/dist/vitrine-dev_bg.wasm demo-shop/dist.new/preview/
 cp demo-shop/site.json demo-shop/dist.new/preview/site.json
 gzip -9nc build/profiles.jsonl > demo-shop/dist.new/preview/profiles.jsonl.gz
 printf 'demo-shop/dist/preview/profiles.jsonl.gz %7d bytes (%d profiles)\n' \

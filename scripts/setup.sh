@@ -18,6 +18,12 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+# twiggy prints where the production Wasm's bytes go in every build (js-snippet/build.sh).
+if ! command -v twiggy >/dev/null; then
+  log "installing twiggy 0.8.0 (once per machine, ~2 min)"
+  cargo install twiggy --version 0.8.0 --locked
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages from package-lock.json"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi

@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 export VITRINE_NEED_BROWSER=1 WRANGLER_SEND_METRICS=false
 bash scripts/build.sh
 status=0
-echo "== native: engine, CLI, demo-shop generator, edge rewriting"
-cargo test --quiet -p vitrine-engine -p vitrine-cli -p vitrine-demo -p vitrine-edge 2>&1 || status=1
+echo "== size budget of the production snippet"
+bash scripts/check-size.sh || status=1
+echo "== native: CEL, engine, CLI, demo-shop generator, edge rewriting"
+cargo test --quiet -p vitrine-cel -p vitrine-engine -p vitrine-cli -p vitrine-demo -p vitrine-edge 2>&1 || status=1
 echo "== browser (Chromium) and edge (workerd)"
 node --test --test-concurrency=1 tests/browser/ tests/edge/ 2>&1 || status=1
 exit $status

@@ -285,8 +285,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Bundle { site, catalog, model, out, shards, sharded_out } => {
             let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
-            let s = read(&site)?;
-            load(&site, SiteConfig::from_json)?;
+            // Rules are checked and compiled here, once: runtimes load the compiled form (no CEL
+            // parser ships to browsers) without the sources, which only traces would show.
+            let s = load(&site, SiteConfig::from_json)?.to_compiled_json(false);
             // The bundle carries the JSON snapshot (runtimes parse JSON already); a binary one is converted.
             let full = load_model(&model)?;
             let m = full.to_json();

@@ -8,7 +8,9 @@
 (function () {
   'use strict';
 
-  var SNIPPET_WASM = '/vitrine/vitrine_bg.wasm';
+  // The engine's developer build (checkSite, compileSite, replay), served beside this panel; shop
+  // pages load the production build, which only loads compiled configurations.
+  var SNIPPET_WASM = '/preview/vitrine-dev_bg.wasm';
   var BUNDLE_URL = '/vitrine/bundle.json';
   var SITE_URL = 'site.json'; // demo-shop/site.json, copied beside this page by scripts/build.sh
   var PROFILES_URL = 'profiles.jsonl.gz'; // build/profiles.jsonl, gzipped (every real snapshot)
@@ -548,6 +550,13 @@
     });
   }
 
+  var compiled = { source: null, text: null };
+  function compiledSite() {
+    if (goodSite == null) return null; // the page keeps its own configuration
+    if (compiled.source !== goodSite) compiled = { source: goodSite, text: wasm_bindgen.compileSite(goodSite) };
+    return compiled.text;
+  }
+
   function applyOnce() {
     var w = frameWindow();
     if (!w || !isReady(w)) return Promise.resolve(); // the frame's load handler schedules again
@@ -555,7 +564,9 @@
       return Promise.reject(new Error('this page offers no vitrine.preview hook'));
     }
     setPageState('busy', 'deciding');
-    var inputs = { site: goodSite, profile: profileJson(), session: JSON.stringify(session()) };
+    // The page's production engine takes the configuration compiled, with its rules' sources for
+    // the trace.
+    var inputs = { site: compiledSite(), profile: profileJson(), session: JSON.stringify(session()) };
     return Promise.resolve(w.vitrine.preview(inputs)).then(function (decision) {
       if (w !== frameWindow()) return; // navigated meanwhile: the new page gets its own call
       setPageState('true', 'personalized');
@@ -875,7 +886,7 @@
 
   function start() {
     if (typeof wasm_bindgen === 'undefined') {
-      status('The snippet (/vitrine/vitrine.js) did not load: nothing to preview with.', 'error');
+      status('The engine (/preview/vitrine-dev.js) did not load: nothing to preview with.', 'error');
       return;
     }
     var wasm = wasm_bindgen({ module_or_path: SNIPPET_WASM });

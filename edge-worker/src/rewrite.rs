@@ -424,6 +424,9 @@ fn recs(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
             return Ok(());
         }
         let _ = el.set_attribute("data-vitrine-filled", &decision.items.len().to_string());
+        // Which products, so the snippet leaves the widget alone while it decides the same.
+        let ids: Vec<&str> = decision.items.iter().map(|i| i.id.as_str()).collect();
+        let _ = el.set_attribute("data-vitrine-items", &ids.join(" "));
         let widget = Rc::new(RefCell::new(Widget { items: decision.items, capture: Capture::Before, template: Vec::new(), bytes: 0 }));
         with(&st, |s| s.widget = Some(widget.clone()));
         let st = st.clone();

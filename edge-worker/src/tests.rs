@@ -145,7 +145,7 @@ fn recs_are_filled_from_the_template() {
     let card_a = r#"<a class="card" data-vitrine-bind-href="link" href="/p/A"><img data-vitrine-bind-src="image_link" data-vitrine-bind-alt="title" src="/img/A.svg" alt="Mug &quot;Best&quot; &lt;3 &amp; co"><span class="title" data-vitrine-bind="title">Mug "Best" &lt;3 &amp; co</span><span class="price" data-vitrine-bind="price">£2.55</span></a>"#;
     let card_c = r#"<a class="card" data-vitrine-bind-href="link" href="https://shop.example/p/C"><img data-vitrine-bind-src="image_link" data-vitrine-bind-alt="title" src="/img/C.svg" alt="Lamp"><span class="title" data-vitrine-bind="title">Lamp</span><span class="price" data-vitrine-bind="price">€10.00</span></a>"#;
     let expected = RECS
-        .replace(r#"data-vitrine-k="2">"#, r#"data-vitrine-k="2" data-vitrine-filled="2">"#)
+        .replace(r#"data-vitrine-k="2">"#, r#"data-vitrine-k="2" data-vitrine-filled="2" data-vitrine-items="A C">"#)
         .replace("</template></div>", &format!("</template>{card_a}{card_c}</div>"));
     assert_eq!(out, expected);
 }
@@ -185,7 +185,7 @@ fn template_capture_round_trips_nested_markup() {
     let html = format!(r#"<div data-vitrine-recs="p" data-vitrine-strategy="popular" data-vitrine-k="1"><template>{RICH_TEMPLATE}</template></div>"#);
     let copy = "\n  <article class=\"c\" data-x=\"a &quot;q&quot; b\">\n    <h3>T&amp;C <em>em <b>bold</b></em></h3>\n    <br><input disabled=\"\" value=\"&lt;x&gt;\">\n    <svg viewBox=\"0 0 1 1\"><path d=\"M0 0\" /></svg>\n    <ul><li>one<li>two</ul>\n  </article>\n";
     let expected = html
-        .replace(r#"data-vitrine-k="1">"#, r#"data-vitrine-k="1" data-vitrine-filled="1">"#)
+        .replace(r#"data-vitrine-k="1">"#, r#"data-vitrine-k="1" data-vitrine-filled="1" data-vitrine-items="A">"#)
         .replace("</template></div>", &format!("</template>{copy}</div>"));
     for n in [1, 2, 3, 7, 64, 4096] {
         assert_eq!(rewrite_chunked(&html, anon(), n), expected, "chunk size {n}");

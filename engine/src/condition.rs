@@ -21,9 +21,12 @@
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
+#[cfg(feature = "compile")]
 use std::sync::{Arc, OnceLock};
 
-use crate::cel::{self, Activation, Decls, Schema, Type, Value};
+use crate::cel::{self, Activation, Value};
+#[cfg(feature = "compile")]
+use crate::cel::{Decls, Schema, Type};
 use crate::decide::Context;
 use crate::profile::{ItemEvent, Trait};
 use crate::time::Seconds;
@@ -61,6 +64,7 @@ pub enum Scope {
 impl Condition {
     /// Compiles and checks `src` against the schema (with `segments` as the known segment names).
     /// Every error is returned, each located.
+    #[cfg(feature = "compile")]
     pub fn compile(src: &str, segments: &[String], scope: Scope) -> Result<Condition, Vec<ConditionError>> {
         let decls = decls(segments, scope);
         let program = cel::Program::compile(src, &decls).map_err(|errors| {
@@ -80,12 +84,24 @@ impl Condition {
         Ok(Condition { program, src: src.to_owned() })
     }
 
+    /// A rule from its compiled form; `src` (possibly empty) is shown in traces and locates errors.
+    pub(crate) fn from_program(program: cel::Program, src: String) -> Condition {
+        Condition { program, src }
+    }
+
+    #[cfg(feature = "compile")]
+    pub(crate) fn program(&self) -> &cel::Program {
+        &self.program
+    }
+
     /// Whether the rule holds; an error (missing data, wrong types, the budget) is `Err`, with a
     /// located message, and means "does not match".
     pub fn eval(&self, vars: &dyn Activation) -> Result<bool, String> {
         match self.program.eval_with_budget(vars, RULE_BUDGET) {
             Ok(Value::Bool(b)) => Ok(b),
             Ok(v) => Err(format!("expected true or false, found {}", v.kind().name())),
+            // Without its source (a compiled rule shipped without), the message alone.
+            Err(e) if self.src.is_empty() => Err(e.kind.to_string()),
             Err(e) => Err(e.render(&self.src)),
         }
     }
@@ -105,6 +121,7 @@ impl Condition {
     }
 }
 
+#[cfg(feature = "compile")]
 fn line_col(src: &str, at: usize) -> (usize, usize) {
     // Spans are token starts (char boundaries); `get` keeps this total anyway.
     let before = src.get(..at).unwrap_or(src);
@@ -113,19 +130,23 @@ fn line_col(src: &str, at: usize) -> (usize, usize) {
     (line, column)
 }
 
+#[cfg(feature = "compile")]
 fn obj(name: &str, fields: Vec<(&str, Type)>) -> Type {
     Type::Object(Arc::new(Schema::new(name, fields)))
 }
 
+#[cfg(feature = "compile")]
 fn list(t: Type) -> Type {
     Type::List(Box::new(t))
 }
 
+#[cfg(feature = "compile")]
 fn dyn_map() -> Type {
     Type::Map(Box::new(Type::String), Box::new(Type::Dyn))
 }
 
 /// The declarations every rule is checked against (see the module documentation).
+#[cfg(feature = "compile")]
 fn base_decls() -> &'static Decls {
     static DECLS: OnceLock<Decls> = OnceLock::new();
     DECLS.get_or_init(|| {
@@ -177,6 +198,7 @@ fn base_decls() -> &'static Decls {
 }
 
 /// The schema for `scope` with the site's segment names.
+#[cfg(feature = "compile")]
 pub fn decls(segments: &[String], scope: Scope) -> Decls {
     let mut d = base_decls().clone();
     if scope == Scope::Rule {

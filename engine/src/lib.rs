@@ -38,7 +38,9 @@
 //!   the runtimes insert them as text nodes.
 
 pub mod catalog;
-pub mod cel;
+/// The rule language, from its own crate: the compile side only with the `compile` feature.
+pub use vitrine_cel as cel;
+pub mod compiled;
 pub mod condition;
 pub mod decide;
 pub mod error;

@@ -9,9 +9,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::cel::{self, Activation};
-use crate::condition::{self, Condition, Scope};
+use crate::condition::{self, Condition};
+#[cfg(feature = "compile")]
+use crate::condition::Scope;
 use crate::decide::Strategy;
-use crate::error::{FormatError, V1};
+use crate::error::FormatError;
+#[cfg(feature = "compile")]
+use crate::error::V1;
 use crate::time::Seconds;
 
 #[derive(Debug, Clone)]
@@ -131,14 +135,15 @@ pub struct Arm {
 /// A content string with `{expr}` / `{expr|fallback}` holes (each a CEL expression over the rule
 /// variables); it renders to text.
 #[derive(Debug, Clone)]
-pub struct Template(Vec<Piece>);
+pub struct Template(pub(crate) Vec<Piece>);
 
 #[derive(Debug, Clone)]
-enum Piece {
+pub(crate) enum Piece {
     Text(String),
     Hole { program: Box<cel::Program>, fallback: String },
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SiteDoc {
@@ -160,6 +165,7 @@ struct SiteDoc {
     demo_now: Option<Seconds>,
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SegmentDoc {
@@ -168,6 +174,7 @@ struct SegmentDoc {
     description: String,
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VariantDoc {
@@ -182,6 +189,7 @@ struct VariantDoc {
     content: BTreeMap<String, String>,
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListsDoc {
@@ -191,12 +199,14 @@ struct ListsDoc {
     rules: Vec<ListRuleDoc>,
 }
 
+#[cfg(feature = "compile")]
 impl Default for ListsDoc {
     fn default() -> Self {
         ListsDoc { boost: 1.0, rules: Vec::new() }
     }
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListRuleDoc {
@@ -215,6 +225,7 @@ struct ListRuleDoc {
     boost: BTreeMap<String, f64>,
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RecsDoc {
@@ -224,12 +235,14 @@ struct RecsDoc {
     widgets: BTreeMap<String, WidgetDoc>,
 }
 
+#[cfg(feature = "compile")]
 impl Default for RecsDoc {
     fn default() -> Self {
         RecsDoc { k: 8, widgets: BTreeMap::new() }
     }
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WidgetDoc {
@@ -246,6 +259,7 @@ struct WidgetDoc {
     max_per_category: Option<usize>,
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExperimentDoc {
@@ -267,6 +281,7 @@ struct ExperimentDoc {
     arms: Vec<ArmDoc>,
 }
 
+#[cfg(feature = "compile")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ArmDoc {
@@ -281,13 +296,16 @@ struct ArmDoc {
     strategy: Option<Strategy>,
 }
 
+#[cfg(feature = "compile")]
 fn one() -> f64 {
     1.0
 }
+#[cfg(feature = "compile")]
 fn eight() -> usize {
     8
 }
 
+#[cfg(feature = "compile")]
 fn is_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
 }
@@ -310,11 +328,13 @@ impl std::fmt::Display for SiteError {
 }
 
 /// Collects errors while compiling.
+#[cfg(feature = "compile")]
 struct Compiler {
     errors: Vec<SiteError>,
     segment_names: Vec<String>,
 }
 
+#[cfg(feature = "compile")]
 impl Compiler {
     fn error(&mut self, field: String, message: String) {
         self.errors.push(SiteError { field, line: 0, column: 0, message });
@@ -358,20 +378,34 @@ impl Compiler {
 }
 
 impl SiteConfig {
-    /// Reads and compiles `site.json`. Every broken rule or template is reported, each with its
-    /// field path and a rendered `line:col` + caret inside the rule.
+    /// Reads a site configuration: its compiled form (what bundles carry, docs/formats.md), or, with
+    /// the `compile` feature, its source (`site.json`), compiled here. Every broken rule or template
+    /// of a source is reported, each with its field path and a rendered `line:col` + caret.
     pub fn from_json(text: &str) -> Result<SiteConfig, FormatError> {
-        SiteConfig::compile(text).map_err(|errors| match errors {
-            CompileError::Format(e) => e,
-            CompileError::Rules(errors) => FormatError::rule(
-                "site",
-                "",
-                format!("{} error(s):\n{}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
-            ),
-        })
+        #[cfg(feature = "compile")]
+        if !crate::compiled::is_compiled(text) {
+            return SiteConfig::compile(text).map_err(|errors| match errors {
+                CompileError::Format(e) => e,
+                CompileError::Rules(errors) => FormatError::rule(
+                    "site",
+                    "",
+                    format!("{} error(s):\n{}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+                ),
+            });
+        }
+        crate::compiled::load(text)
     }
 
-    /// [`SiteConfig::from_json`] with the errors kept apart (the preview panel shows them inline).
+    /// The compiled form runtimes load (docs/formats.md, "Compiled site"); with `sources`, each
+    /// rule's source and position information too, for traces.
+    #[cfg(feature = "compile")]
+    pub fn to_compiled_json(&self, sources: bool) -> String {
+        crate::compiled::write(self, sources)
+    }
+
+    /// Compiles a source configuration, with the errors kept apart (the preview panel shows them
+    /// inline).
+    #[cfg(feature = "compile")]
     pub fn compile(text: &str) -> Result<SiteConfig, CompileError> {
         let doc: SiteDoc = crate::error::from_json("site", text).map_err(CompileError::Format)?;
         let _ = doc.v;
@@ -570,6 +604,7 @@ pub enum CompileError {
 }
 
 impl Template {
+    #[cfg(feature = "compile")]
     pub fn parse(src: &str, segments: &[String]) -> Result<Template, String> {
         let mut pieces = Vec::new();
         let mut text = String::new();
@@ -624,7 +659,7 @@ impl Template {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "compile"))]
 mod tests {
     use std::collections::BTreeMap;
 

@@ -4,11 +4,23 @@
 //!
 //! The loader (`loader.js`) owns the DOM, `dataLayer` and storage; this crate owns no state but
 //! the [`Vitrine`] object: the bundle, the visitor's snapshot and this session.
+//!
+//! Two builds come from this crate. The production one (`vitrine_bg.wasm`, what shops' visitors
+//! download) loads compiled bundles and decides: no CEL lexer, parser or checker, no replay. The
+//! developer one (`--features dev`, `vitrine-dev_bg.wasm`, loaded by the preview panel only) adds
+//! [`check_site`], [`compile_site`], source configurations in `setSite`, and replay.
 
-use vitrine_engine::condition::{Vars, VarsCache};
+use vitrine_engine::condition::VarsCache;
+#[cfg(feature = "dev")]
+use vitrine_engine::condition::Vars;
+#[cfg(feature = "dev")]
 use vitrine_engine::replay::replay;
-use vitrine_engine::site::{CompileError, SiteConfig};
-use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, Page, ProfileSnapshot, Request, Session};
+#[cfg(feature = "dev")]
+use vitrine_engine::site::CompileError;
+use vitrine_engine::site::SiteConfig;
+#[cfg(feature = "dev")]
+use vitrine_engine::Page;
+use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, ProfileSnapshot, Request, Session};
 use wasm_bindgen::prelude::*;
 
 /// One visitor's engine: the bundle plus the live profile.
@@ -17,6 +29,7 @@ pub struct Vitrine {
     bundle: Bundle,
     profile: LiveProfile,
     /// Profile snapshots for `replay` (the preview panel), loaded once.
+    #[cfg(feature = "dev")]
     replay_profiles: Vec<LiveProfile>,
     /// The visitor's rule variables, kept between decisions; cleared whenever the profile or the
     /// session changes.
@@ -42,7 +55,13 @@ impl Vitrine {
     #[wasm_bindgen(constructor)]
     pub fn new(bundle_json: &str) -> Result<Vitrine, JsError> {
         let bundle = Bundle::from_json(bundle_json).map_err(err)?;
-        Ok(Vitrine { bundle, profile: LiveProfile::new(ProfileSnapshot::anonymous()), replay_profiles: Vec::new(), vars: VarsCache::default() })
+        Ok(Vitrine {
+            bundle,
+            profile: LiveProfile::new(ProfileSnapshot::anonymous()),
+            #[cfg(feature = "dev")]
+            replay_profiles: Vec::new(),
+            vars: VarsCache::default(),
+        })
     }
 
     /// Uses a snapshot issued by the edge; the session so far is kept.
@@ -63,8 +82,9 @@ impl Vitrine {
         }
     }
 
-    /// Replaces the site configuration (the preview panel's live edits). A configuration that
-    /// does not compile is an error carrying every problem, and the current one stays.
+    /// Replaces the site configuration (the preview panel's live edits): its compiled form
+    /// (`compileSite` of the developer build), or in the developer build its source too. A
+    /// configuration that does not load is an error, and the current one stays.
     #[wasm_bindgen(js_name = setSite)]
     pub fn set_site(&mut self, site_json: &str) -> Result<(), JsError> {
         self.bundle.site = SiteConfig::from_json(site_json).map_err(err)?;
@@ -73,6 +93,7 @@ impl Vitrine {
 
     /// Every segment of the site for this visitor on `page_json` (`{"type": "home"}`), as JSON
     /// `{"name": true|false, ...}`.
+    #[cfg(feature = "dev")]
     pub fn segments(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
         let page: Page = serde_json::from_str(page_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
@@ -81,6 +102,7 @@ impl Vitrine {
     }
 
     /// Loads profile snapshots (JSON lines) for [`Vitrine::replay`]; returns how many.
+    #[cfg(feature = "dev")]
     #[wasm_bindgen(js_name = loadReplayProfiles)]
     pub fn load_replay_profiles(&mut self, jsonl: &str) -> Result<usize, JsError> {
         let mut out = Vec::new();
@@ -93,6 +115,7 @@ impl Vitrine {
 
     /// Evaluates the current site configuration over every loaded profile on a page
     /// (`{"type": "home"}`): segment sizes, overlaps, variant and arm distributions (JSON).
+    #[cfg(feature = "dev")]
     pub fn replay(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
         let page: Page = serde_json::from_str(page_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
@@ -169,6 +192,7 @@ impl Vitrine {
 /// Compiles a site configuration and reports every problem:
 /// `{"ok": true}` or `{"ok": false, "errors": [{"field", "line", "column", "message"}]}` (line and
 /// column inside the rule, or in the JSON text for a malformed file).
+#[cfg(feature = "dev")]
 #[wasm_bindgen(js_name = checkSite)]
 pub fn check_site(site_json: &str) -> String {
     let errors: Vec<serde_json::Value> = match SiteConfig::compile(site_json) {
@@ -179,6 +203,14 @@ pub fn check_site(site_json: &str) -> String {
         }
     };
     serde_json::json!({"ok": errors.is_empty(), "errors": errors}).to_string()
+}
+
+/// Compiles a site configuration into the form runtimes load, with each rule's source (so the
+/// production build's traces show and locate rules). Errors as `setSite`'s.
+#[cfg(feature = "dev")]
+#[wasm_bindgen(js_name = compileSite)]
+pub fn compile_site(site_json: &str) -> Result<String, JsError> {
+    Ok(SiteConfig::from_json(site_json).map_err(err)?.to_compiled_json(true))
 }
 
 /// Runs one shared test case (`tests/cases/*.json`): the same entry point the native tests and the

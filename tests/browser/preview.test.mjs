@@ -37,10 +37,14 @@ async function openPanel() {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss(); });
+  // Which Wasm each document loads: the panel the developer build, the framed shop page the
+  // production build that shop visitors get.
+  const wasm = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(`${r.frame() === page.mainFrame() ? 'panel' : 'shop'} ${new URL(r.url()).pathname}`); });
   await page.goto(server.url + '/preview/');
   // The first personalization (a new visitor) has reached the trace.
   await page.waitForSelector('#trace [data-slot="hero"]', { timeout: 20000 });
-  return { page, problems, frame: page.frame({ name: 'shop' }) };
+  return { page, problems, wasm, frame: page.frame({ name: 'shop' }) };
 }
 
 const HERO = '[data-vitrine-slot="hero"]';
@@ -69,7 +73,8 @@ async function caretAt(page, start, end = start) {
 }
 
 test('the panel opens with the configuration, and a real lapsed big spender gets the winback hero', async () => {
-  const { page, problems, frame } = await openPanel();
+  const { page, problems, frame, wasm } = await openPanel();
+  assert.deepEqual(wasm.sort(), ['panel /preview/vitrine-dev_bg.wasm', 'shop /vitrine/vitrine_bg.wasm']);
   assert.equal(await page.inputValue('#site'), readFileSync(join(root, 'demo-shop', 'site.json'), 'utf8'));
   assert.equal(await page.textContent('#check-state'), 'valid');
   assert.equal(await page.isHidden('#errors'), true, 'no errors shown');

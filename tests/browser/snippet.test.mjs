@@ -58,14 +58,53 @@ async function originalHome() {
   return { headline, items };
 }
 
+// The case file's bundle, compiled by `vitrine bundle` (scripts/build.sh): the production build
+// loads only compiled rules.
+const compiledCases = () => ({
+  ...JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8')),
+  bundle: JSON.parse(readFileSync(join(root, 'build', 'cases', 'bundle.json'), 'utf8')),
+});
+
 test('shared decision cases give identical results in the Wasm build', async () => {
-  const doc = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8'));
+  const doc = compiledCases();
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
   await ready(page);
   const results = await page.evaluate(({ bundle, cases }) => cases.map((c) =>
     JSON.parse(wasm_bindgen.evaluateCase(JSON.stringify(bundle), JSON.stringify(c.input)))), doc);
   doc.cases.forEach((c, i) => assert.deepEqual(results[i], c.expected, c.name));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the production build refuses rules in source form or from another program version, clearly', async () => {
+  const doc = compiledCases();
+  const source = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8')).bundle;
+  const newer = { ...doc.bundle, site: { ...doc.bundle.site, compiled: doc.bundle.site.compiled + 1 } };
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  const errors = await page.evaluate((bundles) => bundles.map((b) => {
+    try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
+  }), [source, newer]);
+  assert.match(errors[0], /site configuration's source; runtimes load compiled ones: run `vitrine bundle`/);
+  assert.match(errors[1], /field `site.compiled`: rules compiled in program version 2, but this runtime reads version 1/);
+  // Nor does the production build carry the developer tools.
+  assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('shop pages never request the developer build', async () => {
+  const { page, problems } = await newPage({ test_profile: 'lapsed' });
+  const urls = [];
+  page.on('request', (r) => urls.push(new URL(r.url()).pathname));
+  for (const path of ['/', '/p/' + (await originalHome()).items[0]]) {
+    await page.goto(server.url + path);
+    await ready(page);
+  }
+  assert.ok(urls.includes('/vitrine/vitrine_bg.wasm'), urls.join(' '));
+  assert.deepEqual(urls.filter((u) => /dev/.test(u)), []);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -275,6 +275,38 @@ test('Chromium takes the preloaded shards: each is fetched once, and the snippet
   }
 });
 
+test('on a page the edge personalized, the snippet changes nothing inside slots and widgets', async () => {
+  const browser = await launch();
+  try {
+    await browser.addCookies([{ name: 'vitrine_vid', value: sign('t-lapsed'), url: base }]);
+    for (const path of ['/', '/p/10135']) {
+      const page = await browser.newPage();
+      // Every DOM change inside a slot or a widget from the end of parsing on (the snippet starts
+      // after DOMContentLoaded). Lists are left out: moving their items into the order the edge
+      // showed with CSS `order` is allowed.
+      await page.addInitScript(() => {
+        window.__changes = [];
+        document.addEventListener('DOMContentLoaded', () => {
+          new MutationObserver((records) => records.forEach((m) => {
+            const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+            const box = el && el.closest('[data-vitrine-slot],[data-vitrine-recs]');
+            if (box) window.__changes.push(`${m.type} ${m.attributeName || ''} in ${box.outerHTML.slice(0, 80)}`);
+          })).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+        });
+      });
+      await page.goto(base + path);
+      await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 20000 });
+      const decision = await page.evaluate(() => window.vitrine.decision);
+      assert.ok(decision.slots.some((d) => d.variant) || path !== '/', 'the snippet decided a variant on the home page');
+      assert.ok(decision.recs.length > 0 && decision.recs.every((r) => r.keep || r.items.length > 0), `${path}: the snippet decided its widgets`);
+      assert.deepEqual(await page.evaluate(() => window.__changes), [], path);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
+
 test('the demo visitor switcher sets a signed cookie and only redirects on-site', async () => {
   const set = await get('/__vitrine/demo/become?vid=t-lapsed&next=/c/candles-lights');
   assert.equal(set.res.status, 302);
@@ -314,6 +346,8 @@ test('the shared decision cases decide identically at the edge', async (t) => {
     return;
   }
   const doc = JSON.parse(readFileSync(file, 'utf8'));
+  // The edge loads compiled rules only: the case bundle as `vitrine bundle` compiled it (scripts/build.sh).
+  doc.bundle = JSON.parse(readFileSync(join(root, 'build', 'cases', 'bundle.json'), 'utf8'));
   assert.ok(doc.cases.length > 0);
   for (const c of doc.cases) {
     const res = await fetch(base + '/__vitrine/decide', { method: 'POST', body: JSON.stringify({ bundle: doc.bundle, case: c.input }) });

@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use std::collections::BTreeMap;
-//! use vitrine_engine::cel::{Decls, Program, Type, Value};
+//! use vitrine_cel::{Decls, Program, Type, Value};
 //!
 //! let decls = Decls::new().var("profile.orders.count", Type::Int).var("profile.segments", Type::List(Box::new(Type::String)));
 //! let program = Program::compile("profile.orders.count >= 10 && 'vip' in profile.segments", &decls).unwrap();
@@ -53,20 +53,27 @@
 //!   `docs/cel.md` for the exact subset and the conformance-test counts.
 
 mod ast;
+#[cfg(feature = "compile")]
 mod check;
 mod eval;
 mod functions;
+#[cfg(feature = "compile")]
 mod lex;
+#[cfg(feature = "compile")]
 mod parse;
 mod time;
 mod value;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-pub use time::{Duration, Timestamp};
+pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
 pub use value::{Key, Kind, Value};
+#[cfg(feature = "compile")]
+pub use wire::{encode, encode_text};
+pub use wire::{decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};
 
 /// A byte range `(start, end)` in the source text.
 pub type Span = (usize, usize);
@@ -92,6 +99,7 @@ pub struct Program {
 impl Program {
     /// Parses and type-checks `src` against the declared variables. On failure, returns every
     /// error found: all lexical errors, or the first syntax error, or every type error.
+    #[cfg(feature = "compile")]
     pub fn compile(src: &str, decls: &Decls) -> Result<Program, Vec<CelError>> {
         let mut expr = parse::parse(src)?;
         let result_type = check::check(&expr, decls)?;
@@ -101,6 +109,7 @@ impl Program {
 
     /// Parses `src` without type-checking: every name is looked up at evaluation time, and type
     /// mistakes surface as evaluation errors.
+    #[cfg(feature = "compile")]
     pub fn compile_unchecked(src: &str) -> Result<Program, Vec<CelError>> {
         let mut expr = parse::parse(src)?;
         ast::fold_constants(&mut expr);
@@ -299,6 +308,7 @@ impl Decls {
         self.vars.get(name)
     }
 
+    #[cfg(feature = "compile")]
     fn names(&self) -> impl Iterator<Item = &str> {
         self.vars.keys().map(String::as_str)
     }
@@ -402,6 +412,7 @@ impl fmt::Display for CelErrorKind {
 }
 
 impl CelError {
+    #[cfg(feature = "compile")]
     pub(crate) fn new(span: Span, kind: CelErrorKind) -> CelError {
         CelError { span, kind }
     }
@@ -530,7 +541,7 @@ fn render(source: &str, span: Span, message: &dyn fmt::Display) -> String {
     )
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "compile"))]
 mod tests {
     use super::*;
 

@@ -155,6 +155,8 @@ pub(crate) enum Func {
     Unknown(Arc<str>),
 }
 
+/// The built-in functions by name. Append only: a function's position is its id in the compiled
+/// form (`wire.rs`), so reordering would change what compiled programs mean.
 const NAMES: &[(&str, Func)] = &[
     ("size", Func::Size),
     ("contains", Func::Contains),
@@ -199,11 +201,26 @@ const NAMES: &[(&str, Func)] = &[
 ];
 
 impl Func {
+    #[cfg(feature = "compile")]
     pub fn from_name(name: &str) -> Func {
         NAMES
             .iter()
             .find(|(n, _)| *n == name)
             .map_or_else(|| Func::Unknown(name.into()), |(_, f)| f.clone())
+    }
+
+    /// The id in the compiled form; `None` for an unknown function (written by name).
+    #[cfg(feature = "compile")]
+    pub fn id(&self) -> Option<u8> {
+        if let Func::Unknown(_) = self {
+            return None;
+        }
+        let id = std::mem::discriminant(self);
+        NAMES.iter().position(|(_, f)| std::mem::discriminant(f) == id).map(|i| i as u8)
+    }
+
+    pub fn from_id(id: u8) -> Option<Func> {
+        NAMES.get(usize::from(id)).map(|(_, f)| f.clone())
     }
 
     pub fn name(&self) -> &str {
@@ -319,6 +336,7 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
 
 /// Folds list literals made only of literals (`e.item in ['a', 'b']`) into one literal value, so
 /// a comprehension does not rebuild the list for every element.
+#[cfg(feature = "compile")]
 pub(crate) fn fold_constants(e: &mut Expr) {
     match &mut e.kind {
         ExprKind::Lit(_) | ExprKind::Ident(_) => {}
