@@ -147,6 +147,7 @@
   // Each apply* changes only what differs, so a page the edge already personalized sees no change
   // until a live event changes a decision.
   function applySlot(d) {
+    if (d.keep) return; // decided by a rule only the edge evaluates (matches()): stays as served
     all(document, '[data-vitrine-slot="' + CSS.escape(d.slot) + '"]').forEach(function (slot) {
       if (d.variant) { if (slot.getAttribute('data-vitrine-variant') !== d.variant) slot.setAttribute('data-vitrine-variant', d.variant); }
       else if (slot.hasAttribute('data-vitrine-variant')) slot.removeAttribute('data-vitrine-variant');
@@ -168,6 +169,7 @@
   }
 
   function applyList(d) {
+    if (d.keep) return;
     all(document, '[data-vitrine-list="' + CSS.escape(d.list) + '"]').forEach(function (list) {
       remember(list, 'children', Array.prototype.slice.call(list.children));
       var byId = {};

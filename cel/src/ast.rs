@@ -114,7 +114,7 @@ pub(crate) enum Func {
     StartsWith,
     EndsWith,
     /// With the compiled pattern when the pattern is a string literal.
-    Matches(Option<Arc<regex_lite::Regex>>),
+    Matches(Option<Arc<super::functions::Pattern>>),
     Int,
     Uint,
     Double,
@@ -259,6 +259,21 @@ impl Expr {
                 .max(c.filter.as_ref().map_or(0, child)),
         };
         Expr { span, height, kind }
+    }
+}
+
+/// Whether any call in `e` is to a function `pred` accepts.
+pub(crate) fn calls(e: &Expr, pred: &dyn Fn(&Func) -> bool) -> bool {
+    let any = |items: &[Expr]| items.iter().any(|i| calls(i, pred));
+    match &e.kind {
+        ExprKind::Lit(_) | ExprKind::Ident(_) => false,
+        ExprKind::Select { operand: a, .. } | ExprKind::Not(a) | ExprKind::Neg(a) => calls(a, pred),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => calls(a, pred) || calls(b, pred),
+        ExprKind::Call { func, args, .. } => pred(func) || any(args),
+        ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => any(items),
+        ExprKind::Map(entries) => entries.iter().any(|(k, v)| calls(k, pred) || calls(v, pred)),
+        ExprKind::Cond(a, b, c) => calls(a, pred) || calls(b, pred) || calls(c, pred),
+        ExprKind::Comprehension(c) => calls(&c.range, pred) || c.filter.as_ref().is_some_and(|f| calls(f, pred)) || calls(&c.body, pred),
     }
 }
 

@@ -21,15 +21,33 @@ pub(crate) fn no_match(func: &str, args: &[&Value]) -> K {
     }
 }
 
+/// A compiled `matches()` pattern. A build without the `regex` feature has none (the type has no
+/// values): there, `matches()` is evaluated at the edge only.
+#[cfg(feature = "regex")]
+pub(crate) type Pattern = regex_lite::Regex;
+#[cfg(not(feature = "regex"))]
+pub(crate) type Pattern = std::convert::Infallible;
+
 /// Compiles a `matches` pattern (RE2 syntax as far as `regex-lite` goes) with bounds on the
 /// compiled size and nesting, so a hostile pattern fails to compile instead of eating memory.
+#[cfg(feature = "regex")]
 #[inline(never)]
-pub(crate) fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, String> {
+pub(crate) fn compile_regex(pattern: &str) -> Result<Pattern, String> {
     regex_lite::RegexBuilder::new(pattern)
         .size_limit(1 << 16)
         .nest_limit(64)
         .build()
         .map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "regex")]
+fn is_match(re: &Pattern, s: &str) -> bool {
+    re.is_match(s)
+}
+
+#[cfg(not(feature = "regex"))]
+fn is_match(re: &Pattern, _: &str) -> bool {
+    match *re {}
 }
 
 /// An upper bound on the size of `pattern`'s automaton, for the evaluation budget: its length
@@ -132,8 +150,14 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
         (Func::StartsWith, [V::String(s), V::String(t)]) if r => V::Bool(s.starts_with(&**t)),
         (Func::EndsWith, [V::String(s), V::String(t)]) if r => V::Bool(s.ends_with(&**t)),
         (Func::Matches(compiled), [V::String(s), V::String(pattern)]) => V::Bool(match compiled {
-            Some(re) => re.is_match(s),
+            Some(re) => is_match(re, s),
+            #[cfg(feature = "regex")]
             None => compile_regex(pattern).map_err(K::InvalidRegex)?.is_match(s),
+            #[cfg(not(feature = "regex"))]
+            None => {
+                let _ = pattern;
+                return Err(K::EdgeOnly("matches()"));
+            }
         }),
         (
             Func::Int

@@ -89,6 +89,10 @@ pub const MAX_SOURCE_LEN: usize = 100_000;
 /// comprehension step, per aggregate element compared or copied and per 8 bytes of string work.
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
 
+/// Whether this build evaluates `matches()` (the `regex` feature). Runtimes without it leave what
+/// such rules decide to the edge ([`Program::uses_matches`]).
+pub const REGEX: bool = cfg!(feature = "regex");
+
 /// A compiled (parsed, macro-expanded and, unless compiled unchecked, type-checked) expression.
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -140,6 +144,11 @@ impl Program {
         let mut out = ast::References::default();
         ast::references(&self.expr, &mut Vec::new(), &mut out);
         out.list
+    }
+
+    /// Whether the program calls `matches()`, which a build without [`REGEX`] cannot evaluate.
+    pub fn uses_matches(&self) -> bool {
+        ast::calls(&self.expr, &|f| matches!(f, ast::Func::Matches(_)))
     }
 
     /// The static type of the result; `dyn` when unknown or compiled unchecked.
@@ -471,6 +480,8 @@ pub enum EvalErrorKind {
     UnsupportedTimeZone(String),
     /// The evaluation budget ran out.
     CostExceeded,
+    /// A function this build leaves to the edge (`matches()` without the `regex` feature).
+    EdgeOnly(&'static str),
 }
 
 impl fmt::Display for EvalErrorKind {
@@ -495,6 +506,7 @@ impl fmt::Display for EvalErrorKind {
                 write!(f, "unsupported time zone {tz:?}; use \"UTC\" or a fixed offset such as \"+05:30\"")
             }
             EvalErrorKind::CostExceeded => f.write_str("evaluation cost budget exceeded"),
+            EvalErrorKind::EdgeOnly(func) => write!(f, "{func} is evaluated at the edge only (this build has no regular expressions)"),
         }
     }
 }

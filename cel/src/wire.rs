@@ -553,7 +553,9 @@ impl Reader<'_> {
                     _ => return self.fail(LoadErrorKind::Invalid("receiver flag")),
                 };
                 let args = self.exprs(d)?;
-                // A literal pattern is compiled once, here, as the parser does.
+                // A literal pattern is compiled once, here, as the parser does (a build without
+                // regular expressions loads the call, which is then an `EdgeOnly` error).
+                #[cfg(feature = "regex")]
                 let func = match (&func, args.last()) {
                     (Func::Matches(_), Some(Expr { kind: ExprKind::Lit(Value::String(p)), .. })) => match super::functions::compile_regex(p) {
                         Ok(re) => Func::Matches(Some(Arc::new(re))),

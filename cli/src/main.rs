@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
 use vitrine_engine::profile::{Stage, Trait};
+use vitrine_engine::site::Target;
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
 use crate::input::InputError;
@@ -287,7 +288,20 @@ fn run(command: Command) -> anyhow::Result<()> {
             let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
             // Rules are checked and compiled here, once: runtimes load the compiled form (no CEL
             // parser ships to browsers) without the sources, which only traces would show.
-            let s = load(&site, SiteConfig::from_json)?.to_compiled_json(false);
+            let config = load(&site, SiteConfig::from_json)?;
+            // `matches()` is not in the browser's build (its regex engine would be 8 % of it): say
+            // which placements the browser leaves to the edge.
+            for (field, target) in &config.edge_only_rules {
+                let what = match target {
+                    None => "every placement whose rules read this segment".to_owned(),
+                    Some(Target::Slot(s)) => format!("slot `{s}`"),
+                    Some(Target::List(l)) if l.is_empty() => "every list".to_owned(),
+                    Some(Target::List(l)) => format!("list `{l}`"),
+                    Some(Target::Widget(w)) => format!("widget `{w}`"),
+                };
+                eprintln!("vitrine: {}: `{field}` uses matches() (itself or through a segment), which only the edge evaluates: the browser leaves {what} as served", site.display());
+            }
+            let s = config.to_compiled_json(false);
             // The bundle carries the JSON snapshot (runtimes parse JSON already); a binary one is converted.
             let full = load_model(&model)?;
             let m = full.to_json();

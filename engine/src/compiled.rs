@@ -246,7 +246,9 @@ pub(crate) fn load(text: &str) -> Result<SiteConfig, FormatError> {
         let arms = e.arms.into_iter().map(|a| Arm { id: a.id, weight: a.weight, default: a.default, variant: a.variant, strategy: a.strategy }).collect();
         experiments.push(Experiment { id: e.id, salt: e.salt, target, audience, schedule: Schedule { start: e.start, end: e.end }, holdout: e.holdout, arms });
     }
-    Ok(SiteConfig { segments, slots, list_boost: doc.list_boost, list_rules, recs_k: doc.recs_k, widgets, experiments, demo_now: doc.demo_now })
+    let mut site = SiteConfig { segments, slots, list_boost: doc.list_boost, list_rules, recs_k: doc.recs_k, widgets, experiments, demo_now: doc.demo_now, edge_only_rules: Vec::new() };
+    site.mark_edge_only();
+    Ok(site)
 }
 
 struct Loader {

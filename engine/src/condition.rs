@@ -40,6 +40,9 @@ pub const RULE_BUDGET: u64 = 200_000;
 pub struct Condition {
     program: cel::Program,
     src: String,
+    /// Calls `matches()`, or reads a segment that does: only a runtime with regular expressions
+    /// (the edge) evaluates it ([`crate::site::SiteConfig::edge_only`]).
+    edge_only: bool,
 }
 
 /// One located problem with a rule.
@@ -81,12 +84,27 @@ impl Condition {
             let message = format!("a rule must be true or false, found a value of type `{}`", program.result_type());
             return Err(vec![ConditionError { line, column, rendered: format!("1:1: {message}"), message }]);
         }
-        Ok(Condition { program, src: src.to_owned() })
+        Ok(Condition::from_program(program, src.to_owned()))
     }
 
     /// A rule from its compiled form; `src` (possibly empty) is shown in traces and locates errors.
     pub(crate) fn from_program(program: cel::Program, src: String) -> Condition {
-        Condition { program, src }
+        let edge_only = program.uses_matches();
+        Condition { program, src, edge_only }
+    }
+
+    /// Whether only a runtime with `matches()` evaluates this rule (see the field).
+    pub fn edge_only(&self) -> bool {
+        self.edge_only
+    }
+
+    /// Marks the rule edge-only if it reads one of `segments` (segments that are edge-only), or
+    /// reads `segment` as a whole.
+    pub(crate) fn taint(&mut self, segments: &[&str]) {
+        if segments.is_empty() || self.edge_only {
+            return;
+        }
+        self.edge_only = self.program.references().iter().any(|r| r == "segment" || r.strip_prefix("segment.").is_some_and(|s| segments.contains(&s)));
     }
 
     #[cfg(feature = "compile")]

@@ -243,6 +243,10 @@ pub struct SlotDecision {
     /// The visitor's arm, when an experiment runs on this slot (runtimes report the exposure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<Assignment>,
+    /// Leave the slot as the page was served: its rules call `matches()`, which only the edge
+    /// evaluates (a runtime without regular expressions: the browser's production build).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep: bool,
 }
 
 /// Why a decision came out as it did (`"trace": true` in the request).
@@ -318,6 +322,9 @@ pub struct ListDecision {
     pub keys: Vec<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<Assignment>,
+    /// Leave the list as the page was served (see [`SlotDecision::keep`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -361,6 +368,9 @@ impl RecItem {
 }
 
 /// " (listed first among equal priorities)" when another holding variant had the same priority.
+/// The trace's reason for a slot a runtime without `matches()` leaves to the edge.
+const EDGE_ONLY: &str = "left as served: a rule deciding this slot calls matches(), which only the edge evaluates";
+
 fn tie_note(variants: &[crate::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
     let tie = variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
     if tie {
@@ -471,7 +481,20 @@ impl Context<'_> {
         self.slot_with(&Vars::new(self), slot, None)
     }
 
+    /// Whether this runtime leaves `target` to the edge: it has no `matches()`, and a rule that
+    /// decides the placement calls it (docs/site.md, "Rules the browser leaves to the edge").
+    fn edge_decides(&self, target: &Target) -> bool {
+        !crate::cel::REGEX && self.bundle.site.edge_only(target)
+    }
+
     fn slot_with(&self, vars: &Vars, slot: &str, trace: Option<&mut Trace>) -> SlotDecision {
+        if self.edge_decides(&Target::Slot(slot.to_owned())) {
+            if let Some(trace) = trace {
+                let reason = EDGE_ONLY.to_owned();
+                trace.slots.push(SlotTrace { slot: slot.to_owned(), variants: Vec::new(), chosen: None, reason, experiment: None });
+            }
+            return SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new(), experiment: None, keep: true };
+        }
         let variants = self.bundle.site.slots.get(slot).map_or(&[][..], Vec::as_slice);
         let exp = self.experiment_for(&Target::Slot(slot.to_owned()), vars);
         let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
@@ -543,8 +566,9 @@ impl Context<'_> {
                     .filter(|(k, t)| !is_href_field(k) || is_safe_url(t))
                     .collect(),
                 experiment: assignment,
+                keep: false,
             },
-            None => SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new(), experiment: assignment },
+            None => SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new(), experiment: assignment, keep: false },
         }
     }
 
@@ -555,6 +579,12 @@ impl Context<'_> {
     }
 
     fn list_with(&self, vars: &Vars, list: &str, items: &[String], trace: Option<&mut Trace>) -> ListDecision {
+        if self.edge_decides(&Target::List(list.to_owned())) {
+            if let Some(trace) = trace {
+                trace.lists.push(ListTrace { list: list.to_owned(), rules: Vec::new(), experiment: None });
+            }
+            return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: None, keep: true };
+        }
         let site = &self.bundle.site;
         let exp = self.experiment_for(&Target::List(list.to_owned()), vars);
         let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
@@ -600,7 +630,7 @@ impl Context<'_> {
             trace.lists.push(ListTrace { list: list.to_owned(), rules: rule_traces, experiment: exp.map(|(_, t)| t) });
         }
         if keep {
-            return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: assignment };
+            return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: assignment, keep: false };
         }
         let affinities = self.profile.affinities(&self.bundle.catalog);
         let boost = site.list_boost;
@@ -623,7 +653,7 @@ impl Context<'_> {
             .collect();
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_key(|&i| keys[i]);
-        ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys, experiment: assignment }
+        ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys, experiment: assignment, keep: false }
     }
 
     /// Recommendations: never the current product, what is in the cart, what is out of stock or
@@ -646,7 +676,12 @@ impl Context<'_> {
             req.price_max = w.price_max.or(req.price_max);
             req.max_per_category = w.max_per_category.or(req.max_per_category);
         }
-        let exp = self.experiment_for(&Target::Widget(req.widget.clone()), vars);
+        let target = Target::Widget(req.widget.clone());
+        if self.edge_decides(&target) {
+            // The experiment's audience calls `matches()`: the widget stays as served.
+            return RecsPlan { req, configured: configured.is_some(), trace: None, assignment: None, keep: true };
+        }
+        let exp = self.experiment_for(&target, vars);
         let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
         let arm = exp.as_ref().zip(assignment.as_ref()).and_then(|((e, _), a)| e.arms.iter().find(|x| x.id == a.arm));
         let keep = assignment.as_ref().is_some_and(|a| a.holdout) || arm.is_some_and(|a| a.default);

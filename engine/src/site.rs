@@ -31,6 +31,9 @@ pub struct SiteConfig {
     pub experiments: Vec<Experiment>,
     /// A fixed "now" for demos on historical data; runtimes use it in place of their clock.
     pub demo_now: Option<Seconds>,
+    /// Rules that call `matches()` (or read a segment that does), by field, with the placement
+    /// they decide (`None` for a segment's own rule). Filled by [`SiteConfig::mark_edge_only`].
+    pub edge_only_rules: Vec<(String, Option<Target>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -549,7 +552,7 @@ impl SiteConfig {
         if !c.errors.is_empty() {
             return Err(CompileError::Rules(c.errors));
         }
-        Ok(SiteConfig {
+        let mut site = SiteConfig {
             segments,
             slots,
             list_boost: doc.lists.boost,
@@ -558,6 +561,62 @@ impl SiteConfig {
             widgets,
             experiments,
             demo_now: doc.demo_now,
+            edge_only_rules: Vec::new(),
+        };
+        site.mark_edge_only();
+        Ok(site)
+    }
+
+    /// Finds the rules only a runtime with `matches()` evaluates: those calling it, and those
+    /// reading a segment whose rule does (every loader calls this once).
+    pub(crate) fn mark_edge_only(&mut self) {
+        let mut out = Vec::new();
+        let segments: Vec<&str> = self.segments.iter().filter(|s| s.when.edge_only()).map(|s| s.id.as_str()).collect();
+        for s in self.segments.iter().filter(|s| s.when.edge_only()) {
+            out.push((format!("segments.{}.when", s.id), None));
+        }
+        for (slot, variants) in &mut self.slots {
+            for (i, v) in variants.iter_mut().enumerate() {
+                if let Some(w) = &mut v.when {
+                    w.taint(&segments);
+                    if w.edge_only() {
+                        out.push((format!("slots.{slot}[{i}].when"), Some(Target::Slot(slot.clone()))));
+                    }
+                }
+                for (name, t) in &v.content {
+                    if t.edge_only(&segments) {
+                        out.push((format!("slots.{slot}[{i}].content.{name}"), Some(Target::Slot(slot.clone()))));
+                    }
+                }
+            }
+        }
+        for (i, r) in self.list_rules.iter_mut().enumerate() {
+            if let Some(w) = &mut r.when {
+                w.taint(&segments);
+                if w.edge_only() {
+                    // A rule for every list decides them all.
+                    out.push((format!("lists.rules[{i}].when"), Some(Target::List(r.list.clone().unwrap_or_default()))));
+                }
+            }
+        }
+        for e in &mut self.experiments {
+            if let Some(a) = &mut e.audience {
+                a.taint(&segments);
+                if a.edge_only() {
+                    out.push((format!("experiments.{}.audience", e.id), Some(e.target.clone())));
+                }
+            }
+        }
+        self.edge_only_rules = out;
+    }
+
+    /// Whether what `target` shows depends on a rule only a runtime with `matches()` evaluates
+    /// (a list rule without a `list` affects every list).
+    pub fn edge_only(&self, target: &Target) -> bool {
+        self.edge_only_rules.iter().any(|(_, t)| match (t, target) {
+            (Some(Target::List(all)), Target::List(_)) if all.is_empty() => true,
+            (Some(t), target) => t == target,
+            (None, _) => false,
         })
     }
 
@@ -638,6 +697,17 @@ impl Template {
             pieces.push(Piece::Text(text));
         }
         Ok(Template(pieces))
+    }
+
+    /// Whether a hole calls `matches()` or reads one of the edge-only `segments`.
+    pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
+        self.0.iter().any(|p| match p {
+            Piece::Text(_) => false,
+            Piece::Hole { program, .. } => {
+                program.uses_matches()
+                    || (!segments.is_empty() && program.references().iter().any(|r| r == "segment" || r.strip_prefix("segment.").is_some_and(|s| segments.contains(&s))))
+            }
+        })
     }
 
     /// Renders to plain text (runtimes insert it as text, never as HTML). A hole whose value is an
@@ -746,5 +816,31 @@ mod tests {
         let s = Schedule { start: Some(10), end: Some(20) };
         assert_eq!((s.state(9), s.state(10), s.state(19), s.state(20)), ("not started", "active", "active", "ended"));
         assert!(errors(r#"{"v":1,"slots":{"hero":[{"id":"a","schedule":{"start":"2026-02-01T00:00:00Z","end":"2026-01-01T00:00:00Z"}}]}}"#).contains("start` before `end"));
+    }
+
+    #[test]
+    fn rules_calling_matches_are_marked_edge_only_with_what_they_decide() {
+        let text = r#"{"v":1,
+          "segments":{"gmail":{"when":"profile.traits.email.matches('@gmail')"},"vip":{"when":"profile.orders.count > 9"}},
+          "slots":{
+            "hero":[{"id":"g","when":"segment.gmail"},{"id":"v","when":"segment.vip"}],
+            "banner":[{"id":"v","when":"segment.vip","content":{"headline":"Hi {profile.traits.first_name.matches('^A') ? 'A' : 'B'}"}}],
+            "plain":[{"id":"v","when":"segment.vip"}],
+            "whole":[{"id":"w","when":"segment['vip']"}]},
+          "lists":{"rules":[{"id":"r","when":"'x'.matches('x')"}]},
+          "experiments":{"e":{"widget":"w","audience":"segment.gmail","arms":[{"id":"a"}]}}}"#;
+        for site in [SiteConfig::from_json(text).unwrap(), SiteConfig::from_json(&SiteConfig::from_json(text).unwrap().to_compiled_json(false)).unwrap()] {
+            let fields: Vec<&str> = site.edge_only_rules.iter().map(|(f, _)| f.as_str()).collect();
+            assert_eq!(
+                fields,
+                ["segments.gmail.when", "slots.banner[0].content.headline", "slots.hero[0].when", "slots.whole[0].when", "lists.rules[0].when", "experiments.e.audience"]
+            );
+            let edge_only = |t: Target| site.edge_only(&t);
+            assert!(edge_only(Target::Slot("hero".into())) && edge_only(Target::Slot("banner".into())));
+            assert!(!edge_only(Target::Slot("plain".into())), "reads only a segment without matches()");
+            assert!(edge_only(Target::Slot("whole".into())), "reads every segment");
+            assert!(edge_only(Target::List("any".into())), "a rule for every list");
+            assert!(edge_only(Target::Widget("w".into())) && !edge_only(Target::Widget("other".into())));
+        }
     }
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { startStatic } from '../lib/static-server.mjs';
-import { lapsedProfile, XSS_NAME } from '../lib/fixtures.mjs';
+import { lapsedProfile, XSS_NAME, EDGE_ONLY } from '../lib/fixtures.mjs';
 import { shardOf } from '../lib/shards.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -91,6 +91,26 @@ test('the production build refuses rules in source form or from another program 
   assert.match(errors[1], /field `site.compiled`: rules compiled in program version 2, but this runtime reads version 1/);
   // Nor does the production build carry the developer tools.
   assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('rules calling matches() are left to the edge: their placements stay as served, the rest is decided', async () => {
+  const bundle = readFileSync(join(root, 'build', 'cases', 'edge-only-bundle.json'), 'utf8');
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  const d = await page.evaluate(({ bundle, c }) => {
+    const engine = new wasm_bindgen.Vitrine(bundle);
+    engine.setProfile(JSON.stringify(c.profile));
+    return JSON.parse(engine.decide(JSON.stringify(c.request), Date.parse(c.now)));
+  }, { bundle, c: EDGE_ONLY });
+  assert.deepEqual(d.slots, [
+    { slot: 'hero', variant: null, fields: {}, keep: true },
+    { slot: 'banner', variant: 'regular', fields: { headline: 'Welcome back' } },
+  ]);
+  assert.equal(d.lists[0].keep, true);
+  assert.equal(d.lists[1].keep, undefined);
   assert.deepEqual(problems, []);
   await page.close();
 });
