@@ -172,8 +172,15 @@
     if (d.keep) return;
     all(document, '[data-vitrine-list="' + CSS.escape(d.list) + '"]').forEach(function (list) {
       remember(list, 'children', Array.prototype.slice.call(list.children));
+      // Already shown in the decided order: by the edge's CSS `order` with these very keys (one per
+      // item, in the order the request read them; the edge leaves key 0, the default, unwritten),
+      // or in the DOM itself.
+      var kids = all(list, ':scope > [data-vitrine-item]');
+      var ids = kids.map(function (c) { return c.getAttribute('data-vitrine-item'); });
+      if (kids.length === d.keys.length && kids.every(function (c, i) { return (c.style.order || '0') === String(d.keys[i]); })) return;
+      if (ids.join('\n') === d.items.join('\n') && kids.every(function (c) { return !c.style.order; })) return;
       var byId = {};
-      all(list, ':scope > [data-vitrine-item]').forEach(function (c) { byId[c.getAttribute('data-vitrine-item')] = c; });
+      kids.forEach(function (c, i) { byId[ids[i]] = c; });
       d.items.forEach(function (id) {
         var el = byId[id];
         if (!el) return;

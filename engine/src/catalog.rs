@@ -188,8 +188,7 @@ impl ContentIndex {
         let lists = words.iter().filter_map(|w| self.by_word.get(w));
         let of_type = (!product_type.is_empty()).then(|| self.by_type.get(product_type)).flatten();
         let mut out: Vec<u32> = lists.chain(of_type).flatten().copied().collect();
-        out.sort_unstable();
-        out.dedup();
+        crate::sort::sort_dedup(&mut out);
         out
     }
 }
@@ -356,8 +355,7 @@ pub fn title_words(title: &str) -> Vec<String> {
         .map(str::to_ascii_lowercase)
         .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
         .collect();
-    words.sort();
-    words.dedup();
+    crate::sort::sort_dedup(&mut words);
     words
 }
 

@@ -293,7 +293,10 @@ impl<'a> Vars<'a> {
     fn segment_cache(&self) -> &(BTreeMap<String, bool>, Value) {
         self.segments.get_or_init(|| {
             let inner = WithoutSegments(self);
-            let results: BTreeMap<String, bool> = self.ctx.bundle.site.segments.iter().map(|s| (s.id.clone(), s.when.matches(&inner))).collect();
+            let mut results: BTreeMap<String, bool> = BTreeMap::new();
+            for s in &self.ctx.bundle.site.segments {
+                results.insert(s.id.clone(), s.when.matches(&inner));
+            }
             let value = map(results.iter().map(|(k, v)| (k.as_str(), Value::Bool(*v))));
             (results, value)
         })
@@ -358,7 +361,7 @@ impl<'a> Vars<'a> {
         let session = p.session.events.iter().map(|r| (r, "session"));
         let mut events: Vec<_> = snapshot.chain(session).collect();
         // Oldest first; the sort is stable, so the snapshot's come before the session's at a tie.
-        events.sort_by_key(|(r, _)| r.time);
+        crate::sort::sort_by_key(&mut events, |(r, _)| r.time);
         // Keys and repeated strings are shared, not allocated per event (200 events are common).
         let key = |k: &str| cel::Key::from(k);
         let (k_category, k_item, k_price, k_source, k_time, k_type) = (key("category"), key("item"), key("price"), key("source"), key("time"), key("type"));
@@ -382,7 +385,7 @@ impl<'a> Vars<'a> {
                     ItemEvent::AddToCart => 1,
                     ItemEvent::Purchase => 2,
                 };
-                // Keys in their sorted order: the map is built in one pass, not by insertion.
+                // Keys in their sorted order, so each insertion lands at the end of one small node.
                 let mut fields: Vec<(cel::Key, Value)> = Vec::with_capacity(6);
                 if let Some(product) = catalog.get(&r.id) {
                     fields.push((k_category.clone(), category(product.product_type.as_str())));
@@ -394,8 +397,7 @@ impl<'a> Vars<'a> {
                 fields.push((k_source.clone(), sources[usize::from(source == "session")].clone()));
                 fields.extend(ts(r.time).map(|t| (k_time.clone(), t)));
                 fields.push((k_type.clone(), types[kind].clone()));
-                let m: BTreeMap<cel::Key, Value> = fields.into_iter().collect();
-                Value::from(m)
+                Value::map_of(fields)
             })
             .collect();
         Value::from(list)
@@ -447,7 +449,7 @@ impl Activation for Vars<'_> {
 }
 
 fn map<'k>(fields: impl IntoIterator<Item = (&'k str, Value)>) -> Value {
-    Value::from(fields.into_iter().map(|(k, v)| (cel::Key::from(k), v)).collect::<BTreeMap<_, _>>())
+    Value::map_of(fields.into_iter().map(|(k, v)| (cel::Key::from(k), v)))
 }
 
 fn ts(secs: Seconds) -> Option<Value> {

@@ -413,7 +413,7 @@ fn similarity(product: &Product, words: &[String], other: &Product, other_words:
 
 /// Ids by score, best first; ties keep catalog order.
 fn best_first(mut scored: Vec<(f64, usize, &str)>) -> Vec<&str> {
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    crate::sort::sort_by(&mut scored, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().map(|(_, _, id)| id).collect()
 }
 
@@ -503,7 +503,7 @@ impl Context<'_> {
         let forced_variant = arm.and_then(|a| a.variant.as_deref());
         // Highest priority first, listed order within a priority.
         let mut order: Vec<usize> = (0..variants.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(variants[i].priority));
+        crate::sort::sort_by_key(&mut order, |&i| std::cmp::Reverse(variants[i].priority));
         let tracing = trace.is_some();
         let mut values: Vec<Option<Result<bool, String>>> = vec![None; variants.len()];
         let mut chosen: Option<usize> = None;
@@ -559,12 +559,17 @@ impl Context<'_> {
             Some(v) => SlotDecision {
                 slot: slot.to_owned(),
                 variant: Some(v.id.clone()),
-                fields: v
-                    .content
-                    .iter()
-                    .map(|(k, t)| (k.clone(), t.render(vars)))
-                    .filter(|(k, t)| !is_href_field(k) || is_safe_url(t))
-                    .collect(),
+                fields: {
+                    // By insertion, not `collect` (which sorts: one more copy of the sort in Wasm).
+                    let mut fields = BTreeMap::new();
+                    for (k, t) in &v.content {
+                        let text = t.render(vars);
+                        if !is_href_field(k) || is_safe_url(&text) {
+                            fields.insert(k.clone(), text);
+                        }
+                    }
+                    fields
+                },
                 experiment: assignment,
                 keep: false,
             },
@@ -652,7 +657,7 @@ impl Context<'_> {
             })
             .collect();
         let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_by_key(|&i| keys[i]);
+        crate::sort::sort_by_key(&mut order, |&i| keys[i]);
         ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys, experiment: assignment, keep: false }
     }
 

@@ -52,6 +52,7 @@ pub mod profile;
 pub mod replay;
 pub mod shard;
 pub mod site;
+pub mod sort;
 pub mod time;
 
 pub use catalog::{Availability, Catalog, Price, Product};

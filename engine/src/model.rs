@@ -233,7 +233,7 @@ impl Model {
         }
         let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
         // Ties go by id, not by index: a sharded model numbers its items in the order shards arrive.
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| self.item(a.0).cmp(self.item(b.0))));
+        crate::sort::sort_by(&mut ranked, |a, b| b.1.total_cmp(&a.1).then_with(|| self.item(a.0).cmp(self.item(b.0))));
         ranked.into_iter().map(|(j, _)| self.item(j)).collect()
     }
 

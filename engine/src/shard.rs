@@ -50,8 +50,7 @@ impl ShardLayout {
     fn shards<'a>(&self, needs: impl IntoIterator<Item = (&'a str, Table)>) -> Vec<(Table, u32)> {
         let mut out: Vec<(Table, u32)> =
             needs.into_iter().filter(|&(_, t)| t == Table::Bought || self.views).map(|(id, t)| (t, shard_of(id, self.count))).collect();
-        out.sort_unstable();
-        out.dedup();
+        crate::sort::sort_dedup(&mut out);
         out
     }
 

@@ -42,6 +42,12 @@ const PROFILES = {
   't-no-consent': { ...lapsedProfile('Nora', 't-no-consent'), consent: { personalization: false } },
   't-broken': '{"v":1,"id":"t-broken","orders":{"count":"lots"',
   't-history': { ...lapsedProfile('Hana', 't-history'), recent_items: HISTORY.map((id, k) => ({ id, time: `2011-11-0${k + 1}T10:00:00Z`, event: 'purchase' })) },
+  // A returning customer whose data platform knows her favourite categories: the home grid leans to them.
+  't-returning': {
+    ...lapsedProfile('Rita', 't-returning'),
+    recent_items: HISTORY.map((id, k) => ({ id, time: `2011-11-0${k + 1}T10:00:00Z`, event: 'purchase' })),
+    affinities: { 'Candles & Lights': 0.9, 'Garden & Outdoor': 0.6 },
+  },
 };
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
@@ -275,21 +281,21 @@ test('Chromium takes the preloaded shards: each is fetched once, and the snippet
   }
 });
 
-test('on a page the edge personalized, the snippet changes nothing inside slots and widgets', async () => {
+test('on a page the edge personalized, the snippet changes nothing inside slots, lists and widgets', async () => {
   const browser = await launch();
   try {
-    await browser.addCookies([{ name: 'vitrine_vid', value: sign('t-lapsed'), url: base }]);
+    // A returning customer with purchases: the winback hero, the home grid by her categories.
+    await browser.addCookies([{ name: 'vitrine_vid', value: sign('t-returning'), url: base }]);
     for (const path of ['/', '/p/10135']) {
       const page = await browser.newPage();
-      // Every DOM change inside a slot or a widget from the end of parsing on (the snippet starts
-      // after DOMContentLoaded). Lists are left out: moving their items into the order the edge
-      // showed with CSS `order` is allowed.
+      // Every DOM change inside a placement from the end of parsing on (the snippet starts after
+      // DOMContentLoaded).
       await page.addInitScript(() => {
         window.__changes = [];
         document.addEventListener('DOMContentLoaded', () => {
           new MutationObserver((records) => records.forEach((m) => {
             const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
-            const box = el && el.closest('[data-vitrine-slot],[data-vitrine-recs]');
+            const box = el && el.closest('[data-vitrine-slot],[data-vitrine-list],[data-vitrine-recs]');
             if (box) window.__changes.push(`${m.type} ${m.attributeName || ''} in ${box.outerHTML.slice(0, 80)}`);
           })).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
         });
@@ -299,6 +305,7 @@ test('on a page the edge personalized, the snippet changes nothing inside slots 
       const decision = await page.evaluate(() => window.vitrine.decision);
       assert.ok(decision.slots.some((d) => d.variant) || path !== '/', 'the snippet decided a variant on the home page');
       assert.ok(decision.recs.length > 0 && decision.recs.every((r) => r.keep || r.items.length > 0), `${path}: the snippet decided its widgets`);
+      if (path === '/') assert.ok(decision.lists.some((l) => l.keys.some((k) => k !== 0)), 'the home grid is personalized (CSS order at the edge)');
       assert.deepEqual(await page.evaluate(() => window.__changes), [], path);
       await page.close();
     }
