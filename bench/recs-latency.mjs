@@ -12,7 +12,7 @@
 // Wasm up; each scenario reports the median and the fastest batch, in microseconds per call.
 //
 // --profile also samples Chromium's CPU profiler while the whole-page scenario runs, on the
-// unoptimized-by-wasm-opt build in js-snippet/pkg (which keeps function names), and splits the time
+// unoptimized-by-wasm-opt build in js-snippet/pkg/prod (which keeps function names), and splits the time
 // into request parse, decide, decision serialize, and the JS glue.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -190,8 +190,8 @@ const files = {
   '/favicon.ico': '',
 };
 if (opt.profile) {
-  files['/pkg/vitrine_snippet.js'] = readFileSync(join(root, 'js-snippet/pkg/vitrine_snippet.js'));
-  files['/pkg/vitrine_snippet_bg.wasm'] = readFileSync(join(root, 'js-snippet/pkg/vitrine_snippet_bg.wasm'));
+  files['/pkg/vitrine_snippet.js'] = readFileSync(join(root, 'js-snippet/pkg/prod/vitrine_snippet.js'));
+  files['/pkg/vitrine_snippet_bg.wasm'] = readFileSync(join(root, 'js-snippet/pkg/prod/vitrine_snippet_bg.wasm'));
 }
 const server = await startIsolatedServer(files);
 const browser = await launch();
@@ -224,7 +224,7 @@ console.log(`${'bundle load (new Vitrine)'.padEnd(28)} ${fmt(result.chromium.loa
 console.log('breakdown (page_category, Chromium):');
 for (const [k, v] of Object.entries(result.chromium.breakdown)) console.log(`  ${k.padEnd(24)} ${fmt(v.median_us)} µs`);
 if (result.profile) {
-  console.log(`profile (page_category, js-snippet/pkg build, ${result.profile.calls} calls, ${result.profile.samples} samples):`);
+  console.log(`profile (page_category, js-snippet/pkg/prod build, ${result.profile.calls} calls, ${result.profile.samples} samples):`);
   for (const p of result.profile.phases) console.log(`  ${p.name.padEnd(42)} ${p.percent.toFixed(1).padStart(5)} %`);
   console.log('  top self time:');
   for (const p of result.profile.top_self) console.log(`    ${p.percent.toFixed(1).padStart(5)} %  ${p.name.slice(0, 110)}`);

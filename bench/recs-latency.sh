@@ -68,7 +68,7 @@ L.push(`Wasm in Chromium, from JS: an empty request costs ${f(b.empty_request.me
   `the loader's JSON.stringify of the request ${f(b.js_stringify_request.median_us)} µs and JSON.parse of the decision ${f(b.js_parse_decision.median_us)} µs; ` +
   `the loader's whole call (stringify, decide, parse) ${f(b.loader_style_call.median_us)} µs.`, '');
 if (wasm.profile) {
-  L.push(`Chromium CPU profile of the page call (js-snippet/pkg build, which keeps function names; ${wasm.profile.calls} calls, ${wasm.profile.samples} samples):`, '');
+  L.push(`Chromium CPU profile of the page call (js-snippet/pkg/prod build, which keeps function names; ${wasm.profile.calls} calls, ${wasm.profile.samples} samples):`, '');
   L.push('| phase | share |', '|---|---:|');
   for (const p of wasm.profile.phases) L.push(`| ${p.name} | ${p.percent.toFixed(1)} % |`);
   L.push('', 'Top self time:', '');
