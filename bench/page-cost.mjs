@@ -101,13 +101,17 @@ try {
           throttle, page: label, visitor: who, n: N,
           tbt_added_ms: median(on.map((r) => r.tbt)) - median(off.map((r) => r.tbt)),
           tbt_ms: median(on.map((r) => r.tbt)), tbt_blocked_ms: median(off.map((r) => r.tbt)),
-          last_change_after_load_ms: median(on.map((r) => (r.lastChange ?? r.load) - r.load)),
+          // Among the visits where the snippet changed a placement at all (none: the page stayed as served).
+          visits_with_changes: on.filter((r) => r.lastChange != null).length,
+          last_change_after_load_ms: median(on.filter((r) => r.lastChange != null).map((r) => r.lastChange - r.load)),
           load_ms: median(on.map((r) => r.load)), load_blocked_ms: median(off.map((r) => r.load)),
           decoded_bytes: median(on.map((r) => r.decoded)), transferred_bytes: median(on.map((r) => r.transferred)),
         };
         results.push(row);
         console.log(`${throttle}x CPU, ${label}, ${who}: TBT added ${row.tbt_added_ms.toFixed(0)} ms ` +
-          `(${row.tbt_ms.toFixed(0)} vs ${row.tbt_blocked_ms.toFixed(0)}), last placement change ${row.last_change_after_load_ms.toFixed(0)} ms after load ` +
+          `(${row.tbt_ms.toFixed(0)} vs ${row.tbt_blocked_ms.toFixed(0)}), ` +
+          (row.visits_with_changes ? `last placement change ${row.last_change_after_load_ms.toFixed(0)} ms after load (${row.visits_with_changes} of ${N} visits changed one) `
+            : `no placement changed in any visit `) +
           `(load ${row.load_ms.toFixed(0)} vs ${row.load_blocked_ms.toFixed(0)} ms blocked), Vitrine bytes ${row.decoded_bytes} decoded / ${row.transferred_bytes} transferred`);
       }
     }
