@@ -553,7 +553,8 @@ fn render(source: &str, span: Span, message: &dyn fmt::Display) -> String {
     )
 }
 
-#[cfg(all(test, feature = "compile"))]
+#[cfg(test)]
+#[cfg(feature = "compile")]
 mod tests {
     use super::*;
 

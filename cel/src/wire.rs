@@ -666,7 +666,8 @@ impl Reader<'_> {
     }
 }
 
-#[cfg(all(test, feature = "compile"))]
+#[cfg(test)]
+#[cfg(feature = "compile")]
 mod tests {
     use super::*;
     use crate::Decls;

@@ -729,7 +729,8 @@ impl Template {
     }
 }
 
-#[cfg(all(test, feature = "compile"))]
+#[cfg(test)]
+#[cfg(feature = "compile")]
 mod tests {
     use std::collections::BTreeMap;
 

@@ -20,7 +20,7 @@ fn shared_decision_cases() {
     for (bundle, case) in cases.iter().flat_map(|c| [(&source, c), (&compiled, c)]) {
         let name = case["name"].as_str().unwrap();
         let input = CaseInput::from_json(&case["input"].to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let got = serde_json::to_value(input.decide(&bundle)).unwrap();
+        let got = serde_json::to_value(input.decide(bundle)).unwrap();
         let expected: Decision = serde_json::from_value(case["expected"].clone()).unwrap();
         if got != serde_json::to_value(&expected).unwrap() {
             failures.push(format!("{name}:\n  expected {}\n  got      {got}", case["expected"]));
