@@ -5,20 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false VITRINE_NEED_BROWSER=1
-bash scripts/setup.sh
-[ -f demo-shop/dist/vitrine/bundle.json ] && [ -f edge-worker/build/index_bg.wasm ] || bash scripts/build.sh
 date=$(date +%F)
 out="bench/results/$date-slice.md"
-tmp=$(mktemp -d)
-port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-node_modules/.bin/wrangler kv bulk put --binding PROFILES --local --persist-to "$tmp/state" \
-  --config edge-worker/wrangler.toml build/kv-profiles.json >/dev/null 2>&1
-node_modules/.bin/wrangler dev --local --config edge-worker/wrangler.toml --ip 127.0.0.1 --port "$port" \
-  --persist-to "$tmp/state" --show-interactive-dev-session=false >"$tmp/wrangler.log" 2>&1 &
-wrangler_pid=$!
-trap 'kill $wrangler_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 60); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 1; done
-vid=$(node -e "const p=require('./demo-shop/dist/personas.json');console.log((p.find(x=>/lapsed/i.test(x.label))||p[0]).vid)")
+source bench/lib/edge-dev.sh
 
 size() { printf '| %s | %d | %d |\n' "$1" "$(wc -c < "$1")" "$(gzip -9c "$1" | wc -c)"; }
 {
