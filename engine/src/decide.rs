@@ -367,10 +367,10 @@ impl RecItem {
     }
 }
 
-/// " (listed first among equal priorities)" when another holding variant had the same priority.
 /// The trace's reason for a slot a runtime without `matches()` leaves to the edge.
 const EDGE_ONLY: &str = "left as served: a rule deciding this slot calls matches(), which only the edge evaluates";
 
+/// " (listed first among equal priorities)" when another holding variant had the same priority.
 fn tie_note(variants: &[crate::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
     let tie = variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
     if tie {
