@@ -263,27 +263,25 @@ impl Writer {
         put_varint(&mut self.body, n);
     }
 
-    fn str(&mut self, s: &Arc<str>) {
+    /// The string's index in the table, adding it on first use.
+    fn intern(&mut self, s: &Arc<str>) -> u64 {
         let next = self.strings.len();
         let i = *self.index.entry(s.clone()).or_insert(next);
         if i == next {
             self.strings.push(s.clone());
         }
-        self.varint(i as u64);
+        i as u64
     }
 
+    fn str(&mut self, s: &Arc<str>) {
+        let i = self.intern(s);
+        self.varint(i);
+    }
+
+    /// 0 for none, else the index + 1.
     fn opt_str(&mut self, s: Option<&Arc<str>>) {
-        match s {
-            None => self.varint(0),
-            Some(s) => {
-                let next = self.strings.len();
-                let i = *self.index.entry(s.clone()).or_insert(next);
-                if i == next {
-                    self.strings.push(s.clone());
-                }
-                self.varint(i as u64 + 1);
-            }
-        }
+        let i = s.map_or(0, |s| self.intern(s) + 1);
+        self.varint(i);
     }
 
     fn exprs(&mut self, items: &[Expr]) {
@@ -487,21 +485,23 @@ impl Reader<'_> {
         Ok(n as usize)
     }
 
-    fn str(&mut self) -> R<Arc<str>> {
-        let i = self.varint()?;
+    fn string(&self, i: u64) -> R<Arc<str>> {
         match usize::try_from(i).ok().and_then(|i| self.strings.get(i)) {
             Some(s) => Ok(s.clone()),
             None => self.fail(LoadErrorKind::Invalid("string index")),
         }
     }
 
+    fn str(&mut self) -> R<Arc<str>> {
+        let i = self.varint()?;
+        self.string(i)
+    }
+
+    /// 0 for none, else the index + 1.
     fn opt_str(&mut self) -> R<Option<Arc<str>>> {
         match self.varint()? {
             0 => Ok(None),
-            i => match usize::try_from(i - 1).ok().and_then(|i| self.strings.get(i)) {
-                Some(s) => Ok(Some(s.clone())),
-                None => self.fail(LoadErrorKind::Invalid("string index")),
-            },
+            i => self.string(i - 1).map(Some),
         }
     }
 

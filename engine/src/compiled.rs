@@ -20,7 +20,6 @@ use serde::Serialize;
 
 use crate::cel::{self, Program};
 use crate::condition::Condition;
-use crate::decide::Strategy;
 use crate::error::{FormatError, V1};
 use crate::site::{Arm, Experiment, ListRule, Piece, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
 use crate::time::Seconds;
@@ -46,7 +45,7 @@ struct SiteC {
     list_rules: Vec<ListRuleC>,
     recs_k: usize,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    widgets: BTreeMap<String, WidgetC>,
+    widgets: BTreeMap<String, Widget>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     experiments: Vec<ExperimentC>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,23 +114,6 @@ struct ListRuleC {
 #[derive(Deserialize)]
 #[cfg_attr(feature = "compile", derive(Serialize))]
 #[serde(deny_unknown_fields)]
-struct WidgetC {
-    strategy: Strategy,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    k: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    category: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    price_min: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    price_max: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_per_category: Option<usize>,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
 struct ExperimentC {
     id: String,
     salt: String,
@@ -149,21 +131,7 @@ struct ExperimentC {
     end: Option<Seconds>,
     #[serde(default, skip_serializing_if = "is_zero_f")]
     holdout: f64,
-    arms: Vec<ArmC>,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
-struct ArmC {
-    id: String,
-    weight: f64,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    default: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    variant: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    strategy: Option<Strategy>,
+    arms: Vec<Arm>,
 }
 
 #[cfg(feature = "compile")]
@@ -188,14 +156,14 @@ pub(crate) fn is_compiled(text: &str) -> bool {
 }
 
 /// Loads a compiled configuration (see the module documentation).
+/// The error of a runtime without the compiler given a source configuration.
+#[cfg(not(feature = "compile"))]
+pub(crate) fn source_refused() -> FormatError {
+    FormatError::rule("site", "", "this is a site configuration's source; runtimes load compiled ones: run `vitrine bundle`, which checks and compiles it")
+}
+
+/// Loads a configuration [`is_compiled`] said is compiled.
 pub(crate) fn load(text: &str) -> Result<SiteConfig, FormatError> {
-    if !is_compiled(text) {
-        return Err(FormatError::rule(
-            "site",
-            "",
-            "this is a site configuration's source; runtimes load compiled ones: run `vitrine bundle`, which checks and compiles it",
-        ));
-    }
     let doc: SiteC = crate::error::from_json("site", text)?;
     let _ = doc.v;
     if doc.compiled != cel::WIRE_VERSION {
@@ -227,13 +195,6 @@ pub(crate) fn load(text: &str) -> Result<SiteConfig, FormatError> {
         let when = r.when.map(|w| l.condition(&format!("list_rules[{i}].when"), w)).transpose()?;
         list_rules.push(ListRule { id: r.id, list: r.list, when, schedule: Schedule { start: r.start, end: r.end }, pin: r.pin, bury: r.bury, boost: r.boost });
     }
-    let widgets = doc
-        .widgets
-        .into_iter()
-        .map(|(name, w)| {
-            (name, Widget { strategy: w.strategy, k: w.k, category: w.category, price_min: w.price_min, price_max: w.price_max, max_per_category: w.max_per_category })
-        })
-        .collect();
     let mut experiments = Vec::with_capacity(doc.experiments.len());
     for (i, e) in doc.experiments.into_iter().enumerate() {
         let target = match (e.slot, e.list, e.widget) {
@@ -243,10 +204,9 @@ pub(crate) fn load(text: &str) -> Result<SiteConfig, FormatError> {
             _ => return Err(FormatError::rule("site", format!("experiments[{i}]"), "expected exactly one of `slot`, `list` or `widget`")),
         };
         let audience = e.audience.map(|a| l.condition(&format!("experiments[{i}].audience"), a)).transpose()?;
-        let arms = e.arms.into_iter().map(|a| Arm { id: a.id, weight: a.weight, default: a.default, variant: a.variant, strategy: a.strategy }).collect();
-        experiments.push(Experiment { id: e.id, salt: e.salt, target, audience, schedule: Schedule { start: e.start, end: e.end }, holdout: e.holdout, arms });
+        experiments.push(Experiment { id: e.id, salt: e.salt, target, audience, schedule: Schedule { start: e.start, end: e.end }, holdout: e.holdout, arms: e.arms });
     }
-    let mut site = SiteConfig { segments, slots, list_boost: doc.list_boost, list_rules, recs_k: doc.recs_k, widgets, experiments, demo_now: doc.demo_now, edge_only_rules: Vec::new() };
+    let mut site = SiteConfig { segments, slots, list_boost: doc.list_boost, list_rules, recs_k: doc.recs_k, widgets: doc.widgets, experiments, demo_now: doc.demo_now, edge_only_rules: Vec::new() };
     site.mark_edge_only();
     Ok(site)
 }
@@ -317,13 +277,6 @@ pub(crate) fn write(site: &SiteConfig, sources: bool) -> String {
             boost: r.boost.clone(),
         })
         .collect();
-    let widgets = site
-        .widgets
-        .iter()
-        .map(|(name, x)| {
-            (name.clone(), WidgetC { strategy: x.strategy, k: x.k, category: x.category.clone(), price_min: x.price_min, price_max: x.price_max, max_per_category: x.max_per_category })
-        })
-        .collect();
     let experiments = site
         .experiments
         .iter()
@@ -343,7 +296,7 @@ pub(crate) fn write(site: &SiteConfig, sources: bool) -> String {
                 start: e.schedule.start,
                 end: e.schedule.end,
                 holdout: e.holdout,
-                arms: e.arms.iter().map(|a| ArmC { id: a.id.clone(), weight: a.weight, default: a.default, variant: a.variant.clone(), strategy: a.strategy }).collect(),
+                arms: e.arms.clone(),
             }
         })
         .collect();
@@ -357,7 +310,7 @@ pub(crate) fn write(site: &SiteConfig, sources: bool) -> String {
         list_boost: site.list_boost,
         list_rules,
         recs_k: site.recs_k,
-        widgets,
+        widgets: site.widgets.clone(),
         experiments,
         demo_now: site.demo_now,
     };

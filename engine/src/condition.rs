@@ -101,10 +101,7 @@ impl Condition {
     /// Marks the rule edge-only if it reads one of `segments` (segments that are edge-only), or
     /// reads `segment` as a whole.
     pub(crate) fn taint(&mut self, segments: &[&str]) {
-        if segments.is_empty() || self.edge_only {
-            return;
-        }
-        self.edge_only = self.program.references().iter().any(|r| r == "segment" || r.strip_prefix("segment.").is_some_and(|s| segments.contains(&s)));
+        self.edge_only = self.edge_only || reads_segment(&self.program, segments);
     }
 
     #[cfg(feature = "compile")]
@@ -137,6 +134,11 @@ impl Condition {
     pub fn source(&self) -> &str {
         &self.src
     }
+}
+
+/// Whether `program` reads one of `segments`, or the whole `segment` map.
+pub(crate) fn reads_segment(program: &cel::Program, segments: &[&str]) -> bool {
+    !segments.is_empty() && program.references().iter().any(|r| r == "segment" || r.strip_prefix("segment.").is_some_and(|s| segments.contains(&s)))
 }
 
 #[cfg(feature = "compile")]

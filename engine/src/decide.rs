@@ -488,7 +488,8 @@ impl Context<'_> {
     }
 
     fn slot_with(&self, vars: &Vars, slot: &str, trace: Option<&mut Trace>) -> SlotDecision {
-        if self.edge_decides(&Target::Slot(slot.to_owned())) {
+        let target = Target::Slot(slot.to_owned());
+        if self.edge_decides(&target) {
             if let Some(trace) = trace {
                 let reason = EDGE_ONLY.to_owned();
                 trace.slots.push(SlotTrace { slot: slot.to_owned(), variants: Vec::new(), chosen: None, reason, experiment: None });
@@ -496,7 +497,7 @@ impl Context<'_> {
             return SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new(), experiment: None, keep: true };
         }
         let variants = self.bundle.site.slots.get(slot).map_or(&[][..], Vec::as_slice);
-        let exp = self.experiment_for(&Target::Slot(slot.to_owned()), vars);
+        let exp = self.experiment_for(&target, vars);
         let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
         let arm = exp.as_ref().zip(assignment.as_ref()).and_then(|((e, _), a)| e.arms.iter().find(|x| x.id == a.arm));
         let forced_default = assignment.as_ref().is_some_and(|a| a.holdout) || arm.is_some_and(|a| a.default);
@@ -584,14 +585,15 @@ impl Context<'_> {
     }
 
     fn list_with(&self, vars: &Vars, list: &str, items: &[String], trace: Option<&mut Trace>) -> ListDecision {
-        if self.edge_decides(&Target::List(list.to_owned())) {
+        let target = Target::List(list.to_owned());
+        if self.edge_decides(&target) {
             if let Some(trace) = trace {
                 trace.lists.push(ListTrace { list: list.to_owned(), rules: Vec::new(), experiment: None });
             }
             return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: None, keep: true };
         }
         let site = &self.bundle.site;
-        let exp = self.experiment_for(&Target::List(list.to_owned()), vars);
+        let exp = self.experiment_for(&target, vars);
         let assignment = exp.as_ref().and_then(|(_, t)| t.assignment.clone());
         let arm = exp.as_ref().zip(assignment.as_ref()).and_then(|((e, _), a)| e.arms.iter().find(|x| x.id == a.arm));
         let keep = assignment.as_ref().is_some_and(|a| a.holdout) || arm.is_some_and(|a| a.default);

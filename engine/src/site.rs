@@ -92,13 +92,21 @@ pub struct ListRule {
     pub boost: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Also the widget's compiled form (engine/src/compiled.rs).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "compile", derive(serde::Serialize))]
+#[serde(deny_unknown_fields)]
 pub struct Widget {
     pub strategy: Strategy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_per_category: Option<usize>,
 }
 
@@ -123,15 +131,21 @@ pub enum Target {
     Widget(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Also the arm's compiled form (engine/src/compiled.rs).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "compile", derive(serde::Serialize))]
+#[serde(deny_unknown_fields)]
 pub struct Arm {
     pub id: String,
     pub weight: f64,
     /// The shop's default: no variant, the shop's list order, the widget left as served.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub default: bool,
     /// Slots: this variant, if its schedule is live (its condition is not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// Widgets: this strategy instead of the configured one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<Strategy>,
 }
 
@@ -385,8 +399,10 @@ impl SiteConfig {
     /// the `compile` feature, its source (`site.json`), compiled here. Every broken rule or template
     /// of a source is reported, each with its field path and a rendered `line:col` + caret.
     pub fn from_json(text: &str) -> Result<SiteConfig, FormatError> {
-        #[cfg(feature = "compile")]
         if !crate::compiled::is_compiled(text) {
+            #[cfg(not(feature = "compile"))]
+            return Err(crate::compiled::source_refused());
+            #[cfg(feature = "compile")]
             return SiteConfig::compile(text).map_err(|errors| match errors {
                 CompileError::Format(e) => e,
                 CompileError::Rules(errors) => FormatError::rule(
@@ -703,10 +719,7 @@ impl Template {
     pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
         self.0.iter().any(|p| match p {
             Piece::Text(_) => false,
-            Piece::Hole { program, .. } => {
-                program.uses_matches()
-                    || (!segments.is_empty() && program.references().iter().any(|r| r == "segment" || r.strip_prefix("segment.").is_some_and(|s| segments.contains(&s))))
-            }
+            Piece::Hole { program, .. } => program.uses_matches() || condition::reads_segment(program, segments),
         })
     }
 
