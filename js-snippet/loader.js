@@ -40,12 +40,24 @@
     });
     var ev = { event: entry.event, time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ecommerce: { items: items } };
     if (!engine) { pending.push(ev); return; }
-    try {
-      if (engine.push(JSON.stringify(ev), Date.now())) {
+    pushEvent(ev, true);
+  }
+
+  // Events apply in order. A purchase is valued at catalog prices when it is applied, so the
+  // engine first asks for the catalog entries of its products (a bundle head carries only a few).
+  var events = Promise.resolve();
+  function pushEvent(ev, decide) {
+    var text = JSON.stringify(ev);
+    function apply(retry) {
+      var need = engine.push(text, Date.now());
+      if (need && need.length && retry) return fetchShards(Array.from(need)).then(function () { return apply(false); });
+      if (need && !need.length && decide) {
         persist();
         run();
       }
-    } catch (e) { warn('event ignored', e); }
+    }
+    events = events.then(function () { return apply(true); }).catch(function (e) { warn('event ignored', e); });
+    return events;
   }
 
   function setConsent(granted) {
@@ -225,19 +237,35 @@
     });
   }
 
-  // Fetches the model shards a request needs (immutable files next to the bundle); a shard that
-  // fails leaves its items without neighbours, so their widgets fall back to popular products.
-  function loadShards(req) {
-    var need = Array.from(engine.missingShards(JSON.stringify(req), Date.now()));
-    if (!need.length) return null;
-    var dir = base + engine.shardBase();
-    return Promise.all(need.map(function (name) {
-      return fetch(dir + name).then(function (r) {
+  // Shard files (immutable, next to the bundle): model rows and catalog entries. A file that fails
+  // is skipped: its items have no neighbours and its products stay unknown (widgets fall back to
+  // popular products), and the page is never broken.
+  function fetchShards(paths) {
+    return Promise.all(paths.map(function (path) {
+      return fetch(base + path).then(function (r) {
         if (!r.ok) throw new Error('HTTP ' + r.status);
         return r.arrayBuffer();
-      }).then(function (buf) { engine.addShard(name, new Uint8Array(buf)); })
-        .catch(function (e) { warn('model shard ' + name + ' skipped', e); });
+      }).then(function (buf) { engine.addShard(path, new Uint8Array(buf)); })
+        .catch(function (e) {
+          warn('shard ' + path + ' skipped', e);
+          try { engine.addShard(path, new Uint8Array(0)); } catch (_) {}
+        });
     }));
+  }
+
+  // Fetches what deciding the request needs, in rounds: the first names the model rows, the page's
+  // products and the fallbacks' entries; the next the entries of the candidates those rows name.
+  // Null when nothing is missing (the usual case once a page's files are cached).
+  var MAX_ROUNDS = 4;
+  function loadShards(req) {
+    var text = JSON.stringify(req);
+    var rounds = 0;
+    function step() {
+      var need = Array.from(engine.missing(text, Date.now()));
+      if (!need.length || rounds++ === MAX_ROUNDS) return null;
+      return fetchShards(need).then(step);
+    }
+    return step();
   }
 
   // Experiment exposures go to the dataLayer once per page and experiment, in the shape GA4 and
@@ -288,7 +316,7 @@
     try {
       req = request();
       loading = loadShards(req);
-    } catch (e) { warn('model shards skipped', e); }
+    } catch (e) { warn('shards skipped', e); }
     return Promise.resolve(loading).then(function () {
       if (mine !== runs) return null;
       try { return apply(loading ? null : req); } catch (e) { warn('decision not applied', e); return null; }
@@ -333,16 +361,16 @@
     }
     var queued = pending;
     pending = [];
-    queued.forEach(function (ev) {
-      try { engine.push(JSON.stringify(ev), Date.now()); } catch (e) { warn('event ignored', e); }
-    });
-    persist();
-    run().then(function (decision) {
+    queued.forEach(function (ev) { pushEvent(ev, false); });
+    events.then(function () {
+      persist();
+      return run();
+    }).then(function (decision) {
       var applied = performance.now();
       window.vitrine = {
         version: 1,
         // ms: loader start -> applied; inputs: Wasm compiled and bundle fetched; engine: bundle
-        // parsed (the rest is model shards, when the page needs any, and deciding).
+        // parsed (the rest is shard files, when the page needs any, and deciding).
         timing: { start: started, applied: applied, ms: applied - started, inputs: marks.inputs, engine: marks.engine },
         decision: decision,
         // What the snippet asks the engine for on this page (the data-vitrine-* markup, read now).

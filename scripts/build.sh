@@ -29,8 +29,9 @@ $VITRINE profiles --orders "$ORDERS" --now "$NOW" --catalog build/catalog.json -
   --consent granted --out build/profiles.jsonl
 $VITRINE kv-bulk --profiles build/profiles.jsonl --out build/kv-profiles.json
 mkdir -p demo-shop/dist.new/vitrine
-# The edge loads the full model (vitrine/edge/bundle.json); the browser gets the bundle with a model
-# head (vitrine/bundle.json) and fetches only the shards (vitrine/m-<hash>/<n>.vtm) its visitor needs.
+# The edge loads the full catalog and model (vitrine/edge/bundle.json); the browser gets a bundle head
+# (vitrine/bundle.json) and fetches only the shards its page needs: model rows (vitrine/m-<hash>/)
+# and catalog entries and similar rows (vitrine/c-<hash>/).
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
   --out demo-shop/dist.new/vitrine/edge/bundle.json --shards 512 --sharded-out demo-shop/dist.new/vitrine
 

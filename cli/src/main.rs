@@ -313,11 +313,19 @@ fn run(command: Command) -> anyhow::Result<()> {
             let mut bundle = Bundle::assemble(&s, &c, &m);
             if let (Some(count), Some(dir)) = (shards, &sharded_out) {
                 let (head, parts) = full.split(count).map_err(|e| anyhow::anyhow!("{}: {e}", model.display()))?;
-                write_shards(dir, &head, &parts)?;
-                let browser = Bundle::assemble(&s, &c, &head.to_json());
+                // The catalog too: the head keeps the products every widget's fallback starts with.
+                let products = Catalog::from_json(&c).map_err(|e| anyhow::anyhow!("{}: {e}", catalog.display()))?;
+                let fallback = full.popular().take(HEAD_PRODUCTS).chain(full.trending().take(HEAD_PRODUCTS));
+                let (catalog_head, catalog_parts) = products.split(count, fallback).map_err(|e| anyhow::anyhow!("{}: {e}", catalog.display()))?;
+                let model_base = head.shard_layout().map(|l| l.base.clone()).unwrap_or_default();
+                let catalog_base = catalog_head.shard_layout().map(|l| l.base.clone()).unwrap_or_default();
+                write_shards(dir, &model_base, &parts)?;
+                write_shards(dir, &catalog_base, &catalog_parts)?;
+                let browser = Bundle::assemble(&s, &catalog_head.to_json(), &head.to_json());
                 write_atomic(&dir.join("bundle.json"), browser.as_bytes())?;
-                let bytes: usize = parts.iter().map(|(_, b)| b.len()).sum();
-                eprintln!("vitrine: browser bundle {} bytes + {} shard files ({bytes} bytes) -> {}", browser.len(), parts.len(), dir.display());
+                let bytes: usize = parts.iter().chain(&catalog_parts).map(|(_, b)| b.len()).sum();
+                let files = parts.len() + catalog_parts.len();
+                eprintln!("vitrine: browser bundle {} bytes + {files} shard files ({bytes} bytes) -> {}", browser.len(), dir.display());
                 // The full-model bundle names the browser's shards, so the edge can preload them.
                 bundle = Bundle::assemble_with_shards(&s, &c, &m, &head);
             }
@@ -387,11 +395,12 @@ fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, st
     }
 }
 
-/// Writes via a temporary file in the same directory and renames it into place.
-/// Writes a model's shards under `dir/<base>`: into a temporary directory first, renamed into place
-/// whole. The base names the model's content, so an existing directory already holds these bytes.
-fn write_shards(dir: &Path, head: &Model, parts: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
-    let Some((_, base)) = head.shards() else { return Ok(()) };
+/// Writes shard files under `dir/<base>`: into a temporary directory first, renamed into place
+/// whole. The base names the content, so an existing directory already holds these bytes.
+fn write_shards(dir: &Path, base: &str, parts: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+    if base.is_empty() {
+        return Ok(());
+    }
     let target = dir.join(base.trim_end_matches('/'));
     if target.is_dir() {
         return Ok(());
@@ -412,6 +421,11 @@ fn write_shards(dir: &Path, head: &Model, parts: &[(String, Vec<u8>)]) -> anyhow
     result
 }
 
+/// How many products of each fallback ranking (popular, trending) the browser's bundle head carries,
+/// so that widgets falling back on them need no fetch.
+const HEAD_PRODUCTS: usize = 16;
+
+/// Writes via a temporary file in the same directory and renames it into place.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -11,7 +11,8 @@
   // The engine's developer build (checkSite, compileSite, replay), served beside this panel; shop
   // pages load the production build, which only loads compiled configurations.
   var SNIPPET_WASM = '/preview/vitrine-dev_bg.wasm';
-  var BUNDLE_URL = '/vitrine/bundle.json';
+  // The full bundle (the edge's): the panel lists every product and replays over every customer.
+  var BUNDLE_URL = '/vitrine/edge/bundle.json';
   var SITE_URL = 'site.json'; // demo-shop/site.json, copied beside this page by scripts/build.sh
   var PROFILES_URL = 'profiles.jsonl.gz'; // build/profiles.jsonl, gzipped (every real snapshot)
   var CHECK_DELAY_MS = 150;
@@ -59,7 +60,7 @@
   function message(e) { return e && e.message ? e.message : String(e); }
 
   // --- state ------------------------------------------------------------------------------------
-  var bundle = null; // parsed /vitrine/bundle.json (catalog for products and categories)
+  var bundle = null; // parsed BUNDLE_URL (catalog for products and categories)
   var bundleText = '';
   var products = {}; // id -> catalog product
   var originalSite = ''; // the site.json the demo was built with

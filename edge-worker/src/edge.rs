@@ -105,7 +105,7 @@ async fn serve(req: Request, url: &str, env: &Env) -> Result<Response> {
     let is_get = req.method() == Method::Get;
     let cookie_header = req.headers().get("cookie").ok().flatten();
     let resp = assets.fetch_request(without_validators(req)?).await?;
-    if is_get && resp.status_code() == 200 && crate::paths::is_model_shard(url) {
+    if is_get && resp.status_code() == 200 && crate::paths::is_shard(url) {
         return Ok(immutable(resp));
     }
     if !is_get || resp.status_code() != 200 || !is_utf8_html(resp.headers()) {

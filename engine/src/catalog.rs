@@ -148,11 +148,14 @@ impl<'de> Deserialize<'de> for Availability {
 /// The catalog, indexed by product id.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    products: Vec<Product>,
-    by_id: HashMap<String, usize>,
+    pub(crate) products: Vec<Product>,
+    pub(crate) by_id: HashMap<String, usize>,
     /// Title words and inverted lists for content similarity; built on first use so that loading
     /// stays cheap for pages that never ask for `similar`.
     content: std::sync::OnceLock<ContentIndex>,
+    /// A browser's partial catalog (a bundle head): which shards are loaded, the similar rows
+    /// loaded so far, and which files lookups missed (`catalog_shard.rs`). `None` for a full one.
+    pub(crate) sharding: Option<crate::catalog_shard::CatalogSharding>,
 }
 
 /// Every product's title words (sorted), and which products have each word and each product type.
@@ -201,27 +204,33 @@ impl ContentIndex {
 struct CatalogDoc {
     v: V1,
     products: Vec<Product>,
+    /// Present in a bundle head only (see `catalog_shard.rs`): the rest of the catalog is in shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shards: Option<crate::catalog_shard::CatalogShardsDoc>,
 }
 
 impl Catalog {
     /// Builds a catalog; product ids must be unique and non-empty.
     pub fn new(products: Vec<Product>) -> Result<Catalog, FormatError> {
-        let mut by_id = HashMap::with_capacity(products.len());
-        for (i, p) in products.iter().enumerate() {
-            if p.id.is_empty() {
-                return Err(FormatError::rule("catalog", format!("products[{i}].id"), "expected a non-empty id"));
-            }
-            if by_id.insert(p.id.clone(), i).is_some() {
-                return Err(FormatError::rule("catalog", format!("products[{i}].id"), format!("duplicate product id {:?}", p.id)));
-            }
+        if let Some(i) = products.iter().position(|p| p.id.is_empty()) {
+            return Err(FormatError::rule("catalog", format!("products[{i}].id"), "expected a non-empty id"));
         }
-        Ok(Catalog { products, by_id, content: std::sync::OnceLock::new() })
+        let mut catalog = Catalog { by_id: HashMap::with_capacity(products.len()), ..Catalog::default() };
+        if let Some((i, id)) = catalog.extend(products) {
+            return Err(FormatError::rule("catalog", format!("products[{i}].id"), format!("duplicate product id {id:?}")));
+        }
+        Ok(catalog)
     }
 
-    /// Reads `{"v": 1, "products": [...]}`.
+    /// Reads `{"v": 1, "products": [...]}`, or a bundle head's partial catalog, which also has
+    /// `"shards": {"count": N, "base": "c-<hash>/"}`.
     pub fn from_json(text: &str) -> Result<Catalog, FormatError> {
         let doc: CatalogDoc = crate::error::from_json("catalog", text)?;
-        Catalog::new(doc.products)
+        let mut catalog = Catalog::new(doc.products)?;
+        if let Some(s) = doc.shards {
+            catalog.sharding = Some(crate::catalog_shard::CatalogSharding::new(crate::catalog_shard::layout_of(s)?));
+        }
+        Ok(catalog)
     }
 
     pub fn to_json(&self) -> String {
@@ -229,8 +238,11 @@ impl Catalog {
         struct Out<'a> {
             v: V1,
             products: &'a [Product],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            shards: Option<crate::catalog_shard::CatalogShardsDoc>,
         }
-        serde_json::to_string(&Out { v: V1, products: &self.products }).unwrap_or_default()
+        let shards = self.sharding.as_ref().map(|s| crate::catalog_shard::CatalogShardsDoc::of(&s.layout));
+        serde_json::to_string(&Out { v: V1, products: &self.products, shards }).unwrap_or_default()
     }
 
     /// Reads a Merchant Center TSV export: a header line naming the columns, then one product per
@@ -330,8 +342,42 @@ impl Catalog {
         self.content.get_or_init(|| ContentIndex::new(&self.products))
     }
 
+    /// The product `id`. In a partial catalog, a product whose shard is not loaded yet is `None`
+    /// too, and the lookup notes the shard as missing ([`Catalog::take_missing`]).
     pub fn get(&self, id: &str) -> Option<&Product> {
-        self.by_id.get(id).map(|&i| &self.products[i])
+        match self.by_id.get(id) {
+            Some(&i) => Some(&self.products[i]),
+            None => {
+                if let Some(s) = &self.sharding {
+                    s.note_product(id);
+                }
+                None
+            }
+        }
+    }
+
+    /// Content neighbours of the product `id`, best first (see [`similar`]). A partial catalog
+    /// reads them from its loaded similar rows, noting the file as missing when it is not loaded.
+    pub fn similar_to(&self, id: &str) -> Vec<&str> {
+        match &self.sharding {
+            Some(s) => s.similar_row(id),
+            None => self.get(id).map(|p| similar(self, p)).unwrap_or_default(),
+        }
+    }
+
+    /// Adds products (a loaded shard's); a product whose id is already present is left out.
+    /// Returns the first left out: its position in `products` and its id.
+    pub(crate) fn extend(&mut self, products: Vec<Product>) -> Option<(usize, String)> {
+        let mut first = None;
+        for (i, p) in products.into_iter().enumerate() {
+            if self.by_id.contains_key(&p.id) {
+                first = first.or(Some((i, p.id)));
+                continue;
+            }
+            self.by_id.insert(p.id.clone(), self.products.len());
+            self.products.push(p);
+        }
+        first
     }
 
     pub fn products(&self) -> &[Product] {
@@ -345,6 +391,43 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.products.is_empty()
     }
+}
+
+/// How many content neighbours `similar` ranks per product (then popular products fill).
+pub const SIMILAR_ROW: usize = 30;
+
+/// The products most similar to `product` by content, best first, at most [`SIMILAR_ROW`]: same
+/// category counts most, then the share of title words in common (Jaccard), then the same brand.
+/// Ties keep catalog order. What `similar` recommends from, computed on the spot by a runtime with
+/// the full catalog and once per product by `vitrine bundle` for the browser's shards.
+pub(crate) fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
+    let index = catalog.content();
+    let words = crate::catalog::title_words(&product.title);
+    let products = catalog.products();
+    // Only products sharing a word or the type can score; the inverted lists name them.
+    let scored = index.related(&words, &product.product_type).into_iter().map(|i| i as usize).filter_map(|i| {
+        let p = &products[i];
+        (p.id != product.id).then(|| similarity(product, &words, p, &index.words[i])).flatten().map(|score| (score, i, p.id.as_str()))
+    });
+    best_first(scored.collect())
+}
+
+/// `other`'s content similarity to `product` (whose title words are `words`; `other_words` sorted),
+/// or `None` when they share neither a title word nor the type.
+fn similarity(product: &Product, words: &[String], other: &Product, other_words: &[String]) -> Option<f64> {
+    let shared = words.iter().filter(|w| other_words.binary_search(w).is_ok()).count();
+    let union = words.len() + other_words.len() - shared;
+    let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
+    let same_type = !other.product_type.is_empty() && other.product_type == product.product_type;
+    let same_brand = !other.brand.is_empty() && other.brand == product.brand;
+    let score = 2.0 * f64::from(u8::from(same_type)) + 3.0 * jaccard + 0.25 * f64::from(u8::from(same_brand));
+    (same_type || shared > 0).then_some(score)
+}
+
+/// Ids by score, best first; ties keep catalog order.
+fn best_first(mut scored: Vec<(f64, usize, &str)>) -> Vec<&str> {
+    crate::sort::sort_by(&mut scored, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().take(SIMILAR_ROW).map(|(_, _, id)| id).collect()
 }
 
 /// Title words that say something about the product (three characters or more), sorted and
@@ -365,6 +448,40 @@ pub fn title_words(title: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The full scan `similar` replaced: every other product scored, the unrelated left out.
+    fn similar_by_scan<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
+        let words = crate::catalog::title_words(&product.title);
+        let scored = catalog.products().iter().enumerate().filter(|(_, p)| p.id != product.id).filter_map(|(i, p)| {
+            similarity(product, &words, p, &crate::catalog::title_words(&p.title)).map(|score| (score, i, p.id.as_str()))
+        });
+        best_first(scored.collect())
+    }
+
+    #[test]
+    fn similar_through_the_inverted_lists_equals_the_full_scan() {
+        const WORDS: [&str; 12] = ["mug", "candle", "heart", "vintage", "lantern", "tin", "red", "blue", "star", "garden", "SET", "of"];
+        const TYPES: [&str; 4] = ["Kitchen", "Candles", "Garden", ""];
+        let products: Vec<String> = (0..240usize)
+            .map(|i| {
+                let title: Vec<&str> = (0..1 + i % 4).map(|k| WORDS[(i * 7 + k * 5) % WORDS.len()]).collect();
+                format!(
+                    r#"{{"id":"p{i}","title":"{} {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"{}","brand":"{}"}}"#,
+                    title.join(" "),
+                    TYPES[(i / 3) % TYPES.len()],
+                    ["Acme", "", "Lantern & Co"][i % 3]
+                )
+            })
+            .collect();
+        let catalog = Catalog::from_json(&format!(r#"{{"v":1,"products":[{}]}}"#, products.join(","))).unwrap();
+        for p in catalog.products() {
+            assert_eq!(similar(&catalog, p), similar_by_scan(&catalog, p), "{}", p.id);
+        }
+        // A product unknown to the catalog is scored the same way.
+        let stranger = catalog.products()[5].clone();
+        let stranger = Product { id: "elsewhere".into(), ..stranger };
+        assert_eq!(similar(&catalog, &stranger), similar_by_scan(&catalog, &stranger));
+    }
 
     #[test]
     fn prices() {

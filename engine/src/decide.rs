@@ -78,6 +78,34 @@ impl Bundle {
     }
 }
 
+impl Bundle {
+    /// Adds a fetched shard file, named relative to the bundle as [`Context::missing`] names it
+    /// (`m-<hash>/<s>.vtm` for model rows, `c-<hash>/<s>.json` for catalog entries). A file that
+    /// fails its checks is an error and changes nothing. Empty bytes give up on a file whose fetch
+    /// failed (no shard is empty): its rows stay empty and its products unknown, and deciding no
+    /// longer asks for it.
+    pub fn add_file(&mut self, path: &str, bytes: &[u8]) -> Result<(), FormatError> {
+        match self.locate(path)? {
+            (true, name) => self.model.add_shard(name, bytes),
+            (false, name) => {
+                let text = std::str::from_utf8(bytes).map_err(|_| FormatError::rule("catalog", "shards", format!("{path} is not UTF-8")))?;
+                self.catalog.add_shard(name, text)
+            }
+        }
+    }
+
+    /// Whether `path` is a model file (else a catalog one), and its name under its base.
+    fn locate<'p>(&self, path: &'p str) -> Result<(bool, &'p str), FormatError> {
+        let model = self.model.shard_layout().and_then(|l| path.strip_prefix(l.base.as_str()));
+        let catalog = self.catalog.shard_layout().and_then(|l| path.strip_prefix(l.base.as_str()));
+        match (model, catalog) {
+            (Some(name), _) => Ok((true, name)),
+            (None, Some(name)) => Ok((false, name)),
+            (None, None) => Err(FormatError::rule("bundle", "shards", format!("{path:?} is not under this bundle's shard directories"))),
+        }
+    }
+}
+
 fn prefix(p: &str, field: &str) -> String {
     if field.is_empty() {
         p.to_owned()
@@ -383,38 +411,6 @@ fn tie_note(variants: &[crate::site::Variant], values: &[Option<Result<bool, Str
 /// Whether `product_type` is `category` or below it (`Home > Candles` is in `Home`).
 fn in_category(product_type: &str, category: &str) -> bool {
     product_type == category || product_type.strip_prefix(category).is_some_and(|rest| rest.trim_start().starts_with('>'))
-}
-
-/// Content similarity to `product`, best first: same category counts most, then the share of title
-/// words in common (Jaccard), then the same brand. Ties keep catalog order.
-fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
-    let index = catalog.content();
-    let words = crate::catalog::title_words(&product.title);
-    let products = catalog.products();
-    // Only products sharing a word or the type can score; the inverted lists name them.
-    let scored = index.related(&words, &product.product_type).into_iter().map(|i| i as usize).filter_map(|i| {
-        let p = &products[i];
-        (p.id != product.id).then(|| similarity(product, &words, p, &index.words[i])).flatten().map(|score| (score, i, p.id.as_str()))
-    });
-    best_first(scored.collect())
-}
-
-/// `other`'s content similarity to `product` (whose title words are `words`; `other_words` sorted),
-/// or `None` when they share neither a title word nor the type.
-fn similarity(product: &Product, words: &[String], other: &Product, other_words: &[String]) -> Option<f64> {
-    let shared = words.iter().filter(|w| other_words.binary_search(w).is_ok()).count();
-    let union = words.len() + other_words.len() - shared;
-    let jaccard = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
-    let same_type = !other.product_type.is_empty() && other.product_type == product.product_type;
-    let same_brand = !other.brand.is_empty() && other.brand == product.brand;
-    let score = 2.0 * f64::from(u8::from(same_type)) + 3.0 * jaccard + 0.25 * f64::from(u8::from(same_brand));
-    (same_type || shared > 0).then_some(score)
-}
-
-/// Ids by score, best first; ties keep catalog order.
-fn best_first(mut scored: Vec<(f64, usize, &str)>) -> Vec<&str> {
-    crate::sort::sort_by(&mut scored, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.into_iter().map(|(_, _, id)| id).collect()
 }
 
 /// Display price: `£2.55` for the common currencies, `2.55 CHF` otherwise.
@@ -734,7 +730,7 @@ impl Context<'_> {
         let primary: Vec<&str> = match (req.strategy, current) {
             (Strategy::AlsoBought, Some(p)) => model.ranked_also_bought(p).collect(),
             (Strategy::AlsoViewed, Some(p)) => model.ranked_also_viewed(p).collect(),
-            (Strategy::Similar, Some(p)) => catalog.get(p).map(|p| similar(catalog, p)).unwrap_or_default(),
+            (Strategy::Similar, Some(p)) => catalog.similar_to(p),
             (Strategy::AlsoBought | Strategy::AlsoViewed | Strategy::Similar, None) => Vec::new(),
             (Strategy::ForYou, _) => {
                 let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
@@ -752,11 +748,22 @@ impl Context<'_> {
                 seen
             }
         };
-        let candidates = || primary.iter().copied().chain(model.popular()).filter_map(|id| catalog.get(id)).filter(|p| accept(p));
+        let ids = || primary.iter().copied().chain(model.popular());
         let mut chosen: Vec<&Product> = Vec::with_capacity(k);
-        for p in candidates() {
-            if chosen.len() == k {
+        // A partial catalog (the browser's) holds a place for each candidate whose entry is still
+        // to be fetched, so that a round of fetches asks for the entries that can fill the widget,
+        // not for every candidate; the runtime decides again once they are loaded.
+        let mut pending = 0;
+        for id in ids() {
+            if chosen.len() + pending >= k {
                 break;
+            }
+            let Some(p) = catalog.get(id) else {
+                pending += usize::from(catalog.pending(id));
+                continue;
+            };
+            if !accept(p) {
+                continue;
             }
             // k is at most 50, so counting over `chosen` beats a map (and its code in the Wasm).
             let same_category = chosen.iter().filter(|c| c.product_type == p.product_type).count();
@@ -765,8 +772,8 @@ impl Context<'_> {
             }
         }
         // Diversity yields to a full widget: top up, in the same order, ignoring the cap.
-        for p in candidates() {
-            if chosen.len() == k {
+        for p in ids().filter_map(|id| catalog.get(id)).filter(|p| accept(p)) {
+            if chosen.len() + pending >= k {
                 break;
             }
             if chosen.iter().all(|c| c.id != p.id) {
@@ -816,6 +823,35 @@ impl Context<'_> {
         }
     }
 
+    /// The shard files (relative to the bundle) that deciding `req` still needs and that are not
+    /// loaded: the model rows its widgets read, and the catalog entries and similar rows a
+    /// decision looked up. Fetch them, add them ([`Bundle::add_file`]) and ask again until nothing
+    /// is missing: that decision is the full bundle's. Empty for a full bundle.
+    pub fn missing(&self, req: &Request) -> Vec<String> {
+        self.missing_with(&Vars::new(self), req)
+    }
+
+    /// [`Context::missing`] reusing the visitor's variables from `cache` (clear it after adding files).
+    pub fn missing_cached(&self, req: &Request, cache: &VarsCache) -> Vec<String> {
+        self.missing_with(&Vars::cached(self, cache), req)
+    }
+
+    fn missing_with(&self, vars: &Vars, req: &Request) -> Vec<String> {
+        let (model, catalog) = (&self.bundle.model, &self.bundle.catalog);
+        let mut out = Vec::new();
+        if let Some(l) = model.shard_layout() {
+            let needs = req.recs.iter().flat_map(|r| self.rec_model_items_with(vars, r));
+            out.extend(model.missing_shards(needs).into_iter().map(|n| format!("{}{n}", l.base)));
+        }
+        if let Some(l) = catalog.shard_layout() {
+            // Deciding is what knows which entries it reads: decide, and keep only what it missed.
+            catalog.take_missing();
+            self.decide_with(vars, req);
+            out.extend(catalog.take_missing().into_iter().map(|n| format!("{}{n}", l.base)));
+        }
+        out
+    }
+
     /// Every placement the request names, in request order, with a trace if asked for.
     pub fn decide(&self, req: &Request) -> Decision {
         self.decide_with(&Vars::new(self), req)
@@ -835,44 +871,5 @@ impl Context<'_> {
             t.segments = vars.segments().clone();
         }
         Decision { v: V1, slots, lists, recs, trace }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The full scan `similar` replaced: every other product scored, the unrelated left out.
-    fn similar_by_scan<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
-        let words = crate::catalog::title_words(&product.title);
-        let scored = catalog.products().iter().enumerate().filter(|(_, p)| p.id != product.id).filter_map(|(i, p)| {
-            similarity(product, &words, p, &crate::catalog::title_words(&p.title)).map(|score| (score, i, p.id.as_str()))
-        });
-        best_first(scored.collect())
-    }
-
-    #[test]
-    fn similar_through_the_inverted_lists_equals_the_full_scan() {
-        const WORDS: [&str; 12] = ["mug", "candle", "heart", "vintage", "lantern", "tin", "red", "blue", "star", "garden", "SET", "of"];
-        const TYPES: [&str; 4] = ["Kitchen", "Candles", "Garden", ""];
-        let products: Vec<String> = (0..240usize)
-            .map(|i| {
-                let title: Vec<&str> = (0..1 + i % 4).map(|k| WORDS[(i * 7 + k * 5) % WORDS.len()]).collect();
-                format!(
-                    r#"{{"id":"p{i}","title":"{} {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"{}","brand":"{}"}}"#,
-                    title.join(" "),
-                    TYPES[(i / 3) % TYPES.len()],
-                    ["Acme", "", "Lantern & Co"][i % 3]
-                )
-            })
-            .collect();
-        let catalog = Catalog::from_json(&format!(r#"{{"v":1,"products":[{}]}}"#, products.join(","))).unwrap();
-        for p in catalog.products() {
-            assert_eq!(similar(&catalog, p), similar_by_scan(&catalog, p), "{}", p.id);
-        }
-        // A product unknown to the catalog is scored the same way.
-        let stranger = catalog.products()[5].clone();
-        let stranger = Product { id: "elsewhere".into(), ..stranger };
-        assert_eq!(similar(&catalog, &stranger), similar_by_scan(&catalog, &stranger));
     }
 }

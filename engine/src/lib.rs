@@ -38,6 +38,7 @@
 //!   the runtimes insert them as text nodes.
 
 pub mod catalog;
+pub mod catalog_shard;
 /// The rule language, from its own crate: the compile side only with the `compile` feature.
 pub use vitrine_cel as cel;
 pub mod compiled;

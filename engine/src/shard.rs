@@ -248,7 +248,8 @@ impl Model {
 
     /// Adds the shard file `name` (as [`Model::missing_shards`] names it) to a partial model. Every
     /// row in it must belong to that shard and table; loading a shard twice is a no-op. On error
-    /// the model is unchanged.
+    /// the model is unchanged. Empty bytes give up on the file (its fetch failed): its items keep
+    /// no neighbours, and [`Model::missing_shards`] no longer names it.
     pub fn add_shard(&mut self, name: &str, bytes: &[u8]) -> Result<(), FormatError> {
         let Some(sh) = &self.sharding else {
             return Err(FormatError::rule("model", "shards", "expected a shard head, found a full model"));
@@ -257,6 +258,12 @@ impl Model {
         let Some((table, shard)) = parse_name(name).filter(|&(t, s)| s < count && (t == Table::Bought || views)) else {
             return Err(FormatError::rule("model", "shards", format!("{name:?} is not one of this model's shards ({count} per table{})", if views { ", with views" } else { "" })));
         };
+        if bytes.is_empty() {
+            if let Some(sh) = &mut self.sharding {
+                sh.set_loaded(table, shard);
+            }
+            return Ok(());
+        }
         if sh.is_loaded(table, shard) {
             return Ok(());
         }
@@ -375,6 +382,11 @@ mod tests {
         let id = m.popular().next().unwrap();
         assert!(head.ranked_also_bought(id).next().is_none());
         assert_eq!(head.missing_shards([(id, Table::Bought)]), vec![format!("{}.vtm", shard_of(id, 8))]);
+        // A file that could not be fetched is given up on (empty bytes): no longer missing, no rows.
+        let mut head = head;
+        head.add_shard(&format!("{}.vtm", shard_of(id, 8)), &[]).unwrap();
+        assert!(head.missing_shards([(id, Table::Bought)]).is_empty());
+        assert!(head.ranked_also_bought(id).next().is_none());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use vitrine_engine::site::CompileError;
 use vitrine_engine::site::SiteConfig;
 #[cfg(feature = "dev")]
 use vitrine_engine::Page;
+use vitrine_engine::profile::ItemEvent;
 use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, ProfileSnapshot, Request, Session};
 use wasm_bindgen::prelude::*;
 
@@ -147,36 +148,43 @@ impl Vitrine {
         self.profile.snapshot.consent.personalization = true;
     }
 
-    /// Applies one GA4 event (`{"event": ..., "ecommerce": {"items": [...]}}`); returns whether it
-    /// was one that changes decisions.
-    pub fn push(&mut self, event_json: &str, now_ms: f64) -> Result<bool, JsError> {
-        self.vars.clear();
+    /// Applies one GA4 event (`{"event": ..., "ecommerce": {"items": [...]}}`). Returns `[]` when
+    /// it was applied and changes decisions, `undefined` when it does not concern decisions, and
+    /// the catalog files to fetch first (`addShard`, then push again) when it is a purchase of
+    /// products not loaded yet: a purchase is valued at catalog prices when it is applied.
+    pub fn push(&mut self, event_json: &str, now_ms: f64) -> Result<Option<Vec<String>>, JsError> {
         let event = Event::from_json(event_json).map_err(err)?;
-        let relevant = event.kind().is_some();
+        let Some(kind) = event.kind() else { return Ok(None) };
+        if let (ItemEvent::Purchase, Some(base)) = (kind, self.bundle.catalog.shard_layout().map(|l| l.base.as_str())) {
+            let need = self.bundle.catalog.missing_products(event.ecommerce.items.iter().map(|i| i.item_id.as_str()));
+            if !need.is_empty() {
+                return Ok(Some(need.into_iter().map(|n| format!("{base}{n}")).collect()));
+            }
+        }
+        self.vars.clear();
         self.profile.apply_with_catalog(&event, secs(now_ms), &self.bundle.catalog);
-        Ok(relevant)
+        Ok(Some(Vec::new()))
     }
 
-    /// The model shard files `decide(request_json)` would read that are not loaded yet (empty for a
-    /// bundle with a full model). Fetch `shardBase() + name` for each and `addShard` it.
-    #[wasm_bindgen(js_name = missingShards)]
-    pub fn missing_shards(&self, request_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
+    /// The shard files (paths relative to the bundle: `m-<hash>/3.vtm`, `c-<hash>/7.json`) that
+    /// deciding `request_json` still needs: the model rows its widgets read and the catalog
+    /// entries its decision looked up. Fetch and `addShard` them, then ask again until the list is
+    /// empty (a few rounds at most: a widget's candidates are known once their rows are loaded).
+    /// Always empty for a bundle with the full catalog and model.
+    pub fn missing(&self, request_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
         let request: Request = serde_json::from_str(request_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
-        Ok(self.bundle.model.missing_shards(ctx.model_items(&request)))
+        Ok(ctx.missing_cached(&request, &self.vars))
     }
 
-    /// Where the shards live, relative to the bundle (`m-<hash>/`); undefined for a full model.
-    #[wasm_bindgen(js_name = shardBase)]
-    pub fn shard_base(&self) -> Option<String> {
-        self.bundle.model.shards().map(|(_, base)| base.to_owned())
-    }
-
-    /// Adds one fetched shard. A shard that fails its checks is an error and changes nothing.
+    /// Adds one fetched shard file (named as `missing` names it). A file that fails its checks is
+    /// an error and changes nothing. Empty bytes give up on a file that could not be fetched: its
+    /// products stay unknown, its rows empty, and `missing` no longer names it.
     #[wasm_bindgen(js_name = addShard)]
-    pub fn add_shard(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
-        self.bundle.model.add_shard(name, bytes).map_err(err)
+    pub fn add_shard(&mut self, path: &str, bytes: &[u8]) -> Result<(), JsError> {
+        self.vars.clear();
+        self.bundle.add_file(path, bytes).map_err(err)
     }
 
     /// Decides for a request (`{"page":..,"slots":[..],"lists":[..],"recs":[..]}`); returns the

@@ -154,7 +154,7 @@ test('a first name made of markup shows as text and runs nothing', async () => {
 });
 
 test('viewing two products of one category moves that category up the home grid', async () => {
-  const bundle = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8'));
+  const bundle = JSON.parse(readFileSync(join(dist, 'vitrine', 'edge', 'bundle.json'), 'utf8'));
   const typeOf = Object.fromEntries(bundle.catalog.products.map((p) => [p.id, p.product_type]));
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
@@ -232,7 +232,7 @@ test('a missing model shard leaves widgets filled from popular products', async 
   await page.goto(`${server.url}/p/${id}`);
   await ready(page);
   assert.equal(await page.getAttribute('[data-vitrine-recs="also-bought"]', 'data-vitrine-filled'), '6');
-  assert.ok(warnings.some((w) => w.includes('model shard')), warnings.join('\n'));
+  assert.ok(warnings.some((w) => w.includes('.vtm skipped')), warnings.join('\n'));
   assert.deepEqual(problems, []);
   await page.close();
 });

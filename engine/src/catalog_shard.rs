@@ -1,0 +1,414 @@
+//! Catalog shards: the browser loads only the product entries its page needs.
+//!
+//! `vitrine bundle --shards N` splits the catalog as it splits the model (`shard.rs`), with the same
+//! hash ([`shard_of`]) and count:
+//!
+//! - the browser bundle's catalog is a *head*: the products the popular and trending fallbacks
+//!   start with, and `"shards": {"count": N, "base": "c-<hash>/"}`. It stays the same size
+//!   whatever the catalog's;
+//! - `<base><s>.json` is a catalog document (`{"v": 1, "products": [...]}`) with exactly the
+//!   products whose shard is `s`;
+//! - `<base>s<s>.json` holds those products' content neighbours, computed at bundle time from the
+//!   whole catalog: `{"v": 1, "similar": [["<id>", "<neighbour id>", ...], ...]}`, at most
+//!   [`SIMILAR_ROW`](crate::catalog::SIMILAR_ROW) each, best first — what `similar` recommends from
+//!   in every runtime, so the browser never scans a catalog it does not have.
+//!
+//! A partial catalog answers lookups of unloaded products with `None` and notes the file that
+//! holds them ([`Catalog::take_missing`]); the runtime fetches those files, adds them and decides
+//! again, until a decision misses nothing. A decision that missed nothing is the full catalog's
+//! decision: every entry it read is the full catalog's entry, and similar rows are the full
+//! catalog's rows. A file that fails to load is skipped ([`Catalog::skip_shard`]): its products
+//! stay unknown (left out of recommendations, no category for lists), and the page is never broken.
+
+use std::sync::Mutex;
+
+use serde::Deserialize;
+
+use crate::catalog::{similar, Catalog, Product, SIMILAR_ROW};
+use crate::error::{FormatError, V1};
+use crate::shard::{content_hash, shard_of, ShardFile, ShardLayout};
+
+/// The layout in JSON, in a catalog head: `{"count": N, "base": "c-<hash>/"}` (the model's
+/// layout document, whose `views` a catalog never sets: one deserializer for both in the Wasm).
+pub(crate) type CatalogShardsDoc = crate::model::ShardsDoc;
+
+pub(crate) fn layout_of(doc: CatalogShardsDoc) -> Result<ShardLayout, FormatError> {
+    ShardLayout::new(doc.count, doc.base, false).map_err(|e| FormatError { format: "catalog", ..e })
+}
+
+/// Which table of the catalog a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// Product entries: `<s>.json`.
+    Products,
+    /// Content neighbours: `s<s>.json`.
+    Similar,
+}
+
+fn file_name(part: Part, shard: u32) -> String {
+    match part {
+        Part::Products => format!("{shard}.json"),
+        Part::Similar => format!("s{shard}.json"),
+    }
+}
+
+fn parse_name(name: &str) -> Option<(Part, u32)> {
+    let stem = name.strip_suffix(".json")?;
+    let (part, digits) = match stem.strip_prefix('s') {
+        Some(d) => (Part::Similar, d),
+        None => (Part::Products, stem),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    Some((part, digits.parse().ok()?))
+}
+
+/// A partial catalog's state: the layout, which files are loaded (or skipped), the similar rows
+/// loaded so far, and the files lookups have missed since [`Catalog::take_missing`].
+#[derive(Debug)]
+pub(crate) struct CatalogSharding {
+    pub layout: ShardLayout,
+    /// Per shard: products loaded, then similar rows loaded.
+    loaded: Vec<bool>,
+    /// Loaded similar rows: product id first, then its neighbours. A page reads one or two, so a
+    /// list (searched) costs the browser's Wasm less than a map.
+    similar: Vec<Vec<String>>,
+    /// Lookups only read the catalog, so the log sits behind a lock (uncontended: one runtime
+    /// decides one request at a time).
+    missed: Mutex<Vec<(Part, u32)>>,
+}
+
+impl Clone for CatalogSharding {
+    fn clone(&self) -> CatalogSharding {
+        CatalogSharding { layout: self.layout.clone(), loaded: self.loaded.clone(), similar: self.similar.clone(), missed: Mutex::default() }
+    }
+}
+
+impl CatalogSharding {
+    pub fn new(layout: ShardLayout) -> CatalogSharding {
+        let loaded = vec![false; 2 * layout.count as usize];
+        CatalogSharding { layout, loaded, similar: Vec::new(), missed: Mutex::default() }
+    }
+
+    fn slot(&self, part: Part, shard: u32) -> usize {
+        shard as usize + if part == Part::Similar { self.layout.count as usize } else { 0 }
+    }
+
+    fn is_loaded(&self, part: Part, shard: u32) -> bool {
+        self.loaded[self.slot(part, shard)]
+    }
+
+    fn set_loaded(&mut self, part: Part, shard: u32) {
+        let at = self.slot(part, shard);
+        self.loaded[at] = true;
+    }
+
+    /// Whether the product `id` may still come with a shard: its file is neither loaded nor skipped.
+    pub fn pending(&self, id: &str) -> bool {
+        !self.is_loaded(Part::Products, shard_of(id, self.layout.count))
+    }
+
+    fn note(&self, part: Part, shard: u32) {
+        if let Ok(mut log) = self.missed.lock() {
+            if !log.contains(&(part, shard)) {
+                log.push((part, shard));
+            }
+        }
+    }
+
+    /// A lookup of `id` found nothing: note its file if it is not loaded.
+    pub fn note_product(&self, id: &str) {
+        let s = shard_of(id, self.layout.count);
+        if !self.is_loaded(Part::Products, s) {
+            self.note(Part::Products, s);
+        }
+    }
+
+    pub fn similar_row(&self, id: &str) -> Vec<&str> {
+        let s = shard_of(id, self.layout.count);
+        if !self.is_loaded(Part::Similar, s) {
+            self.note(Part::Similar, s);
+            return Vec::new();
+        }
+        self.similar.iter().find(|row| row[0] == id).map(|row| row[1..].iter().map(String::as_str).collect()).unwrap_or_default()
+    }
+}
+
+/// A shard of similar rows in JSON: each row is the product's id, then its neighbours.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimilarDoc {
+    #[allow(dead_code)] // checked by its own Deserialize
+    v: V1,
+    similar: Vec<Vec<String>>,
+}
+
+impl Catalog {
+    /// The layout of a partial catalog's shards; `None` for a full catalog.
+    pub fn shard_layout(&self) -> Option<&ShardLayout> {
+        self.sharding.as_ref().map(|s| &s.layout)
+    }
+
+    /// Whether `id` is unknown only because its shard is not loaded yet (always false for a full
+    /// catalog, and once the shard is loaded or skipped).
+    pub fn pending(&self, id: &str) -> bool {
+        self.sharding.as_ref().is_some_and(|s| !self.by_id_contains(id) && s.pending(id))
+    }
+
+    /// The files (relative to the layout's base) that lookups since the last call needed and that
+    /// are not loaded, sorted, without repeats; and forgets them. Always empty for a full catalog.
+    pub fn take_missing(&self) -> Vec<String> {
+        let Some(s) = &self.sharding else { return Vec::new() };
+        let mut log = s.missed.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        log.retain(|&(p, n)| !s.is_loaded(p, n));
+        crate::sort::sort_dedup(&mut log);
+        log.into_iter().map(|(p, n)| file_name(p, n)).collect()
+    }
+
+    /// The product files holding `ids` that are not loaded yet, sorted, without repeats: for
+    /// runtimes that know ahead which entries a page reads (the products of a purchase event).
+    pub fn missing_products<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let Some(s) = &self.sharding else { return Vec::new() };
+        let mut shards: Vec<u32> = ids.into_iter().filter(|id| !self.by_id_contains(id)).map(|id| shard_of(id, s.layout.count)).filter(|&n| !s.is_loaded(Part::Products, n)).collect();
+        crate::sort::sort_dedup(&mut shards);
+        shards.into_iter().map(|n| file_name(Part::Products, n)).collect()
+    }
+
+    /// Adds the file `name` (as [`Catalog::take_missing`] names it) to a partial catalog. Every
+    /// product or row in it must belong to that shard; loading a file twice is a no-op. On error
+    /// the catalog is unchanged. Empty text gives up on the file (its fetch failed): its products
+    /// stay unknown and its rows empty, and no lookup asks for it again.
+    pub fn add_shard(&mut self, name: &str, text: &str) -> Result<(), FormatError> {
+        let (part, shard) = self.shard_named(name)?;
+        let Some(sh) = &mut self.sharding else { return Ok(()) };
+        if text.is_empty() {
+            sh.set_loaded(part, shard);
+            return Ok(());
+        }
+        if sh.is_loaded(part, shard) {
+            return Ok(());
+        }
+        let count = sh.layout.count;
+        let misplaced = |id: &str| FormatError::rule("catalog", "shards", format!("{id:?} belongs to shard {}, found in {name}", shard_of(id, count)));
+        match part {
+            Part::Products => {
+                let part = Catalog::from_json(text)?;
+                if part.sharding.is_some() {
+                    return Err(FormatError::rule("catalog", "shards", format!("{name} is a catalog head, not a shard")));
+                }
+                if let Some(p) = part.products.iter().find(|p| shard_of(&p.id, count) != shard) {
+                    return Err(misplaced(&p.id));
+                }
+                self.extend(part.products);
+            }
+            Part::Similar => {
+                let doc: SimilarDoc = crate::error::from_json("catalog", text)?;
+                for (i, row) in doc.similar.iter().enumerate() {
+                    let Some((id, others)) = row.split_first() else {
+                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), "expected a product id and its neighbours, found []"));
+                    };
+                    if shard_of(id, count) != shard {
+                        return Err(misplaced(id));
+                    }
+                    if others.len() > SIMILAR_ROW || others.iter().any(|r| r.is_empty() || r == id) {
+                        let found = others.len();
+                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), format!("expected at most {SIMILAR_ROW} other product ids after {id:?}, found {found} ids, or an empty or the same one")));
+                    }
+                }
+                if let Some(sh) = &mut self.sharding {
+                    sh.similar.extend(doc.similar);
+                }
+            }
+        }
+        if let Some(sh) = &mut self.sharding {
+            sh.set_loaded(part, shard);
+        }
+        Ok(())
+    }
+
+    fn shard_named(&self, name: &str) -> Result<(Part, u32), FormatError> {
+        let Some(sh) = &self.sharding else {
+            return Err(FormatError::rule("catalog", "shards", "expected a catalog head, found a full catalog"));
+        };
+        parse_name(name).filter(|&(_, s)| s < sh.layout.count).ok_or_else(|| {
+            FormatError::rule("catalog", "shards", format!("{name:?} is not one of this catalog's shards ({} of each kind)", sh.layout.count))
+        })
+    }
+
+    fn by_id_contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// Splits a full catalog into a head holding the products `head` names (the start of the
+    /// popular and trending rankings, which fill every widget) and its shard files, named relative
+    /// to the shards' directory (`c-<hash>/`, after the catalog's content): `count` files of
+    /// products and `count` of similar rows. Computing every product's similar row is the costly
+    /// part (on every core; about a millisecond a product at 100,000 products).
+    pub fn split<'a>(&self, count: u32, head: impl IntoIterator<Item = &'a str>) -> Result<(Catalog, Vec<ShardFile>), FormatError> {
+        if self.sharding.is_some() {
+            return Err(FormatError::rule("catalog", "shards", "expected a full catalog, found a catalog head"));
+        }
+        // The rows depend on the catalog and on how they are computed: both name the directory.
+        let base = format!("c-{}/", content_hash(format!("similar {SIMILAR_ROW} v1\n{}", self.to_json()).as_bytes()));
+        let layout = ShardLayout::new(count, base, false)?;
+        let products = self.products();
+        let rows: Vec<Vec<&str>> = crate::model::par_map(products.len(), |i| similar(self, &products[i]));
+        let mut owned: Vec<Vec<usize>> = vec![Vec::new(); count as usize];
+        for (i, p) in products.iter().enumerate() {
+            owned[shard_of(&p.id, count) as usize].push(i);
+        }
+        let mut files = Vec::with_capacity(2 * owned.len());
+        for (s, members) in owned.iter().enumerate() {
+            let entries: Vec<Product> = members.iter().map(|&i| products[i].clone()).collect();
+            let mut doc = Catalog::default();
+            doc.products = entries;
+            files.push((file_name(Part::Products, s as u32), doc.to_json().into_bytes()));
+            let similar: Vec<Vec<&str>> = members.iter().map(|&i| std::iter::once(products[i].id.as_str()).chain(rows[i].iter().copied()).collect()).collect();
+            let text = serde_json::to_string(&serde_json::json!({"v": 1, "similar": similar})).unwrap_or_default();
+            files.push((file_name(Part::Similar, s as u32), text.into_bytes()));
+        }
+        let mut seen = Vec::new();
+        let mut head_products = Vec::new();
+        for id in head {
+            if let Some(p) = self.get(id).filter(|_| !seen.contains(&id)) {
+                seen.push(id);
+                head_products.push(p.clone());
+            }
+        }
+        let mut head = Catalog::new(head_products)?;
+        head.sharding = Some(CatalogSharding::new(layout));
+        Ok((head, files))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn catalog() -> Catalog {
+        const WORDS: [&str; 8] = ["mug", "candle", "heart", "vintage", "lantern", "tin", "red", "star"];
+        let products: Vec<String> = (0..60usize)
+            .map(|i| {
+                let title: Vec<&str> = (0..1 + i % 3).map(|k| WORDS[(i * 5 + k * 3) % WORDS.len()]).collect();
+                format!(r#"{{"id":"p{i}","title":"{} {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"{}"}}"#, title.join(" "), ["Kitchen", "Candles", "Garden"][i % 3])
+            })
+            .collect();
+        Catalog::from_json(&format!(r#"{{"v":1,"products":[{}]}}"#, products.join(","))).unwrap()
+    }
+
+    type Files = HashMap<String, String>;
+
+    fn head_json(c: &Catalog, count: u32, head: &[&str]) -> (Catalog, Files) {
+        let (h, files) = c.split(count, head.iter().copied()).unwrap();
+        // The head travels as JSON inside the browser's bundle.
+        (Catalog::from_json(&h.to_json()).unwrap(), files.into_iter().map(|(n, b)| (n, String::from_utf8(b).unwrap())).collect())
+    }
+
+    /// Looks up until nothing is missing, as the runtimes do.
+    fn settle(head: &mut Catalog, files: &Files, look: impl Fn(&Catalog)) -> usize {
+        for round in 0..10 {
+            look(head);
+            let missing = head.take_missing();
+            if missing.is_empty() {
+                return round;
+            }
+            for name in missing {
+                head.add_shard(&name, &files[&name]).unwrap();
+            }
+        }
+        panic!("never settled")
+    }
+
+    #[test]
+    fn a_partial_catalog_answers_as_the_full_one_once_settled() {
+        let c = catalog();
+        for count in [1, 7, 64] {
+            let (mut head, files) = head_json(&c, count, &["p3", "p4", "p3", "nope"]);
+            assert_eq!(files.len(), 2 * count as usize);
+            assert_eq!(head.len(), 2, "the named products, once");
+            assert!(head.get("p3").is_some() && head.take_missing().is_empty(), "head products need no file");
+            assert!(head.get("p10").is_none());
+            assert!(head.pending("p10"));
+            assert_eq!(head.take_missing(), vec![format!("{}.json", shard_of("p10", count))]);
+            assert!(head.take_missing().is_empty(), "taken once");
+            for p in c.products() {
+                settle(&mut head, &files, |h| {
+                    h.get(&p.id);
+                    for id in h.similar_to(&p.id) {
+                        h.get(id);
+                    }
+                });
+                assert_eq!(head.get(&p.id), Some(p));
+                assert_eq!(head.similar_to(&p.id), c.similar_to(&p.id), "{} with {count} shards", p.id);
+                assert!(!head.pending(&p.id));
+            }
+            // An unknown id, once its shard is loaded, is simply unknown.
+            settle(&mut head, &files, |h| {
+                h.get("nope");
+            });
+            assert!(head.get("nope").is_none() && !head.pending("nope") && head.take_missing().is_empty());
+        }
+    }
+
+    #[test]
+    fn rows_are_the_full_catalogs_and_bounded() {
+        let c = catalog();
+        let row = c.similar_to("p5");
+        assert!(!row.is_empty() && row.len() <= SIMILAR_ROW && !row.contains(&"p5"));
+        assert!(c.take_missing().is_empty(), "a full catalog misses nothing");
+        assert!(c.missing_products(["p1", "x"]).is_empty());
+    }
+
+    #[test]
+    fn wrong_corrupt_or_misplaced_files_are_errors_and_change_nothing() {
+        let c = catalog();
+        let (head, files) = head_json(&c, 4, &[]);
+        let full = |s: u32| files[&format!("{s}.json")].clone();
+        let nonempty = (0..4).find(|&s| full(s).contains("\"id\"")).unwrap();
+        let other = (nonempty + 1) % 4;
+        let mut h = head.clone();
+        let e = h.add_shard(&format!("{other}.json"), &full(nonempty)).unwrap_err().to_string();
+        assert!(e.contains("belongs to shard"), "{e}");
+        let e = h.add_shard(&format!("s{other}.json"), &files[&format!("s{nonempty}.json")]).unwrap_err().to_string();
+        assert!(e.contains("belongs to shard"), "{e}");
+        assert!(h.add_shard(&format!("{nonempty}.json"), &full(nonempty)[..20]).is_err());
+        assert!(h.add_shard(&format!("{nonempty}.json"), &head.to_json()).unwrap_err().to_string().contains("head"));
+        for name in ["4.json", "s4.json", "01.json", "x1.json", "1", "", "0.vtm", "99999999999.json"] {
+            assert!(h.add_shard(name, &full(0)).unwrap_err().to_string().contains("not one of"), "{name}");
+        }
+        let long: Vec<String> = (0..=SIMILAR_ROW).map(|i| format!("q{i}")).collect();
+        let id = c.products().iter().find(|p| shard_of(&p.id, 4) == 0).unwrap().id.clone();
+        let row: Vec<&str> = std::iter::once(id.as_str()).chain(long.iter().map(String::as_str)).collect();
+        let bad = serde_json::json!({"v": 1, "similar": [row]}).to_string();
+        assert!(h.add_shard("s0.json", &bad).unwrap_err().to_string().contains("at most"));
+        assert!(h.add_shard("s0.json", r#"{"v":1,"similar":[[]]}"#).unwrap_err().to_string().contains("similar[0]"));
+        assert_eq!(h.len(), head.len());
+        assert!(h.get(&c.products()[0].id).is_none() && h.pending(&c.products()[0].id), "nothing was loaded");
+        // A skipped file is never asked for again; its products stay unknown.
+        let id = &c.products()[0].id;
+        let name = format!("{}.json", shard_of(id, 4));
+        h.add_shard(&name, "").unwrap();
+        assert!(h.get(id).is_none() && !h.pending(id) && h.take_missing().is_empty());
+        let mut full_catalog = c.clone();
+        assert!(full_catalog.add_shard("0.json", &full(0)).is_err());
+        assert!(head.split(2, []).is_err(), "a head cannot be split again");
+    }
+
+    #[test]
+    fn shard_directories_name_the_catalogs_content() {
+        let c = catalog();
+        let (a, _) = c.split(4, []).unwrap();
+        let base = a.shard_layout().unwrap().base.clone();
+        assert!(base.starts_with("c-") && base.len() == 2 + 16 + 1, "{base}");
+        assert_eq!(c.split(4, ["p1"]).unwrap().0.shard_layout().unwrap().base, base, "the head does not change the files");
+        let mut products = c.products().to_vec();
+        products[0].title.push_str(" changed");
+        assert_ne!(Catalog::new(products).unwrap().split(4, []).unwrap().0.shard_layout().unwrap().base, base);
+        let e = Catalog::from_json(r#"{"v":1,"products":[],"shards":{"count":0,"base":"c-1/"}}"#).unwrap_err();
+        assert_eq!((e.format, e.field.as_str()), ("catalog", "shards.count"), "{e}");
+        assert!(Catalog::from_json(r#"{"v":1,"products":[],"shards":{"count":2,"base":"../c/"}}"#).is_err());
+    }
+}
