@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
         state
     };
     let vocab: Vec<String> = (0..5000).map(|i| format!("Zq{i}")).collect();
-    let mut products: Vec<String> = real.products().iter().map(|p| serde_json::to_string(p)).collect::<Result<_, _>>()?;
+    let mut products: Vec<String> = real.products().iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
     for i in products.len()..n {
         let words = 2 + (next() % 4) as usize;
         let title: Vec<&str> = (0..words)

@@ -157,13 +157,12 @@ impl Catalog {
     }
 
     /// The files (relative to the layout's base) that lookups since the last call needed and that
-    /// are not loaded, sorted, without repeats; and forgets them. Always empty for a full catalog.
+    /// are not loaded, in the order they were first needed, without repeats; and forgets them.
+    /// Always empty for a full catalog.
     pub fn take_missing(&self) -> Vec<String> {
         let Some(s) = &self.sharding else { return Vec::new() };
-        let mut log = s.missed.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
-        log.retain(|&(p, n)| !s.is_loaded(p, n));
-        crate::sort::sort_dedup(&mut log);
-        log.into_iter().map(|(p, n)| file_name(p, n)).collect()
+        let log = s.missed.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        log.into_iter().filter(|&(p, n)| !s.is_loaded(p, n)).map(|(p, n)| file_name(p, n)).collect()
     }
 
     /// The product files holding `ids` that are not loaded yet, sorted, without repeats: for
@@ -206,14 +205,13 @@ impl Catalog {
                 let doc: SimilarDoc = crate::error::from_json("catalog", text)?;
                 for (i, row) in doc.similar.iter().enumerate() {
                     let Some((id, others)) = row.split_first() else {
-                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), "expected a product id and its neighbours, found []"));
+                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), "expected an id and its neighbours, found []"));
                     };
                     if shard_of(id, count) != shard {
                         return Err(misplaced(id));
                     }
                     if others.len() > SIMILAR_ROW || others.iter().any(|r| r.is_empty() || r == id) {
-                        let found = others.len();
-                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), format!("expected at most {SIMILAR_ROW} other product ids after {id:?}, found {found} ids, or an empty or the same one")));
+                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), format!("expected at most {SIMILAR_ROW} other non-empty ids after {id:?}")));
                     }
                 }
                 if let Some(sh) = &mut self.sharding {

@@ -771,8 +771,10 @@ impl Context<'_> {
                 chosen.push(p);
             }
         }
-        // Diversity yields to a full widget: top up, in the same order, ignoring the cap.
-        for p in ids().filter_map(|id| catalog.get(id)).filter(|p| accept(p)) {
+        // Diversity yields to a full widget: top up, in the same order, ignoring the cap. (Only
+        // if the walk above ran out: checked first, so that it looks nothing up otherwise.)
+        let short = chosen.len() + pending < k;
+        for p in ids().take_while(|_| short).filter_map(|id| catalog.get(id)).filter(|p| accept(p)) {
             if chosen.len() + pending >= k {
                 break;
             }
