@@ -151,7 +151,7 @@ fn main() -> anyhow::Result<()> {
             let product = serde_json::json!({"page": {"type": "product", "product": current}, "slots": ["hero"],
                 "recs": [{"widget": "also-bought", "strategy": "also_bought", "k": 6}, {"widget": "similar", "strategy": "similar", "k": 6}]});
             let home = serde_json::json!({"page": {"type": "home"}, "slots": ["hero"], "lists": [{"list": "home-grid", "items": grid}],
-                "recs": [{"widget": "for-you", "strategy": "for_you", "k": 6}]});
+                "recs": [{"widget": "for-you", "strategy": "for_you", "k": 6, "max_per_category": 2}]});
             for (request, out) in [(product, &mut product_pages), (home, &mut home_pages)] {
                 let request: Request = serde_json::from_value(request)?;
                 let started = Instant::now();

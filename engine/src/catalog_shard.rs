@@ -156,6 +156,11 @@ impl Catalog {
         self.sharding.as_ref().is_some_and(|s| !self.by_id_contains(id) && s.pending(id))
     }
 
+    /// Whether the similar row of `id` is still to be loaded (always false for a full catalog).
+    pub fn similar_pending(&self, id: &str) -> bool {
+        self.sharding.as_ref().is_some_and(|s| !s.is_loaded(Part::Similar, shard_of(id, s.layout.count)))
+    }
+
     /// The files (relative to the layout's base) that lookups since the last call needed and that
     /// are not loaded, in the order they were first needed, without repeats; and forgets them.
     /// Always empty for a full catalog.

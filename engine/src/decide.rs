@@ -637,6 +637,10 @@ impl Context<'_> {
         }
         let affinities = self.profile.affinities(&self.bundle.catalog);
         let boost = site.list_boost;
+        // An item or a session event whose entry is still to come (a partial catalog): the list
+        // stays as served.
+        let catalog = &self.bundle.catalog;
+        let mut incomplete = self.profile.session.events.iter().any(|e| catalog.pending(&e.id));
         // CSS `order` is a 32-bit integer: pinned and buried items sit beyond any affinity key.
         const EDGE: i64 = 2_000_000_000;
         let keys: Vec<i64> = items
@@ -648,12 +652,21 @@ impl Context<'_> {
                 if let Some(b) = bury.iter().position(|b| b == id) {
                     return EDGE - bury.len() as i64 + b as i64;
                 }
-                let category = self.bundle.catalog.get(id).map_or("", |p| p.product_type.as_str());
+                let category = match self.bundle.catalog.get(id) {
+                    Some(p) => p.product_type.as_str(),
+                    None => {
+                        incomplete |= self.bundle.catalog.pending(id);
+                        ""
+                    }
+                };
                 let a = affinities.get(category).copied().unwrap_or(0.0) + boosts.get(category).copied().unwrap_or(0.0);
                 // Quantized so every runtime sorts on the same integers.
                 (-((a * boost * 1000.0).round())).clamp(-1e9, 1e9) as i64
             })
             .collect();
+        if incomplete {
+            return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: assignment, keep: true };
+        }
         let mut order: Vec<usize> = (0..items.len()).collect();
         crate::sort::sort_by_key(&mut order, |&i| keys[i]);
         ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys, experiment: assignment, keep: false }
@@ -704,7 +717,9 @@ impl Context<'_> {
                 experiment: exp,
             });
         }
-        if keep {
+        // Model rows still to be loaded (a partial model) keep the widget as served, as entries do.
+        let rows_missing = self.bundle.model.shard_layout().is_some() && !self.bundle.model.missing_shards(self.model_needs(req.strategy, req.product.as_deref())).is_empty();
+        if keep || rows_missing {
             return RecsDecision { widget: req.widget, strategy: req.strategy, items: Vec::new(), keep: true, experiment: assignment };
         }
         let mut decision = self.recommend_items(&req);
@@ -752,10 +767,11 @@ impl Context<'_> {
         let mut chosen: Vec<&Product> = Vec::with_capacity(k);
         // A partial catalog (the browser's) holds a place for each candidate whose entry is still
         // to be fetched, so that a round of fetches asks for the entries that can fill the widget,
-        // not for every candidate; the runtime decides again once they are loaded.
-        let mut pending = 0;
+        // not for every candidate; the runtime decides again once they are loaded. Two candidates
+        // per open place: filters and the category cap reject some, and each round is a trip.
+        let mut pending: usize = 0;
         for id in ids() {
-            if chosen.len() + pending >= k {
+            if chosen.len() + pending.div_ceil(2) >= k {
                 break;
             }
             let Some(p) = catalog.get(id) else {
@@ -773,14 +789,19 @@ impl Context<'_> {
         }
         // Diversity yields to a full widget: top up, in the same order, ignoring the cap. (Only
         // if the walk above ran out: checked first, so that it looks nothing up otherwise.)
-        let short = chosen.len() + pending < k;
+        let short = pending == 0 && chosen.len() < k;
         for p in ids().take_while(|_| short).filter_map(|id| catalog.get(id)).filter(|p| accept(p)) {
-            if chosen.len() + pending >= k {
+            if chosen.len() >= k {
                 break;
             }
             if chosen.iter().all(|c| c.id != p.id) {
                 chosen.push(p);
             }
+        }
+        // Entries still to come: deciding now could show what the full catalog would not. The
+        // widget stays as served until they are loaded (a runtime that gives up keeps it).
+        if pending > 0 || req.strategy == Strategy::Similar && current.is_some_and(|p| catalog.similar_pending(p)) {
+            return RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items: Vec::new(), keep: true, experiment: None };
         }
         let items = chosen
             .into_iter()
@@ -816,8 +837,13 @@ impl Context<'_> {
         if plan.keep {
             return Vec::new();
         }
-        let product = r.product.as_deref().or(self.page.product.as_deref());
-        match plan.req.strategy {
+        self.model_needs(plan.req.strategy, r.product.as_deref())
+    }
+
+    /// The model rows a widget of `strategy` reads (its product, else the page's).
+    fn model_needs<'r>(&'r self, strategy: Strategy, product: Option<&'r str>) -> Vec<(&'r str, Table)> {
+        let product = product.or(self.page.product.as_deref());
+        match strategy {
             Strategy::AlsoBought => product.map(|p| (p, Table::Bought)).into_iter().collect(),
             Strategy::AlsoViewed => product.map(|p| (p, Table::Viewed)).into_iter().collect(),
             Strategy::ForYou => self.profile.history().map(|e| (e.id.as_str(), Table::Bought)).collect(),

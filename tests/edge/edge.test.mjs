@@ -50,6 +50,12 @@ const PROFILES = {
   },
 };
 
+// A real customer of the demo data (the switcher's lapsed big spender, with a long history): the
+// browser fetches the most shards for her home page.
+const personas = JSON.parse(readFileSync(join(dist, 'personas.json'), 'utf8'));
+const REAL = (personas.find((p) => /lapsed/i.test(p.label)) || personas[0]).vid;
+PROFILES[REAL] = readFileSync(join(root, 'build', 'profiles.jsonl'), 'utf8').split('\n').find((l) => l.includes(`"id":"${REAL}"`));
+
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
 let state, dev, base;
 let devLog = '';
@@ -213,13 +219,16 @@ test('non-HTML assets pass through byte-identical', async () => {
   }
 });
 
-test('model shards are served byte-identical and cacheable forever; the bundle is not', async () => {
-  const head = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model.shards;
-  const file = join(dist, 'vitrine', head.base, '0.vtm');
-  const res = await fetch(`${base}/vitrine/${head.base}0.vtm`);
-  assert.equal(res.status, 200);
-  assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
-  assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(file)));
+test('model and catalog shards are served byte-identical and cacheable forever; the bundle is not', async () => {
+  const bundleHead = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8'));
+  const head = bundleHead.model.shards;
+  const catalog = bundleHead.catalog.shards;
+  for (const path of [`${head.base}0.vtm`, `${catalog.base}0.json`, `${catalog.base}s0.json`]) {
+    const res = await fetch(`${base}/vitrine/${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', path);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(dist, 'vitrine', path))), path);
+  }
   const bundle = await fetch(`${base}/vitrine/bundle.json`);
   assert.equal(bundle.status, 200);
   assert.notEqual(bundle.headers.get('cache-control'), 'public, max-age=31536000, immutable');
@@ -284,9 +293,11 @@ test('Chromium takes the preloaded shards: each is fetched once, and the snippet
 test('on a page the edge personalized, the snippet changes nothing inside slots, lists and widgets', async () => {
   const browser = await launch();
   try {
-    // A returning customer with purchases: the winback hero, the home grid by her categories.
-    await browser.addCookies([{ name: 'vitrine_vid', value: sign('t-returning'), url: base }]);
-    for (const path of ['/', '/p/10135']) {
+    // A returning customer with purchases: the winback hero, the home grid by her categories; and
+    // a real customer whose long history makes the snippet fetch many shards before it decides.
+    for (const [vid, path] of [['t-returning', '/'], ['t-returning', '/p/10135'], [REAL, '/'], [REAL, '/p/10135']]) {
+      await browser.clearCookies();
+      await browser.addCookies([{ name: 'vitrine_vid', value: sign(vid), url: base }]);
       const page = await browser.newPage();
       // Every DOM change inside a placement from the end of parsing on (the snippet starts after
       // DOMContentLoaded).
@@ -303,10 +314,10 @@ test('on a page the edge personalized, the snippet changes nothing inside slots,
       await page.goto(base + path);
       await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 20000 });
       const decision = await page.evaluate(() => window.vitrine.decision);
-      assert.ok(decision.slots.some((d) => d.variant) || path !== '/', 'the snippet decided a variant on the home page');
-      assert.ok(decision.recs.length > 0 && decision.recs.every((r) => r.keep || r.items.length > 0), `${path}: the snippet decided its widgets`);
-      if (path === '/') assert.ok(decision.lists.some((l) => l.keys.some((k) => k !== 0)), 'the home grid is personalized (CSS order at the edge)');
-      assert.deepEqual(await page.evaluate(() => window.__changes), [], path);
+      assert.ok(decision.slots.some((d) => d.variant) || path !== '/', `${vid}: the snippet decided a variant on the home page`);
+      assert.ok(decision.recs.length > 0 && decision.recs.every((r) => !r.keep && r.items.length > 0), `${vid} ${path}: the snippet decided its widgets`);
+      if (path === '/') assert.ok(decision.lists.some((l) => l.keys.some((k) => k !== 0)), `${vid}: the home grid is personalized (CSS order at the edge)`);
+      assert.deepEqual(await page.evaluate(() => window.__changes), [], `${vid} ${path}`);
       await page.close();
     }
   } finally {
