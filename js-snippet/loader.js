@@ -263,7 +263,8 @@
     function step() {
       var need = Array.from(engine.missing(text, Date.now()));
       if (!need.length || rounds++ === MAX_ROUNDS) return null;
-      return fetchShards(need).then(step);
+      // Each round decides again: in a task of its own, not in the last fetch's.
+      return fetchShards(need).then(yieldToMain).then(step);
     }
     return step();
   }
@@ -317,7 +318,8 @@
       req = request();
       loading = loadShards(req);
     } catch (e) { warn('shards skipped', e); }
-    return Promise.resolve(loading).then(function () {
+    // After fetches, deciding and applying is a task of its own too.
+    return Promise.resolve(loading && loading.then(yieldToMain)).then(function () {
       if (mine !== runs) return null;
       try { return apply(loading ? null : req); } catch (e) { warn('decision not applied', e); return null; }
     });
