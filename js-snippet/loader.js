@@ -253,17 +253,19 @@
     }));
   }
 
-  // Fetches what deciding the request needs, in rounds: the first names the model rows, the page's
-  // products and the fallbacks' entries; the next the entries of the candidates those rows name.
-  // Null when nothing is missing (the usual case once a page's files are cached).
+  // Decides the request, fetching first what the decision could not read, in rounds: the first
+  // names the model rows, the page's products and the fallbacks' entries; the next the entries of
+  // the candidates those rows name. Returns the decision JSON when nothing is missing (the usual
+  // case once a page's files are cached), else a promise of it; each later round decides in a
+  // task of its own. After MAX_ROUNDS the last decision stands (what it could not read stays as
+  // served: `keep`).
   var MAX_ROUNDS = 4;
-  function loadShards(req) {
-    var text = JSON.stringify(req);
+  function settle(text) {
     var rounds = 0;
     function step() {
-      var need = Array.from(engine.missing(text, Date.now()));
-      if (!need.length || rounds++ === MAX_ROUNDS) return null;
-      // Each round decides again: in a task of its own, not in the last fetch's.
+      var out = Array.from(engine.decideSettling(text, Date.now()));
+      var need = out.slice(1);
+      if (!need.length || rounds++ === MAX_ROUNDS) return out[0];
       return fetchShards(need).then(yieldToMain).then(step);
     }
     return step();
@@ -295,8 +297,9 @@
     decision.recs.forEach(applyRecs);
   }
 
-  function apply(req) {
-    var decision = JSON.parse(engine.decide(JSON.stringify(req || request()), Date.now()));
+  // Applies a decision (JSON text), or decides the page as it is now and applies that.
+  function apply(json) {
+    var decision = JSON.parse(json || engine.decide(JSON.stringify(request()), Date.now()));
     applyDecision(decision);
     reportExposures(decision);
     if (window.vitrine) {
@@ -308,20 +311,22 @@
 
   // Decides and applies, after fetching any shards the page needs. Resolves to the decision (null
   // if it could not be made); a run overtaken by a newer one (events during a fetch) applies nothing.
-  // Without a fetch the page is read once; after one it is read again, as it may have changed.
+  // After a fetch the page is read again: if it changed meanwhile, it is decided as it is now.
   var runs = 0;
   function run() {
     var mine = ++runs;
-    var req = null;
-    var loading = null;
+    var text = null;
+    var settled = null;
     try {
-      req = request();
-      loading = loadShards(req);
-    } catch (e) { warn('shards skipped', e); }
-    // After fetches, deciding and applying is a task of its own too.
-    return Promise.resolve(loading && loading.then(yieldToMain)).then(function () {
+      text = JSON.stringify(request());
+      settled = settle(text);
+    } catch (e) { warn('decision not made', e); return Promise.resolve(null); }
+    return Promise.resolve(settled).then(function (json) {
       if (mine !== runs) return null;
-      try { return apply(loading ? null : req); } catch (e) { warn('decision not applied', e); return null; }
+      try {
+        var same = typeof settled === 'string' || JSON.stringify(request()) === text;
+        return apply(same ? json : null);
+      } catch (e) { warn('decision not applied', e); return null; }
     });
   }
 
@@ -434,8 +439,8 @@
     exposed = {};
     var req = request();
     req.trace = true;
-    return Promise.resolve(loadShards(req)).then(function () {
-      var decision = JSON.parse(engine.decide(JSON.stringify(req), Date.now()));
+    return Promise.resolve(settle(JSON.stringify(req))).then(function (json) {
+      var decision = JSON.parse(json);
       applyDecision(decision);
       window.vitrine.decision = decision;
       return decision;

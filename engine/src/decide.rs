@@ -865,6 +865,26 @@ impl Context<'_> {
     }
 
     fn missing_with(&self, vars: &Vars, req: &Request) -> Vec<String> {
+        // Deciding is what knows which entries it reads: decide, and keep only what it missed.
+        if self.bundle.catalog.shard_layout().is_some() {
+            self.bundle.catalog.take_missing();
+            self.decide_with(vars, req);
+        }
+        self.missed_with(vars, req)
+    }
+
+    /// A decision and what it missed ([`Context::missing`]) in one: a runtime applies the decision
+    /// when the list is empty, and otherwise fetches the files and asks again.
+    pub fn decide_settling(&self, req: &Request, cache: &VarsCache) -> (Decision, Vec<String>) {
+        let vars = Vars::cached(self, cache);
+        self.bundle.catalog.take_missing();
+        let decision = self.decide_with(&vars, req);
+        (decision, self.missed_with(&vars, req))
+    }
+
+    /// The model rows `req`'s widgets read that are not loaded, and the catalog files the lookups
+    /// since the catalog's log was last taken missed.
+    fn missed_with(&self, vars: &Vars, req: &Request) -> Vec<String> {
         let (model, catalog) = (&self.bundle.model, &self.bundle.catalog);
         let mut out = Vec::new();
         if let Some(l) = model.shard_layout() {
@@ -872,9 +892,6 @@ impl Context<'_> {
             out.extend(model.missing_shards(needs).into_iter().map(|n| format!("{}{n}", l.base)));
         }
         if let Some(l) = catalog.shard_layout() {
-            // Deciding is what knows which entries it reads: decide, and keep only what it missed.
-            catalog.take_missing();
-            self.decide_with(vars, req);
             out.extend(catalog.take_missing().into_iter().map(|n| format!("{}{n}", l.base)));
         }
         out

@@ -166,25 +166,29 @@ impl Vitrine {
         Ok(Some(Vec::new()))
     }
 
-    /// The shard files (paths relative to the bundle: `m-<hash>/3.vtm`, `c-<hash>/7.json`) that
-    /// deciding `request_json` still needs: the model rows its widgets read and the catalog
-    /// entries its decision looked up. Fetch and `addShard` them, then ask again until the list is
-    /// empty (a few rounds at most: a widget's candidates are known once their rows are loaded).
-    /// Always empty for a bundle with the full catalog and model.
-    pub fn missing(&self, request_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
-        let request: Request = serde_json::from_str(request_json).map_err(err)?;
-        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
-        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
-        Ok(ctx.missing_cached(&request, &self.vars))
-    }
-
-    /// Adds one fetched shard file (named as `missing` names it). A file that fails its checks is
-    /// an error and changes nothing. Empty bytes give up on a file that could not be fetched: its
-    /// products stay unknown, its rows empty, and `missing` no longer names it.
+    /// Adds one fetched shard file (a path relative to the bundle, as `decideSettling` names it:
+    /// `m-<hash>/3.vtm`, `c-<hash>/7.json`). A file that fails its checks is an error and changes
+    /// nothing. Empty bytes give up on a file that could not be fetched: its products stay
+    /// unknown, its rows empty, and it is no longer named.
     #[wasm_bindgen(js_name = addShard)]
     pub fn add_shard(&mut self, path: &str, bytes: &[u8]) -> Result<(), JsError> {
         self.vars.clear();
         self.bundle.add_file(path, bytes).map_err(err)
+    }
+
+    /// Decides, and names the shard files the decision could not read (model rows, catalog entries,
+    /// similar rows): `[decision JSON, ...files]`. With no files the decision is the full
+    /// bundle's (apply it); otherwise fetch and `addShard` them and ask again: a few rounds at
+    /// most, as a widget's candidates are known once their rows are loaded. Placements that read
+    /// something missing are `keep` meanwhile. Always no files for a full bundle.
+    #[wasm_bindgen(js_name = decideSettling)]
+    pub fn decide_settling(&self, request_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
+        let request: Request = serde_json::from_str(request_json).map_err(err)?;
+        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
+        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
+        let (decision, mut missed) = ctx.decide_settling(&request, &self.vars);
+        missed.insert(0, serde_json::to_string(&decision).map_err(err)?);
+        Ok(missed)
     }
 
     /// Decides for a request (`{"page":..,"slots":[..],"lists":[..],"recs":[..]}`); returns the
