@@ -53,15 +53,7 @@ fn file_name(part: Part, shard: u32) -> String {
 }
 
 fn parse_name(name: &str) -> Option<(Part, u32)> {
-    let stem = name.strip_suffix(".json")?;
-    let (part, digits) = match stem.strip_prefix('s') {
-        Some(d) => (Part::Similar, d),
-        None => (Part::Products, stem),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
-        return None;
-    }
-    Some((part, digits.parse().ok()?))
+    crate::shard::parse_shard_name(name, 's', ".json").map(|(similar, s)| (if similar { Part::Similar } else { Part::Products }, s))
 }
 
 /// A partial catalog's state: the layout, which files are loaded (or skipped), the similar rows

@@ -139,15 +139,21 @@ pub fn shard_name(table: Table, shard: u32) -> String {
 }
 
 fn parse_name(name: &str) -> Option<(Table, u32)> {
-    let stem = name.strip_suffix(".vtm")?;
-    let (table, digits) = match stem.strip_prefix('v') {
-        Some(d) => (Table::Viewed, d),
-        None => (Table::Bought, stem),
+    parse_shard_name(name, 'v', ".vtm").map(|(viewed, s)| (if viewed { Table::Viewed } else { Table::Bought }, s))
+}
+
+/// A shard file name `<s><ext>` or `<prefix><s><ext>` (the second table's): whether it has the
+/// prefix, and `s` (decimal, no leading zeros). For the model's files and the catalog's.
+pub(crate) fn parse_shard_name(name: &str, prefix: char, ext: &str) -> Option<(bool, u32)> {
+    let stem = name.strip_suffix(ext)?;
+    let (prefixed, digits) = match stem.strip_prefix(prefix) {
+        Some(d) => (true, d),
+        None => (false, stem),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
         return None;
     }
-    Some((table, digits.parse().ok()?))
+    Some((prefixed, digits.parse().ok()?))
 }
 
 /// A shard file: its name relative to the shards' directory, and its bytes.
