@@ -50,13 +50,15 @@ async function visit(context, url, { blocked, throttle, cookies }) {
   await page.addInitScript(PROBE);
   if (blocked) await page.route((u) => u.pathname.startsWith('/vitrine/'), (route) => route.abort());
   await page.goto(url, { waitUntil: 'load' });
-  if (!blocked) await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 30000 });
-  // Quiet: no new long task or placement change for a second.
+  // Quiet: no new long task or placement change for a second (and, with Vitrine, the snippet has
+  // applied its decision). Both arms make the same calls: Playwright's selector waits inject a
+  // large script of their own, whose compilation is a long task the page would be charged for.
   let before = '';
-  for (;;) {
+  for (let waited = 0; ; waited += 1000) {
     await page.waitForTimeout(1000);
-    const now = await page.evaluate(() => JSON.stringify(window.__cost));
-    if (now === before) break;
+    const now = await page.evaluate(() => JSON.stringify([window.__cost, document.documentElement.hasAttribute('data-vitrine-ready')]));
+    if (now === before && (blocked || JSON.parse(now)[1])) break;
+    if (waited > 30000) throw new Error(`${url}: the snippet did not apply a decision within 30 s`);
     before = now;
   }
   const r = await page.evaluate(() => {

@@ -154,18 +154,13 @@ async function profilePhases(browser, base, input) {
   return result;
 }
 
-/** The same glue and Wasm in Node: the shipped script evaluated in a vm context with DOM stubs. */
+/** The same glue and Wasm in Node: the shipped worker script evaluated in a vm context. */
 async function benchNode(input) {
-  const ctx = {
-    console, performance, TextEncoder, TextDecoder, URL,
-    document: { currentScript: null, readyState: 'complete', addEventListener() {}, getElementById: () => null },
-    // The loader starts fetching its bundle at once; never answering keeps it idle.
-    fetch: () => new Promise(() => {}),
-  };
-  ctx.window = ctx;
+  const ctx = { console, performance, TextEncoder, TextDecoder, URL };
+  ctx.self = ctx;
   ctx.globalThis = ctx;
   vm.createContext(ctx);
-  vm.runInContext(readFileSync(join(opt.dist, 'vitrine.js'), 'utf8'), ctx, { filename: 'vitrine.js' });
+  vm.runInContext(readFileSync(join(opt.dist, 'vitrine-worker.js'), 'utf8'), ctx, { filename: 'vitrine-worker.js' });
   // The init argument is made inside the context: the glue checks its prototype against its own realm's.
   const init = vm.runInContext('(bytes) => { wasm_bindgen.initSync({ module: new WebAssembly.Module(bytes) }); return wasm_bindgen; }', ctx);
   return benchWasm(init(readFileSync(join(opt.dist, 'vitrine_bg.wasm'))), input);
@@ -182,9 +177,10 @@ const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1)).padStart(8);
 const result = { date: new Date().toISOString(), dist: opt.dist, wasm_bytes: readFileSync(join(opt.dist, 'vitrine_bg.wasm')).length };
 
 const files = {
-  '/': '<!doctype html><title>recs latency</title><script src="/vitrine/vitrine.js"></script>',
+  // The engine the loader runs in its worker, here on the page itself.
+  '/': '<!doctype html><title>recs latency</title><script src="/vitrine/vitrine-worker.js"></script>',
   '/profile.html': '<!doctype html><title>recs profile</title><script src="/pkg/vitrine_snippet.js"></script>',
-  '/vitrine/vitrine.js': readFileSync(join(opt.dist, 'vitrine.js')),
+  '/vitrine/vitrine-worker.js': readFileSync(join(opt.dist, 'vitrine-worker.js')),
   '/vitrine/vitrine_bg.wasm': readFileSync(join(opt.dist, 'vitrine_bg.wasm')),
   '/vitrine/bundle.json': input.bundleText,
   '/favicon.ico': '',
@@ -199,8 +195,7 @@ try {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') console.error('[page]', m.text()); });
   await page.goto(`${server.url}/`);
-  // The loader has compiled the Wasm and decided once for this empty page: the engine is ready.
-  await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
+  await page.evaluate(() => wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' }));
   result.chromium = await page.evaluate(async ([src, input]) => {
     const fn = (0, eval)(`(${src})`);
     return fn(wasm_bindgen, input);

@@ -20,6 +20,7 @@ size() { printf '| %s | %d | %d |\n' "$1" "$(wc -c < "$1")" "$(gzip -9c "$1" | w
   echo "| file | raw | gzip -9 |"
   echo "|---|---|---|"
   size js-snippet/dist/vitrine.js
+  size js-snippet/dist/vitrine-worker.js
   size js-snippet/dist/vitrine_bg.wasm
   size demo-shop/dist/vitrine/bundle.json
   size edge-worker/build/index_bg.wasm

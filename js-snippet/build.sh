@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-#! Builds what a shop serves for the snippet into js-snippet/dist/: vitrine.js (wasm-bindgen glue +
-#! loader, one classic script for one async tag) and vitrine_bg.wasm, the production engine; and the
+#! Builds what a shop serves for the snippet into js-snippet/dist/: vitrine.js (the loader, one
+#! classic script for one async tag), vitrine-worker.js (wasm-bindgen glue + worker.js: the worker
+#! the loader runs the engine in) and vitrine_bg.wasm, the production engine; and the
 #! developer build the preview panel loads, vitrine-dev.js (glue only) and vitrine-dev_bg.wasm,
 #! which shop visitors never download. Prints the gzip size of each and where the production
 #! Wasm's bytes go (twiggy), so the next person sees what a change costs.
@@ -25,16 +26,20 @@ bindgen() {
 bindgen "" prod
 bindgen "--features dev" dev
 
-cat "$here/pkg/prod/vitrine_snippet.js" "$here/loader.js" > "$here/pkg/prod/vitrine.full.js"
-node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/pkg/prod/vitrine.full.js" \
+# The page runs the loader; the engine runs in a worker whose script is the glue + worker.js.
+cat "$here/pkg/prod/vitrine_snippet.js" "$here/worker.js" > "$here/pkg/prod/vitrine-worker.full.js"
+node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/loader.js" \
   --outfile="$here/dist/vitrine.js.tmp"
+node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/pkg/prod/vitrine-worker.full.js" \
+  --outfile="$here/dist/vitrine-worker.js.tmp"
 node_modules/.bin/esbuild --minify --log-level=warning "$here/pkg/dev/vitrine_snippet.js" \
   --outfile="$here/dist/vitrine-dev.js.tmp"
 mv "$here/pkg/prod/shipped.wasm" "$here/dist/vitrine_bg.wasm"
 mv "$here/pkg/dev/shipped.wasm" "$here/dist/vitrine-dev_bg.wasm"
 mv "$here/dist/vitrine.js.tmp" "$here/dist/vitrine.js"
+mv "$here/dist/vitrine-worker.js.tmp" "$here/dist/vitrine-worker.js"
 mv "$here/dist/vitrine-dev.js.tmp" "$here/dist/vitrine-dev.js"
-for f in vitrine.js vitrine_bg.wasm vitrine-dev.js vitrine-dev_bg.wasm; do
+for f in vitrine.js vitrine-worker.js vitrine_bg.wasm vitrine-dev.js vitrine-dev_bg.wasm; do
   printf 'js-snippet/dist/%-20s %7d bytes, %6d gzip\n' "$f" "$(wc -c < "$here/dist/$f")" "$(gzip -9c "$here/dist/$f" | wc -c)"
 done
 if command -v twiggy >/dev/null; then

@@ -10,13 +10,79 @@
   var SESSION_KEY = 'vitrine.session';
   var VID_KEY = 'vitrine.vid'; // an anonymous visitor's id for experiments, after consent only
   var dataLayer = window.dataLayer = window.dataLayer || [];
-  var engine = null;
+  var ready = false; // the engine has the visitor (profile, consent, session): events go straight in
   var consent = false;
   var pending = [];
   var originals = new WeakMap();
 
   function warn(what, e) {
     try { console.warn('[vitrine] ' + what + ' (page left as is):', e && e.message ? e.message : e); } catch (_) {}
+  }
+
+  // --- the engine, off the main thread -----------------------------------------------------------
+  // The Wasm engine runs in a dedicated worker (vitrine-worker.js, js-snippet/worker.js): compiling
+  // it, loading the bundle and deciding never block the page's input or rendering. `call` sends one
+  // engine call and resolves to its answer; calls run in the order they are made.
+  var calls = {};
+  var seq = 0;
+  var post = null;
+  var worker = null;
+
+  function call(method) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    return new Promise(function (resolve, reject) {
+      var msg = { id: ++seq, m: method, a: args };
+      calls[msg.id] = [resolve, reject, msg];
+      post(msg);
+    });
+  }
+
+  // A call whose answer nothing waits for: a failure is only reported.
+  function send(method) {
+    call.apply(null, arguments).catch(function (e) { warn(method + ' failed', e); });
+  }
+
+  function answer(out) {
+    var c = calls[out.id];
+    if (!c) return;
+    delete calls[out.id];
+    if ('e' in out) c[1](new Error(out.e)); else c[0](out.r);
+  }
+
+  function startHost() {
+    try {
+      worker = new Worker(base + 'vitrine-worker.js');
+      worker.onmessage = function (ev) { worker.answered = true; answer(ev.data); };
+      // A worker that cannot start (CSP, a script that fails) hands over to the page before its
+      // first answer; after that, its calls fail like any engine error (the page stays as is).
+      worker.onerror = function (ev) {
+        if (worker.answered) return;
+        if (ev && ev.preventDefault) ev.preventDefault();
+        onPage();
+      };
+      post = function (msg) {
+        worker.postMessage(msg, msg.a.filter(function (x) { return x instanceof Uint8Array; }).map(function (x) { return x.buffer; }));
+      };
+    } catch (e) {
+      onPage();
+    }
+  }
+
+  // The same host script on the page: every call not answered yet is sent again, in order.
+  function onPage() {
+    if (worker) { try { worker.terminate(); } catch (_) {} worker = null; }
+    post = function () {}; // sent again once the script is in
+    var tag = document.createElement('script');
+    tag.src = base + 'vitrine-worker.js';
+    tag.onload = function () {
+      post = function (msg) { window.vitrineHost(msg, answer); };
+      Object.keys(calls).map(Number).sort(function (a, b) { return a - b; }).forEach(function (id) { post(calls[id][2]); });
+    };
+    tag.onerror = function () {
+      Object.keys(calls).forEach(function (id) { answer({ id: id, e: 'vitrine-worker.js did not load' }); });
+      post = function (msg) { answer({ id: msg.id, e: 'vitrine-worker.js did not load' }); };
+    };
+    (document.head || document.documentElement).appendChild(tag);
   }
 
   // --- dataLayer: events and consent ------------------------------------------------------------
@@ -39,7 +105,7 @@
       return { item_id: String(i && i.item_id != null ? i.item_id : ''), quantity: Number(i && i.quantity) || 1 };
     });
     var ev = { event: entry.event, time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ecommerce: { items: items } };
-    if (!engine) { pending.push(ev); return; }
+    if (!ready) { pending.push(ev); return; }
     pushEvent(ev, true);
   }
 
@@ -49,12 +115,13 @@
   function pushEvent(ev, decide) {
     var text = JSON.stringify(ev);
     function apply(retry) {
-      var need = engine.push(text, Date.now());
-      if (need && need.length && retry) return fetchShards(Array.from(need)).then(function () { return apply(false); });
-      if (need && !need.length && decide) {
-        persist();
-        run();
-      }
+      return call('push', text, Date.now()).then(function (need) {
+        if (need && need.length && retry) return fetchShards(need).then(function () { return apply(false); });
+        if (need && !need.length && decide) {
+          persist();
+          run();
+        }
+      });
     }
     events = events.then(function () { return apply(true); }).catch(function (e) { warn('event ignored', e); });
     return events;
@@ -63,9 +130,9 @@
   function setConsent(granted) {
     if (granted === consent) return;
     consent = granted;
-    if (!engine) return;
+    if (!ready) return;
     if (granted) {
-      engine.grantConsent();
+      send('grantConsent');
       visitorId();
       persist();
     } else {
@@ -83,13 +150,16 @@
         vid = 'a-' + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
         sessionStorage.setItem(VID_KEY, vid);
       }
-      engine.setVisitorId(vid);
+      send('setVisitorId', vid);
     } catch (e) { warn('no visitor id', e); }
   }
 
   function persist() {
-    if (!consent || !engine) return;
-    try { sessionStorage.setItem(SESSION_KEY, engine.sessionJson()); } catch (_) {}
+    if (!consent || !ready) return;
+    call('sessionJson').then(function (json) {
+      // Consent may have been revoked meanwhile: then nothing is stored.
+      if (consent) try { sessionStorage.setItem(SESSION_KEY, json); } catch (_) {}
+    }).catch(function (e) { warn('session not stored', e); });
   }
 
   for (var i = 0; i < dataLayer.length; i++) observe(dataLayer[i]);
@@ -245,28 +315,28 @@
       return fetch(base + path).then(function (r) {
         if (!r.ok) throw new Error('HTTP ' + r.status);
         return r.arrayBuffer();
-      }).then(function (buf) { engine.addShard(path, new Uint8Array(buf)); })
+      }).then(function (buf) { return call('addShard', path, new Uint8Array(buf)); })
         .catch(function (e) {
           warn('shard ' + path + ' skipped', e);
-          try { engine.addShard(path, new Uint8Array(0)); } catch (_) {}
+          return call('addShard', path, new Uint8Array(0)).catch(function () {});
         });
     }));
   }
 
   // Decides the request, fetching first what the decision could not read, in rounds: the first
   // names the model rows, the page's products and the fallbacks' entries; the next the entries of
-  // the candidates those rows name. Returns the decision JSON when nothing is missing (the usual
-  // case once a page's files are cached), else a promise of it; each later round decides in a
-  // task of its own. After MAX_ROUNDS the last decision stands (what it could not read stays as
-  // served: `keep`).
+  // the candidates those rows name. Resolves to the decision JSON once nothing is missing (at
+  // once when a page's files are cached). After MAX_ROUNDS the last decision stands (what it could
+  // not read stays as served: `keep`).
   var MAX_ROUNDS = 4;
   function settle(text) {
     var rounds = 0;
     function step() {
-      var out = Array.from(engine.decideSettling(text, Date.now()));
-      var need = out.slice(1);
-      if (!need.length || rounds++ === MAX_ROUNDS) return out[0];
-      return fetchShards(need).then(yieldToMain).then(step);
+      return call('decideSettling', text, Date.now()).then(function (out) {
+        var need = out.slice(1);
+        if (!need.length || rounds++ === MAX_ROUNDS) return out[0];
+        return fetchShards(need).then(step);
+      });
     }
     return step();
   }
@@ -297,9 +367,9 @@
     decision.recs.forEach(applyRecs);
   }
 
-  // Applies a decision (JSON text), or decides the page as it is now and applies that.
+  // Applies a decision (JSON text).
   function apply(json) {
-    var decision = JSON.parse(json || engine.decide(JSON.stringify(request()), Date.now()));
+    var decision = JSON.parse(json);
     applyDecision(decision);
     reportExposures(decision);
     if (window.vitrine) {
@@ -311,23 +381,19 @@
 
   // Decides and applies, after fetching any shards the page needs. Resolves to the decision (null
   // if it could not be made); a run overtaken by a newer one (events during a fetch) applies nothing.
-  // After a fetch the page is read again: if it changed meanwhile, it is decided as it is now.
+  // The page is read again before applying: if it changed meanwhile, it is decided as it is now.
   var runs = 0;
   function run() {
     var mine = ++runs;
     var text = null;
-    var settled = null;
-    try {
-      text = JSON.stringify(request());
-      settled = settle(text);
-    } catch (e) { warn('decision not made', e); return Promise.resolve(null); }
-    return Promise.resolve(settled).then(function (json) {
+    try { text = JSON.stringify(request()); } catch (e) { warn('decision not made', e); return Promise.resolve(null); }
+    return settle(text).then(function (json) {
+      var now = JSON.stringify(request());
+      return now === text ? json : call('decide', now, Date.now());
+    }).then(function (json) {
       if (mine !== runs) return null;
-      try {
-        var same = typeof settled === 'string' || JSON.stringify(request()) === text;
-        return apply(same ? json : null);
-      } catch (e) { warn('decision not applied', e); return null; }
-    });
+      try { return apply(json); } catch (e) { warn('decision not applied', e); return null; }
+    }, function (e) { warn('decision not made', e); return null; });
   }
 
   // --- start -------------------------------------------------------------------------------------
@@ -337,47 +403,36 @@
   }
 
   var marks = {};
-  // The heavy steps (compiling the Wasm, loading the bundle, deciding and applying) run as separate
-  // tasks, so that none blocks the main thread (input, rendering) for longer than it must: total
-  // blocking time counts what each task takes beyond 50 ms.
-  function yieldToMain() {
-    return new Promise(function (resolve) { setTimeout(resolve, 0); });
-  }
 
-  function start(bundleText) {
-    marks.inputs = performance.now() - started;
-    // Not `engine` yet: events meanwhile stay queued until the visitor is set up below.
-    var loaded = new wasm_bindgen.Vitrine(bundleText);
-    marks.engine = performance.now() - started;
-    return yieldToMain().then(function () { engine = loaded; begin(); });
-  }
-
+  // The visitor: the edge's snapshot, consent, this session. Events meanwhile stay queued (not
+  // `ready`) and go in after them, in order; then the page is decided.
   function begin() {
     var snapshot = edgeProfile();
-    if (snapshot) {
-      try { engine.setProfile(snapshot); } catch (e) { warn('profile ignored', e); }
-    }
-    if (engine.consented()) consent = true;
-    if (consent) {
-      engine.grantConsent();
-      visitorId();
-      try {
-        var saved = sessionStorage.getItem(SESSION_KEY);
-        if (saved) engine.setSession(saved);
-      } catch (e) { warn('stored session ignored', e); }
-    }
-    var queued = pending;
-    pending = [];
-    queued.forEach(function (ev) { pushEvent(ev, false); });
-    events.then(function () {
+    var profile = snapshot ? call('setProfile', snapshot).catch(function (e) { warn('profile ignored', e); }) : null;
+    return Promise.resolve(profile).then(function () { return call('consented'); }).then(function (granted) {
+      if (granted) consent = true;
+      if (consent) {
+        send('grantConsent');
+        visitorId();
+        try {
+          var saved = sessionStorage.getItem(SESSION_KEY);
+          if (saved) call('setSession', saved).catch(function (e) { warn('stored session ignored', e); });
+        } catch (e) { warn('stored session ignored', e); }
+      }
+      ready = true;
+      var queued = pending;
+      pending = [];
+      queued.forEach(function (ev) { pushEvent(ev, false); });
+      return events;
+    }).then(function () {
       persist();
       return run();
     }).then(function (decision) {
       var applied = performance.now();
       window.vitrine = {
         version: 1,
-        // ms: loader start -> applied; inputs: Wasm compiled and bundle fetched; engine: bundle
-        // parsed (the rest is shard files, when the page needs any, and deciding).
+        // ms: loader start -> applied; inputs: Wasm and bundle fetched; engine: Wasm compiled and
+        // bundle loaded, in the worker (the rest is shard files, when the page needs any, and deciding).
         timing: { start: started, applied: applied, ms: applied - started, inputs: marks.inputs, engine: marks.engine },
         decision: decision,
         // What the snippet asks the engine for on this page (the data-vitrine-* markup, read now).
@@ -429,17 +484,21 @@
   // Resolves to the decision with its trace; rejects (page left as it was) if an input is invalid.
   function preview(opts) {
     opts = opts || {};
-    try {
-      if (opts.site != null) engine.setSite(opts.site);
-      engine.setProfile(opts.profile || '{"v":1,"id":""}');
-      engine.setSession(opts.session || '{}');
-      if (engine.consented()) { engine.grantConsent(); visitorId(); }
-    } catch (e) { return Promise.reject(e); }
-    restore();
-    exposed = {};
-    var req = request();
-    req.trace = true;
-    return Promise.resolve(settle(JSON.stringify(req))).then(function (json) {
+    // One after the other: the first input that does not load stops the rest.
+    return (opts.site != null ? call('setSite', opts.site) : Promise.resolve()).then(function () {
+      return call('setProfile', opts.profile || '{"v":1,"id":""}');
+    }).then(function () {
+      return call('setSession', opts.session || '{}');
+    }).then(function () {
+      return call('consented');
+    }).then(function (granted) {
+      if (granted) { send('grantConsent'); visitorId(); }
+      restore();
+      exposed = {};
+      var req = request();
+      req.trace = true;
+      return settle(JSON.stringify(req));
+    }).then(function (json) {
       var decision = JSON.parse(json);
       applyDecision(decision);
       window.vitrine.decision = decision;
@@ -454,11 +513,24 @@
     });
   }
 
-  var bundle = fetch(base + 'bundle.json', { credentials: 'same-origin' }).then(function (r) {
-    if (!r.ok) throw new Error('bundle.json: HTTP ' + r.status);
-    return r.text();
-  });
-  Promise.all([wasm_bindgen({ module_or_path: base + 'vitrine_bg.wasm' }), bundle, whenDom()])
-    .then(function (r) { return yieldToMain().then(function () { return start(r[1]); }); })
+  // The worker's script, the engine and the bundle load in parallel; the worker compiles the
+  // engine and loads the bundle while the page goes on.
+  function get(file, as) {
+    return fetch(base + file, { credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error(file + ': HTTP ' + r.status);
+      return r[as]();
+    });
+  }
+  startHost();
+  Promise.all([get('vitrine_bg.wasm', 'arrayBuffer'), get('bundle.json', 'text')])
+    .then(function (r) {
+      marks.inputs = performance.now() - started;
+      return call('init', new Uint8Array(r[0]), r[1]);
+    })
+    .then(function () {
+      marks.engine = performance.now() - started;
+      return whenDom();
+    })
+    .then(begin)
     .catch(function (e) { warn('not started', e); });
 })();

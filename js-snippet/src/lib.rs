@@ -21,7 +21,7 @@ use vitrine_engine::site::SiteConfig;
 #[cfg(feature = "dev")]
 use vitrine_engine::Page;
 use vitrine_engine::profile::ItemEvent;
-use vitrine_engine::{Bundle, CaseInput, Context, Event, LiveProfile, ProfileSnapshot, Request, Session};
+use vitrine_engine::{Bundle, Context, Event, LiveProfile, ProfileSnapshot, Request, Session};
 use wasm_bindgen::prelude::*;
 
 /// One visitor's engine: the bundle plus the live profile.
@@ -223,13 +223,4 @@ pub fn check_site(site_json: &str) -> String {
 #[wasm_bindgen(js_name = compileSite)]
 pub fn compile_site(site_json: &str) -> Result<String, JsError> {
     Ok(SiteConfig::from_json(site_json).map_err(err)?.to_compiled_json(true))
-}
-
-/// Runs one shared test case (`tests/cases/*.json`): the same entry point the native tests and the
-/// edge worker's test hook use.
-#[wasm_bindgen(js_name = evaluateCase)]
-pub fn evaluate_case(bundle_json: &str, case_json: &str) -> Result<String, JsError> {
-    let bundle = Bundle::from_json(bundle_json).map_err(err)?;
-    let case = CaseInput::from_json(case_json).map_err(err)?;
-    serde_json::to_string(&case.decide(&bundle)).map_err(err)
 }

@@ -79,7 +79,7 @@ for (const [what, path] of [['the home page', '/'], ['a product page', null]]) {
     const bases = [head.catalog.shards.base, head.model.shards.base];
     const shards = scaled.requests.filter((p) => SHARD_PATH.test(p));
     const rest = scaled.requests.filter((p) => !SHARD_PATH.test(p)).sort();
-    assert.deepEqual(rest, ['/vitrine/bundle.json', '/vitrine/vitrine.js', '/vitrine/vitrine_bg.wasm'], 'the head, never the edge bundle');
+    assert.deepEqual(rest, ['/vitrine/bundle.json', '/vitrine/vitrine-worker.js', '/vitrine/vitrine.js', '/vitrine/vitrine_bg.wasm'], 'the head, never the edge bundle');
     assert.ok(shards.every((p) => bases.some((b) => p.startsWith(`/vitrine/${b}`))), `only the head's shards: ${shards}`);
     assert.equal(new Set(shards).size, shards.length, 'each file once');
     // Each file holds about 25 of the 100,000 products: the page reads its own products (list

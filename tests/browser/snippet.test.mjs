@@ -49,6 +49,12 @@ async function newPage(cookies = {}) {
 }
 
 const ready = (page) => page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
+// The production engine on the page itself (the loader runs it in a worker): the worker's script,
+// run as a classic script, gives the page `wasm_bindgen`.
+async function engineOnPage(page) {
+  await page.addScriptTag({ url: '/vitrine/vitrine-worker.js' });
+  await page.evaluate(() => wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' }));
+}
 const heroHeadline = (page) => page.textContent('[data-vitrine-slot="hero"] [data-vitrine-field="headline"]');
 const gridOrder = (page) => page.$$eval('[data-vitrine-list="home-grid"] > [data-vitrine-item]', (els) => els.map((e) => e.dataset.vitrineItem));
 async function originalHome() {
@@ -70,8 +76,21 @@ test('shared decision cases give identical results in the Wasm build', async () 
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
   await ready(page);
-  const results = await page.evaluate(({ bundle, cases }) => cases.map((c) =>
-    JSON.parse(wasm_bindgen.evaluateCase(JSON.stringify(bundle), JSON.stringify(c.input)))), doc);
+  await engineOnPage(page);
+  // Through the production entry points, as the loader drives them: the snapshot, then each
+  // event, then the request.
+  const results = await page.evaluate(({ bundle, cases }) => cases.map(({ input }) => {
+    const engine = new wasm_bindgen.Vitrine(JSON.stringify(bundle));
+    const now = Date.parse(input.now);
+    if (input.profile) engine.setProfile(JSON.stringify(input.profile));
+    for (const e of input.events || []) {
+      const need = engine.push(JSON.stringify(e), now);
+      if (need && need.length) throw new Error(`${JSON.stringify(e)} asks for shard files ${need} of a full bundle`);
+    }
+    const decision = JSON.parse(engine.decide(JSON.stringify(input.request), now));
+    engine.free();
+    return decision;
+  }), doc);
   doc.cases.forEach((c, i) => assert.deepEqual(results[i], c.expected, c.name));
   assert.deepEqual(problems, []);
   await page.close();
@@ -84,6 +103,7 @@ test('the production build refuses rules in source form or from another program 
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
   await ready(page);
+  await engineOnPage(page);
   const errors = await page.evaluate((bundles) => bundles.map((b) => {
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
   }), [source, newer]);
@@ -100,6 +120,7 @@ test('rules calling matches() are left to the edge: their placements stay as ser
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
   await ready(page);
+  await engineOnPage(page);
   const d = await page.evaluate(({ bundle, c }) => {
     const engine = new wasm_bindgen.Vitrine(bundle);
     engine.setProfile(JSON.stringify(c.profile));
@@ -138,6 +159,32 @@ test('the snippet swaps the hero for a lapsed big spender', async () => {
   assert.equal(await page.evaluate(() => typeof window.vitrine.preview), 'undefined', 'no preview hook outside the preview panel');
   const timing = await page.evaluate(() => window.vitrine.timing.ms);
   console.log(`# metric: snippet start -> decisions applied: ${timing.toFixed(1)} ms`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the engine runs in a worker, or on the page where the page allows no worker', async () => {
+  let { page, problems } = await newPage({ test_profile: 'lapsed' });
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(page.workers().length, 1, 'one worker');
+  assert.equal(await page.evaluate(() => typeof wasm_bindgen), 'undefined', 'no engine on the main thread');
+  assert.equal(await heroHeadline(page), 'We miss you, Margaret');
+  assert.deepEqual(problems, []);
+  await page.close();
+
+  // A Content-Security-Policy that forbids workers: the same decision, made on the page.
+  ({ page, problems } = await newPage({ test_profile: 'lapsed' }));
+  await page.route(server.url + '/', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': "worker-src 'none'" } });
+  });
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(page.workers().length, 0, 'no worker');
+  assert.equal(await page.evaluate(() => typeof wasm_bindgen), 'function', 'the engine on the page');
+  assert.equal(await heroHeadline(page), 'We miss you, Margaret');
+  assert.deepEqual(await gridOrder(page), await page.evaluate(() => window.vitrine.decision.lists[0].items));
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -206,6 +253,7 @@ test('the browser fetches only the model shards its visitor needs and decides as
   // A product page: also_bought reads the current product's row only.
   await page.goto(`${server.url}/p/${current}`);
   await ready(page);
+  await engineOnPage(page);
   assert.deepEqual(fetched.sort(), shardUrls([current]));
   let { expected, actual } = await sameAsFull();
   assert.ok(actual.find((r) => r.strategy === 'also_bought').items.length > 0);
@@ -215,6 +263,7 @@ test('the browser fetches only the model shards its visitor needs and decides as
   fetched = [];
   await page.goto(server.url + '/');
   await ready(page);
+  await engineOnPage(page);
   assert.deepEqual(fetched.sort(), shardUrls([...history, current]));
   ({ expected, actual } = await sameAsFull());
   assert.ok(actual.find((r) => r.strategy === 'for_you').items.length > 0);
