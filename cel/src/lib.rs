@@ -70,7 +70,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
-pub use value::{Key, Kind, Value};
+pub use value::{base64_decode, base64_encode, Key, Kind, Value};
 #[cfg(feature = "compile")]
 pub use wire::{encode, encode_text};
 pub use wire::{decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};

@@ -3,344 +3,625 @@
 //!
 //! It is the checked configuration ([`SiteConfig`]) with every rule and template hole replaced by
 //! an index into one blob of compiled programs (`vitrine_cel::wire`: versioned, checksummed,
-//! bounds- and depth-checked when loaded). Rule sources ride along only when asked for (the
-//! preview panel and the edge, for traces); a shop's visitors never download them.
+//! bounds- and depth-checked when loaded), in a compact binary form (a bundle's JSON carries it as
+//! one base64 string). Rule sources ride along only when asked for (the preview panel and the
+//! edge, for traces); a shop's visitors never download them.
 //!
-//! ```json
-//! {"v": 1, "compiled": 1, "rules": "VkNFTAEA…", "segments": [{"id": "vip", "when": 0}],
-//!  "slots": {"hero": [{"id": "winback", "when": 1, "content": {"headline": [{"t": "Hi "}, {"p": 2, "f": "friend"}]}}]},
-//!  "recs_k": 8}
-//! ```
+//! Layout: the magic `VSIT`, the form's version (one byte, [`SITE_VERSION`]), the programs blob
+//! (length as a little-endian `u32`, then the blob), the rest of the configuration field by field
+//! in the order [`write`] and [`load`] agree on (LEB128 varints, as the programs blob; docs/formats.md
+//! lists the fields), and a CRC-32 (IEEE) of everything before it, little-endian. Binary, not JSON,
+//! and read by hand rather than through serde: the browser pays for every byte of its reader, and
+//! this one is a few kilobytes of Wasm where serde's generated readers of the same structures took
+//! several times that.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-#[cfg(feature = "compile")]
-use serde::Serialize;
-
 use crate::cel::{self, Program};
 use crate::condition::Condition;
-use crate::error::{FormatError, V1};
-use crate::site::{Arm, Experiment, ListRule, Piece, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
+use crate::decide::Strategy;
+use crate::error::FormatError;
+#[cfg(feature = "compile")]
+use crate::site::Piece;
+use crate::site::{Arm, Experiment, ListRule, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
 use crate::time::Seconds;
 
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
-struct SiteC {
-    v: V1,
-    /// The compiled form's version ([`cel::WIRE_VERSION`]).
-    compiled: u8,
-    /// Every program, base64.
-    rules: String,
-    /// Each program's source, by index (optional: traces show it).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    sources: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    segments: Vec<SegmentC>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    slots: BTreeMap<String, Vec<VariantC>>,
-    list_boost: f64,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    list_rules: Vec<ListRuleC>,
-    recs_k: usize,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    widgets: BTreeMap<String, Widget>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    experiments: Vec<ExperimentC>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    demo_now: Option<Seconds>,
+const MAGIC: &[u8; 4] = b"VSIT";
+/// The compiled site's form. 1 was the JSON form of the first bundles; 2 is this one. Change the
+/// field order of [`write`]/[`load`] only with it.
+pub const SITE_VERSION: u8 = 2;
+
+fn corrupt(field: impl Into<String>, msg: impl Into<String>) -> FormatError {
+    FormatError::rule("site", field, msg)
 }
 
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
-struct SegmentC {
-    id: String,
-    when: usize,
+fn crc32(bytes: &[u8]) -> u32 {
+    crate::model_bin::crc32(bytes)
 }
 
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
-struct VariantC {
-    id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    when: Option<usize>,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    priority: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    start: Option<Seconds>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    end: Option<Seconds>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    content: BTreeMap<String, Vec<PieceC>>,
-}
-
-/// A template piece: text `t`, or the program `p` with its fallback `f`.
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
-struct PieceC {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    t: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    p: Option<usize>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    f: String,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
-struct ListRuleC {
-    id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    list: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    when: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    start: Option<Seconds>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    end: Option<Seconds>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pin: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    bury: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    boost: BTreeMap<String, f64>,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(feature = "compile", derive(Serialize))]
-#[serde(deny_unknown_fields)]
-struct ExperimentC {
-    id: String,
-    salt: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    slot: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    list: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    widget: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    audience: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    start: Option<Seconds>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    end: Option<Seconds>,
-    #[serde(default, skip_serializing_if = "is_zero_f")]
-    holdout: f64,
-    arms: Vec<Arm>,
-}
-
-#[cfg(feature = "compile")]
-fn is_zero(n: &i64) -> bool {
-    *n == 0
-}
-
-#[cfg(feature = "compile")]
-fn is_zero_f(n: &f64) -> bool {
-    *n == 0.0
-}
-
-/// Whether a site document is in compiled form (has a `"compiled"` field), without reading the rest
-/// into anything.
-pub(crate) fn is_compiled(text: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Probe {
-        #[serde(default)]
-        compiled: Option<serde::de::IgnoredAny>,
-    }
-    serde_json::from_str::<Probe>(text).is_ok_and(|p| p.compiled.is_some())
-}
-
-/// Loads a compiled configuration (see the module documentation).
 /// The error of a runtime without the compiler given a source configuration.
 #[cfg(not(feature = "compile"))]
 pub(crate) fn source_refused() -> FormatError {
-    FormatError::rule("site", "", "this is a site configuration's source; runtimes load compiled ones: run `vitrine bundle`, which checks and compiles it")
+    FormatError::rule(
+        "site",
+        "",
+        "expected a compiled site configuration (one base64 string), found a JSON object: a configuration's source, or one compiled in the JSON form of earlier builds (form version 1); run `vitrine bundle`, which checks and compiles it",
+    )
 }
 
-/// Loads a configuration [`is_compiled`] said is compiled.
-pub(crate) fn load(text: &str) -> Result<SiteConfig, FormatError> {
-    let doc: SiteC = crate::error::from_json("site", text)?;
-    let _ = doc.v;
-    if doc.compiled != cel::WIRE_VERSION {
-        return Err(FormatError::rule("site", "compiled", cel::LoadErrorKind::Version(doc.compiled).to_string()));
+/// Whether a site document (JSON text) is in compiled form: one string, the base64 of [`load`]'s
+/// bytes.
+pub(crate) fn is_compiled(text: &str) -> bool {
+    text.trim_start().starts_with('"')
+}
+
+/// Loads the JSON string [`is_compiled`] said is compiled.
+pub(crate) fn load_text(text: &str) -> Result<SiteConfig, FormatError> {
+    let b64: String = crate::error::from_json("site", text)?;
+    let bytes = cel::base64_decode(&b64).ok_or_else(|| corrupt("", "expected the base64 of a compiled site configuration"))?;
+    load(&bytes)
+}
+
+/// Loads a compiled configuration (see the module documentation).
+pub(crate) fn load(bytes: &[u8]) -> Result<SiteConfig, FormatError> {
+    if bytes.len() < 5 || &bytes[..4] != MAGIC {
+        return Err(corrupt("", "not a compiled site configuration"));
     }
-    let programs = cel::decode_text(&doc.rules).map_err(|e| FormatError::rule("site", "rules", e.to_string()))?;
-    let l = Loader { programs, sources: doc.sources };
-    let mut segments = Vec::with_capacity(doc.segments.len());
-    for (i, s) in doc.segments.into_iter().enumerate() {
-        let when = l.condition(&format!("segments[{i}].when"), s.when)?;
-        segments.push(Segment { id: s.id, description: String::new(), when });
+    // The version first: another version's layout (even its checksum) is not this one's.
+    if bytes[4] != SITE_VERSION {
+        return Err(corrupt(
+            "compiled",
+            format!("site compiled in form version {}, but this runtime reads version {SITE_VERSION}: build the bundle with the same Vitrine version as the runtime", bytes[4]),
+        ));
     }
-    let mut slots = BTreeMap::new();
-    for (slot, variants) in doc.slots {
-        let mut out = Vec::with_capacity(variants.len());
-        for (i, v) in variants.into_iter().enumerate() {
-            let at = format!("slots.{slot}[{i}]");
-            let when = v.when.map(|w| l.condition(&format!("{at}.when"), w)).transpose()?;
-            let mut content = BTreeMap::new();
-            for (name, pieces) in v.content {
-                content.insert(name.clone(), l.template(&format!("{at}.content.{name}"), pieces)?);
-            }
-            out.push(Variant { id: v.id, when, priority: v.priority, schedule: Schedule { start: v.start, end: v.end }, content });
-        }
-        slots.insert(slot, out);
+    let truncated = || corrupt("", "truncated compiled site configuration");
+    if bytes.len() < 13 {
+        return Err(truncated());
     }
-    let mut list_rules = Vec::with_capacity(doc.list_rules.len());
-    for (i, r) in doc.list_rules.into_iter().enumerate() {
-        let when = r.when.map(|w| l.condition(&format!("list_rules[{i}].when"), w)).transpose()?;
-        list_rules.push(ListRule { id: r.id, list: r.list, when, schedule: Schedule { start: r.start, end: r.end }, pin: r.pin, bury: r.bury, boost: r.boost });
+    let (body, sum) = bytes.split_at(bytes.len() - 4);
+    if crc32(body) != u32::from_le_bytes([sum[0], sum[1], sum[2], sum[3]]) {
+        return Err(corrupt("", "checksum mismatch: the compiled site configuration is corrupt"));
     }
-    let mut experiments = Vec::with_capacity(doc.experiments.len());
-    for (i, e) in doc.experiments.into_iter().enumerate() {
-        let target = match (e.slot, e.list, e.widget) {
-            (Some(s), None, None) => Target::Slot(s),
-            (None, Some(x), None) => Target::List(x),
-            (None, None, Some(w)) => Target::Widget(w),
-            _ => return Err(FormatError::rule("site", format!("experiments[{i}]"), "expected exactly one of `slot`, `list` or `widget`")),
-        };
-        let audience = e.audience.map(|a| l.condition(&format!("experiments[{i}].audience"), a)).transpose()?;
-        experiments.push(Experiment { id: e.id, salt: e.salt, target, audience, schedule: Schedule { start: e.start, end: e.end }, holdout: e.holdout, arms: e.arms });
+    let len = u32::from_le_bytes([body[5], body[6], body[7], body[8]]) as usize;
+    let rest = &body[9..];
+    if len > rest.len() {
+        return Err(truncated());
     }
-    let mut site = SiteConfig { segments, slots, list_boost: doc.list_boost, list_rules, recs_k: doc.recs_k, widgets: doc.widgets, experiments, demo_now: doc.demo_now, edge_only_rules: Vec::new() };
-    site.mark_edge_only();
+    let (rules, rest) = rest.split_at(len);
+    let programs = cel::decode(rules).map_err(|e| corrupt("rules", e.to_string()))?;
+    let mut r = Reader { bytes: rest, at: 0, start: 9 + len, programs, sources: Vec::new() };
+    let site = r.site()?;
+    if r.at != r.bytes.len() {
+        return Err(r.fail("bytes after the compiled site configuration"));
+    }
     Ok(site)
 }
 
-struct Loader {
+/// Reads the body, field by field in [`write`]'s order.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    /// Where `bytes` start in the file, for offsets in errors.
+    start: usize,
     programs: Vec<Program>,
     sources: Vec<String>,
 }
 
-impl Loader {
-    fn program(&self, field: &str, i: usize) -> Result<Program, FormatError> {
-        self.programs.get(i).cloned().ok_or_else(|| FormatError::rule("site", field, format!("expected a program index below {}, found {i}", self.programs.len())))
+type R<T> = Result<T, FormatError>;
+
+impl Reader<'_> {
+    fn fail(&self, msg: &str) -> FormatError {
+        corrupt("", format!("corrupt compiled site configuration at byte {}: {msg}", self.start + self.at))
     }
 
-    fn condition(&self, field: &str, i: usize) -> Result<Condition, FormatError> {
-        let src = self.sources.get(i).cloned().unwrap_or_default();
-        Ok(Condition::from_program(self.program(field, i)?, src))
+    fn u8(&mut self) -> R<u8> {
+        let b = *self.bytes.get(self.at).ok_or_else(|| self.fail("truncated"))?;
+        self.at += 1;
+        Ok(b)
     }
 
-    fn template(&self, field: &str, pieces: Vec<PieceC>) -> Result<Template, FormatError> {
-        let mut out = Vec::with_capacity(pieces.len());
-        for (i, p) in pieces.into_iter().enumerate() {
-            out.push(match (p.t, p.p) {
-                (Some(t), None) => Piece::Text(t),
-                (None, Some(n)) => Piece::Hole { program: Box::new(self.program(&format!("{field}[{i}].p"), n)?), fallback: p.f },
-                _ => return Err(FormatError::rule("site", format!("{field}[{i}]"), "expected one of `t` (text) or `p` (program)")),
+    fn varint(&mut self) -> R<u64> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(self.fail("varint longer than 64 bits"))
+    }
+
+    fn u32(&mut self) -> R<u32> {
+        let n = self.varint()?;
+        u32::try_from(n).map_err(|_| self.fail("number out of range"))
+    }
+
+    fn usize(&mut self) -> R<usize> {
+        let n = self.varint()?;
+        usize::try_from(n).map_err(|_| self.fail("number out of range"))
+    }
+
+    fn i64(&mut self) -> R<i64> {
+        let n = self.varint()?;
+        Ok((n >> 1) as i64 ^ -((n & 1) as i64))
+    }
+
+    fn f64(&mut self) -> R<f64> {
+        let end = self.at + 8;
+        let b = self.bytes.get(self.at..end).ok_or_else(|| self.fail("truncated"))?;
+        let x = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        self.at = end;
+        Ok(x)
+    }
+
+    fn bool(&mut self) -> R<bool> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(self.fail("expected 0 or 1")),
+        }
+    }
+
+    /// A count of items of at least one byte each: never more than the bytes left, so a corrupt
+    /// count cannot size an allocation.
+    fn count(&mut self) -> R<usize> {
+        let n = self.varint()?;
+        if n > (self.bytes.len() - self.at) as u64 {
+            return Err(self.fail("count beyond the end"));
+        }
+        Ok(n as usize)
+    }
+
+    fn string(&mut self) -> R<String> {
+        let n = self.count()?;
+        let s = std::str::from_utf8(&self.bytes[self.at..self.at + n]).map_err(|_| self.fail("invalid UTF-8"))?;
+        self.at += n;
+        Ok(s.to_owned())
+    }
+
+    fn strings(&mut self) -> R<Vec<String>> {
+        self.seq(Self::string)
+    }
+
+    fn seq<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Vec<T>> {
+        let n = self.count()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(item(self)?);
+        }
+        Ok(out)
+    }
+
+    /// A map: its count, then key and value pairs; keys in strictly ascending order, as written.
+    fn map<T>(&mut self, mut value: impl FnMut(&mut Self, &str) -> R<T>) -> R<BTreeMap<String, T>> {
+        let n = self.count()?;
+        let mut out = BTreeMap::new();
+        for _ in 0..n {
+            let key = self.string()?;
+            if out.last_key_value().is_some_and(|(last, _)| *last >= key) {
+                return Err(self.fail("map keys out of order"));
+            }
+            let v = value(self, &key)?;
+            out.insert(key, v);
+        }
+        Ok(out)
+    }
+
+    fn opt<T>(&mut self, value: impl FnOnce(&mut Self) -> R<T>) -> R<Option<T>> {
+        if self.bool()? {
+            value(self).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn schedule(&mut self) -> R<Schedule> {
+        let start: Option<Seconds> = self.opt(Self::i64)?;
+        Ok(Schedule { start, end: self.opt(Self::i64)? })
+    }
+
+    /// A program by its index; `field` names where the index was, for the error.
+    fn program(&mut self, field: &dyn Fn() -> String) -> R<(Program, usize)> {
+        let i = self.u32()? as usize;
+        let found = self.programs.get(i).cloned();
+        let program = found.ok_or_else(|| corrupt(field(), format!("expected a program index below {}, found {i}", self.programs.len())))?;
+        Ok((program, i))
+    }
+
+    fn condition(&mut self, field: &dyn Fn() -> String) -> R<Condition> {
+        let (program, i) = self.program(field)?;
+        Ok(Condition::from_program(program, self.sources.get(i).cloned().unwrap_or_default()))
+    }
+
+    fn opt_condition(&mut self, field: &dyn Fn() -> String) -> R<Option<Condition>> {
+        self.opt(|r| r.condition(field))
+    }
+
+    fn strategy(&mut self, field: &dyn Fn() -> String) -> R<Strategy> {
+        let name = self.string()?;
+        Strategy::parse(&name).ok_or_else(|| corrupt(field(), format!("unknown strategy {name:?}")))
+    }
+
+    fn template(&mut self, field: &dyn Fn() -> String) -> R<Template> {
+        let n = self.count()?;
+        let mut pieces = Vec::with_capacity(n);
+        for i in 0..n {
+            pieces.push(match self.u8()? {
+                0 => crate::site::Piece::Text(self.string()?),
+                1 => {
+                    let program = Box::new(self.program(&|| format!("{}[{i}]", field()))?.0);
+                    crate::site::Piece::Hole { program, fallback: self.string()? }
+                }
+                _ => return Err(self.fail("expected a template piece (0 or 1)")),
             });
         }
-        Ok(Template(out))
+        Ok(Template(pieces))
+    }
+
+    fn site(&mut self) -> R<SiteConfig> {
+        self.sources = self.strings()?;
+        let mut segments = Vec::new();
+        for i in 0..self.count()? {
+            let id = self.string()?;
+            let when = self.condition(&|| format!("segments[{i}].when"))?;
+            segments.push(Segment { id, description: String::new(), when });
+        }
+        let slots = self.map(|r, slot| {
+            let n = r.count()?;
+            let mut variants = Vec::with_capacity(n);
+            for i in 0..n {
+                let at = || format!("slots.{slot}[{i}]");
+                let id = r.string()?;
+                let when = r.opt_condition(&|| format!("{}.when", at()))?;
+                let priority = r.i64()?;
+                let schedule = r.schedule()?;
+                let content = r.map(|r, name| r.template(&|| format!("{}.content.{name}", at())))?;
+                variants.push(Variant { id, when, priority, schedule, content });
+            }
+            Ok(variants)
+        })?;
+        let list_boost = self.f64()?;
+        let mut list_rules = Vec::new();
+        for i in 0..self.count()? {
+            let id = self.string()?;
+            let list = self.opt(Self::string)?;
+            let when = self.opt_condition(&|| format!("list_rules[{i}].when"))?;
+            let schedule = self.schedule()?;
+            let (pin, bury) = (self.strings()?, self.strings()?);
+            let boost = self.map(|r, _| r.f64())?;
+            list_rules.push(ListRule { id, list, when, schedule, pin, bury, boost });
+        }
+        let recs_k = self.usize()?;
+        let widgets = self.map(|r, name| {
+            let strategy = r.strategy(&|| format!("widgets.{name}.strategy"))?;
+            let k = r.opt(Reader::usize)?;
+            let category = r.opt(Reader::string)?;
+            let price_min = r.opt(Reader::f64)?;
+            let price_max = r.opt(Reader::f64)?;
+            let max_per_category = r.opt(Reader::usize)?;
+            Ok(Widget { strategy, k, category, price_min, price_max, max_per_category })
+        })?;
+        let mut experiments = Vec::new();
+        for i in 0..self.count()? {
+            let id = self.string()?;
+            let salt = self.string()?;
+            let target = match self.u8()? {
+                0 => Target::Slot(self.string()?),
+                1 => Target::List(self.string()?),
+                2 => Target::Widget(self.string()?),
+                _ => return Err(self.fail("expected an experiment target (0 to 2)")),
+            };
+            let audience = self.opt_condition(&|| format!("experiments[{i}].audience"))?;
+            let schedule = self.schedule()?;
+            let holdout = self.f64()?;
+            let mut arms = Vec::new();
+            for j in 0..self.count()? {
+                let id = self.string()?;
+                let weight = self.f64()?;
+                let default = self.bool()?;
+                let variant = self.opt(Self::string)?;
+                let strategy = self.opt(|r| r.strategy(&|| format!("experiments[{i}].arms[{j}].strategy")))?;
+                arms.push(Arm { id, weight, default, variant, strategy });
+            }
+            experiments.push(Experiment { id, salt, target, audience, schedule, holdout, arms });
+        }
+        let demo_now = self.opt(Self::i64)?;
+        let mut site = SiteConfig { segments, slots, list_boost, list_rules, recs_k, widgets, experiments, demo_now, edge_only_rules: Vec::new() };
+        site.mark_edge_only();
+        Ok(site)
     }
 }
 
 /// Writes the compiled form of a checked configuration; with `sources`, each rule's source and
 /// the programs' spans too (located errors in traces).
 #[cfg(feature = "compile")]
-pub(crate) fn write(site: &SiteConfig, sources: bool) -> String {
-    let mut w = Writer { programs: Vec::new(), sources: Vec::new() };
-    let segments = site.segments.iter().map(|s| SegmentC { id: s.id.clone(), when: w.condition(&s.when) }).collect();
-    let slots = site
-        .slots
-        .iter()
-        .map(|(slot, variants)| {
-            let variants = variants
-                .iter()
-                .map(|v| VariantC {
-                    id: v.id.clone(),
-                    when: v.when.as_ref().map(|c| w.condition(c)),
-                    priority: v.priority,
-                    start: v.schedule.start,
-                    end: v.schedule.end,
-                    content: v.content.iter().map(|(name, t)| (name.clone(), w.template(t))).collect(),
-                })
-                .collect();
-            (slot.clone(), variants)
-        })
-        .collect();
-    let list_rules = site
-        .list_rules
-        .iter()
-        .map(|r| ListRuleC {
-            id: r.id.clone(),
-            list: r.list.clone(),
-            when: r.when.as_ref().map(|c| w.condition(c)),
-            start: r.schedule.start,
-            end: r.schedule.end,
-            pin: r.pin.clone(),
-            bury: r.bury.clone(),
-            boost: r.boost.clone(),
-        })
-        .collect();
-    let experiments = site
-        .experiments
-        .iter()
-        .map(|e| {
-            let (slot, list, widget) = match &e.target {
-                Target::Slot(s) => (Some(s.clone()), None, None),
-                Target::List(l) => (None, Some(l.clone()), None),
-                Target::Widget(x) => (None, None, Some(x.clone())),
-            };
-            ExperimentC {
-                id: e.id.clone(),
-                salt: e.salt.clone(),
-                slot,
-                list,
-                widget,
-                audience: e.audience.as_ref().map(|c| w.condition(c)),
-                start: e.schedule.start,
-                end: e.schedule.end,
-                holdout: e.holdout,
-                arms: e.arms.clone(),
-            }
-        })
-        .collect();
-    let doc = SiteC {
-        v: V1,
-        compiled: cel::WIRE_VERSION,
-        rules: cel::encode_text(&w.programs, sources),
-        sources: if sources { w.sources } else { Vec::new() },
-        segments,
-        slots,
-        list_boost: site.list_boost,
-        list_rules,
-        recs_k: site.recs_k,
-        widgets: site.widgets.clone(),
-        experiments,
-        demo_now: site.demo_now,
-    };
-    serde_json::to_string(&doc).unwrap_or_default()
+pub(crate) fn write(site: &SiteConfig, sources: bool) -> Vec<u8> {
+    let mut w = Writer { out: Vec::with_capacity(1024), programs: Vec::new(), sources: Vec::new() };
+    w.site(site);
+    let rules = cel::encode(&w.programs, sources);
+    let mut out = Vec::with_capacity(rules.len() + w.out.len() + 64);
+    out.extend_from_slice(MAGIC);
+    out.push(SITE_VERSION);
+    out.extend_from_slice(&(rules.len() as u32).to_le_bytes());
+    out.extend_from_slice(&rules);
+    // The sources lead the body, so they are written once every program is numbered.
+    let mut head = Writer { out, programs: Vec::new(), sources: Vec::new() };
+    head.seq(if sources { &w.sources[..] } else { &[] }, |h, s| h.string(s));
+    out = head.out;
+    out.extend_from_slice(&w.out);
+    let crc = crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
 }
 
 #[cfg(feature = "compile")]
 struct Writer<'a> {
+    out: Vec<u8>,
     programs: Vec<&'a Program>,
     sources: Vec<String>,
 }
 
 #[cfg(feature = "compile")]
 impl<'a> Writer<'a> {
-    fn push(&mut self, p: &'a Program, src: &str) -> usize {
+    fn varint(&mut self, mut n: u64) {
+        while n >= 0x80 {
+            self.out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        self.out.push(n as u8);
+    }
+
+    fn i64(&mut self, n: i64) {
+        self.varint(((n << 1) ^ (n >> 63)) as u64);
+    }
+
+    fn f64(&mut self, x: f64) {
+        self.out.extend_from_slice(&x.to_le_bytes());
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.out.push(u8::from(b));
+    }
+
+    fn string(&mut self, s: &str) {
+        self.varint(s.len() as u64);
+        self.out.extend_from_slice(s.as_bytes());
+    }
+
+    fn seq<T>(&mut self, items: &'a [T], mut item: impl FnMut(&mut Self, &'a T)) {
+        self.varint(items.len() as u64);
+        for x in items {
+            item(self, x);
+        }
+    }
+
+    fn map<T>(&mut self, map: &'a BTreeMap<String, T>, mut value: impl FnMut(&mut Self, &'a T)) {
+        self.varint(map.len() as u64);
+        for (k, v) in map {
+            self.string(k);
+            value(self, v);
+        }
+    }
+
+    fn opt<T>(&mut self, x: Option<T>, value: impl FnOnce(&mut Self, T)) {
+        self.bool(x.is_some());
+        if let Some(x) = x {
+            value(self, x);
+        }
+    }
+
+    fn schedule(&mut self, s: &Schedule) {
+        self.opt(s.start, Self::i64);
+        self.opt(s.end, Self::i64);
+    }
+
+    fn program(&mut self, p: &'a Program, src: &str) {
         self.programs.push(p);
         self.sources.push(src.to_owned());
-        self.programs.len() - 1
+        self.varint(self.programs.len() as u64 - 1);
     }
 
-    fn condition(&mut self, c: &'a Condition) -> usize {
-        self.push(c.program(), c.source())
+    fn condition(&mut self, c: &'a Condition) {
+        self.program(c.program(), c.source());
     }
 
-    fn template(&mut self, t: &'a Template) -> Vec<PieceC> {
-        t.0.iter()
-            .map(|p| match p {
-                Piece::Text(t) => PieceC { t: Some(t.clone()), p: None, f: String::new() },
-                Piece::Hole { program, fallback } => PieceC { t: None, p: Some(self.push(program, "")), f: fallback.clone() },
-            })
-            .collect()
+    fn opt_condition(&mut self, c: &'a Option<Condition>) {
+        self.opt(c.as_ref(), Self::condition);
+    }
+
+    fn template(&mut self, t: &'a Template) {
+        self.varint(t.0.len() as u64);
+        for p in &t.0 {
+            match p {
+                Piece::Text(t) => {
+                    self.out.push(0);
+                    self.string(t);
+                }
+                Piece::Hole { program, fallback } => {
+                    self.out.push(1);
+                    self.program(program, "");
+                    self.string(fallback);
+                }
+            }
+        }
+    }
+
+    fn site(&mut self, site: &'a SiteConfig) {
+        // (The sources, first in the body, are written by `write` once all are known.)
+        self.seq(&site.segments, |w, s| {
+            w.string(&s.id);
+            w.condition(&s.when);
+        });
+        self.map(&site.slots, |w, variants| {
+            w.seq(variants, |w, v| {
+                w.string(&v.id);
+                w.opt_condition(&v.when);
+                w.i64(v.priority);
+                w.schedule(&v.schedule);
+                w.map(&v.content, |w, t| w.template(t));
+            });
+        });
+        self.f64(site.list_boost);
+        self.seq(&site.list_rules, |w, r| {
+            w.string(&r.id);
+            w.opt(r.list.as_deref(), Self::string);
+            w.opt_condition(&r.when);
+            w.schedule(&r.schedule);
+            w.seq(&r.pin, |w, s| w.string(s));
+            w.seq(&r.bury, |w, s| w.string(s));
+            w.map(&r.boost, |w, x| w.f64(*x));
+        });
+        self.varint(site.recs_k as u64);
+        self.map(&site.widgets, |w, x| {
+            w.string(x.strategy.name());
+            w.opt(x.k, |w, k| w.varint(k as u64));
+            w.opt(x.category.as_deref(), Self::string);
+            w.opt(x.price_min, Self::f64);
+            w.opt(x.price_max, Self::f64);
+            w.opt(x.max_per_category, |w, m| w.varint(m as u64));
+        });
+        self.seq(&site.experiments, |w, e| {
+            w.string(&e.id);
+            w.string(&e.salt);
+            let (tag, name) = match &e.target {
+                Target::Slot(s) => (0, s),
+                Target::List(l) => (1, l),
+                Target::Widget(x) => (2, x),
+            };
+            w.out.push(tag);
+            w.string(name);
+            w.opt_condition(&e.audience);
+            w.schedule(&e.schedule);
+            w.f64(e.holdout);
+            w.seq(&e.arms, |w, a| {
+                w.string(&a.id);
+                w.f64(a.weight);
+                w.bool(a.default);
+                w.opt(a.variant.as_deref(), Self::string);
+                w.opt(a.strategy, |w, s| w.string(s.name()));
+            });
+        });
+        self.opt(site.demo_now, Self::i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> SiteConfig {
+        SiteConfig::from_json(include_str!("../../demo-shop/site.json")).unwrap()
+    }
+
+    fn message(bytes: &[u8]) -> String {
+        load(bytes).map(|_| ()).unwrap_err().to_string()
+    }
+
+    /// `bytes` with the checksum recomputed, as a deliberate edit (not corruption) would leave them.
+    fn resealed(mut bytes: Vec<u8>) -> Vec<u8> {
+        bytes.truncate(bytes.len() - 4);
+        let crc = crc32(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn round_trips_the_demo_site_with_and_without_sources() {
+        let site = demo();
+        for sources in [false, true] {
+            let bytes = site.to_compiled(sources);
+            let again = SiteConfig::from_compiled(&bytes).unwrap();
+            assert_eq!(again.to_compiled(sources), bytes);
+            assert_eq!(again.segments.len(), site.segments.len());
+            assert_eq!(again.slots.keys().collect::<Vec<_>>(), site.slots.keys().collect::<Vec<_>>());
+            assert_eq!(again.widgets.len(), site.widgets.len());
+            assert_eq!(again.experiments.len(), site.experiments.len());
+            let src = |s: &SiteConfig| s.segments.iter().map(|g| g.when.source().to_owned()).collect::<Vec<_>>();
+            if sources {
+                assert_eq!(src(&again), src(&site));
+            } else {
+                assert!(src(&again).iter().all(String::is_empty));
+            }
+        }
+        // The JSON carriage: one base64 string.
+        let text = site.to_compiled_json(false);
+        assert!(is_compiled(&text));
+        assert_eq!(SiteConfig::from_json(&text).unwrap().to_compiled(false), site.to_compiled(false));
+    }
+
+    #[test]
+    fn every_truncation_and_every_flipped_byte_is_an_error() {
+        let bytes = demo().to_compiled(false);
+        for n in 0..bytes.len() {
+            assert!(load(&bytes[..n]).is_err(), "{n} of {} bytes loaded", bytes.len());
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x20;
+            assert!(load(&b).is_err(), "byte {i} flipped loaded");
+        }
+    }
+
+    #[test]
+    fn another_form_version_is_refused_by_name_before_anything_else() {
+        let mut bytes = demo().to_compiled(false);
+        bytes[4] = 3;
+        let msg = message(&bytes);
+        assert!(msg.contains("`compiled`") && msg.contains("site compiled in form version 3, but this runtime reads version 2"), "{msg}");
+        assert!(message(b"{\"v\":1}").contains("not a compiled site configuration"));
+    }
+
+    #[test]
+    fn a_checked_body_with_wrong_contents_names_the_field() {
+        let site = demo();
+        let bytes = site.to_compiled(false);
+        let count = site.segments.len() + site.slots.values().flatten().filter(|v| v.when.is_some()).count();
+        assert!(count > 1);
+        // A site of one segment whose rule is program `index`, and one widget of `strategy`.
+        let edit = |index: u32, strategy: &str| {
+            let widget = Widget { strategy: Strategy::Popular, k: None, category: None, price_min: None, price_max: None, max_per_category: None };
+            let one = SiteConfig {
+                segments: site.segments[..1].to_vec(),
+                slots: BTreeMap::new(),
+                list_boost: 1.0,
+                list_rules: Vec::new(),
+                recs_k: 4,
+                widgets: [("w".to_owned(), widget)].into(),
+                experiments: Vec::new(),
+                demo_now: None,
+                edge_only_rules: Vec::new(),
+            };
+            let mut b = one.to_compiled(false);
+            let len = u32::from_le_bytes(b[5..9].try_into().unwrap()) as usize;
+            // The body: no sources (0), one segment (1), its id, its program index (0).
+            let at = 9 + len;
+            let id = one.segments[0].id.len();
+            assert_eq!(&b[at..at + 2], &[0, 1]);
+            assert_eq!(b[at + 3 + id], 0);
+            b[at + 3 + id] = index as u8;
+            let name = b.windows(7).position(|w| w == b"popular").unwrap();
+            b.splice(name..name + 7, strategy.bytes());
+            b[name - 1] = strategy.len() as u8;
+            resealed(b)
+        };
+        assert!(load(&edit(0, "popular")).is_ok());
+        let msg = message(&edit(1, "popular"));
+        assert!(msg.contains("segments[0].when") && msg.contains("expected a program index below 1, found 1"), "{msg}");
+        let msg = message(&edit(0, "cheapest"));
+        assert!(msg.contains("widgets.w.strategy") && msg.contains("unknown strategy \"cheapest\""), "{msg}");
+        // Bytes after the body, checksummed as if they belonged.
+        let mut extra = bytes.clone();
+        extra.insert(extra.len() - 4, 0);
+        assert!(message(&resealed(extra)).contains("bytes after the compiled site configuration"));
+        // A programs blob longer than the file.
+        let mut long = bytes.clone();
+        long[5..9].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(message(&resealed(long)).contains("truncated"));
+        // A count beyond the bytes left never sizes an allocation.
+        let len = u32::from_le_bytes(bytes[5..9].try_into().unwrap()) as usize;
+        let mut huge = bytes.clone();
+        huge.splice(9 + len..9 + len + 1, [0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert!(message(&resealed(huge)).contains("count beyond the end"));
     }
 }

@@ -28,7 +28,7 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// Reads the compiled bundle `{"v":1,"site":{..},"catalog":{..},"model":{..}}`, with
+    /// Reads the compiled bundle `{"v":1,"site":"<base64>","catalog":{..},"model":{..}}`, with
     /// `"browser_shards":{"count":N,"base":"m-<hash>/","views":true}` in an edge bundle.
     pub fn from_json(text: &str) -> Result<Bundle, FormatError> {
         #[derive(Deserialize)]
@@ -195,17 +195,23 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Every strategy with its name in markup, configurations and compiled sites.
+    const NAMES: [(Strategy, &'static str); 7] = [
+        (Strategy::AlsoBought, "also_bought"),
+        (Strategy::AlsoViewed, "also_viewed"),
+        (Strategy::ForYou, "for_you"),
+        (Strategy::Popular, "popular"),
+        (Strategy::Trending, "trending"),
+        (Strategy::Similar, "similar"),
+        (Strategy::RecentlyViewed, "recently_viewed"),
+    ];
+
     pub fn parse(s: &str) -> Option<Strategy> {
-        match s {
-            "also_bought" => Some(Strategy::AlsoBought),
-            "also_viewed" => Some(Strategy::AlsoViewed),
-            "for_you" => Some(Strategy::ForYou),
-            "popular" => Some(Strategy::Popular),
-            "trending" => Some(Strategy::Trending),
-            "similar" => Some(Strategy::Similar),
-            "recently_viewed" => Some(Strategy::RecentlyViewed),
-            _ => None,
-        }
+        Strategy::NAMES.iter().find(|(_, n)| *n == s).map(|(x, _)| *x)
+    }
+
+    pub fn name(self) -> &'static str {
+        Strategy::NAMES.iter().find(|(x, _)| *x == self).map_or("popular", |(_, n)| n)
     }
 }
 

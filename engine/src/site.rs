@@ -412,13 +412,25 @@ impl SiteConfig {
                 ),
             });
         }
-        crate::compiled::load(text)
+        crate::compiled::load_text(text)
+    }
+
+    /// Reads the compiled form's bytes ([`SiteConfig::to_compiled`]).
+    pub fn from_compiled(bytes: &[u8]) -> Result<SiteConfig, FormatError> {
+        crate::compiled::load(bytes)
     }
 
     /// The compiled form runtimes load (docs/formats.md, "Compiled site"); with `sources`, each
     /// rule's source and position information too, for traces.
     #[cfg(feature = "compile")]
     pub fn to_compiled_json(&self, sources: bool) -> String {
+        format!("\"{}\"", crate::cel::base64_encode(&self.to_compiled(sources)))
+    }
+
+    /// The compiled form's bytes (docs/formats.md, "Compiled site"), as [`SiteConfig::to_compiled_json`]
+    /// carries them in base64.
+    #[cfg(feature = "compile")]
+    pub fn to_compiled(&self, sources: bool) -> Vec<u8> {
         crate::compiled::write(self, sources)
     }
 

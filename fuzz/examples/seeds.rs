@@ -1,5 +1,6 @@
 //! Writes the binary seed corpora: the tiny model's `.vtm` bytes (full, and its JSON for
-//! `model_json`) and its shard files, into `corpus/<target>/seed-*`. Run from `fuzz/`:
+//! `model_json`), its shard files, and the shared cases' and the demo's site configurations
+//! compiled (with and without rule sources), into `corpus/<target>/seed-*`. Run from `fuzz/`:
 //! `cargo +nightly run --example seeds`. Seeds are named after their content, so rerunning is
 //! idempotent and never duplicates a file the fuzzer has already kept.
 
@@ -8,6 +9,7 @@ use std::path::Path;
 
 use vitrine_engine::model::TrainOptions;
 use vitrine_engine::shard::content_hash;
+use vitrine_engine::site::SiteConfig;
 use vitrine_engine::Model;
 use vitrine_engine_fuzz::{tiny_log, tiny_model, tiny_split};
 
@@ -33,5 +35,12 @@ fn main() {
     for (_, bytes) in files {
         write("shard", bytes);
         write("model_bin", bytes);
+    }
+    let cases: serde_json::Value = serde_json::from_str(include_str!("../../tests/cases/decisions.json")).expect("the shared cases parse");
+    for text in [cases["bundle"]["site"].to_string(), include_str!("../../demo-shop/site.json").to_owned()] {
+        let site = SiteConfig::from_json(&text).expect("a shipped site configuration compiles");
+        for sources in [false, true] {
+            write("compiled_site", &site.to_compiled(sources));
+        }
     }
 }

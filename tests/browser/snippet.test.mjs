@@ -99,7 +99,10 @@ test('shared decision cases give identical results in the Wasm build', async () 
 test('the production build refuses rules in source form or from another program version, clearly', async () => {
   const doc = compiledCases();
   const source = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8')).bundle;
-  const newer = { ...doc.bundle, site: { ...doc.bundle.site, compiled: doc.bundle.site.compiled + 1 } };
+  // The compiled site is the base64 of its binary form; byte 4 is the form's version.
+  const bytes = Buffer.from(doc.bundle.site, 'base64');
+  bytes[4] += 1;
+  const newer = { ...doc.bundle, site: bytes.toString('base64') };
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
   await ready(page);
@@ -107,8 +110,8 @@ test('the production build refuses rules in source form or from another program 
   const errors = await page.evaluate((bundles) => bundles.map((b) => {
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
   }), [source, newer]);
-  assert.match(errors[0], /site configuration's source; runtimes load compiled ones: run `vitrine bundle`/);
-  assert.match(errors[1], /field `site.compiled`: rules compiled in program version 2, but this runtime reads version 1/);
+  assert.match(errors[0], /expected a compiled site configuration \(one base64 string\), found a JSON object: a configuration's source.*run `vitrine bundle`/);
+  assert.match(errors[1], /field `site.compiled`: site compiled in form version 3, but this runtime reads version 2: build the bundle with the same Vitrine version/);
   // Nor does the production build carry the developer tools.
   assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
   assert.deepEqual(problems, []);
