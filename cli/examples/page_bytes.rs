@@ -153,7 +153,7 @@ fn main() -> anyhow::Result<()> {
             let home = serde_json::json!({"page": {"type": "home"}, "slots": ["hero"], "lists": [{"list": "home-grid", "items": grid}],
                 "recs": [{"widget": "for-you", "strategy": "for_you", "k": 6, "max_per_category": 2}]});
             for (request, out) in [(product, &mut product_pages), (home, &mut home_pages)] {
-                let request: Request = serde_json::from_value(request)?;
+                let request = Request::from_json(&request.to_string())?;
                 let started = Instant::now();
                 let mut bundle = Bundle::from_json(&head_text)?;
                 let head = started.elapsed();

@@ -85,7 +85,7 @@ fn scenarios(bundle: &Bundle) -> Vec<Scenario> {
 
 /// What the snippet's `Vitrine::decide` does: parse the request, decide, serialize.
 fn decide_json(bundle: &Bundle, profile: &LiveProfile, now: i64, request_json: &str) -> String {
-    let request: Request = serde_json::from_str(request_json).unwrap();
+    let request = Request::from_json(request_json).unwrap();
     let ctx = Context { bundle, profile, page: &request.page, now };
     serde_json::to_string(&ctx.decide(&request)).unwrap()
 }
@@ -178,7 +178,7 @@ fn recs(c: &mut Criterion) {
     let page_json = serde_json::to_string(&page.request).unwrap();
     let page_decision = Context { bundle: &bundle, profile: &page_profile, page: &page.request.page, now }.decide(&page.request);
     let mut g = c.benchmark_group("parts");
-    g.bench_function("parse_request_page", |b| b.iter(|| serde_json::from_str::<Request>(black_box(&page_json)).unwrap()));
+    g.bench_function("parse_request_page", |b| b.iter(|| Request::from_json(black_box(&page_json)).unwrap()));
     g.bench_function("serialize_decision_page", |b| b.iter(|| serde_json::to_string(black_box(&page_decision)).unwrap()));
     g.finish();
 

@@ -51,7 +51,7 @@ fn visitor(v: &Value) -> Visitor {
     Visitor {
         name: v["name"].as_str().unwrap().to_owned(),
         profile: LiveProfile { snapshot, session },
-        page: serde_json::from_value(v["page"].clone()).unwrap(),
+        page: Page::from_json(&v["page"].to_string()).unwrap(),
         page_json: v["page"].to_string(),
     }
 }
@@ -59,7 +59,7 @@ fn visitor(v: &Value) -> Visitor {
 /// What the snippet's `Vitrine::segments` does: parse the page, evaluate every segment with the
 /// visitor's kept variables, serialize.
 fn segments_json(bundle: &Bundle, profile: &LiveProfile, now: i64, page_json: &str, cache: &VarsCache) -> String {
-    let page: Page = serde_json::from_str(page_json).unwrap();
+    let page = Page::from_json(page_json).unwrap();
     let ctx = Context { bundle, profile, page: &page, now };
     serde_json::to_string(Vars::cached(&ctx, cache).segments()).unwrap()
 }

@@ -10,6 +10,7 @@ use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
 use crate::condition::{Vars, VarsCache};
 use crate::experiment::{self, Assignment};
 use crate::error::{FormatError, V1};
+use crate::json::{At, R};
 use crate::model::Model;
 use crate::shard::{ShardLayout, Table};
 use crate::profile::{ItemEvent, LiveProfile};
@@ -126,7 +127,7 @@ struct RecsPlan {
 }
 
 /// The page being decided for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     #[serde(default, rename = "type")]
@@ -147,7 +148,7 @@ pub struct Context<'a> {
 }
 
 /// What the page asks for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     #[serde(default)]
@@ -163,7 +164,7 @@ pub struct Request {
     pub trace: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListRequest {
     pub list: String,
@@ -215,7 +216,7 @@ impl Strategy {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecsRequest {
     pub widget: String,
@@ -235,6 +236,62 @@ pub struct RecsRequest {
     /// Diversity: at most this many products per category (relaxed only to fill the widget).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_per_category: Option<usize>,
+}
+
+impl Page {
+    /// Reads a page (`{"type": "product", "product": "22423"}`).
+    pub fn from_json(text: &str) -> Result<Page, FormatError> {
+        crate::json::read("page", text, Page::read)
+    }
+
+    fn read(at: At) -> R<Page> {
+        let o = at.obj(&["type", "product", "category"])?;
+        Ok(Page { kind: o.or("type", String::new, |x| x.string())?, product: o.opt("product", |x| x.string())?, category: o.opt("category", |x| x.string())? })
+    }
+}
+
+impl Request {
+    /// Reads a decision request (docs/formats.md).
+    pub fn from_json(text: &str) -> Result<Request, FormatError> {
+        crate::json::read("request", text, Request::read)
+    }
+
+    pub(crate) fn read(at: At) -> R<Request> {
+        let o = at.obj(&["page", "slots", "lists", "recs", "trace"])?;
+        let list = |x: At| {
+            let l = x.obj(&["list", "items"])?;
+            Ok(ListRequest { list: l.req("list", |x| x.string())?, items: l.req("items", |x| x.strings())? })
+        };
+        Ok(Request {
+            page: o.or("page", Page::default, Page::read)?,
+            slots: o.or("slots", Vec::new, |x| x.strings())?,
+            lists: o.or("lists", Vec::new, |x| x.items(list))?,
+            recs: o.or("recs", Vec::new, |x| x.items(RecsRequest::read))?,
+            trace: o.or("trace", || false, |x| x.bool())?,
+        })
+    }
+}
+
+impl RecsRequest {
+    fn read(at: At) -> R<RecsRequest> {
+        let o = at.obj(&["widget", "strategy", "product", "k", "category", "price_min", "price_max", "max_per_category"])?;
+        Ok(RecsRequest {
+            widget: o.req("widget", |x| x.string())?,
+            strategy: o.req("strategy", |x| {
+                let s = x.str()?;
+                Strategy::parse(s).ok_or_else(|| {
+                    let names = Strategy::NAMES.iter().map(|(_, n)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                    x.invalid(format!("unknown variant `{s}`, expected one of {names}"))
+                })
+            })?,
+            product: o.opt("product", |x| x.string())?,
+            k: o.opt("k", |x| x.usize())?,
+            category: o.opt("category", |x| x.string())?,
+            price_min: o.opt("price_min", |x| x.f64())?,
+            price_max: o.opt("price_max", |x| x.f64())?,
+            max_per_category: o.opt("max_per_category", |x| x.usize())?,
+        })
+    }
 }
 
 impl RecsRequest {

@@ -46,6 +46,7 @@ pub mod condition;
 pub mod decide;
 pub mod error;
 pub mod experiment;
+pub(crate) mod json;
 pub mod model;
 pub mod model_bin;
 pub mod orders;
@@ -64,25 +65,28 @@ pub use model::{Interaction, Model};
 pub use profile::{Event, LiveProfile, ProfileSnapshot, Session};
 pub use site::SiteConfig;
 
-use serde::Deserialize;
 
 /// One decision request as the shared case files and the runtimes' test hooks state it: an optional
 /// snapshot, the session's events, the time, and what the page asks for.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct CaseInput {
-    #[serde(default)]
     pub profile: Option<ProfileSnapshot>,
-    #[serde(default)]
     pub events: Vec<Event>,
-    #[serde(with = "time::rfc3339")]
     pub now: time::Seconds,
     pub request: Request,
 }
 
 impl CaseInput {
     pub fn from_json(text: &str) -> Result<CaseInput, FormatError> {
-        error::from_json("case", text)
+        json::read("case", text, |at| {
+            let o = at.obj(&["profile", "events", "now", "request"])?;
+            Ok(CaseInput {
+                profile: o.opt("profile", ProfileSnapshot::read)?,
+                events: o.or("events", Vec::new, |x| x.items(Event::read))?,
+                now: o.req("now", |x| x.time())?,
+                request: o.req("request", Request::read)?,
+            })
+        })
     }
 
     /// Replays the events on the snapshot and decides.

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::error::{FormatError, V1};
+use crate::json::{self, At, R};
 use crate::time::Seconds;
 
 /// A visitor's profile snapshot, `"v": 1` (documented in docs/formats.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSnapshot {
     pub v: V1,
@@ -35,7 +36,7 @@ pub struct ProfileSnapshot {
     pub lifecycle: Option<Lifecycle>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
     #[serde(default)]
@@ -43,7 +44,7 @@ pub struct Consent {
 }
 
 /// A trait value: a string, a number or a boolean.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(untagged, expecting = "expected a string, number or boolean")]
 pub enum Trait {
     Bool(bool),
@@ -51,7 +52,7 @@ pub enum Trait {
     Str(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderMetrics {
     #[serde(default)]
@@ -68,7 +69,7 @@ pub struct OrderMetrics {
 
 /// RFM values as of `as_of`, each with its quintile score among the customers of the run that
 /// issued the snapshot (5 = most recent, most frequent, highest spend).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rfm {
     /// Whole days from the last order to `as_of`.
@@ -77,28 +78,15 @@ pub struct Rfm {
     pub frequency: u32,
     /// Net revenue (cancellations deducted).
     pub monetary: f64,
-    #[serde(deserialize_with = "score")]
     pub r: u8,
-    #[serde(deserialize_with = "score")]
     pub f: u8,
-    #[serde(deserialize_with = "score")]
     pub m: u8,
     #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Seconds>,
 }
 
-/// A score outside 1–5 is a malformed snapshot, rejected on load like any other.
-fn score<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
-    let n = u8::deserialize(d)?;
-    if (1..=5).contains(&n) {
-        Ok(n)
-    } else {
-        Err(serde::de::Error::custom(format_args!("expected a score from 1 to 5, found {n}")))
-    }
-}
-
 /// The lifecycle stage, as of `as_of`, measured against the customer's own purchase rhythm.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lifecycle {
     pub stage: Stage,
@@ -113,7 +101,7 @@ pub struct Lifecycle {
 }
 
 /// Lifecycle stages, from the first order to gone for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// One purchase day, recently.
@@ -152,7 +140,7 @@ impl std::fmt::Display for Stage {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemEvent {
     Purchase,
@@ -160,13 +148,96 @@ pub enum ItemEvent {
     View,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecentItem {
     pub id: String,
     #[serde(with = "crate::time::rfc3339")]
     pub time: Seconds,
     pub event: ItemEvent,
+}
+
+impl Trait {
+    fn read(at: At) -> R<Trait> {
+        match &at.v.kind {
+            json::Kind::Bool(b) => Ok(Trait::Bool(*b)),
+            json::Kind::Num(_) => at.f64().map(Trait::Num),
+            json::Kind::Str(s) => Ok(Trait::Str(s.to_string())),
+            _ => Err(at.invalid("expected a string, number or boolean")),
+        }
+    }
+}
+
+impl OrderMetrics {
+    fn read(at: At) -> R<OrderMetrics> {
+        let o = at.obj(&["count", "revenue", "aov", "first", "last"])?;
+        Ok(OrderMetrics {
+            count: o.or("count", || 0, |x| x.u32())?,
+            revenue: o.or("revenue", || 0.0, |x| x.f64())?,
+            aov: o.or("aov", || 0.0, |x| x.f64())?,
+            first: o.opt("first", |x| x.time())?,
+            last: o.opt("last", |x| x.time())?,
+        })
+    }
+}
+
+impl Rfm {
+    fn read(at: At) -> R<Rfm> {
+        let o = at.obj(&["recency_days", "frequency", "monetary", "r", "f", "m", "as_of"])?;
+        // A score outside 1–5 is a malformed snapshot, rejected on load like any other.
+        let score = |x: At| {
+            let n: u8 = x.int("u8")?;
+            if (1..=5).contains(&n) {
+                Ok(n)
+            } else {
+                Err(x.invalid(format!("expected a score from 1 to 5, found {n}")))
+            }
+        };
+        Ok(Rfm {
+            recency_days: o.req("recency_days", |x| x.u32())?,
+            frequency: o.req("frequency", |x| x.u32())?,
+            monetary: o.req("monetary", |x| x.f64())?,
+            r: o.req("r", score)?,
+            f: o.req("f", score)?,
+            m: o.req("m", score)?,
+            as_of: o.opt("as_of", |x| x.time())?,
+        })
+    }
+}
+
+impl Lifecycle {
+    fn read(at: At) -> R<Lifecycle> {
+        let o = at.obj(&["stage", "expected_gap_days", "days_overdue", "as_of"])?;
+        Ok(Lifecycle {
+            stage: o.req("stage", |x| {
+                let s = x.str()?;
+                Stage::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
+                    x.invalid(format!("unknown variant `{s}`, expected one of `new`, `active`, `loyal`, `at_risk`, `lapsed`, `churned`"))
+                })
+            })?,
+            expected_gap_days: o.or("expected_gap_days", || 0.0, |x| x.f64())?,
+            days_overdue: o.or("days_overdue", || 0.0, |x| x.f64())?,
+            as_of: o.opt("as_of", |x| x.time())?,
+        })
+    }
+}
+
+impl ItemEvent {
+    fn read(at: At) -> R<ItemEvent> {
+        match at.str()? {
+            "purchase" => Ok(ItemEvent::Purchase),
+            "add_to_cart" => Ok(ItemEvent::AddToCart),
+            "view" => Ok(ItemEvent::View),
+            s => Err(at.invalid(format!("unknown variant `{s}`, expected one of `purchase`, `add_to_cart`, `view`"))),
+        }
+    }
+}
+
+impl RecentItem {
+    fn read(at: At) -> R<RecentItem> {
+        let o = at.obj(&["id", "time", "event"])?;
+        Ok(RecentItem { id: o.req("id", |x| x.string())?, time: o.req("time", |x| x.time())?, event: o.req("event", ItemEvent::read)? })
+    }
 }
 
 impl ProfileSnapshot {
@@ -187,7 +258,26 @@ impl ProfileSnapshot {
     }
 
     pub fn from_json(text: &str) -> Result<ProfileSnapshot, FormatError> {
-        crate::error::from_json("profile", text)
+        json::read("profile", text, ProfileSnapshot::read)
+    }
+
+    pub(crate) fn read(at: At) -> R<ProfileSnapshot> {
+        let o = at.obj(&["v", "id", "consent", "traits", "orders", "recent_items", "affinities", "segments", "rfm", "lifecycle"])?;
+        Ok(ProfileSnapshot {
+            v: o.req("v", |x| x.version())?,
+            id: o.req("id", |x| x.string())?,
+            consent: o.or("consent", Consent::default, |x| {
+                let c = x.obj(&["personalization"])?;
+                Ok(Consent { personalization: c.or("personalization", || false, |x| x.bool())? })
+            })?,
+            traits: o.or("traits", BTreeMap::new, |x| x.map(Trait::read))?,
+            orders: o.or("orders", OrderMetrics::default, OrderMetrics::read)?,
+            recent_items: o.or("recent_items", Vec::new, |x| x.items(RecentItem::read))?,
+            affinities: o.or("affinities", BTreeMap::new, |x| x.map(|x| x.f64()))?,
+            segments: o.or("segments", Vec::new, |x| x.strings())?,
+            rfm: o.opt("rfm", Rfm::read)?,
+            lifecycle: o.opt("lifecycle", Lifecycle::read)?,
+        })
     }
 
     pub fn to_json(&self) -> String {
@@ -196,7 +286,7 @@ impl ProfileSnapshot {
 }
 
 /// One GA4 ecommerce event, as pushed to `dataLayer`, stamped with the time it was observed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub event: String,
     #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
@@ -205,26 +295,35 @@ pub struct Event {
     pub ecommerce: Ecommerce,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Ecommerce {
     #[serde(default)]
     pub items: Vec<EventItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventItem {
     pub item_id: String,
-    #[serde(default = "one")]
     pub quantity: f64,
-}
-
-fn one() -> f64 {
-    1.0
 }
 
 impl Event {
     pub fn from_json(text: &str) -> Result<Event, FormatError> {
-        crate::error::from_json("event", text)
+        json::read("event", text, Event::read)
+    }
+
+    /// GA4's fields beyond these are ignored.
+    pub(crate) fn read(at: At) -> R<Event> {
+        let o = at.obj_lenient(&["event", "time", "ecommerce"])?;
+        let item = |x: At| {
+            let i = x.obj_lenient(&["item_id", "quantity"])?;
+            Ok(EventItem { item_id: i.req("item_id", |x| x.string())?, quantity: i.or("quantity", || 1.0, |x| x.f64())? })
+        };
+        Ok(Event {
+            event: o.req("event", |x| x.string())?,
+            time: o.opt("time", |x| x.time())?,
+            ecommerce: o.or("ecommerce", Ecommerce::default, |x| Ok(Ecommerce { items: x.obj_lenient(&["items"])?.or("items", Vec::new, |x| x.items(item))? }))?,
+        })
     }
 
     /// The kinds of event that change the profile; others (page_view, custom events) are ignored.
@@ -240,7 +339,7 @@ impl Event {
 
 /// What happened in this session, on top of the snapshot. Kept apart from the snapshot so the
 /// snapshot stays what the data platform issued (and what it vouches for).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Session {
     #[serde(default)]
@@ -258,7 +357,15 @@ impl Session {
     pub const MAX_EVENTS: usize = 200;
 
     pub fn from_json(text: &str) -> Result<Session, FormatError> {
-        crate::error::from_json("session", text)
+        json::read("session", text, |at| {
+            let o = at.obj(&["cart", "events", "orders", "revenue"])?;
+            Ok(Session {
+                cart: o.or("cart", Vec::new, |x| x.strings())?,
+                events: o.or("events", Vec::new, |x| x.items(RecentItem::read))?,
+                orders: o.or("orders", || 0, |x| x.u32())?,
+                revenue: o.or("revenue", || 0.0, |x| x.f64())?,
+            })
+        })
     }
 
     pub fn to_json(&self) -> String {
@@ -372,12 +479,23 @@ mod tests {
         assert_eq!(ProfileSnapshot::from_json(&p.to_json()).unwrap(), p);
 
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"count":"many"}}"#).unwrap_err();
-        assert_eq!(e.field, crate::error::expected_field("orders.count"));
+        assert_eq!(e.field, "orders.count");
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","ordres":{}}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `ordres`"), "{e}");
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"last":"last tuesday"}}"#).unwrap_err();
-        assert_eq!(e.field, crate::error::expected_field("orders.last"));
+        assert_eq!(e.field, "orders.last");
         assert!(ProfileSnapshot::from_json("{\"v\":1,").is_err());
+    }
+
+    #[test]
+    fn events_ignore_the_ga4_fields_they_do_not_use() {
+        let e = Event::from_json(r#"{"event":"view_item","gtm.uniqueEventId":7,"ecommerce":{"currency":"GBP","items":[{"item_id":"A","item_name":"Mug","price":2.5}]}}"#).unwrap();
+        assert_eq!((e.ecommerce.items[0].item_id.as_str(), e.ecommerce.items[0].quantity), ("A", 1.0));
+        let e = Event::from_json(r#"{"event":"view_item","ecommerce":{"items":[{"quantity":2}]}}"#).unwrap_err();
+        assert_eq!((e.field.as_str(), e.line, e.column), ("ecommerce.items[0]", 1, 44));
+        assert!(e.to_string().contains("missing field `item_id`"), "{e}");
+        let e = ProfileSnapshot::from_json(r#"{"v":2,"id":"x"}"#).unwrap_err();
+        assert_eq!(e.kind, crate::error::FormatErrorKind::Version { found: 2, supported: 1 });
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Vitrine {
     /// `{"name": true|false, ...}`.
     #[cfg(feature = "dev")]
     pub fn segments(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
-        let page: Page = serde_json::from_str(page_json).map_err(err)?;
+        let page = Page::from_json(page_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &page, now };
         serde_json::to_string(Vars::cached(&ctx, &self.vars).segments()).map_err(err)
@@ -118,7 +118,7 @@ impl Vitrine {
     /// (`{"type": "home"}`): segment sizes, overlaps, variant and arm distributions (JSON).
     #[cfg(feature = "dev")]
     pub fn replay(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
-        let page: Page = serde_json::from_str(page_json).map_err(err)?;
+        let page = Page::from_json(page_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         serde_json::to_string(&replay(&self.bundle, &self.replay_profiles, &page, now)).map_err(err)
     }
@@ -183,7 +183,7 @@ impl Vitrine {
     /// something missing are `keep` meanwhile. Always no files for a full bundle.
     #[wasm_bindgen(js_name = decideSettling)]
     pub fn decide_settling(&self, request_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
-        let request: Request = serde_json::from_str(request_json).map_err(err)?;
+        let request = Request::from_json(request_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
         let (decision, mut missed) = ctx.decide_settling(&request, &self.vars);
@@ -194,7 +194,7 @@ impl Vitrine {
     /// Decides for a request (`{"page":..,"slots":[..],"lists":[..],"recs":[..]}`); returns the
     /// decision JSON. `now_ms` is ignored when the site pins `demo_now`.
     pub fn decide(&self, request_json: &str, now_ms: f64) -> Result<String, JsError> {
-        let request: Request = serde_json::from_str(request_json).map_err(err)?;
+        let request = Request::from_json(request_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
         serde_json::to_string(&ctx.decide_cached(&request, &self.vars)).map_err(err)

@@ -1,0 +1,538 @@
+//! The JSON reader of the formats a runtime reads while a visitor browses (profile snapshots,
+//! events, decision requests, sessions): a strict RFC 8259 parser into a small tree that keeps
+//! each value's byte offset, and typed accessors that name the field and its `line:col` in every
+//! error, as [`FormatError`] does everywhere else.
+//!
+//! Hand-written rather than serde's derives because the browser pays for every byte of its reader:
+//! serde's generated visitors for these structures, with serde_json under them, were the largest
+//! part of the production Wasm after the rule interpreter. This reader is one non-generic parser
+//! and one accessor per field.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::{FormatError, FormatErrorKind, V1};
+use crate::time::Seconds;
+
+/// serde_json's limit: deeper input is an error, not a stack overflow.
+const MAX_DEPTH: usize = 128;
+
+/// One JSON value and where it starts in the text.
+#[derive(Debug)]
+pub(crate) struct Json<'a> {
+    pub at: usize,
+    pub kind: Kind<'a>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Kind<'a> {
+    Null,
+    Bool(bool),
+    /// The number's text, checked against JSON's grammar; read as an integer or a float on demand.
+    Num(&'a str),
+    Str(Cow<'a, str>),
+    Arr(Vec<Json<'a>>),
+    Obj(Vec<(Cow<'a, str>, Json<'a>)>),
+}
+
+impl Kind<'_> {
+    /// What serde calls it in "invalid type" messages.
+    fn describe(&self) -> String {
+        match self {
+            Kind::Null => "null".into(),
+            Kind::Bool(b) => format!("boolean `{b}`"),
+            Kind::Num(n) => format!("number `{n}`"),
+            Kind::Str(s) => format!("string {s:?}"),
+            Kind::Arr(_) => "a sequence".into(),
+            Kind::Obj(_) => "a map".into(),
+        }
+    }
+}
+
+/// The text being read: turns byte offsets into `line:col` for errors.
+#[derive(Clone, Copy)]
+pub(crate) struct Doc<'a> {
+    pub format: &'static str,
+    pub text: &'a str,
+}
+
+impl Doc<'_> {
+    fn error(&self, at: usize, field: String, kind: FormatErrorKind) -> FormatError {
+        let before = &self.text.as_bytes()[..at.min(self.text.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = self.text[start..at.min(self.text.len())].chars().count() + 1;
+        FormatError { format: self.format, line, column, field, kind }
+    }
+}
+
+/// Reads `text` as one JSON document with `read`: what every runtime format's `from_json` does.
+pub(crate) fn read<T>(format: &'static str, text: &str, read: impl FnOnce(At<'_, '_>) -> R<T>) -> R<T> {
+    let doc = Doc { format, text };
+    let json = parse(doc)?;
+    read(At::root(doc, &json))
+}
+
+/// Parses `text` as one JSON document.
+pub(crate) fn parse<'a>(doc: Doc<'a>) -> Result<Json<'a>, FormatError> {
+    let mut p = Parser { doc, b: doc.text.as_bytes(), i: 0 };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.fail("trailing characters"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    doc: Doc<'a>,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn fail(&self, msg: &str) -> FormatError {
+        self.doc.error(self.i, String::new(), FormatErrorKind::Syntax(msg.into()))
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn literal(&mut self, word: &str, kind: Kind<'a>) -> Result<Json<'a>, FormatError> {
+        let at = self.i;
+        if self.b[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(Json { at, kind })
+        } else {
+            Err(self.fail("expected a value"))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json<'a>, FormatError> {
+        self.ws();
+        let at = self.i;
+        match self.peek() {
+            None => Err(self.fail("EOF while parsing a value")),
+            Some(b'n') => self.literal("null", Kind::Null),
+            Some(b't') => self.literal("true", Kind::Bool(true)),
+            Some(b'f') => self.literal("false", Kind::Bool(false)),
+            Some(b'"') => Ok(Json { at, kind: Kind::Str(self.string()?) }),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(open @ (b'[' | b'{')) => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.fail("recursion limit exceeded"));
+                }
+                self.i += 1;
+                let close = if open == b'[' { b']' } else { b'}' };
+                let (mut items, mut fields) = (Vec::new(), Vec::new());
+                self.ws();
+                if self.peek() == Some(close) {
+                    self.i += 1;
+                } else {
+                    loop {
+                        if open == b'[' {
+                            items.push(self.value(depth + 1)?);
+                        } else {
+                            self.ws();
+                            if self.peek() != Some(b'"') {
+                                return Err(self.fail("key must be a string"));
+                            }
+                            let key = self.string()?;
+                            self.ws();
+                            if self.peek() != Some(b':') {
+                                return Err(self.fail("expected `:`"));
+                            }
+                            self.i += 1;
+                            fields.push((key, self.value(depth + 1)?));
+                        }
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(c) if c == close => {
+                                self.i += 1;
+                                break;
+                            }
+                            None => return Err(self.fail("EOF while parsing")),
+                            Some(_) => return Err(self.fail(if open == b'[' { "expected `,` or `]`" } else { "expected `,` or `}`" })),
+                        }
+                    }
+                }
+                Ok(Json { at, kind: if open == b'[' { Kind::Arr(items) } else { Kind::Obj(fields) } })
+            }
+            Some(_) => Err(self.fail("expected a value")),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<Json<'a>, FormatError> {
+        let at = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        let int = self.i;
+        if self.digits() == 0 || (self.b[int] == b'0' && self.i - int > 1) {
+            return Err(self.fail("invalid number"));
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return Err(self.fail("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.fail("invalid number"));
+            }
+        }
+        // Only ASCII was consumed, so these are char boundaries.
+        Ok(Json { at, kind: Kind::Num(&self.doc.text[at..self.i]) })
+    }
+
+    fn hex4(&mut self) -> Result<u32, FormatError> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let d = self.peek().and_then(|c| (c as char).to_digit(16)).ok_or_else(|| self.fail("invalid escape"))?;
+            n = n * 16 + d;
+            self.i += 1;
+        }
+        Ok(n)
+    }
+
+    /// A string at `"`; borrowed from the text unless it has escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>, FormatError> {
+        self.i += 1;
+        let start = self.i;
+        let mut owned: Option<String> = None;
+        let mut run = start;
+        loop {
+            match self.peek() {
+                None => return Err(self.fail("EOF while parsing a string")),
+                Some(b'"') => {
+                    let text = &self.doc.text[run..self.i];
+                    self.i += 1;
+                    return Ok(match owned {
+                        None => Cow::Borrowed(text),
+                        Some(mut s) => {
+                            s.push_str(text);
+                            Cow::Owned(s)
+                        }
+                    });
+                }
+                Some(b'\\') => {
+                    let s = owned.get_or_insert_with(String::new);
+                    s.push_str(&self.doc.text[run..self.i]);
+                    self.i += 1;
+                    let c = match self.peek() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.i += 1;
+                            let hi = self.hex4()?;
+                            self.i -= 1;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if !self.b[self.i + 1..].starts_with(b"\\u") {
+                                    return Err(self.fail("lone leading surrogate in hex escape"));
+                                }
+                                self.i += 3;
+                                let lo = self.hex4()?;
+                                self.i -= 1;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.fail("lone leading surrogate in hex escape"));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            char::from_u32(code).ok_or_else(|| self.fail("lone trailing surrogate in hex escape"))?
+                        }
+                        _ => return Err(self.fail("invalid escape")),
+                    };
+                    // Re-borrow: `fail` above needed `self`.
+                    let s = owned.get_or_insert_with(String::new);
+                    s.push(c);
+                    self.i += 1;
+                    run = self.i;
+                }
+                Some(0..=0x1f) => return Err(self.fail("control character (\\u0000-\\u001F) found while parsing a string")),
+                Some(_) => self.i += 1,
+            }
+        }
+    }
+}
+
+/// Where a value is in the document: `orders.first`, `recent_items[2].time`.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Key(Path::Root, k) => f.write_str(k),
+            Path::Key(p, k) => write!(f, "{p}.{k}"),
+            Path::Index(p, i) => write!(f, "{p}[{i}]"),
+        }
+    }
+}
+
+/// A value being read, with its document and path.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'c, 'a> {
+    pub doc: Doc<'a>,
+    pub v: &'c Json<'a>,
+    pub path: Path<'c>,
+}
+
+pub(crate) type R<T> = Result<T, FormatError>;
+
+impl<'c, 'a> At<'c, 'a> {
+    pub fn root(doc: Doc<'a>, v: &'c Json<'a>) -> At<'c, 'a> {
+        At { doc, v, path: Path::Root }
+    }
+
+    /// An error about this value (serde's "invalid value" kind).
+    pub fn invalid(&self, msg: impl Into<String>) -> FormatError {
+        self.doc.error(self.v.at, self.path.to_string(), FormatErrorKind::Invalid(msg.into()))
+    }
+
+    fn expected(&self, what: &str) -> FormatError {
+        self.invalid(format!("invalid type: {}, expected {what}", self.v.kind.describe()))
+    }
+
+    pub fn str(&self) -> R<&'c str> {
+        match &self.v.kind {
+            Kind::Str(s) => Ok(s),
+            _ => Err(self.expected("a string")),
+        }
+    }
+
+    pub fn string(&self) -> R<String> {
+        self.str().map(str::to_owned)
+    }
+
+    pub fn bool(&self) -> R<bool> {
+        match self.v.kind {
+            Kind::Bool(b) => Ok(b),
+            _ => Err(self.expected("a boolean")),
+        }
+    }
+
+    pub fn f64(&self) -> R<f64> {
+        match self.v.kind {
+            // JSON's grammar is a subset of Rust's float syntax; too large is infinite, as
+            // serde_json reports it: an error.
+            Kind::Num(n) => n.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| self.invalid(format!("number out of range: {n}"))),
+            _ => Err(self.expected("a number")),
+        }
+    }
+
+    /// A whole number (no fraction or exponent) in `T`'s range.
+    pub fn int<T: TryFrom<i128>>(&self, what: &str) -> R<T> {
+        match self.v.kind {
+            Kind::Num(n) => {
+                let whole = n.parse::<i128>().map_err(|_| self.expected(what))?;
+                T::try_from(whole).map_err(|_| self.invalid(format!("invalid value: integer `{n}`, expected {what}")))
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    pub fn u32(&self) -> R<u32> {
+        self.int("u32")
+    }
+
+    pub fn usize(&self) -> R<usize> {
+        self.int("usize")
+    }
+
+    /// A format's `"v"`: 1, the only version there is.
+    pub fn version(&self) -> R<V1> {
+        match self.int::<u64>("u64")? {
+            1 => Ok(V1),
+            found => Err(self.doc.error(self.v.at, self.path.to_string(), FormatErrorKind::Version { found, supported: 1 })),
+        }
+    }
+
+    /// An RFC 3339 time, as Unix seconds.
+    pub fn time(&self) -> R<Seconds> {
+        let s = self.str()?;
+        crate::time::parse(s).ok_or_else(|| self.invalid(format!("expected an RFC 3339 time, found {s:?}")))
+    }
+
+    /// The items of an array, each with its path.
+    pub fn items<T>(&self, mut item: impl FnMut(At<'_, 'a>) -> R<T>) -> R<Vec<T>> {
+        match &self.v.kind {
+            Kind::Arr(xs) => {
+                let mut out = Vec::with_capacity(xs.len());
+                for (i, v) in xs.iter().enumerate() {
+                    out.push(item(At { doc: self.doc, v, path: Path::Index(&self.path, i) })?);
+                }
+                Ok(out)
+            }
+            _ => Err(self.expected("a sequence")),
+        }
+    }
+
+    pub fn strings(&self) -> R<Vec<String>> {
+        self.items(|x| x.string())
+    }
+
+    /// A map with string keys; a repeated key keeps its last value.
+    pub fn map<T>(&self, mut value: impl FnMut(At<'_, 'a>) -> R<T>) -> R<BTreeMap<String, T>> {
+        match &self.v.kind {
+            Kind::Obj(fields) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in fields {
+                    out.insert(k.to_string(), value(At { doc: self.doc, v, path: Path::Key(&self.path, k) })?);
+                }
+                Ok(out)
+            }
+            _ => Err(self.expected("a map")),
+        }
+    }
+
+    /// This value as a struct with the fields `known`: any other field, or one given twice, is an
+    /// error (serde's `deny_unknown_fields`).
+    pub fn obj(&self, known: &'static [&'static str]) -> R<Obj<'c, 'a>> {
+        let Kind::Obj(fields) = &self.v.kind else { return Err(self.expected("a map")) };
+        for (i, (k, v)) in fields.iter().enumerate() {
+            let at = At { doc: self.doc, v, path: self.path };
+            if !known.contains(&k.as_ref()) {
+                let expected = known.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+                return Err(at.invalid(format!("unknown field `{k}`, expected one of {expected}")));
+            }
+            if fields[..i].iter().any(|(o, _)| o == k) {
+                return Err(at.invalid(format!("duplicate field `{k}`")));
+            }
+        }
+        Ok(Obj { at: *self, fields })
+    }
+
+    /// Like [`At::obj`], but fields other than `known` are ignored (GA4 events carry many).
+    pub fn obj_lenient(&self, known: &'static [&'static str]) -> R<Obj<'c, 'a>> {
+        let Kind::Obj(fields) = &self.v.kind else { return Err(self.expected("a map")) };
+        for (i, (k, v)) in fields.iter().enumerate() {
+            if known.contains(&k.as_ref()) && fields[..i].iter().any(|(o, _)| o == k) {
+                return Err(At { doc: self.doc, v, path: self.path }.invalid(format!("duplicate field `{k}`")));
+            }
+        }
+        Ok(Obj { at: *self, fields })
+    }
+}
+
+/// A struct being read: its fields by name.
+pub(crate) struct Obj<'c, 'a> {
+    at: At<'c, 'a>,
+    fields: &'c [(Cow<'a, str>, Json<'a>)],
+}
+
+impl<'c, 'a> Obj<'c, 'a> {
+    /// A required field.
+    pub fn req<T>(&self, name: &'static str, read: impl FnOnce(At<'_, 'a>) -> R<T>) -> R<T> {
+        match self.fields.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => read(At { doc: self.at.doc, v, path: Path::Key(&self.at.path, name) }),
+            None => Err(self.at.invalid(format!("missing field `{name}`"))),
+        }
+    }
+
+    /// An optional field: absent or `null` is `None`.
+    pub fn opt<T>(&self, name: &'static str, read: impl FnOnce(At<'_, 'a>) -> R<T>) -> R<Option<T>> {
+        match self.fields.iter().find(|(k, _)| k == name) {
+            Some((_, v)) if !matches!(v.kind, Kind::Null) => read(At { doc: self.at.doc, v, path: Path::Key(&self.at.path, name) }).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// An optional field with a default when absent (`null` is read, and is an error unless `read`
+    /// accepts it, as serde's `#[serde(default)]`).
+    pub fn or<T>(&self, name: &'static str, default: impl FnOnce() -> T, read: impl FnOnce(At<'_, 'a>) -> R<T>) -> R<T> {
+        match self.fields.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => read(At { doc: self.at.doc, v, path: Path::Key(&self.at.path, name) }),
+            None => Ok(default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Doc<'_> {
+        Doc { format: "test", text }
+    }
+
+    #[test]
+    fn parses_what_json_allows_and_nothing_else() {
+        for ok in ["null", " true ", "[1, -0, 2.5e-3, 1E+2]", r#"{"a": {"b": []}, "c": "\u00e9\ud83d\ude00\n"}"#, "\"\"", "{}"] {
+            assert!(parse(doc(ok)).is_ok(), "{ok}");
+        }
+        for bad in ["", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "[1 2]", "{'a':1}", "\"\\x\"", "\"\\ud800\"", "\"a\nb\"", "nul", "[] []", "NaN", "{\"a\"}"] {
+            assert!(parse(doc(bad)).is_err(), "{bad:?} parsed");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(parse(doc(&deep)).unwrap_err().to_string().contains("recursion limit"));
+    }
+
+    #[test]
+    fn strings_unescape() {
+        let j = parse(doc(r#""a\"b\\c\/d\u00e9\ud83d\ude00\t""#)).unwrap();
+        assert_eq!(At::root(doc(""), &j).str().unwrap(), "a\"b\\c/dé😀\t");
+    }
+
+    #[test]
+    fn errors_name_the_field_and_its_line_and_column() {
+        let text = "{\n  \"a\": {\"b\": [1, \"x\"]}\n}";
+        let j = parse(doc(text)).unwrap();
+        let root = At::root(doc(text), &j);
+        let e = root.obj(&["a"]).unwrap().req("a", |a| a.obj(&["b"])?.req("b", |b| b.items(|x| x.u32()))).unwrap_err();
+        assert_eq!((e.line, e.column, e.field.as_str()), (2, 18, "a.b[1]"));
+        assert!(e.to_string().contains("invalid type: string \"x\", expected u32"), "{e}");
+        let e = root.obj(&["z"]).map(|_| ()).unwrap_err();
+        assert!(e.to_string().contains("unknown field `a`, expected one of `z`"), "{e}");
+        let e = parse(doc("{\"a\": 1,\n \"a\": 2}")).and_then(|j| At::root(doc(""), &j).obj(&["a"]).map(|_| ())).unwrap_err();
+        assert!(e.to_string().contains("duplicate field `a`"), "{e}");
+        let e = parse(doc("[1,\n  2,]")).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 5));
+    }
+
+    #[test]
+    fn integers_are_whole_and_in_range() {
+        let read = |t: &str| parse(doc(t)).and_then(|j| At::root(doc(t), &j).u32());
+        assert_eq!(read("7").unwrap(), 7);
+        assert!(read("-1").is_err());
+        assert!(read("1.0").is_err());
+        assert!(read("4294967296").is_err());
+        let f = |t: &str| parse(doc(t)).and_then(|j| At::root(doc(t), &j).f64());
+        assert_eq!(f("1e2").unwrap(), 100.0);
+        assert!(f("1e400").is_err());
+    }
+}
