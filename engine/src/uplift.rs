@@ -420,10 +420,11 @@ pub fn analyze(exposures: &[Exposure], conversions: &[Conversion], designs: &BTr
 
 fn experiment_report(groups: &BTreeMap<&str, Vec<Unit>>, excluded: u64, design: Option<&Design>) -> ExperimentReport {
     let count = |arm: &str| groups.get(arm).map_or(0, |u| u.len() as u64);
-    let control = match design {
-        Some(d) => d.control().map(str::to_owned),
-        None => [HOLDOUT, "control"].into_iter().find(|c| groups.contains_key(c)).map(str::to_owned),
-    };
+    // The design's control; else (no design, or one without a holdout or a default arm) by name.
+    let control = design
+        .and_then(Design::control)
+        .or_else(|| [HOLDOUT, "control"].into_iter().find(|c| groups.contains_key(c)))
+        .map(str::to_owned);
     let expected_split: BTreeMap<String, f64> = match design {
         Some(d) => d.shares(),
         None => {
@@ -818,6 +819,12 @@ mod tests {
         assert_eq!(x.control.as_deref(), Some("b"));
         assert_eq!(x.arms.keys().collect::<Vec<_>>(), ["a"]);
         assert_eq!(x.srm_p, Some(1.0));
+
+        // Neither a holdout nor a default arm: an arm called `control` is the control.
+        let exposures: Vec<Exposure> = (0..10).map(|i| exposure(&format!("v{i}"), if i % 2 == 0 { "a" } else { "control" }, 0)).collect();
+        let design = Design { holdout: 0.0, arms: vec![("a".into(), 1.0), ("control".into(), 1.0)], default_arm: None };
+        let x = &analyze(&exposures, &[], &BTreeMap::from([("x".to_owned(), design)])).experiments["x"];
+        assert_eq!(x.control.as_deref(), Some("control"));
     }
 
     /// How an error names a field: only builds with `field-paths` record it.
