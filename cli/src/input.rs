@@ -9,6 +9,8 @@ use serde::Deserialize;
 use vitrine_engine::model::Interaction;
 use vitrine_engine::orders::OrderLine;
 use vitrine_engine::profile::{ItemEvent, Trait};
+use vitrine_engine::uplift::{Conversion, Exposure};
+use vitrine_engine::FormatError;
 
 /// Bad input (as opposed to an internal failure): exit code 2.
 #[derive(Debug)]
@@ -197,6 +199,43 @@ struct TraitsLine {
 
 pub fn read_traits(path: &Path) -> Result<HashMap<String, BTreeMap<String, Trait>>, InputError> {
     Ok(json_lines::<TraitsLine>(path)?.into_iter().map(|t| (t.id, t.traits)).collect())
+}
+
+/// Exposure lines, plain or GA4 BigQuery export rows (`vitrine_engine::uplift::parse_exposure`),
+/// and how many export rows of other events were skipped.
+pub fn read_exposures(path: &Path) -> Result<(Vec<Exposure>, usize), InputError> {
+    let mut skipped = 0;
+    let mut out = Vec::new();
+    engine_lines(path, |line| {
+        match vitrine_engine::uplift::parse_exposure(line)? {
+            Some(e) => out.push(e),
+            None => skipped += 1,
+        }
+        Ok(())
+    })?;
+    Ok((out, skipped))
+}
+
+/// Conversion lines `{"visitor", "time", "value"}`.
+pub fn read_conversions(path: &Path) -> Result<Vec<Conversion>, InputError> {
+    let mut out = Vec::new();
+    engine_lines(path, |line| {
+        out.push(vitrine_engine::uplift::parse_conversion(line)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// JSON lines read by an engine parser: its error's column is within the line, the line is the file's.
+fn engine_lines(path: &Path, mut f: impl FnMut(&str) -> Result<(), FormatError>) -> Result<(), InputError> {
+    let text = read_text(path)?;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        f(line).map_err(|e| InputError(format!("{}:{}:{}: {}", path.display(), i + 1, e.column.max(1), e.describe())))?;
+    }
+    Ok(())
 }
 
 fn json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, InputError> {

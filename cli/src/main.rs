@@ -1,5 +1,5 @@
 //! The `vitrine` command: train the recommender, batch-recommend, build profile snapshots from
-//! order exports, and compile the bundle the runtimes load.
+//! order exports, compile the bundle the runtimes load, and measure experiments' uplift.
 //!
 //! Every command reads whole inputs before it writes anything, and writes through a temporary file
 //! renamed into place, so a malformed input leaves no partial output. Input errors name
@@ -24,7 +24,7 @@ use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 use crate::input::InputError;
 
 #[derive(Parser)]
-#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles")]
+#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -134,6 +134,24 @@ enum Command {
         /// JSON object from variable name to typed value (`{"x": {"int": "5"}}`).
         #[arg(long)]
         vars: Option<PathBuf>,
+    },
+    /// Experiment uplift: each arm against its holdout or control, with 95 % intervals, a
+    /// sample-ratio-mismatch check and CUPED (docs/uplift.md).
+    Uplift {
+        /// JSON lines `{"visitor","experiment","arm","time"}`, or GA4 BigQuery export rows
+        /// (`experience_impression` events; other events are skipped).
+        #[arg(long)]
+        exposures: PathBuf,
+        /// JSON lines `{"visitor","time","value"}`.
+        #[arg(long)]
+        conversions: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// The site configuration the experiments ran with: its holdout shares and arm weights are
+        /// the expected split (without it, the arms are assumed equal and the holdout's share is
+        /// taken as observed).
+        #[arg(long)]
+        site: Option<PathBuf>,
     },
     /// Write profile snapshots as a Workers KV bulk-upload file (`profile:<id>` keys).
     KvBulk {
@@ -342,6 +360,34 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("vitrine: {} is valid", site.display());
         }
         Command::Eval { .. } => unreachable!("handled in main"),
+        Command::Uplift { exposures, conversions, out, site } => {
+            let designs = match site {
+                Some(s) => vitrine_engine::uplift::Design::from_site(&load(&s, SiteConfig::from_json)?),
+                None => Default::default(),
+            };
+            let (exposure_lines, skipped) = input::read_exposures(&exposures)?;
+            let conversion_lines = input::read_conversions(&conversions)?;
+            let report = vitrine_engine::uplift::analyze(&exposure_lines, &conversion_lines, &designs);
+            let mut text = serde_json::to_string_pretty(&report)?;
+            text.push('\n');
+            write_atomic(&out, text.as_bytes())?;
+            let skipped = if skipped > 0 { format!(" ({skipped} rows of other GA4 events skipped)") } else { String::new() };
+            eprintln!(
+                "vitrine: {} experiments from {} exposures{skipped} and {} conversions -> {}",
+                report.experiments.len(), exposure_lines.len(), conversion_lines.len(), out.display()
+            );
+            for (id, x) in &report.experiments {
+                if x.srm_flag {
+                    eprintln!("vitrine: warning: experiment {id}: sample ratio mismatch (p = {:.2e}): the counts do not fit the {} split; distrust its uplift", x.srm_p.unwrap_or(0.0), x.split);
+                }
+                if x.excluded_multiple_arms > 0 {
+                    eprintln!("vitrine: warning: experiment {id}: {} visitors saw more than one arm and are left out", x.excluded_multiple_arms);
+                }
+                if x.control_group.is_none() {
+                    eprintln!("vitrine: warning: experiment {id}: no holdout or control arm was exposed; no uplift computed");
+                }
+            }
+        }
         Command::KvBulk { profiles, out } => {
             let text = std::fs::read_to_string(&profiles).with_context(|| format!("reading {}", profiles.display()))?;
             let mut entries = Vec::new();

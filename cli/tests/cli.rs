@@ -312,3 +312,155 @@ fn check_reports_every_rule_error_and_lists_fields() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("segments.lapsed_big_spender.when: profile.orders.count, profile.orders.revenue, profile.orders.last, now"), "{out}");
 }
+
+/// Writes `lines` as a JSON-lines file.
+fn write_lines(path: &Path, lines: &[serde_json::Value]) {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(path, text).unwrap();
+}
+
+fn uplift(dir: &Path, exposures: &Path, conversions: &Path, site: Option<&Path>) -> (Output, Option<serde_json::Value>) {
+    let out = dir.join("uplift.json");
+    let _ = std::fs::remove_file(&out);
+    let mut args = vec!["uplift", "--exposures", exposures.to_str().unwrap(), "--conversions", conversions.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    if let Some(s) = site {
+        args.extend(["--site", s.to_str().unwrap()]);
+    }
+    let o = vitrine(&args);
+    let report = std::fs::read_to_string(&out).ok().map(|t| serde_json::from_str(&t).unwrap());
+    (o, report)
+}
+
+#[test]
+fn uplift_known_answer() {
+    // Holdout: 10 visitors, 1 converts after exposure (h0; h1's order came before). Arm a: 10
+    // visitors, 3 convert. `both` saw both arms: counted as excluded, nowhere else.
+    let dir = tmp("uplift-known");
+    let exposure = |v: &str, arm: &str| serde_json::json!({"visitor": v, "experiment": "winback", "arm": arm, "time": "2024-02-01T09:00:00Z"});
+    let mut exposures: Vec<serde_json::Value> = (0..10).flat_map(|i| [exposure(&format!("h{i}"), "holdout"), exposure(&format!("a{i}"), "a")]).collect();
+    exposures.extend([exposure("both", "a"), exposure("both", "holdout")]);
+    let conversion = |v: &str, time: &str, value: f64| serde_json::json!({"visitor": v, "time": time, "value": value});
+    let conversions = [
+        conversion("h0", "2024-02-02T10:00:00Z", 30.0),
+        conversion("h1", "2024-01-15T10:00:00Z", 50.0),
+        conversion("a0", "2024-02-01T09:00:00Z", 10.0),
+        conversion("a1", "2024-02-03T10:00:00+01:00", 20.0),
+        conversion("a2", "2024-02-04T10:00:00Z", 30.0),
+        conversion("a2", "2024-02-05T10:00:00Z", 30.0),
+        conversion("both", "2024-02-05T10:00:00Z", 1000.0),
+    ];
+    let (e, c) = (dir.join("exposures.jsonl"), dir.join("conversions.jsonl"));
+    write_lines(&e, &exposures);
+    write_lines(&c, &conversions);
+    let (o, report) = uplift(&dir, &e, &c, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let x = &report.unwrap()["experiments"]["winback"];
+    assert_eq!((x["visitors"].as_u64(), x["excluded_multiple_arms"].as_u64(), x["control"].as_str()), (Some(20), Some(1), Some("holdout")));
+    assert!(stderr(&o).contains("winback: 1 visitors saw more than one arm"), "{}", stderr(&o));
+    let a = &x["arms"]["a"];
+    assert_eq!((a["visitors"].as_u64(), a["conversion_rate"].as_f64(), a["revenue_per_visitor"].as_f64()), (Some(10), Some(0.3), Some(9.0)));
+    // 0.3 − 0.1 ± 1.959964 · √(0.3·0.7/10 + 0.1·0.9/10) = 0.2 ± 0.339476.
+    let u = &a["uplift"];
+    let close = |v: &serde_json::Value, expected: f64| assert!((v.as_f64().unwrap() - expected).abs() < 1e-6, "{v} vs {expected}");
+    close(&u["abs"], 0.2);
+    close(&u["lo"], -0.139_476);
+    close(&u["hi"], 0.539_476);
+    close(&a["relative_uplift"]["rel"], 2.0);
+    close(&a["revenue_uplift"]["abs"], 6.0);
+    assert!(a["srm_p"].is_null(), "a holdout of unknown share: no SRM test");
+    assert!(x["arms"].get("holdout").is_none());
+}
+
+/// xorshift64*: a fixed simulated experiment per seed.
+fn xorshift(state: &mut u64) -> f64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A 50/50 holdout experiment, 10 % → 13 % conversion, as plain lines and as GA4 export rows (with
+/// page views in between), and its conversions.
+fn simulated_experiment(dir: &Path, arm_share: f64) -> (PathBuf, PathBuf, PathBuf) {
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let (mut plain, mut ga4, mut conversions) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..6000 {
+        let visitor = format!("{i}.1700000000");
+        let arm = if xorshift(&mut rng) < arm_share { "a" } else { "holdout" };
+        plain.push(serde_json::json!({"visitor": visitor, "experiment": "winback", "arm": arm, "time": "2024-02-01T09:00:00Z"}));
+        let param = |k: &str, v: &str| serde_json::json!({"key": k, "value": {"string_value": v, "int_value": null, "double_value": null}});
+        ga4.push(serde_json::json!({"event_date": "20240201", "event_timestamp": "1706778000000000", "event_name": "page_view",
+            "user_pseudo_id": visitor, "event_params": [param("page_location", "https://shop.example/")]}));
+        ga4.push(serde_json::json!({"event_date": "20240201", "event_timestamp": "1706778000123456", "event_name": "experience_impression",
+            "user_pseudo_id": visitor, "event_params": [param("exp_variant_string", &format!("vitrine-winback-{arm}")),
+                param("vitrine_experiment", "winback"), param("vitrine_arm", arm)]}));
+        if xorshift(&mut rng) < if arm == "a" { 0.13 } else { 0.10 } {
+            conversions.push(serde_json::json!({"visitor": visitor, "time": "2024-02-02T10:00:00Z", "value": 40.0}));
+        }
+    }
+    let paths = (dir.join("plain.jsonl"), dir.join("ga4.jsonl"), dir.join("conversions.jsonl"));
+    write_lines(&paths.0, &plain);
+    write_lines(&paths.1, &ga4);
+    write_lines(&paths.2, &conversions);
+    (paths.0, paths.1, paths.2)
+}
+
+#[test]
+fn uplift_recovers_a_planted_effect_from_plain_and_ga4_exposures() {
+    let dir = tmp("uplift-sim");
+    let site = dir.join("site.json");
+    std::fs::write(&site, r#"{"v":1,"slots":{"hero":[{"id":"back","when":"true","content":{"headline":"Welcome back"}}]},
+        "experiments":{"winback":{"slot":"hero","holdout":0.5,"arms":[{"id":"a","variant":"back"}]}}}"#).unwrap();
+    let (plain, ga4, conversions) = simulated_experiment(&dir, 0.5);
+    let (o, from_plain) = uplift(&dir, &plain, &conversions, Some(&site));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (o, from_ga4) = uplift(&dir, &ga4, &conversions, Some(&site));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(6000 rows of other GA4 events skipped)"), "{}", stderr(&o));
+    assert_eq!(from_plain, from_ga4, "the same exposures in either shape");
+    let x = &from_plain.unwrap()["experiments"]["winback"];
+    assert_eq!(x["split"], "configured");
+    assert!(x["srm_p"].as_f64().unwrap() > 0.001 && x["srm_flag"] == false, "{}", x["srm_p"]);
+    let u = &x["arms"]["a"]["uplift"];
+    assert!(u["lo"].as_f64().unwrap() <= 0.03 && 0.03 <= u["hi"].as_f64().unwrap(), "{u}");
+    let r = &x["arms"]["a"]["revenue_uplift"];
+    assert!(r["lo"].as_f64().unwrap() <= 1.2 && 1.2 <= r["hi"].as_f64().unwrap(), "{r}");
+
+    // The same experiment split 60/40 against its 50/50 design is flagged.
+    let (plain, _, conversions) = simulated_experiment(&dir, 0.6);
+    let (o, report) = uplift(&dir, &plain, &conversions, Some(&site));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let x = &report.unwrap()["experiments"]["winback"];
+    assert!(x["srm_flag"] == true && x["srm_p"].as_f64().unwrap() < 0.001, "{x}");
+    assert!(stderr(&o).contains("experiment winback: sample ratio mismatch"), "{}", stderr(&o));
+}
+
+#[test]
+fn malformed_uplift_input_is_located_and_writes_nothing() {
+    let dir = tmp("uplift-bad");
+    let (e, c) = (dir.join("exposures.jsonl"), dir.join("conversions.jsonl"));
+    let good_exposure = r#"{"visitor": "c-1", "experiment": "w", "arm": "a", "time": "2024-02-01T09:00:00Z"}"#;
+    let good_conversion = r#"{"visitor": "c-1", "time": "2024-02-02T09:00:00Z", "value": 12.5}"#;
+    let out = dir.join("uplift.json");
+    for (exposures, conversions, expected) in [
+        (r#"{"visitor": "c-2", "experiment": "w", "arm": "a", "time": "last tuesday"}"#, good_conversion, "exposures.jsonl:2:73: exposure field `time`: expected an RFC 3339 time, found \"last tuesday\""),
+        (r#"{"visitor": "c-2", "experiment": "w", "time": "2024-02-01T09:00:00Z"}"#, good_conversion, "exposures.jsonl:2:69: exposure: missing field `arm`"),
+        (r#"{"visitor": "c-2", "experiment": "w""#, good_conversion, "exposures.jsonl:2:36: exposure: syntax error: EOF while parsing an object"),
+        (
+            r#"{"event_name": "experience_impression", "event_timestamp": "1706778000000000", "user_pseudo_id": "1", "event_params": []}"#,
+            good_conversion,
+            "exposures.jsonl:2:103: exposure field `event_params`: expected `vitrine_experiment` and `vitrine_arm` parameters",
+        ),
+        (good_exposure, r#"{"visitor": "c-1", "time": "2024-02-02T09:00:00Z", "value": "12.50"}"#, "conversions.jsonl:2:67: conversion field `value`: invalid type: string \"12.50\", expected f64"),
+        (good_exposure, r#"{"time": "2024-02-02T09:00:00Z", "value": 1}"#, "conversions.jsonl:2:44: conversion: missing field `visitor`"),
+    ] {
+        std::fs::write(&e, format!("{good_exposure}\n{exposures}\n")).unwrap();
+        std::fs::write(&c, format!("{good_conversion}\n{conversions}\n")).unwrap();
+        let (o, report) = uplift(&dir, &e, &c, None);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let msg = stderr(&o);
+        assert!(msg.contains(&format!("{}", dir.join(expected).display())), "expected {expected}, found {msg}");
+        assert!(report.is_none() && !out.exists(), "no partial output");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2, "no temporary files left behind");
+    }
+}

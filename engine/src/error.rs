@@ -96,7 +96,9 @@ pub(crate) fn from_json<'de, T: serde::Deserialize<'de>>(format: &'static str, t
         Err(e) => e,
     };
     let field = result.path().to_string();
-    let field = if field == "." { String::new() } else { field };
+    // "." is the document itself; "?" is serde_path_to_error's "before any field" (a syntax error
+    // at the start or the end of the document): neither names a field.
+    let field = if field == "." || field == "?" { String::new() } else { field };
     Err(located(format, field, result.inner()))
 }
 

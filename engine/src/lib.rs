@@ -25,6 +25,9 @@
 //! assert_eq!(slot.fields["headline"], "Thanks, friend!");
 //! ```
 //!
+//! Beside deciding, [`uplift`] measures what the experiments earned, from exposure and conversion
+//! logs (the CLI's `vitrine uplift`; no runtime links it).
+//!
 //! # Key decisions
 //!
 //! - No clock, no randomness, no I/O: `now` is an argument, so the browser and the edge decide the
@@ -56,6 +59,7 @@ pub mod shard;
 pub mod site;
 pub mod sort;
 pub mod time;
+pub mod uplift;
 
 pub use catalog::{Availability, Catalog, Price, Product};
 pub use condition::{Condition, ConditionError};
