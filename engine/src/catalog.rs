@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{FormatError, FormatErrorKind, V1};
+use crate::json::{At, R};
 
 /// One product. Strings are shop data: runtimes render them as text, never as HTML.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub id: String,
@@ -23,6 +24,32 @@ pub struct Product {
     pub brand: String,
     #[serde(default)]
     pub image_link: Option<Url>,
+}
+
+impl Product {
+    pub(crate) fn read(at: At) -> R<Product> {
+        let o = at.obj(&["id", "title", "link", "price", "availability", "product_type", "brand", "image_link"])?;
+        let url = |x: At| {
+            let s = x.str()?;
+            Url::parse(s).ok_or_else(|| x.invalid(format!("expected a relative or http(s) URL, found {s:?}")))
+        };
+        Ok(Product {
+            id: o.req("id", |x| x.string())?,
+            title: o.req("title", |x| x.string())?,
+            link: o.req("link", url)?,
+            price: o.req("price", |x| {
+                let s = x.str()?;
+                Price::parse(s).ok_or_else(|| x.invalid(format!("expected a price like \"2.55 GBP\", found {s:?}")))
+            })?,
+            availability: o.or("availability", Availability::default, |x| {
+                let s = x.str()?;
+                Availability::parse(s).ok_or_else(|| x.invalid(format!("expected one of in_stock, out_of_stock, preorder, backorder, found {s:?}")))
+            })?,
+            product_type: o.or("product_type", String::new, |x| x.string())?,
+            brand: o.or("brand", String::new, |x| x.string())?,
+            image_link: o.opt("image_link", url)?,
+        })
+    }
 }
 
 /// `"<amount> <currency>"` as Merchant Center writes it; kept in minor units so that sums and
@@ -69,13 +96,6 @@ impl Serialize for Price {
     }
 }
 
-impl<'de> Deserialize<'de> for Price {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Price::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("expected a price like \"2.55 GBP\", found {s:?}")))
-    }
-}
-
 /// A URL a runtime may put into `href`/`src`: relative, or absolute `http(s)`. Anything else
 /// (`javascript:`, `data:`...) is rejected when the catalog is read, not when the page is built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,13 +127,6 @@ pub fn is_safe_url(s: &str) -> bool {
     }
 }
 
-impl<'de> Deserialize<'de> for Url {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Url::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("expected a relative or http(s) URL, found {s:?}")))
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
@@ -132,15 +145,6 @@ impl Availability {
             "preorder" => Availability::Preorder,
             "backorder" => Availability::Backorder,
             _ => return None,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Availability {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Availability::parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("expected one of in_stock, out_of_stock, preorder, backorder, found {s:?}"))
         })
     }
 }
@@ -199,16 +203,6 @@ impl ContentIndex {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CatalogDoc {
-    v: V1,
-    products: Vec<Product>,
-    /// Present in a bundle head only (see `catalog_shard.rs`): the rest of the catalog is in shards.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    shards: Option<crate::catalog_shard::CatalogShardsDoc>,
-}
-
 impl Catalog {
     /// Builds a catalog; product ids must be unique and non-empty.
     pub fn new(products: Vec<Product>) -> Result<Catalog, FormatError> {
@@ -225,9 +219,13 @@ impl Catalog {
     /// Reads `{"v": 1, "products": [...]}`, or a bundle head's partial catalog, which also has
     /// `"shards": {"count": N, "base": "c-<hash>/"}`.
     pub fn from_json(text: &str) -> Result<Catalog, FormatError> {
-        let doc: CatalogDoc = crate::error::from_json("catalog", text)?;
-        let mut catalog = Catalog::new(doc.products)?;
-        if let Some(s) = doc.shards {
+        let (products, shards) = crate::json::read("catalog", text, |at| {
+            let o = at.obj(&["v", "products", "shards"])?;
+            o.req("v", |x| x.version())?;
+            Ok((o.req("products", |x| x.items(Product::read))?, o.opt("shards", crate::model::ShardsDoc::read)?))
+        })?;
+        let mut catalog = Catalog::new(products)?;
+        if let Some(s) = shards {
             catalog.sharding = Some(crate::catalog_shard::CatalogSharding::new(crate::catalog_shard::layout_of(s)?));
         }
         Ok(catalog)

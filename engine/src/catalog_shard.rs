@@ -22,10 +22,9 @@
 
 use std::sync::Mutex;
 
-use serde::Deserialize;
 
 use crate::catalog::{similar, Catalog, Product, SIMILAR_ROW};
-use crate::error::{FormatError, V1};
+use crate::error::FormatError;
 use crate::shard::{content_hash, shard_of, ShardFile, ShardLayout};
 
 /// The layout in JSON, in a catalog head: `{"count": N, "base": "c-<hash>/"}` (the model's
@@ -127,15 +126,6 @@ impl CatalogSharding {
     }
 }
 
-/// A shard of similar rows in JSON: each row is the product's id, then its neighbours.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SimilarDoc {
-    #[allow(dead_code)] // checked by its own Deserialize
-    v: V1,
-    similar: Vec<Vec<String>>,
-}
-
 impl Catalog {
     /// The layout of a partial catalog's shards; `None` for a full catalog.
     pub fn shard_layout(&self) -> Option<&ShardLayout> {
@@ -199,8 +189,13 @@ impl Catalog {
                 self.extend(part.products);
             }
             Part::Similar => {
-                let doc: SimilarDoc = crate::error::from_json("catalog", text)?;
-                for (i, row) in doc.similar.iter().enumerate() {
+                // A shard of similar rows: each row is the product's id, then its neighbours.
+                let similar = crate::json::read("catalog", text, |at| {
+                    let o = at.obj(&["v", "similar"])?;
+                    o.req("v", |x| x.version())?;
+                    o.req("similar", |x| x.items(|r| r.strings()))
+                })?;
+                for (i, row) in similar.iter().enumerate() {
                     let Some((id, others)) = row.split_first() else {
                         return Err(FormatError::rule("catalog", format!("similar[{i}]"), "expected an id and its neighbours, found []"));
                     };
@@ -212,7 +207,7 @@ impl Catalog {
                     }
                 }
                 if let Some(sh) = &mut self.sharding {
-                    sh.similar.extend(doc.similar);
+                    sh.similar.extend(similar);
                 }
             }
         }

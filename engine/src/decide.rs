@@ -32,33 +32,31 @@ impl Bundle {
     /// Reads the compiled bundle `{"v":1,"site":"<base64>","catalog":{..},"model":{..}}`, with
     /// `"browser_shards":{"count":N,"base":"m-<hash>/","views":true}` in an edge bundle.
     pub fn from_json(text: &str) -> Result<Bundle, FormatError> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Doc<'a> {
-            #[allow(dead_code)] // checked by its own Deserialize
-            v: V1,
-            #[serde(borrow)]
-            site: &'a serde_json::value::RawValue,
-            #[serde(borrow)]
-            catalog: &'a serde_json::value::RawValue,
-            #[serde(borrow)]
-            model: &'a serde_json::value::RawValue,
-            #[serde(default)]
-            browser_shards: Option<crate::model::ShardsDoc>,
+        let doc = crate::json::Doc { format: "bundle", text };
+        let fields = crate::json::raw_fields(doc)?;
+        let part = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, raw)| *raw);
+        let missing = |name: &str| FormatError::rule("bundle", "", format!("missing field `{name}`"));
+        for (i, (k, _)) in fields.iter().enumerate() {
+            if !["v", "site", "catalog", "model", "browser_shards"].contains(&k.as_ref()) {
+                return Err(FormatError::rule("bundle", "", format!("unknown field `{k}`, expected one of `v`, `site`, `catalog`, `model`, `browser_shards`")));
+            }
+            if fields[..i].iter().any(|(o, _)| o == k) {
+                return Err(FormatError::rule("bundle", "", format!("duplicate field `{k}`")));
+            }
         }
-        let doc: Doc = crate::error::from_json("bundle", text)?;
-        let browser_shards = match doc.browser_shards {
-            Some(s) => Some(s.layout().map_err(|e| {
+        crate::json::read("bundle", part("v").ok_or_else(|| missing("v"))?, |x| x.version()).map_err(|e| FormatError { field: "v".into(), ..e })?;
+        let browser_shards = match part("browser_shards") {
+            Some(raw) if raw != "null" => Some(crate::json::read("bundle", raw, |x| crate::model::ShardsDoc::read(x)?.layout()).map_err(|e| {
                 let field = prefix("browser_shards", e.field.trim_start_matches("shards").trim_start_matches('.'));
                 FormatError { format: "bundle", field, ..e }
             })?),
-            None => None,
+            _ => None,
         };
         let nest = |e: FormatError| FormatError { format: "bundle", ..e };
         Ok(Bundle {
-            site: SiteConfig::from_json(doc.site.get()).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
-            catalog: Catalog::from_json(doc.catalog.get()).map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
-            model: Model::from_json(doc.model.get()).map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
+            site: SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
+            catalog: Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?).map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
+            model: Model::from_json(part("model").ok_or_else(|| missing("model"))?).map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
             browser_shards,
         })
     }

@@ -74,6 +74,55 @@ pub(crate) fn read<T>(format: &'static str, text: &str, read: impl FnOnce(At<'_,
     read(At::root(doc, &json))
 }
 
+/// The fields of the object `text` is, each with its value's raw text, checked but not built: for
+/// documents whose parts are read by readers of their own (a bundle's site, catalog and model).
+pub(crate) fn raw_fields<'a>(doc: Doc<'a>) -> Result<Vec<(Cow<'a, str>, &'a str)>, FormatError> {
+    let mut p = Parser { doc, b: doc.text.as_bytes(), i: 0 };
+    p.ws();
+    if p.peek() != Some(b'{') {
+        let v = p.value(0)?;
+        return Err(At::root(doc, &v).expected("a map"));
+    }
+    p.i += 1;
+    let mut out = Vec::new();
+    p.ws();
+    if p.peek() == Some(b'}') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            if p.peek() != Some(b'"') {
+                return Err(p.fail("key must be a string"));
+            }
+            let key = p.string()?;
+            p.ws();
+            if p.peek() != Some(b':') {
+                return Err(p.fail("expected `:`"));
+            }
+            p.i += 1;
+            p.ws();
+            let start = p.i;
+            p.skip(1)?;
+            out.push((key, &doc.text[start..p.i]));
+            p.ws();
+            match p.peek() {
+                Some(b',') => p.i += 1,
+                Some(b'}') => {
+                    p.i += 1;
+                    break;
+                }
+                None => return Err(p.fail("EOF while parsing")),
+                Some(_) => return Err(p.fail("expected `,` or `}`")),
+            }
+        }
+    }
+    p.ws();
+    if p.i < p.b.len() {
+        return Err(p.fail("trailing characters"));
+    }
+    Ok(out)
+}
+
 /// Parses `text` as one JSON document.
 pub(crate) fn parse<'a>(doc: Doc<'a>) -> Result<Json<'a>, FormatError> {
     let mut p = Parser { doc, b: doc.text.as_bytes(), i: 0 };
@@ -168,6 +217,52 @@ impl<'a> Parser<'a> {
                 Ok(Json { at, kind: if open == b'[' { Kind::Arr(items) } else { Kind::Obj(fields) } })
             }
             Some(_) => Err(self.fail("expected a value")),
+        }
+    }
+
+    /// Checks one value without building it.
+    fn skip(&mut self, depth: usize) -> Result<(), FormatError> {
+        self.ws();
+        match self.peek() {
+            Some(b'"') => self.string().map(drop),
+            Some(open @ (b'[' | b'{')) => {
+                if depth >= MAX_DEPTH {
+                    return Err(self.fail("recursion limit exceeded"));
+                }
+                self.i += 1;
+                let close = if open == b'[' { b']' } else { b'}' };
+                self.ws();
+                if self.peek() == Some(close) {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    if open == b'{' {
+                        self.ws();
+                        if self.peek() != Some(b'"') {
+                            return Err(self.fail("key must be a string"));
+                        }
+                        self.string()?;
+                        self.ws();
+                        if self.peek() != Some(b':') {
+                            return Err(self.fail("expected `:`"));
+                        }
+                        self.i += 1;
+                    }
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(c) if c == close => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        None => return Err(self.fail("EOF while parsing")),
+                        Some(_) => return Err(self.fail(if open == b'[' { "expected `,` or `]`" } else { "expected `,` or `}`" })),
+                    }
+                }
+            }
+            _ => self.value(depth).map(drop),
         }
     }
 

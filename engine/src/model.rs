@@ -9,8 +9,9 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::json::{At, R};
 use crate::error::{FormatError, V1};
 use crate::profile::ItemEvent;
 use crate::time::Seconds;
@@ -274,7 +275,7 @@ impl Model {
 
     /// Reads a snapshot, checking version, kind and every index against the item table.
     pub fn from_json(text: &str) -> Result<Model, FormatError> {
-        let doc: ModelDoc = crate::error::from_json("model", text)?;
+        let doc = crate::json::read("model", text, ModelDoc::read)?;
         if doc.kind != "item-knn" {
             return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {:?}", doc.kind)));
         }
@@ -343,8 +344,7 @@ pub(crate) struct Parts<'a> {
     pub trending: &'a [(u32, u32)],
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct ModelDoc {
     v: V1,
     kind: String,
@@ -364,8 +364,7 @@ struct ModelDoc {
 }
 
 /// A [`ShardLayout`](crate::shard::ShardLayout) in JSON: in a shard head, and in an edge bundle.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 pub(crate) struct ShardsDoc {
     pub count: u32,
     pub base: String,
@@ -374,7 +373,38 @@ pub(crate) struct ShardsDoc {
     pub views: bool,
 }
 
+impl ModelDoc {
+    fn read(at: At) -> R<ModelDoc> {
+        let o = at.obj(&["v", "kind", "items", "neighbors", "viewed", "popular", "trending", "shards"])?;
+        let rows = |x: At| x.items(|r| r.items(|n| n.u32()));
+        let pairs = |x: At| {
+            x.items(|p| {
+                let pair = p.items(|n| n.u32())?;
+                match pair[..] {
+                    [i, c] => Ok([i, c]),
+                    _ => Err(p.invalid(format!("invalid length {}, expected an array of length 2", pair.len()))),
+                }
+            })
+        };
+        Ok(ModelDoc {
+            v: o.req("v", |x| x.version())?,
+            kind: o.req("kind", |x| x.string())?,
+            items: o.req("items", |x| x.strings())?,
+            neighbors: o.or("neighbors", Vec::new, rows)?,
+            viewed: o.or("viewed", Vec::new, rows)?,
+            popular: o.req("popular", pairs)?,
+            trending: o.or("trending", Vec::new, pairs)?,
+            shards: o.opt("shards", ShardsDoc::read)?,
+        })
+    }
+}
+
 impl ShardsDoc {
+    pub(crate) fn read(at: At) -> R<ShardsDoc> {
+        let o = at.obj(&["count", "base", "views"])?;
+        Ok(ShardsDoc { count: o.req("count", |x| x.u32())?, base: o.req("base", |x| x.string())?, views: o.or("views", || false, |x| x.bool())? })
+    }
+
     pub fn of(l: &crate::shard::ShardLayout) -> ShardsDoc {
         ShardsDoc { count: l.count, base: l.base.clone(), views: l.views }
     }
