@@ -44,7 +44,7 @@ function loadScenarios() {
     const r = spawnSync('cargo', ['bench', '-q', '-p', 'vitrine-engine', '--bench', 'recs', '--', '--list'],
       { cwd: root, env: { ...process.env, VITRINE_BENCH_SCENARIOS: file }, stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0 || !existsSync(file)) {
-      console.error('recs-latency: no scenarios (see above); build the demo with `VITRINE_SKIP_EDGE=1 bash scripts/build.sh`.');
+      console.error('recs-latency: no scenarios (see above); build the demo with `bash scripts/build.sh`.');
       process.exit(1);
     }
   }
@@ -136,8 +136,10 @@ async function profilePhases(browser, base, input) {
     window.__run(500); // warm-up and tier-up before sampling
   }, input);
   // Phases by the outermost frame that names one (Rust names are mangled: `serde_json..de..`).
+  // Requests are read by the engine's own JSON reader (engine/src/json.rs), decisions written by
+  // serde_json.
   const phases = [
-    ['request parse (serde_json)', /serde_json[^a-z]*de[^a-z]|from_str|Deserialize|deserialize/],
+    ['request parse (engine json)', /vitrine_engine[^a-z]*json[^a-z]|Request[^a-z]*from_json|Request[^a-z]*read/],
     ['decision serialize (serde_json)', /serde_json[^a-z]*ser[^a-z]|to_string|Serialize|serialize/],
     ['decide (engine)', /vitrine_engine/],
   ];

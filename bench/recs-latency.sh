@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export VITRINE_NEED_BROWSER=1
 bash scripts/setup.sh
-if [ ! -f demo-shop/dist/vitrine/bundle.json ] || [ ! -f build/profiles.jsonl ]; then
-  echo "recs-latency: no demo build; run: VITRINE_SKIP_EDGE=1 bash scripts/build.sh" >&2
+if [ ! -f demo-shop/dist/vitrine/edge/bundle.json ] || [ ! -f build/profiles.jsonl ]; then
+  echo "recs-latency: no demo build; run: bash scripts/build.sh" >&2
   exit 1
 fi
 [ "${1:-}" = --rebuild-snippet ] && nice -n 10 bash js-snippet/build.sh
@@ -46,7 +46,7 @@ L.push(`Machine: ${require('node:os').cpus().length} cores, load average ${env.L
 L.push(`Code: ${env.COMMIT}. Chromium ${wasm.chromium.version}; Node ${process.version}.`);
 L.push(`Wasm: js-snippet/dist/vitrine_bg.wasm, ${wasm.wasm_bytes} bytes (profile wasm-release: opt-level "s", LTO, wasm-opt -Os; Cargo.toml, js-snippet/build.sh); native: cargo's bench profile (opt-level 3).`);
 if (env.STALE.trim()) L.push(`Note: newer than the Wasm build (so not in it): ${env.STALE.trim()}. \`--rebuild-snippet\` rebuilds it.`);
-L.push('', 'One visitor on the real demo bundle (1000 products, model trained on Online Retail orders); heavy buyer ' +
+L.push('', 'One visitor on the real demo bundle, full (the edge\'s: 1000 products, model trained on Online Retail orders; what a browser settles on after its shard fetches); heavy buyer ' +
   `${JSON.parse(scen.profiles.heavy).id} (20-item history), light buyer ${JSON.parse(scen.profiles.light).id}. k = 6 per widget. ` +
   'Median µs per call. Native "engine" is `Context::recommend` (or `Context::decide` for the page); native "JSON" and both Wasm columns ' +
   'are request JSON in → decision JSON out, what the snippet\'s `Vitrine.decide` does. Ratio: Wasm in Chromium ÷ native JSON (the same work).', '');
@@ -58,7 +58,8 @@ for (const s of wasm.chromium.scenarios) {
   L.push(`| ${s.name} | ${f(engine)} | ${f(json)} | ${f(s.median_us)} | ${ratio(s.median_us, json)} | ${f(node.get(s.name)?.median_us)} | ${s.same_as_native ? 'yes' : 'NO'} |`);
 }
 const loadNative = crit('load/bundle_from_json');
-L.push(`| bundle load (\`Bundle::from_json\` / \`new Vitrine\`) | ${f(loadNative)} | | ${f(wasm.chromium.load.median_us)} (first call ${f(wasm.chromium.load.first_us)}) | ${ratio(wasm.chromium.load.median_us, loadNative)} | ${f(wasm.node?.load.median_us)} | |`);
+L.push(`| full (edge) bundle load (\`Bundle::from_json\` / \`new Vitrine\`) | ${f(loadNative)} | | ${f(wasm.chromium.load.median_us)} (first call ${f(wasm.chromium.load.first_us)}) | ${ratio(wasm.chromium.load.median_us, loadNative)} | ${f(wasm.node?.load.median_us)} | |`);
+L.push(`| the browser's head bundle load (\`Bundle::from_json\`) | ${f(crit('load/head_from_json'))} | | | | | |`);
 L.push('', '## Where the time goes (page_category: hero slot, 24-item list, 2 widgets)', '');
 L.push(`Native: request parse ${f(crit('parts/parse_request_page'))} µs, decide ${f(crit('decide/page_category'))} µs, ` +
   `decision serialize ${f(crit('parts/serialize_decision_page'))} µs; all three ${f(crit('json/page_category'))} µs.`, '');

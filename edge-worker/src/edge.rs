@@ -89,14 +89,9 @@ async fn decide_hook(mut req: Request) -> Result<Response> {
         Ok(c) => c,
         Err(e) => return Response::error(e.to_string(), 400),
     };
-    match serde_json::to_string(&case.decide(&bundle)) {
-        Ok(json) => {
-            let headers = Headers::new();
-            headers.set("content-type", "application/json")?;
-            Ok(Response::ok(json)?.with_headers(headers))
-        }
-        Err(e) => Response::error(e.to_string(), 500),
-    }
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    Ok(Response::ok(case.decide(&bundle).to_json())?.with_headers(headers))
 }
 
 /// Serves the shop's page, personalized if it is HTML; anything else passes through untouched.

@@ -10,7 +10,7 @@ use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
 use crate::condition::{Vars, VarsCache};
 use crate::experiment::{self, Assignment};
 use crate::error::{FormatError, V1};
-use crate::json::{At, R};
+use crate::json::{At, Writer, R};
 use crate::model::Model;
 use crate::shard::{ShardLayout, Table};
 use crate::profile::{ItemEvent, LiveProfile};
@@ -46,7 +46,7 @@ impl Bundle {
         }
         crate::json::read("bundle", part("v").ok_or_else(|| missing("v"))?, |x| x.version()).map_err(|e| FormatError { field: "v".into(), ..e })?;
         let browser_shards = match part("browser_shards") {
-            Some(raw) if raw != "null" => Some(crate::json::read("bundle", raw, |x| crate::model::ShardsDoc::read(x)?.layout()).map_err(|e| {
+            Some(raw) if raw != "null" => Some(crate::json::read("bundle", raw, |x| Ok(crate::model::ShardsDoc::read(x)?.layout()?)).map_err(|e| {
                 let field = prefix("browser_shards", e.field.trim_start_matches("shards").trim_start_matches('.'));
                 FormatError { format: "bundle", field, ..e }
             })?),
@@ -426,6 +426,130 @@ pub struct RecsDecision {
     pub keep: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<Assignment>,
+}
+
+impl Decision {
+    /// The decision as JSON (docs/formats.md), as every runtime hands it over.
+    pub fn to_json(&self) -> String {
+        let mut w = Writer::default();
+        w.obj(|w| {
+            w.key("v").int(1);
+            w.key("slots").arr(&self.slots, |w, s| {
+                w.obj(|w| {
+                    w.key("slot").str(&s.slot);
+                    w.key("variant").opt_str(s.variant.as_deref());
+                    w.key("fields").str_map(&s.fields);
+                    assignment(w, s.experiment.as_ref());
+                    keep(w, s.keep);
+                })
+            });
+            w.key("lists").arr(&self.lists, |w, l| {
+                w.obj(|w| {
+                    w.key("list").str(&l.list);
+                    w.key("items").strs(&l.items);
+                    w.key("keys").arr(&l.keys, |w, k| w.int(*k));
+                    assignment(w, l.experiment.as_ref());
+                    keep(w, l.keep);
+                })
+            });
+            w.key("recs").arr(&self.recs, |w, r| {
+                w.obj(|w| {
+                    w.key("widget").str(&r.widget);
+                    w.key("strategy").str(r.strategy.name());
+                    w.key("items").arr(&r.items, |w, i| {
+                        w.obj(|w| {
+                            for (k, v) in [("id", &i.id), ("title", &i.title), ("link", &i.link), ("price", &i.price), ("image_link", &i.image_link), ("product_type", &i.product_type), ("brand", &i.brand)] {
+                                w.key(k).str(v);
+                            }
+                        })
+                    });
+                    keep(w, r.keep);
+                    assignment(w, r.experiment.as_ref());
+                })
+            });
+            if let Some(t) = &self.trace {
+                w.key("trace").obj(|w| t.write(w));
+            }
+        });
+        w.finish()
+    }
+}
+
+/// `"experiment": {...}`, left out when there is none.
+fn assignment(w: &mut Writer, a: Option<&Assignment>) {
+    if let Some(a) = a {
+        w.key("experiment").obj(|w| assignment_fields(w, a));
+    }
+}
+
+fn assignment_fields(w: &mut Writer, a: &Assignment) {
+    w.key("experiment").str(&a.experiment);
+    w.key("arm").str(&a.arm);
+    w.key("holdout").bool(a.holdout);
+    w.key("bucket").num(a.bucket);
+}
+
+/// `"keep": true`, left out when false.
+fn keep(w: &mut Writer, keep: bool) {
+    if keep {
+        w.key("keep").bool(true);
+    }
+}
+
+impl Trace {
+    fn write(&self, w: &mut Writer) {
+        let rules = |w: &mut Writer, rules: &[RuleTrace]| {
+            w.arr(rules, |w, r| {
+                w.obj(|w| {
+                    w.key("id").str(&r.id);
+                    w.key("when").str(&r.when);
+                    w.key("value").str(&r.value);
+                    w.key("schedule").str(&r.schedule);
+                    w.key("priority").int(r.priority);
+                })
+            })
+        };
+        let experiment = |w: &mut Writer, e: Option<&ExperimentTrace>| {
+            if let Some(e) = e {
+                w.key("experiment").obj(|w| {
+                    w.key("experiment").str(&e.experiment);
+                    w.key("status").str(&e.status);
+                    if let Some(a) = &e.assignment {
+                        w.key("assignment").obj(|w| assignment_fields(w, a));
+                    }
+                });
+            }
+        };
+        w.key("segments").obj(|w| {
+            for (k, v) in &self.segments {
+                w.key(k).bool(*v);
+            }
+        });
+        w.key("slots").arr(&self.slots, |w, s| {
+            w.obj(|w| {
+                w.key("slot").str(&s.slot);
+                rules(w.key("variants"), &s.variants);
+                w.key("chosen").opt_str(s.chosen.as_deref());
+                w.key("reason").str(&s.reason);
+                experiment(w, s.experiment.as_ref());
+            })
+        });
+        w.key("lists").arr(&self.lists, |w, l| {
+            w.obj(|w| {
+                w.key("list").str(&l.list);
+                rules(w.key("rules"), &l.rules);
+                experiment(w, l.experiment.as_ref());
+            })
+        });
+        w.key("recs").arr(&self.recs, |w, r| {
+            w.obj(|w| {
+                w.key("widget").str(&r.widget);
+                w.key("strategy").str(r.strategy.name());
+                w.key("settings").str(&r.settings);
+                experiment(w, r.experiment.as_ref());
+            })
+        });
+    }
 }
 
 /// A recommended product's display fields: text for the page, never HTML.

@@ -72,6 +72,12 @@ impl fmt::Display for Describe<'_> {
 
 impl std::error::Error for FormatError {}
 
+impl From<Box<FormatError>> for FormatError {
+    fn from(e: Box<FormatError>) -> FormatError {
+        *e
+    }
+}
+
 /// Reads a versioned JSON document, turning serde's error into a located [`FormatError`] without
 /// serde's own " at line X column Y" suffix. With the `field-paths` feature (the CLI's) the error also
 /// names the field path; the Wasm builds leave it off, since it doubles every deserializer's code

@@ -58,25 +58,25 @@ pub(crate) struct Doc<'a> {
 }
 
 impl Doc<'_> {
-    fn error(&self, at: usize, field: String, kind: FormatErrorKind) -> FormatError {
+    fn error(&self, at: usize, field: String, kind: FormatErrorKind) -> Error {
         let before = &self.text.as_bytes()[..at.min(self.text.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let column = self.text[start..at.min(self.text.len())].chars().count() + 1;
-        FormatError { format: self.format, line, column, field, kind }
+        Box::new(FormatError { format: self.format, line, column, field, kind })
     }
 }
 
 /// Reads `text` as one JSON document with `read`: what every runtime format's `from_json` does.
-pub(crate) fn read<T>(format: &'static str, text: &str, read: impl FnOnce(At<'_, '_>) -> R<T>) -> R<T> {
+pub(crate) fn read<T>(format: &'static str, text: &str, read: impl FnOnce(At<'_, '_>) -> R<T>) -> Result<T, FormatError> {
     let doc = Doc { format, text };
-    let json = parse(doc)?;
-    read(At::root(doc, &json))
+    let json = parse(doc).map_err(|e| *e)?;
+    read(At::root(doc, &json)).map_err(|e| *e)
 }
 
 /// The fields of the object `text` is, each with its value's raw text, checked but not built: for
 /// documents whose parts are read by readers of their own (a bundle's site, catalog and model).
-pub(crate) fn raw_fields<'a>(doc: Doc<'a>) -> Result<Vec<(Cow<'a, str>, &'a str)>, FormatError> {
+pub(crate) fn raw_fields<'a>(doc: Doc<'a>) -> R<Vec<(Cow<'a, str>, &'a str)>> {
     let mut p = Parser { doc, b: doc.text.as_bytes(), i: 0 };
     p.ws();
     if p.peek() != Some(b'{') {
@@ -124,7 +124,7 @@ pub(crate) fn raw_fields<'a>(doc: Doc<'a>) -> Result<Vec<(Cow<'a, str>, &'a str)
 }
 
 /// Parses `text` as one JSON document.
-pub(crate) fn parse<'a>(doc: Doc<'a>) -> Result<Json<'a>, FormatError> {
+pub(crate) fn parse<'a>(doc: Doc<'a>) -> R<Json<'a>> {
     let mut p = Parser { doc, b: doc.text.as_bytes(), i: 0 };
     let v = p.value(0)?;
     p.ws();
@@ -141,7 +141,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn fail(&self, msg: &str) -> FormatError {
+    fn fail(&self, msg: &str) -> Error {
         self.doc.error(self.i, String::new(), FormatErrorKind::Syntax(msg.into()))
     }
 
@@ -155,7 +155,7 @@ impl<'a> Parser<'a> {
         self.b.get(self.i).copied()
     }
 
-    fn literal(&mut self, word: &str, kind: Kind<'a>) -> Result<Json<'a>, FormatError> {
+    fn literal(&mut self, word: &str, kind: Kind<'a>) -> R<Json<'a>> {
         let at = self.i;
         if self.b[self.i..].starts_with(word.as_bytes()) {
             self.i += word.len();
@@ -165,7 +165,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json<'a>, FormatError> {
+    fn value(&mut self, depth: usize) -> R<Json<'a>> {
         self.ws();
         let at = self.i;
         match self.peek() {
@@ -221,7 +221,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Checks one value without building it.
-    fn skip(&mut self, depth: usize) -> Result<(), FormatError> {
+    fn skip(&mut self, depth: usize) -> R<()> {
         self.ws();
         match self.peek() {
             Some(b'"') => self.string().map(drop),
@@ -274,7 +274,7 @@ impl<'a> Parser<'a> {
         self.i - start
     }
 
-    fn number(&mut self) -> Result<Json<'a>, FormatError> {
+    fn number(&mut self) -> R<Json<'a>> {
         let at = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -302,7 +302,7 @@ impl<'a> Parser<'a> {
         Ok(Json { at, kind: Kind::Num(&self.doc.text[at..self.i]) })
     }
 
-    fn hex4(&mut self) -> Result<u32, FormatError> {
+    fn hex4(&mut self) -> R<u32> {
         let mut n = 0;
         for _ in 0..4 {
             let d = self.peek().and_then(|c| (c as char).to_digit(16)).ok_or_else(|| self.fail("invalid escape"))?;
@@ -313,7 +313,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A string at `"`; borrowed from the text unless it has escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>, FormatError> {
+    fn string(&mut self) -> R<Cow<'a, str>> {
         self.i += 1;
         let start = self.i;
         let mut owned: Option<String> = None;
@@ -407,7 +407,10 @@ pub(crate) struct At<'c, 'a> {
     pub path: Path<'c>,
 }
 
-pub(crate) type R<T> = Result<T, FormatError>;
+/// Errors are boxed while reading: a `Result` of one pointer keeps the code of every `?` small
+/// (the browser pays for it), and errors are rare.
+pub(crate) type Error = Box<FormatError>;
+pub(crate) type R<T> = Result<T, Error>;
 
 impl<'c, 'a> At<'c, 'a> {
     pub fn root(doc: Doc<'a>, v: &'c Json<'a>) -> At<'c, 'a> {
@@ -415,11 +418,11 @@ impl<'c, 'a> At<'c, 'a> {
     }
 
     /// An error about this value (serde's "invalid value" kind).
-    pub fn invalid(&self, msg: impl Into<String>) -> FormatError {
+    pub fn invalid(&self, msg: impl Into<String>) -> Error {
         self.doc.error(self.v.at, self.path.to_string(), FormatErrorKind::Invalid(msg.into()))
     }
 
-    fn expected(&self, what: &str) -> FormatError {
+    fn expected(&self, what: &str) -> Error {
         self.invalid(format!("invalid type: {}, expected {what}", self.v.kind.describe()))
     }
 
@@ -577,6 +580,123 @@ impl<'c, 'a> Obj<'c, 'a> {
     }
 }
 
+/// Writes JSON by hand, for what runtimes write while a visitor browses (decisions, sessions):
+/// compact, strings escaped as serde_json escapes them, so every runtime writes the same bytes.
+#[derive(Default)]
+pub(crate) struct Writer {
+    out: String,
+    /// No value written yet at this level: the next key or item needs no comma.
+    first: bool,
+}
+
+impl Writer {
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+    }
+
+    /// An object; `fields` writes its fields with [`Writer::key`].
+    pub fn obj(&mut self, fields: impl FnOnce(&mut Writer)) {
+        self.out.push('{');
+        self.first = true;
+        fields(self);
+        self.out.push('}');
+        self.first = false;
+    }
+
+    pub fn arr<T>(&mut self, items: &[T], mut item: impl FnMut(&mut Writer, &T)) {
+        self.out.push('[');
+        self.first = true;
+        for x in items {
+            self.sep();
+            item(self, x);
+        }
+        self.out.push(']');
+        self.first = false;
+    }
+
+    /// A field's name; its value comes next.
+    pub fn key(&mut self, k: &str) -> &mut Writer {
+        self.sep();
+        self.str(k);
+        self.out.push(':');
+        self
+    }
+
+    pub fn str(&mut self, s: &str) {
+        self.out.push('"');
+        let mut run = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let esc = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            self.out.push_str(&s[run..i]);
+            if esc.is_empty() {
+                self.out.push_str("\\u00");
+                self.out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+                self.out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+            } else {
+                self.out.push_str(esc);
+            }
+            run = i + 1;
+        }
+        self.out.push_str(&s[run..]);
+        self.out.push('"');
+    }
+
+    pub fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.out.push_str("null"),
+        }
+    }
+
+    pub fn bool(&mut self, b: bool) {
+        self.out.push_str(if b { "true" } else { "false" });
+    }
+
+    pub fn int(&mut self, n: i64) {
+        use std::fmt::Write;
+        let _ = write!(self.out, "{n}");
+    }
+
+    /// A finite number in its shortest round-trip form; JSON has no NaN or infinity: `null`.
+    pub fn num(&mut self, x: f64) {
+        use std::fmt::Write;
+        if x.is_finite() {
+            let _ = write!(self.out, "{x:?}");
+        } else {
+            self.out.push_str("null");
+        }
+    }
+
+    pub fn strs(&mut self, items: &[String]) {
+        self.arr(items, |w, s| w.str(s));
+    }
+
+    pub fn str_map(&mut self, map: &BTreeMap<String, String>) {
+        self.obj(|w| {
+            for (k, v) in map {
+                w.key(k).str(v);
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,6 +737,17 @@ mod tests {
         assert!(e.to_string().contains("duplicate field `a`"), "{e}");
         let e = parse(doc("[1,\n  2,]")).unwrap_err();
         assert_eq!((e.line, e.column), (2, 5));
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let s = "a\"b\\c/d\n\r\t\u{8}\u{c}\u{1}\u{1f}é😀</script>";
+        let mut w = Writer::default();
+        w.str(s);
+        assert_eq!(w.finish(), serde_json::to_string(s).unwrap());
+        let mut w = Writer::default();
+        w.arr(&[0.5, 1.0, 1e-7, 123456.789, f64::NAN], |w, x| w.num(*x));
+        assert_eq!(w.finish(), "[0.5,1.0,1e-7,123456.789,null]");
     }
 
     #[test]

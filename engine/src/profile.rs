@@ -223,6 +223,15 @@ impl Lifecycle {
 }
 
 impl ItemEvent {
+    /// The name in snapshots and sessions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemEvent::Purchase => "purchase",
+            ItemEvent::AddToCart => "add_to_cart",
+            ItemEvent::View => "view",
+        }
+    }
+
     fn read(at: At) -> R<ItemEvent> {
         match at.str()? {
             "purchase" => Ok(ItemEvent::Purchase),
@@ -368,8 +377,22 @@ impl Session {
         })
     }
 
+    /// The session as JSON (what the snippet keeps in sessionStorage).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut w = json::Writer::default();
+        w.obj(|w| {
+            w.key("cart").strs(&self.cart);
+            w.key("events").arr(&self.events, |w, e| {
+                w.obj(|w| {
+                    w.key("id").str(&e.id);
+                    w.key("time").str(&crate::time::format(e.time));
+                    w.key("event").str(e.event.as_str());
+                })
+            });
+            w.key("orders").int(i64::from(self.orders));
+            w.key("revenue").num(self.revenue);
+        });
+        w.finish()
     }
 }
 
@@ -511,6 +534,10 @@ mod tests {
         assert!(live.session.cart.is_empty());
         assert_eq!(live.session.orders, 1);
         assert_eq!(live.session.events.last().map(|e| e.time), Some(20));
+        // Written by hand, byte for byte as serde_json writes it, and read back whole.
+        live.session.revenue = 12.75;
+        assert_eq!(live.session.to_json(), serde_json::to_string(&live.session).unwrap());
+        assert_eq!(Session::from_json(&live.session.to_json()).unwrap(), live.session);
         assert_eq!(live.purchased().collect::<Vec<_>>(), ["A"]);
     }
 }

@@ -22,7 +22,15 @@ fn shared_decision_cases() {
     for (bundle, case) in cases.iter().flat_map(|c| [(&source, c), (&compiled, c)]) {
         let name = case["name"].as_str().unwrap();
         let input = CaseInput::from_json(&case["input"].to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let got = serde_json::to_value(input.decide(bundle)).unwrap();
+        let decision = input.decide(bundle);
+        // What the runtimes hand over: written by hand (engine/src/json.rs), byte for byte what
+        // serde_json writes of the same decision, traced or not.
+        assert_eq!(decision.to_json(), serde_json::to_string(&decision).unwrap(), "{name}");
+        let mut traced = input.clone();
+        traced.request.trace = true;
+        let traced = traced.decide(bundle);
+        assert_eq!(traced.to_json(), serde_json::to_string(&traced).unwrap(), "{name}, traced");
+        let got: serde_json::Value = serde_json::from_str(&decision.to_json()).unwrap();
         let expected: Decision = serde_json::from_value(case["expected"].clone()).unwrap();
         if got != serde_json::to_value(&expected).unwrap() {
             failures.push(format!("{name}:\n  expected {}\n  got      {got}", case["expected"]));

@@ -187,7 +187,7 @@ impl Vitrine {
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
         let (decision, mut missed) = ctx.decide_settling(&request, &self.vars);
-        missed.insert(0, serde_json::to_string(&decision).map_err(err)?);
+        missed.insert(0, decision.to_json());
         Ok(missed)
     }
 
@@ -197,7 +197,7 @@ impl Vitrine {
         let request = Request::from_json(request_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
-        serde_json::to_string(&ctx.decide_cached(&request, &self.vars)).map_err(err)
+        Ok(ctx.decide_cached(&request, &self.vars).to_json())
     }
 }
 
