@@ -49,11 +49,19 @@ struct Row<'r> {
     header: &'r HashMap<String, usize>,
 }
 
+/// The header line's delimiter: comma, semicolon (Shopware, and spreadsheets in locales with a
+/// decimal comma) or tab, whichever it has most of; a comma when it has none.
+fn delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    let count = |d: char| header.matches(d).count();
+    [b';', b'\t'].into_iter().fold(b',', |best, d| if count(char::from(d)) > count(char::from(best)) { d } else { best })
+}
+
 impl<'a> Csv<'a> {
     fn open(path: &'a Path, text: &'a str, required: &[&str]) -> Result<Csv<'a>, InputError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new().flexible(false).delimiter(delimiter(text)).from_reader(text.as_bytes());
         let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
-        let header: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().to_owned(), i)).collect();
+        let header: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_owned(), i)).collect();
         for r in required {
             if !header.contains_key(*r) {
                 return Err(InputError(format!(
@@ -161,21 +169,184 @@ pub fn read_interactions(path: &Path) -> Result<Vec<Interaction>, InputError> {
 /// Online Retail's columns: InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice,
 /// CustomerID, Country.
 pub fn read_orders(path: &Path) -> Result<Vec<OrderLine>, InputError> {
+    Ok(read_order_export(path, &Columns::online_retail())?.0)
+}
+
+/// The fields of an order line `--columns` can map, in the order docs/kpis.md lists them.
+pub const FIELDS: [&str; 8] = ["invoice", "product", "quantity", "time", "price", "customer", "country", "cancelled"];
+
+/// Which header holds each field of an order line. The four first are required; a field without a
+/// column is left empty (every line a guest's without `customer`, none cancelled without `cancelled`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    pub invoice: String,
+    pub quantity: String,
+    pub time: String,
+    pub price: String,
+    pub product: Option<String>,
+    pub customer: Option<String>,
+    pub country: Option<String>,
+    /// A non-empty value marks the line's order as cancelled (Shopify's `Cancelled at`).
+    pub cancelled: Option<String>,
+    /// Online Retail's stock codes are required: `profiles` keys items by them.
+    product_required: bool,
+}
+
+impl Columns {
+    pub fn online_retail() -> Columns {
+        Columns {
+            invoice: "InvoiceNo".into(),
+            quantity: "Quantity".into(),
+            time: "InvoiceDate".into(),
+            price: "UnitPrice".into(),
+            product: Some("StockCode".into()),
+            customer: Some("CustomerID".into()),
+            country: Some("Country".into()),
+            cancelled: None,
+            product_required: true,
+        }
+    }
+
+    /// Shopify's order export (Orders → Export → CSV), one row per line item.
+    pub fn shopify() -> Columns {
+        Columns {
+            invoice: "Name".into(),
+            quantity: "Lineitem quantity".into(),
+            time: "Created at".into(),
+            price: "Lineitem price".into(),
+            product: Some("Lineitem sku".into()),
+            customer: Some("Email".into()),
+            country: Some("Billing Country".into()),
+            cancelled: Some("Cancelled at".into()),
+            product_required: false,
+        }
+    }
+
+    /// Shopware 5's `default_orders` export profile (SwagImportExport), one row per order position,
+    /// semicolon-separated. Cancelled orders have no column of their own (their `orderStatusID` is
+    /// -1 or 4): leave them out with the export's status filter.
+    pub fn shopware5() -> Columns {
+        Columns {
+            invoice: "orderId".into(),
+            quantity: "quantity".into(),
+            time: "orderTime".into(),
+            price: "price".into(),
+            product: Some("articleNumber".into()),
+            customer: Some("customerId".into()),
+            country: None,
+            cancelled: None,
+            product_required: false,
+        }
+    }
+
+    /// `--columns`: presets (`online-retail`, `shopify`, `shopware5`) and `field=Header` pairs separated by
+    /// commas, applied in order over Online Retail's columns (`field=` unmaps an optional field);
+    /// `@FILE` reads the same items from a file, one per line (so headers may hold commas), `#`
+    /// starting a comment.
+    pub fn parse(spec: &str) -> Result<Columns, InputError> {
+        if let Some(file) = spec.strip_prefix('@') {
+            let path = Path::new(file);
+            let text = read_text(path)?;
+            let mut columns = Columns::online_retail();
+            for (i, line) in text.lines().enumerate() {
+                let item = line.split('#').next().unwrap_or("").trim();
+                if !item.is_empty() {
+                    columns.apply(item).map_err(|e| InputError(format!("{}:{}:1: {e}", path.display(), i + 1)))?;
+                }
+            }
+            return Ok(columns);
+        }
+        let mut columns = Columns::online_retail();
+        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            columns.apply(item).map_err(|e| InputError(format!("--columns: {e}")))?;
+        }
+        Ok(columns)
+    }
+
+    fn apply(&mut self, item: &str) -> Result<(), String> {
+        let Some((field, header)) = item.split_once('=') else {
+            *self = match item {
+                "online-retail" => Columns::online_retail(),
+                "shopify" => Columns::shopify(),
+                "shopware5" => Columns::shopware5(),
+                _ => return Err(format!("expected a preset (online-retail, shopify, shopware5) or `field=Header`, found {item:?}")),
+            };
+            return Ok(());
+        };
+        let (field, header) = (field.trim(), header.trim().to_owned());
+        let optional = (!header.is_empty()).then(|| header.clone());
+        match field {
+            "invoice" | "quantity" | "time" | "price" if header.is_empty() => return Err(format!("field `{field}` needs a column")),
+            "invoice" => self.invoice = header,
+            "quantity" => self.quantity = header,
+            "time" => self.time = header,
+            "price" => self.price = header,
+            "product" => {
+                self.product = optional;
+                self.product_required = false;
+            }
+            "customer" => self.customer = optional,
+            "country" => self.country = optional,
+            "cancelled" => self.cancelled = optional,
+            _ => return Err(format!("unknown field `{field}`: expected one of {}", FIELDS.join(", "))),
+        }
+        Ok(())
+    }
+
+    /// (field, header) of every mapped column.
+    fn mapped(&self) -> Vec<(&'static str, &str)> {
+        let optional = [("product", &self.product), ("customer", &self.customer), ("country", &self.country), ("cancelled", &self.cancelled)];
+        [("invoice", self.invoice.as_str()), ("quantity", &self.quantity), ("time", &self.time), ("price", &self.price)]
+            .into_iter()
+            .chain(optional.into_iter().filter_map(|(f, h)| Some((f, h.as_deref()?))))
+            .collect()
+    }
+}
+
+/// Order lines through a column mapping, and how many lines of cancelled orders (`cancelled`) were
+/// left out. Exports that write an order's own fields (time, customer, country, cancellation) on its
+/// first line only, as Shopify's does, are read by carrying them over to the order's next lines.
+pub fn read_order_export(path: &Path, columns: &Columns) -> Result<(Vec<OrderLine>, usize), InputError> {
     let text = read_text(path)?;
-    let mut out = Vec::new();
-    Csv::open(path, &text, &["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"])?.for_each(|row| {
-        out.push(OrderLine {
-            invoice: row.required("InvoiceNo")?.to_owned(),
-            stock_code: row.required("StockCode")?.to_owned(),
-            quantity: row.number("Quantity")?,
-            time: row.time("InvoiceDate")?,
-            unit_price: row.number("UnitPrice")?,
-            customer: row.get("CustomerID").filter(|c| !c.is_empty()).map(str::to_owned),
-            country: row.get("Country").unwrap_or("").to_owned(),
-        });
+    let csv = Csv::open(path, &text, &[])?;
+    for (field, header) in columns.mapped() {
+        if !csv.header.contains_key(header) {
+            let mut found: Vec<(&String, &usize)> = csv.header.iter().collect();
+            found.sort_by_key(|(_, i)| **i);
+            let found: Vec<&String> = found.into_iter().map(|(h, _)| h).collect();
+            return Err(InputError(format!("{}:1:1: expected a `{header}` column (field `{field}`) in the header, found {found:?}", path.display())));
+        }
+    }
+    let mut out: Vec<OrderLine> = Vec::new();
+    let mut cancelled_lines = 0;
+    // The previous line's invoice and its order fields: time, customer, country, cancelled.
+    let mut previous: Option<(String, i64, Option<String>, String, bool)> = None;
+    csv.for_each(|row| {
+        let invoice = row.required(&columns.invoice)?.to_owned();
+        let same = previous.as_ref().filter(|p| p.0 == invoice);
+        let text = |header: &Option<String>| header.as_deref().and_then(|h| row.get(h)).filter(|v| !v.is_empty());
+        let time = match (row.get(&columns.time).filter(|v| !v.is_empty()), same) {
+            (None, Some(p)) => p.1,
+            _ => row.time(&columns.time)?,
+        };
+        let customer = text(&columns.customer).map(str::to_owned).or_else(|| same.and_then(|p| p.2.clone()));
+        let country = text(&columns.country).map(str::to_owned).or_else(|| same.map(|p| p.3.clone())).unwrap_or_default();
+        let cancelled = text(&columns.cancelled).is_some() || same.is_some_and(|p| p.4);
+        let stock_code = match &columns.product {
+            Some(h) if columns.product_required => row.required(h)?.to_owned(),
+            Some(h) => row.get(h).unwrap_or("").to_owned(),
+            None => String::new(),
+        };
+        let line = OrderLine { invoice, stock_code, quantity: row.number(&columns.quantity)?, time, unit_price: row.number(&columns.price)?, customer, country };
+        previous = Some((line.invoice.clone(), time, line.customer.clone(), line.country.clone(), cancelled));
+        if cancelled {
+            cancelled_lines += 1;
+        } else {
+            out.push(line);
+        }
         Ok(())
     })?;
-    Ok(out)
+    Ok((out, cancelled_lines))
 }
 
 #[derive(Deserialize)]

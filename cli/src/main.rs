@@ -1,5 +1,5 @@
 //! The `vitrine` command: train the recommender, batch-recommend, build profile snapshots from
-//! order exports, compile the bundle the runtimes load, and measure experiments' uplift.
+//! order exports, compile the bundle the runtimes load, measure experiments' uplift and the shop's KPIs.
 //!
 //! Every command reads whole inputs before it writes anything, and writes through a temporary file
 //! renamed into place, so a malformed input leaves no partial output. Input errors name
@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use vitrine_engine::kpis::{KpiOptions, Period, Products};
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
 use vitrine_engine::profile::{Stage, Trait};
@@ -24,7 +25,7 @@ use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 use crate::input::InputError;
 
 #[derive(Parser)]
-#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift")]
+#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift and KPIs")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -152,6 +153,37 @@ enum Command {
         /// taken as observed).
         #[arg(long)]
         site: Option<PathBuf>,
+    },
+    /// Shop KPIs per month, ISO week or quarter from an order export: orders, revenue, customers,
+    /// frequency, repeat rate, churn, revenue by lifecycle stage and RFM segment, cohort retention
+    /// (docs/kpis.md).
+    Kpis {
+        /// An order export: Online Retail's columns, or others named by --columns.
+        #[arg(long)]
+        orders: PathBuf,
+        #[arg(long, value_parser = vitrine_engine::kpis::Period::NAMES, default_value = "month")]
+        period: String,
+        /// The report, JSON.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the per-period table and the cohort matrix as `periods.csv` and `cohorts.csv` here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Column mapping: a preset (`online-retail`, `shopify`, `shopware5`) and/or `field=Header` pairs,
+        /// comma-separated (fields: invoice, product, quantity, time, price, customer, country,
+        /// cancelled); `@FILE` reads them from a file, one per line.
+        #[arg(long)]
+        columns: Option<String>,
+        /// Which lines are merchandise: `digits` (stock codes starting with a digit, as `profiles`)
+        /// or `all` [default: digits with Online Retail's columns, all with --columns].
+        #[arg(long, value_parser = ["digits", "all"])]
+        products: Option<String>,
+        /// The end of the data (lines after it are left out): RFC 3339 or `YYYY-MM-DD HH:MM:SS`
+        /// [default: the latest line's time].
+        #[arg(long)]
+        now: Option<String>,
+        #[command(flatten)]
+        lifecycle: LifecycleArgs,
     },
     /// Write profile snapshots as a Workers KV bulk-upload file (`profile:<id>` keys).
     KvBulk {
@@ -388,6 +420,43 @@ fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Kpis { orders, period, out, csv, columns, products, now, lifecycle } => {
+            let lifecycle = lifecycle.rules()?;
+            let now = now
+                .map(|n| vitrine_engine::time::parse(&n).ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {n:?}"))))
+                .transpose()?;
+            let mapping = columns.as_deref().map(input::Columns::parse).transpose()?;
+            let products = match products.as_deref() {
+                Some("all") => Products::All,
+                Some(_) => Products::DigitCodes,
+                None if mapping.is_some() => Products::All,
+                None => Products::DigitCodes,
+            };
+            let (lines, cancelled_orders) = input::read_order_export(&orders, &mapping.unwrap_or_else(input::Columns::online_retail))?;
+            let period = Period::parse(&period).unwrap_or(Period::Month);
+            let kpis = vitrine_engine::kpis::compute(&lines, &KpiOptions { period, now, lifecycle, products });
+            // Everything is computed before anything is written.
+            let mut json = serde_json::to_string_pretty(&kpis)?;
+            json.push('\n');
+            let tables = csv.map(|dir| -> anyhow::Result<_> { Ok((dir, csv_bytes(&kpis.period_rows())?, csv_bytes(&kpis.cohort_rows())?)) }).transpose()?;
+            write_atomic(&out, json.as_bytes())?;
+            if let Some((dir, periods, cohorts)) = &tables {
+                write_atomic(&dir.join("periods.csv"), periods)?;
+                write_atomic(&dir.join("cohorts.csv"), cohorts)?;
+            }
+            let l = &kpis.lines;
+            let skipped = if cancelled_orders > 0 { format!(", {cancelled_orders} of cancelled orders left out") } else { String::new() };
+            eprintln!(
+                "vitrine: {} {}s from {} lines ({} purchase, {} cancellation, {} non-product, {} invalid, {} after --now, {} guest{skipped}) -> {}",
+                kpis.periods.len(), kpis.period, l.lines, l.purchase_lines, l.cancellation_lines, l.non_product_lines, l.invalid_lines, l.future_lines, l.guest_lines, out.display()
+            );
+            if let Some(t) = &kpis.totals {
+                eprintln!(
+                    "vitrine: {} orders, revenue {:.2}, {} customers, repeat purchase rate {:.1} %",
+                    t.orders, t.revenue, t.customers, t.repeat_purchase_rate.unwrap_or(0.0) * 100.0
+                );
+            }
+        }
         Command::KvBulk { profiles, out } => {
             let text = std::fs::read_to_string(&profiles).with_context(|| format!("reading {}", profiles.display()))?;
             let mut entries = Vec::new();
@@ -470,6 +539,14 @@ fn write_shards(dir: &Path, base: &str, parts: &[(String, Vec<u8>)]) -> anyhow::
 /// How many products of each fallback ranking (popular, trending) the browser's bundle head carries,
 /// so that widgets falling back on them need no fetch.
 const HEAD_PRODUCTS: usize = 16;
+
+fn csv_bytes(rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(row)?;
+    }
+    w.into_inner().context("writing CSV")
+}
 
 /// Writes via a temporary file in the same directory and renames it into place.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -464,3 +464,226 @@ fn malformed_uplift_input_is_located_and_writes_nothing() {
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2, "no temporary files left behind");
     }
 }
+
+/// The hand-made shop of the engine's KPI tests (engine/src/kpis.rs), as Online Retail writes it.
+const SHOP: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+A1,22423,CAKE STAND,1,2011-01-03 10:00:00,10.00,1.0,United Kingdom
+A1,POST,POSTAGE,1,2011-01-03 10:00:00,18.00,1.0,United Kingdom
+B1,22423,CAKE STAND,2,2011-01-05 10:00:00,10.00,2.0,United Kingdom
+A2,22423,CAKE STAND,1,2011-01-10 10:00:00,10.00,1.0,United Kingdom
+G1,85123A,HEART,4,2011-01-15 10:00:00,25.00,,United Kingdom
+A3,22423,CAKE STAND,1,2011-02-07 10:00:00,10.00,1.0,United Kingdom
+K1,22423,CAKE STAND,1,2011-02-14 10:00:00,25.00,3.0,France
+K2,22423,CAKE STAND,1,2011-02-14 15:00:00,25.00,3.0,France
+CA,22423,CAKE STAND,-1,2011-02-20 10:00:00,10.00,1.0,United Kingdom
+D1,22423,CAKE STAND,1,2011-03-01 10:00:00,40.00,4.0,United Kingdom
+A4,22423,CAKE STAND,1,2011-03-07 10:00:00,10.00,1.0,United Kingdom
+D2,22423,CAKE STAND,1,2011-03-20 10:00:00,40.00,4.0,United Kingdom
+D3,22423,CAKE STAND,0,2011-03-25 10:00:00,40.00,4.0,United Kingdom
+B2,22423,CAKE STAND,3,2011-04-04 10:00:00,10.00,2.0,United Kingdom
+A5,22423,CAKE STAND,1,2011-05-02 10:00:00,10.00,1.0,United Kingdom
+";
+
+fn kpis(dir: &Path, orders: &Path, extra: &[&str]) -> (Output, Option<serde_json::Value>) {
+    let out = dir.join("kpis.json");
+    let _ = std::fs::remove_file(&out);
+    let mut args = vec!["kpis", "--orders", orders.to_str().unwrap(), "--out", out.to_str().unwrap(), "--now", "2011-04-30 12:00:00"];
+    args.extend_from_slice(extra);
+    let o = vitrine(&args);
+    let report = std::fs::read_to_string(&out).ok().map(|t| serde_json::from_str(&t).unwrap());
+    (o, report)
+}
+
+/// `(period, orders, revenue, customers, new customers)` of every row.
+fn kpi_rows(report: &serde_json::Value) -> Vec<(String, u64, f64, u64, u64)> {
+    report["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["period"].as_str().unwrap().to_owned(), p["orders"].as_u64().unwrap(), p["revenue"].as_f64().unwrap(), p["customers"].as_u64().unwrap(), p["new_customers"].as_u64().unwrap()))
+        .collect()
+}
+
+fn owned(rows: &[(&str, u64, f64, u64, u64)]) -> Vec<(String, u64, f64, u64, u64)> {
+    rows.iter().map(|r| (r.0.to_owned(), r.1, r.2, r.3, r.4)).collect()
+}
+
+#[test]
+fn kpis_known_answers_json_and_csv() {
+    let dir = tmp("kpis");
+    let orders = dir.join("orders.csv");
+    std::fs::write(&orders, SHOP).unwrap();
+    let tables = dir.join("tables");
+    let (o, report) = kpis(&dir, &orders, &["--csv", tables.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("4 months from 15 lines (11 purchase, 1 cancellation, 1 non-product, 1 invalid, 1 after --now, 1 guest)"), "{}", stderr(&o));
+    let k = report.unwrap();
+    assert_eq!((k["v"].as_u64(), k["period"].as_str(), k["as_of"].as_str()), (Some(1), Some("month"), Some("2011-04-30T12:00:00Z")));
+    assert_eq!(kpi_rows(&k), owned(&[("2011-01", 4, 140.0, 2, 2), ("2011-02", 3, 50.0, 2, 1), ("2011-03", 3, 90.0, 2, 1), ("2011-04", 1, 30.0, 1, 0)]));
+    let feb = &k["periods"][1];
+    assert_eq!(feb["churn"], serde_json::json!({"live_at_start": 2, "lost": 1, "rate": 0.5, "reactivated": 0}));
+    assert_eq!((feb["aov"].as_f64(), feb["repeat_purchase_rate"].as_f64(), feb["median_days_between_orders"].as_f64()), (Some(20.0), Some(0.5), Some(28.0)));
+    assert_eq!(k["periods"][3]["revenue_by_stage"]["lapsed"], 30.0);
+    assert_eq!(k["periods"][3]["stages"], serde_json::json!({"new": 0, "active": 1, "loyal": 0, "at_risk": 3, "lapsed": 0, "churned": 0}));
+    assert_eq!(k["cohorts"][0], serde_json::json!({"cohort": "2011-01", "customers": 2, "active": [2, 1, 1, 1], "retention": [1.0, 0.5, 0.5, 0.5]}));
+    assert_eq!(k["totals"]["repeat_purchase_rate"], 1.0);
+
+    // The CSV tables say the same, one row per period and per cohort.
+    let periods = std::fs::read_to_string(tables.join("periods.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = periods.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 5);
+    let col = |name: &str| rows[0].iter().position(|h| *h == name).unwrap();
+    assert_eq!((rows[2][col("period")], rows[2][col("revenue")], rows[2][col("churn_lost")], rows[4][col("revenue_rfm_hibernating")]), ("2011-02", "50", "1", "30"));
+    let cohorts = std::fs::read_to_string(tables.join("cohorts.csv")).unwrap();
+    assert_eq!(cohorts.lines().collect::<Vec<_>>(), ["cohort,customers,m0,m1,m2,m3", "2011-01,2,1,0.5,0.5,0.5", "2011-02,1,1,0,0,", "2011-03,1,1,0,,"]);
+
+    // Quarters and ISO weeks.
+    let (o, report) = kpis(&dir, &orders, &["--period", "quarter"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(kpi_rows(&report.unwrap()), owned(&[("2011-Q1", 10, 280.0, 4, 4), ("2011-Q2", 1, 30.0, 1, 0)]));
+    let (o, report) = kpis(&dir, &orders, &["--period", "week"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let weeks = kpi_rows(&report.unwrap());
+    assert_eq!((weeks.len(), weeks[0].0.as_str(), weeks[16].0.as_str()), (17, "2011-W01", "2011-W17"));
+    assert_eq!(weeks.iter().map(|w| w.1).sum::<u64>(), 11);
+
+    // The lifecycle flags are profiles' flags: with lapsed at 5 gaps nobody is lost in February.
+    let (o, report) = kpis(&dir, &orders, &["--lapsed-ratio", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(report.unwrap()["periods"][1]["churn"]["lost"], 0);
+}
+
+#[test]
+fn kpis_read_a_shopify_export() {
+    // Shopify writes an order's own columns on its first line only, times with an offset, emails
+    // as customers and SKUs of any shape; a cancelled order is marked in `Cancelled at`. The file
+    // starts with a byte-order mark, as spreadsheets save it. #1012 is placed at 00:30 on 1 February
+    // in +01:00, which is still January in UTC.
+    let csv = "\u{feff}Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Country,Cancelled at,Id
+#1001,a@example.com,paid,2011-01-03 11:00:00 +0100,1,Cake stand,6.00,CAKE-1,United Kingdom,,1
+#1001,,,,1,Candle,4.00,CANDLE-2,,,
+#1002,b@example.com,paid,2011-01-05 11:00:00 +0100,2,Cake stand,10.00,CAKE-1,United Kingdom,,2
+#1003,a@example.com,paid,2011-01-10 11:00:00 +0100,1,Cake stand,10.00,CAKE-1,United Kingdom,,3
+#1004,,paid,2011-01-15 11:00:00 +0100,4,Heart,25.00,,United Kingdom,,4
+#1005,a@example.com,paid,2011-02-07 11:00:00 +0100,1,Cake stand,10.00,CAKE-1,United Kingdom,,5
+#1006,c@example.com,paid,2011-02-14 11:00:00 +0100,1,Cake stand,25.00,CAKE-1,France,,6
+#1007,c@example.com,paid,2011-02-14 16:00:00 +0100,1,Cake stand,25.00,CAKE-1,France,,7
+#1008,d@example.com,refunded,2011-02-20 11:00:00 +0100,1,Cake stand,99.00,CAKE-1,United Kingdom,2011-02-21 09:00:00 +0100,8
+#1008,,,,2,Candle,4.00,CANDLE-2,,,
+#1009,d@example.com,paid,2011-03-01 11:00:00 +0100,1,Cake stand,40.00,CAKE-1,United Kingdom,,9
+#1010,a@example.com,paid,2011-03-07 11:00:00 +0100,1,Cake stand,10.00,CAKE-1,United Kingdom,,10
+#1011,d@example.com,paid,2011-03-20 11:00:00 +0100,1,Cake stand,40.00,CAKE-1,United Kingdom,,11
+#1012,,paid,2011-02-01 00:30:00 +0100,1,Heart,5.00,,United Kingdom,,12
+#1013,b@example.com,paid,2011-04-04 12:00:00 +0200,3,Cake stand,10.00,CAKE-1,United Kingdom,,13
+";
+    let dir = tmp("kpis-shopify");
+    let orders = dir.join("orders_export.csv");
+    std::fs::write(&orders, csv).unwrap();
+    let (o, report) = kpis(&dir, &orders, &["--columns", "shopify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 of cancelled orders left out"), "{}", stderr(&o));
+    let k = report.unwrap();
+    assert_eq!(kpi_rows(&k), owned(&[("2011-01", 5, 145.0, 2, 2), ("2011-02", 3, 60.0, 2, 1), ("2011-03", 3, 90.0, 2, 1), ("2011-04", 1, 30.0, 1, 0)]));
+    assert_eq!(k["periods"][0]["guest_orders"], 2);
+    // The same customers on the same days as the Online Retail shop: the same stages and churn.
+    assert_eq!(k["periods"][1]["churn"], serde_json::json!({"live_at_start": 2, "lost": 1, "rate": 0.5, "reactivated": 0}));
+    assert_eq!(k["periods"][3]["stages"], serde_json::json!({"new": 0, "active": 1, "loyal": 0, "at_risk": 3, "lapsed": 0, "churned": 0}));
+
+    // The preset is only names: the same mapping spelt out, from a file, reads the same.
+    let mapping = dir.join("columns.txt");
+    std::fs::write(
+        &mapping,
+        "# Shopify, spelt out\ninvoice=Name\ncustomer=Email\ntime=Created at\nquantity=Lineitem quantity\nprice=Lineitem price\nproduct=Lineitem sku\ncountry=Billing Country\ncancelled=Cancelled at\n",
+    )
+    .unwrap();
+    let (o, spelt) = kpis(&dir, &orders, &["--columns", &format!("@{}", mapping.display())]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(spelt.unwrap(), k);
+}
+
+#[test]
+fn kpis_read_an_erp_export_with_semicolons() {
+    // A German ERP's export: semicolons, its own column names, no country and no product codes.
+    let csv = "Belegnummer;Kunde;Belegdatum;Menge;Einzelpreis\nR-1;K7;2011-03-01 10:00:00;2;9.50\nR-1;K7;2011-03-01 10:00:00;1;1.00\nR-2;K8;2011-03-02 10:00:00;1;20\nR-3;K7;2011-04-01 10:00:00;1;5\n";
+    let dir = tmp("kpis-erp");
+    let orders = dir.join("export.csv");
+    std::fs::write(&orders, csv).unwrap();
+    let columns = "invoice=Belegnummer,customer=Kunde,time=Belegdatum,quantity=Menge,price=Einzelpreis,product=,country=";
+    let (o, report) = kpis(&dir, &orders, &["--columns", columns]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(kpi_rows(&report.unwrap()), owned(&[("2011-03", 2, 40.0, 2, 2), ("2011-04", 1, 5.0, 1, 0)]));
+
+    // Shopware 5's default orders profile: `number` twice (order and position), a voucher line with
+    // a negative price (no merchandise, so an invalid line, as in profiles).
+    let csv = "orderId;number;customerId;orderStatusID;orderTime;orderDetailId;number;articleNumber;price;quantity;articleName;mode\n\
+               7;20001;3;2;2011-03-01 10:00:00;11;20001;SW10002;9.5;2;Tee;0\n\
+               7;20001;3;2;2011-03-01 10:00:00;12;20001;GUTSCHEIN;-5;1;Voucher;2\n\
+               8;20002;4;2;2011-03-02 10:00:00;13;20002;SW10003;20;1;Mug;0\n";
+    std::fs::write(&orders, csv).unwrap();
+    let (o, report) = kpis(&dir, &orders, &["--columns", "shopware5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 invalid"), "{}", stderr(&o));
+    // `--now` is in April: an empty April is listed too.
+    assert_eq!(kpi_rows(&report.unwrap()), owned(&[("2011-03", 2, 39.0, 2, 2), ("2011-04", 0, 0.0, 0, 0)]));
+}
+
+#[test]
+fn malformed_kpis_input_is_located_and_writes_nothing() {
+    let dir = tmp("kpis-bad");
+    let orders = dir.join("orders.csv");
+    let tables = dir.join("tables");
+    for (csv, extra, expected) in [
+        (SHOP.replace("2011-01-05 10:00:00,10.00,2.0", "2011-01-05 10:00:00,ten,2.0"), "", "orders.csv:4:43: field `UnitPrice`: expected a number, found \"ten\""),
+        (SHOP.replace("2011-02-07 10:00:00", "07/02/2011 10:00"), "", "orders.csv:7:23: field `InvoiceDate`: expected `YYYY-MM-DD HH:MM:SS` or RFC 3339, found \"07/02/2011 10:00\""),
+        (SHOP.replace("A3,22423,CAKE STAND,1,2011-02-07", "A3,22423,CAKE STAND,1"), "", "orders.csv:7:1: expected 8 fields, found 7"),
+        (SHOP.to_owned(), "customer=E-Mail", "orders.csv:1:1: expected a `E-Mail` column (field `customer`) in the header"),
+        (SHOP.to_owned(), "invoice=InvoiceNo,colour=Red", "--columns: unknown field `colour`: expected one of invoice, product, quantity, time, price, customer, country, cancelled"),
+        (SHOP.to_owned(), "woocommerce", "--columns: expected a preset (online-retail, shopify, shopware5) or `field=Header`, found \"woocommerce\""),
+    ] {
+        std::fs::write(&orders, csv).unwrap();
+        let mut args = vec!["--csv", tables.to_str().unwrap()];
+        if !extra.is_empty() {
+            args.extend(["--columns", extra]);
+        }
+        let (o, report) = kpis(&dir, &orders, &args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let msg = stderr(&o);
+        let expected = if expected.starts_with("--") { expected.to_owned() } else { dir.join(expected).display().to_string() };
+        assert!(msg.contains(&expected), "expected {expected}, found {msg}");
+        assert!(report.is_none() && !tables.exists(), "no partial output");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary files left behind");
+    }
+    // A period that is not one is a usage error, which clap also exits with 2.
+    std::fs::write(&orders, SHOP).unwrap();
+    let (o, report) = kpis(&dir, &orders, &["--period", "fortnight"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("fortnight"), "{}", stderr(&o));
+    assert!(report.is_none());
+}
+
+#[test]
+fn kpis_on_the_demo_orders_agree_with_profiles() {
+    // The stages at the last period's end are the ones `vitrine profiles` gives for the same --now.
+    let orders = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-shop/data/orders.csv.gz");
+    let dir = tmp("kpis-demo");
+    let out = dir.join("kpis.json");
+    let o = vitrine(&["kpis", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10T00:00:00Z", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let k: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let periods = k["periods"].as_array().unwrap();
+    assert_eq!((periods.len(), periods[0]["period"].as_str(), periods[12]["period"].as_str()), (13, Some("2010-12"), Some("2011-12")));
+    let profiles = dir.join("profiles.jsonl");
+    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10T00:00:00Z", "--out", profiles.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = &periods[12]["stages"];
+    let expected = format!(
+        "lifecycle stages: new {}, active {}, loyal {}, at_risk {}, lapsed {}, churned {}",
+        s["new"], s["active"], s["loyal"], s["at_risk"], s["lapsed"], s["churned"]
+    );
+    assert!(stderr(&o).contains(&expected), "kpis: {expected}; profiles: {}", stderr(&o));
+    for p in periods {
+        let by_stage: f64 = p["revenue_by_stage"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((by_stage - p["revenue"].as_f64().unwrap()).abs() < 0.05, "{p}");
+        assert_eq!(p["customers"].as_u64().unwrap(), p["new_customers"].as_u64().unwrap() + p["returning_customers"].as_u64().unwrap());
+    }
+}

@@ -26,7 +26,8 @@
 //! ```
 //!
 //! Beside deciding, [`uplift`] measures what the experiments earned, from exposure and conversion
-//! logs (the CLI's `vitrine uplift`; no runtime links it).
+//! logs (the CLI's `vitrine uplift`; no runtime links it), and [`kpis`] what the shop earns per
+//! month, week or quarter, from the order export [`orders`] reads (`vitrine kpis`; CLI only too).
 //!
 //! # Key decisions
 //!
@@ -50,6 +51,7 @@ pub mod decide;
 pub mod error;
 pub mod experiment;
 pub(crate) mod json;
+pub mod kpis;
 pub mod model;
 pub mod model_bin;
 pub mod orders;

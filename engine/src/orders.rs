@@ -5,6 +5,10 @@
 //! run's own customers, and a lifecycle stage measured against the customer's own rhythm: a weekly
 //! buyer gone for a month is lapsed, a yearly one gone for two months is not even due. Everything
 //! is a function of the lines, `now` and the rules, so the same export gives the same file.
+//!
+//! `vitrine kpis` (the [`crate::kpis`] module) shares the two rules that matter here rather than
+//! restating them: which lines count ([`OrderLine::kind`]) and where a customer stands within the
+//! run, RFM scores and stage (`standings`), which it asks for at every period boundary.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -117,12 +121,129 @@ pub fn visitor_id(customer: &str) -> String {
     format!("c-{}", c.strip_suffix(".0").unwrap_or(c))
 }
 
+/// A named cell of the RFM grid, from the recency and frequency scores (the monetary score follows
+/// frequency closely and is left out, as in the usual R × F segment map). Every (r, f) pair has
+/// exactly one segment; docs/kpis.md has the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RfmSegment {
+    /// r 5, f 4–5: bought lately and often.
+    Champions,
+    /// r 3–4, f 4–5: buy often, lately enough.
+    Loyal,
+    /// r 4–5, f 2–3: recent, a few orders.
+    PotentialLoyalist,
+    /// r 5, f 1: just bought, once.
+    NewCustomer,
+    /// r 4, f 1: recent, once.
+    Promising,
+    /// r 3, f 3: middling on both.
+    NeedAttention,
+    /// r 3, f 1–2: not lately, seldom.
+    AboutToSleep,
+    /// r 1–2, f 3–4: used to buy often, not lately.
+    AtRisk,
+    /// r 1–2, f 5: the most frequent buyers, gone quiet.
+    CantLose,
+    /// r 1–2, f 1–2: long ago, seldom.
+    Hibernating,
+}
+
+impl RfmSegment {
+    pub const ALL: [RfmSegment; 10] = [
+        RfmSegment::Champions,
+        RfmSegment::Loyal,
+        RfmSegment::PotentialLoyalist,
+        RfmSegment::NewCustomer,
+        RfmSegment::Promising,
+        RfmSegment::NeedAttention,
+        RfmSegment::AboutToSleep,
+        RfmSegment::AtRisk,
+        RfmSegment::CantLose,
+        RfmSegment::Hibernating,
+    ];
+
+    /// The segment of recency score `r` and frequency score `f` (1–5; out-of-range scores clamp).
+    pub fn of(r: u8, f: u8) -> RfmSegment {
+        match (r.clamp(1, 5), f.clamp(1, 5)) {
+            (1..=2, 1..=2) => RfmSegment::Hibernating,
+            (1..=2, 3..=4) => RfmSegment::AtRisk,
+            (1..=2, _) => RfmSegment::CantLose,
+            (3, 1..=2) => RfmSegment::AboutToSleep,
+            (3, 3) => RfmSegment::NeedAttention,
+            (3..=4, 4..=5) => RfmSegment::Loyal,
+            (4, 1) => RfmSegment::Promising,
+            (5, 1) => RfmSegment::NewCustomer,
+            (4..=5, 2..=3) => RfmSegment::PotentialLoyalist,
+            _ => RfmSegment::Champions,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RfmSegment::Champions => "champions",
+            RfmSegment::Loyal => "loyal",
+            RfmSegment::PotentialLoyalist => "potential_loyalist",
+            RfmSegment::NewCustomer => "new_customer",
+            RfmSegment::Promising => "promising",
+            RfmSegment::NeedAttention => "need_attention",
+            RfmSegment::AboutToSleep => "about_to_sleep",
+            RfmSegment::AtRisk => "at_risk",
+            RfmSegment::CantLose => "cant_lose",
+            RfmSegment::Hibernating => "hibernating",
+        }
+    }
+}
+
+impl std::fmt::Display for RfmSegment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A stock code is a product when the catalog knows it or, without a catalog, when it starts with
 /// a digit (the data's service codes are words: POST, DOT, BANK CHARGES, AMAZONFEE, M, ...).
-fn is_product(code: &str, catalog: Option<&Catalog>) -> bool {
+pub fn is_product(code: &str, catalog: Option<&Catalog>) -> bool {
     match catalog {
         Some(c) => c.get(code).is_some(),
         None => code.bytes().next().is_some_and(|b| b.is_ascii_digit()),
+    }
+}
+
+/// What one line of an export counts for, whoever bought it: the one rule `vitrine profiles` and
+/// `vitrine kpis` share. Checked in this order; a guest line is told apart by its caller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LineKind {
+    /// Dated after `now`: left out.
+    Future,
+    /// Postage, fees and other codes that are not merchandise.
+    NonProduct,
+    /// A cancellation: no order, and its value (never positive) comes off revenue.
+    Cancellation(f64),
+    /// A non-positive or non-finite quantity or price (stock adjustments, free samples).
+    Invalid,
+    /// A purchase worth quantity × unit price.
+    Purchase(f64),
+}
+
+impl OrderLine {
+    /// How this line counts as of `now`, with `is_product` deciding which stock codes are merchandise.
+    pub fn kind(&self, now: Seconds, is_product: impl Fn(&str) -> bool) -> LineKind {
+        if self.time > now {
+            LineKind::Future
+        } else if !is_product(&self.stock_code) {
+            LineKind::NonProduct
+        } else if self.is_cancellation() {
+            LineKind::Cancellation(self.quantity.min(0.0) * self.unit_price.abs())
+        } else if self.quantity <= 0.0 || self.unit_price <= 0.0 || !self.quantity.is_finite() || !self.unit_price.is_finite() {
+            LineKind::Invalid
+        } else {
+            LineKind::Purchase(self.quantity * self.unit_price)
+        }
+    }
+
+    /// The customer's visitor id; `None` for a guest line.
+    pub fn visitor(&self) -> Option<String> {
+        self.customer.as_deref().filter(|c| !c.trim().is_empty()).map(visitor_id)
     }
 }
 
@@ -140,31 +261,34 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
     let mut stats = ProfileStats { lines: lines.len(), ..Default::default() };
     let mut by_customer: BTreeMap<String, Acc> = BTreeMap::new();
     for l in lines {
-        let Some(customer) = l.customer.as_deref().filter(|c| !c.trim().is_empty()) else {
+        let Some(customer) = l.visitor() else {
             stats.guest_lines += 1;
             continue;
         };
-        if l.time > now {
-            stats.future_lines += 1;
-            continue;
-        }
-        if !is_product(&l.stock_code, catalog) {
-            stats.non_product_lines += 1;
-            continue;
-        }
-        let acc = by_customer.entry(visitor_id(customer)).or_default();
-        if l.is_cancellation() {
-            // A cancellation takes its value back out of revenue; it is not an order.
-            stats.cancellation_lines += 1;
-            acc.revenue += l.quantity.min(0.0) * l.unit_price.abs();
-            continue;
-        }
-        if l.quantity <= 0.0 || l.unit_price <= 0.0 || !l.quantity.is_finite() || !l.unit_price.is_finite() {
-            stats.invalid_lines += 1;
-            continue;
-        }
+        let value = match l.kind(now, |code| is_product(code, catalog)) {
+            LineKind::Future => {
+                stats.future_lines += 1;
+                continue;
+            }
+            LineKind::NonProduct => {
+                stats.non_product_lines += 1;
+                continue;
+            }
+            LineKind::Cancellation(value) => {
+                // A cancellation takes its value back out of revenue; it is not an order.
+                stats.cancellation_lines += 1;
+                by_customer.entry(customer).or_default().revenue += value;
+                continue;
+            }
+            LineKind::Invalid => {
+                stats.invalid_lines += 1;
+                continue;
+            }
+            LineKind::Purchase(value) => value,
+        };
+        let acc = by_customer.entry(customer).or_default();
         acc.invoices.entry(l.invoice.clone()).and_modify(|t| *t = (*t).min(l.time)).or_insert(l.time);
-        acc.revenue += l.quantity * l.unit_price;
+        acc.revenue += value;
         *acc.countries.entry(l.country.clone()).or_default() += 1;
         let t = acc.items.entry(l.stock_code.clone()).or_insert(l.time);
         *t = (*t).max(l.time);
@@ -176,15 +300,12 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
     }
     // Customers without a valid order get no snapshot and are not part of the RFM population.
     let customers: Vec<(String, Acc)> = by_customer.into_iter().filter(|(_, acc)| !acc.invoices.is_empty()).collect();
-    let facts: Vec<Facts> = customers.iter().map(|(_, acc)| Facts::of(acc, now)).collect();
-    let scores = rfm_scores(&facts);
-    let default_gap = rules.lifecycle.default_gap_days.unwrap_or_else(|| {
-        let mut own: Vec<f64> = facts.iter().filter_map(|f| f.own_gap).collect();
-        median(&mut own).unwrap_or(FALLBACK_GAP_DAYS)
-    });
+    let facts: Vec<Facts> = customers.iter().map(|(_, acc)| Facts::of(&acc.invoices.values().copied().collect::<Vec<_>>(), acc.revenue, now)).collect();
+    let standings = standings(&facts, &rules.lifecycle);
     let mut out = Vec::with_capacity(customers.len());
-    for (((id, acc), facts), (r, f, m)) in customers.into_iter().zip(facts).zip(scores) {
-        let Facts { count, revenue, first, last, recency_days, tenure_days, purchase_days, own_gap } = facts;
+    for (((id, acc), facts), standing) in customers.into_iter().zip(facts).zip(standings) {
+        let Facts { count, revenue, first, last, recency_days, .. } = facts;
+        let Standing { r, f, m, expected_gap, stage } = standing;
         let mut traits = BTreeMap::new();
         if let Some((country, _)) = acc.countries.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) {
             traits.insert("country".to_owned(), Trait::Str(country.clone()));
@@ -203,8 +324,6 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
         let recent_items = recent.into_iter().skip(skip).map(|(id, time)| RecentItem { id, time, event: ItemEvent::Purchase }).collect();
         let total: f64 = acc.categories.values().sum();
         let affinities = acc.categories.into_iter().map(|(c, n)| (c, ((n / total) * 1000.0).round() / 1000.0)).collect();
-        let expected_gap = own_gap.unwrap_or(default_gap).max(rules.lifecycle.min_gap_days).max(1.0);
-        let stage = classify(&rules.lifecycle, recency_days, tenure_days, purchase_days, count, expected_gap);
         let mut segments = Vec::new();
         if count >= 2 {
             segments.push("repeat_buyer".to_owned());
@@ -241,35 +360,36 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
 }
 
 /// What one customer's orders say, before the population is looked at.
-struct Facts {
-    count: u32,
+pub(crate) struct Facts {
+    pub count: u32,
     /// Net revenue, rounded to cents and never negative.
-    revenue: f64,
-    first: Seconds,
-    last: Seconds,
-    recency_days: u32,
-    tenure_days: u32,
+    pub revenue: f64,
+    pub first: Seconds,
+    pub last: Seconds,
+    pub recency_days: u32,
+    pub tenure_days: u32,
     /// Distinct UTC calendar days with an order.
-    purchase_days: usize,
+    pub purchase_days: usize,
     /// Median gap in days between consecutive purchase days; `None` with a single purchase day.
-    own_gap: Option<f64>,
+    pub own_gap: Option<f64>,
 }
 
 impl Facts {
-    /// `acc` has at least one invoice.
-    fn of(acc: &Acc, now: Seconds) -> Facts {
-        let first = acc.invoices.values().min().copied().unwrap_or(now);
-        let last = acc.invoices.values().max().copied().unwrap_or(now);
+    /// From the times of the customer's orders up to `now` (at least one, in any order) and the net
+    /// value of their lines up to `now`.
+    pub(crate) fn of(order_times: &[Seconds], revenue: f64, now: Seconds) -> Facts {
+        let first = order_times.iter().min().copied().unwrap_or(now);
+        let last = order_times.iter().max().copied().unwrap_or(now);
         // Invoices of one day are one purchase: the data splits baskets into several invoices
         // minutes apart, and a gap of minutes would make every such customer "overdue" at once.
-        let mut days: Vec<i64> = acc.invoices.values().map(|t| t.div_euclid(86_400)).collect();
+        let mut days: Vec<i64> = order_times.iter().map(|t| t.div_euclid(86_400)).collect();
         days.sort_unstable();
         days.dedup();
         let mut gaps: Vec<f64> = days.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
         let whole_days = |from: Seconds| u32::try_from((now - from).max(0) / 86_400).unwrap_or(u32::MAX);
         Facts {
-            count: acc.invoices.len() as u32,
-            revenue: (acc.revenue.max(0.0) * 100.0).round() / 100.0,
+            count: order_times.len() as u32,
+            revenue: (revenue.max(0.0) * 100.0).round() / 100.0,
             first,
             last,
             recency_days: whole_days(last),
@@ -280,8 +400,37 @@ impl Facts {
     }
 }
 
+/// Where one customer stands within a run's population: RFM scores, expected gap and stage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Standing {
+    pub r: u8,
+    pub f: u8,
+    pub m: u8,
+    pub expected_gap: f64,
+    pub stage: Stage,
+}
+
+/// Every customer's standing, in the order of `facts`: the part of a profile that depends on the
+/// other customers of the run (quintiles rank within them; the default gap is their median).
+/// `vitrine profiles` calls it once, `as of --now`; `vitrine kpis` once per period boundary.
+pub(crate) fn standings(facts: &[Facts], rules: &LifecycleRules) -> Vec<Standing> {
+    let default_gap = rules.default_gap_days.unwrap_or_else(|| {
+        let mut own: Vec<f64> = facts.iter().filter_map(|f| f.own_gap).collect();
+        median(&mut own).unwrap_or(FALLBACK_GAP_DAYS)
+    });
+    rfm_scores(facts)
+        .into_iter()
+        .zip(facts)
+        .map(|((r, f, m), facts)| {
+            let expected_gap = facts.own_gap.unwrap_or(default_gap).max(rules.min_gap_days).max(1.0);
+            let stage = classify(rules, facts.recency_days, facts.tenure_days, facts.purchase_days, facts.count, expected_gap);
+            Standing { r, f, m, expected_gap, stage }
+        })
+        .collect()
+}
+
 /// The median (mean of the middle two for an even count); `None` for no values.
-fn median(values: &mut [f64]) -> Option<f64> {
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     values.sort_unstable_by(f64::total_cmp);
     let n = values.len();
     match n {
@@ -490,6 +639,27 @@ mod tests {
         // A tie spanning quintiles scores at its middle, the same for all its members.
         check_quintiles(&[1, 1, 1, 1, 1, 1, 2, 3, 4, 5], &[2, 2, 2, 2, 2, 2, 4, 4, 5, 5]);
         check_quintiles(&[5, 1, 1, 1, 1, 1, 1, 1, 1, 1], &[5, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    }
+
+    #[test]
+    fn rfm_segments_cover_the_grid_once() {
+        // Rows r = 5 down to 1, columns f = 1 to 5, as docs/kpis.md draws the grid.
+        let grid = [
+            "new_customer potential_loyalist potential_loyalist champions champions",
+            "promising potential_loyalist potential_loyalist loyal loyal",
+            "about_to_sleep about_to_sleep need_attention loyal loyal",
+            "hibernating hibernating at_risk at_risk cant_lose",
+            "hibernating hibernating at_risk at_risk cant_lose",
+        ];
+        for (row, names) in grid.iter().enumerate() {
+            let r = 5 - row as u8;
+            let got: Vec<&str> = (1..=5).map(|f| RfmSegment::of(r, f).as_str()).collect();
+            assert_eq!(got.join(" "), *names, "r = {r}");
+        }
+        let mut seen: Vec<RfmSegment> = (1..=5).flat_map(|r| (1..=5).map(move |f| RfmSegment::of(r, f))).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, RfmSegment::ALL, "every segment is a cell of the grid");
     }
 
     #[test]

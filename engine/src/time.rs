@@ -10,7 +10,8 @@ use vitrine_cel::{civil_from_days, days_from_civil, days_in_month};
 pub type Seconds = i64;
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` and, for order exports, `YYYY-MM-DD HH:MM:SS`
-/// (taken as UTC). Returns `None` for anything else.
+/// (taken as UTC) or with an offset after a space, `YYYY-MM-DD HH:MM:SS ±HHMM` (Shopify's order
+/// export writes `2024-01-15 10:23:45 +0100`). Returns `None` for anything else.
 pub fn parse(s: &str) -> Option<Seconds> {
     let b = s.as_bytes();
     if b.len() < 19 || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
@@ -36,21 +37,28 @@ pub fn parse(s: &str) -> Option<Seconds> {
         }
         rest = &frac[digits..];
     }
+    // The export form may put a space before its offset and leave out the offset's colon.
+    let export = b[10] == b' ';
+    if export {
+        rest = rest.strip_prefix(' ').unwrap_or(rest);
+    }
     let offset = match rest {
-        "" if b[10] == b' ' => 0,
+        "" if export => 0,
         "Z" | "z" => 0,
         _ => {
             let o = rest.as_bytes();
-            if o.len() != 6 || o[3] != b':' {
-                return None;
-            }
+            let minutes = match o.len() {
+                6 if o[3] == b':' => 4,
+                5 if export => 3,
+                _ => return None,
+            };
             let sign = match o[0] {
                 b'+' => 1,
                 b'-' => -1,
                 _ => return None,
             };
             let hh = num_in(&o[1..3])?;
-            let mm = num_in(&o[4..6])?;
+            let mm = num_in(&o[minutes..minutes + 2])?;
             if hh > 23 || mm > 59 {
                 return None;
             }
@@ -121,11 +129,15 @@ mod tests {
         check("2011-12-09T13:50:00+01:00", Some(1_323_435_000));
         check("2011-12-09T12:50:00.123Z", Some(1_323_435_000));
         check("2000-02-29T00:00:00Z", Some(951_782_400));
+        // Shopify's order export: a space, then the offset with or without its colon.
+        check("2011-12-09 13:50:00 +0100", Some(1_323_435_000));
+        check("2011-12-09 07:50:00 -05:00", Some(1_323_435_000));
+        check("2011-12-09 13:50:00+01:00", Some(1_323_435_000));
     }
 
     #[test]
     fn rejects_malformed() {
-        for s in ["", "2011-13-01T00:00:00Z", "2011-02-30T00:00:00Z", "2011-12-09T12:50:00", "2011-12-09T25:00:00Z", "2011-12-09T12:50:00+1", "yesterday", "2011-12-09T12:50:00.Z"] {
+        for s in ["", "2011-13-01T00:00:00Z", "2011-02-30T00:00:00Z", "2011-12-09T12:50:00", "2011-12-09T25:00:00Z", "2011-12-09T12:50:00+1", "yesterday", "2011-12-09T12:50:00.Z", "2011-12-09T13:50:00+0100", "2011-12-09 13:50:00 +01", "2011-12-09 13:50:00  +0100"] {
             check(s, None);
         }
     }
