@@ -136,11 +136,10 @@ async function profilePhases(browser, base, input) {
     window.__run(500); // warm-up and tier-up before sampling
   }, input);
   // Phases by the outermost frame that names one (Rust names are mangled: `serde_json..de..`).
-  // Requests are read by the engine's own JSON reader (engine/src/json.rs), decisions written by
-  // serde_json.
+  // Requests are read and decisions written by the engine's own JSON code (engine/src/json.rs).
   const phases = [
-    ['request parse (engine json)', /vitrine_engine[^a-z]*json[^a-z]|Request[^a-z]*from_json|Request[^a-z]*read/],
-    ['decision serialize (serde_json)', /serde_json[^a-z]*ser[^a-z]|to_string|Serialize|serialize/],
+    ['request parse (engine json)', /Request[^a-z]*from_json|Request[^a-z]*read|json[^a-z]*(Parser|At|Obj)[^a-z]/],
+    ['decision serialize (engine json)', /Decision[^a-z]*to_json|json[^a-z]*Writer|Trace[^a-z]*write/],
     ['decide (engine)', /vitrine_engine/],
   ];
   const result = await profilePage(page, 3000, (stack, leaf) => {
