@@ -130,7 +130,7 @@ impl Row<'_> {
 
     fn time(&self, name: &str) -> Result<i64, InputError> {
         let v = self.required(name)?;
-        vitrine_engine::time::parse(v).ok_or_else(|| self.error(name, format!("expected `YYYY-MM-DD HH:MM:SS` or RFC 3339, found {v:?}")))
+        vitrine_engine::time::parse_export(v).ok_or_else(|| self.error(name, format!("expected `YYYY-MM-DD HH:MM:SS` or RFC 3339, found {v:?}")))
     }
 
     fn number(&self, name: &str) -> Result<f64, InputError> {

@@ -295,7 +295,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Profiles { orders, now, out, catalog, traits, consent, lifecycle } => {
             let lifecycle = lifecycle.rules()?;
-            let now = vitrine_engine::time::parse(&now)
+            let now = vitrine_engine::time::parse_export(&now)
                 .ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {now:?}")))?;
             let catalog = catalog.map(|c| load(&c, if is_tsv(&c) { Catalog::from_tsv } else { Catalog::from_json })).transpose()?;
             let lines = input::read_orders(&orders)?;
@@ -423,7 +423,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Kpis { orders, period, out, csv, columns, products, now, lifecycle } => {
             let lifecycle = lifecycle.rules()?;
             let now = now
-                .map(|n| vitrine_engine::time::parse(&n).ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {n:?}"))))
+                .map(|n| vitrine_engine::time::parse_export(&n).ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {n:?}"))))
                 .transpose()?;
             let mapping = columns.as_deref().map(input::Columns::parse).transpose()?;
             let products = match products.as_deref() {

@@ -614,7 +614,7 @@ mod tests {
     use crate::orders::{build_profiles, ProfileRules};
 
     fn at(s: &str) -> Seconds {
-        crate::time::parse(s).unwrap()
+        crate::time::parse_export(s).unwrap()
     }
 
     fn line(invoice: &str, code: &str, qty: f64, time: &str, price: f64, customer: Option<&str>) -> OrderLine {

@@ -9,12 +9,22 @@ use vitrine_cel::{civil_from_days, days_from_civil, days_in_month};
 /// Seconds since 1970-01-01T00:00:00Z.
 pub type Seconds = i64;
 
-/// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` and, for order exports, `YYYY-MM-DD HH:MM:SS`
-/// (taken as UTC) or with an offset after a space, `YYYY-MM-DD HH:MM:SS ±HHMM` (Shopify's order
-/// export writes `2024-01-15 10:23:45 +0100`). Returns `None` for anything else.
+/// Parses an RFC 3339 time, `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`: what every format a runtime
+/// reads says (docs/formats.md). Returns `None` for anything else.
 pub fn parse(s: &str) -> Option<Seconds> {
+    parse_in(s, false)
+}
+
+/// [`parse`], and the forms order exports write: `YYYY-MM-DD HH:MM:SS` (taken as UTC), or with an
+/// offset after a space, `YYYY-MM-DD HH:MM:SS ±HHMM` (Shopify's order export writes
+/// `2024-01-15 10:23:45 +0100`). For the CLI's order readers.
+pub fn parse_export(s: &str) -> Option<Seconds> {
+    parse_in(s, true)
+}
+
+fn parse_in(s: &str, exports: bool) -> Option<Seconds> {
     let b = s.as_bytes();
-    if b.len() < 19 || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
+    if b.len() < 19 || !(b[10] == b'T' || b[10] == b't' || (exports && b[10] == b' ')) {
         return None;
     }
     let num = |from: usize, len: usize| num_in(b.get(from..from + len)?);
@@ -119,20 +129,22 @@ mod tests {
 
     fn check(s: &str, expected: Option<i64>) {
         assert_eq!(parse(s), expected, "{s}");
+        assert_eq!(parse_export(s), expected, "{s}");
     }
 
     #[test]
     fn parses_rfc3339_and_export_form() {
         check("1970-01-01T00:00:00Z", Some(0));
-        check("2011-12-09 12:50:00", Some(1_323_435_000));
         check("2011-12-09T12:50:00Z", Some(1_323_435_000));
         check("2011-12-09T13:50:00+01:00", Some(1_323_435_000));
         check("2011-12-09T12:50:00.123Z", Some(1_323_435_000));
         check("2000-02-29T00:00:00Z", Some(951_782_400));
-        // Shopify's order export: a space, then the offset with or without its colon.
-        check("2011-12-09 13:50:00 +0100", Some(1_323_435_000));
-        check("2011-12-09 07:50:00 -05:00", Some(1_323_435_000));
-        check("2011-12-09 13:50:00+01:00", Some(1_323_435_000));
+        // Order exports: a space and no offset (UTC), or Shopify's space and an offset with or
+        // without its colon. Not RFC 3339, so only `parse_export` reads them.
+        for (s, t) in [("2011-12-09 12:50:00", 1_323_435_000), ("2011-12-09 13:50:00 +0100", 1_323_435_000), ("2011-12-09 07:50:00 -05:00", 1_323_435_000), ("2011-12-09 13:50:00+01:00", 1_323_435_000)] {
+            assert_eq!(parse_export(s), Some(t), "{s}");
+            assert_eq!(parse(s), None, "{s}");
+        }
     }
 
     #[test]
