@@ -34,8 +34,8 @@ impl Product {
             Url::parse(s).ok_or_else(|| x.invalid(format!("expected a relative or http(s) URL, found {s:?}")))
         };
         Ok(Product {
-            id: o.req("id", |x| x.string())?,
-            title: o.req("title", |x| x.string())?,
+            id: o.req_string("id")?,
+            title: o.req_string("title")?,
             link: o.req("link", url)?,
             price: o.req("price", |x| {
                 let s = x.str()?;
@@ -45,8 +45,8 @@ impl Product {
                 let s = x.str()?;
                 Availability::parse(s).ok_or_else(|| x.invalid(format!("expected one of in_stock, out_of_stock, preorder, backorder, found {s:?}")))
             })?,
-            product_type: o.or("product_type", String::new, |x| x.string())?,
-            brand: o.or("brand", String::new, |x| x.string())?,
+            product_type: o.or_string("product_type")?,
+            brand: o.or_string("brand")?,
             image_link: o.opt("image_link", url)?,
         })
     }
@@ -221,7 +221,7 @@ impl Catalog {
     pub fn from_json(text: &str) -> Result<Catalog, FormatError> {
         let (products, shards) = crate::json::read("catalog", text, |at| {
             let o = at.obj(&["v", "products", "shards"])?;
-            o.req("v", |x| x.version())?;
+            o.req_version()?;
             Ok((o.req("products", |x| x.items(Product::read))?, o.opt("shards", crate::model::ShardsDoc::read)?))
         })?;
         let mut catalog = Catalog::new(products)?;

@@ -192,7 +192,7 @@ impl Catalog {
                 // A shard of similar rows: each row is the product's id, then its neighbours.
                 let similar = crate::json::read("catalog", text, |at| {
                     let o = at.obj(&["v", "similar"])?;
-                    o.req("v", |x| x.version())?;
+                    o.req_version()?;
                     o.req("similar", |x| x.items(|r| r.strings()))
                 })?;
                 for (i, row) in similar.iter().enumerate() {

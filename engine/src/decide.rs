@@ -244,7 +244,7 @@ impl Page {
 
     fn read(at: At) -> R<Page> {
         let o = at.obj(&["type", "product", "category"])?;
-        Ok(Page { kind: o.or("type", String::new, |x| x.string())?, product: o.opt("product", |x| x.string())?, category: o.opt("category", |x| x.string())? })
+        Ok(Page { kind: o.or_string("type")?, product: o.opt_string("product")?, category: o.opt_string("category")? })
     }
 }
 
@@ -262,10 +262,10 @@ impl Request {
         };
         Ok(Request {
             page: o.or("page", Page::default, Page::read)?,
-            slots: o.or("slots", Vec::new, |x| x.strings())?,
+            slots: o.or_strings("slots")?,
             lists: o.or("lists", Vec::new, |x| x.items(list))?,
             recs: o.or("recs", Vec::new, |x| x.items(RecsRequest::read))?,
-            trace: o.or("trace", || false, |x| x.bool())?,
+            trace: o.or_bool("trace")?,
         })
     }
 }
@@ -274,7 +274,7 @@ impl RecsRequest {
     fn read(at: At) -> R<RecsRequest> {
         let o = at.obj(&["widget", "strategy", "product", "k", "category", "price_min", "price_max", "max_per_category"])?;
         Ok(RecsRequest {
-            widget: o.req("widget", |x| x.string())?,
+            widget: o.req_string("widget")?,
             strategy: o.req("strategy", |x| {
                 let s = x.str()?;
                 Strategy::parse(s).ok_or_else(|| {
@@ -282,12 +282,12 @@ impl RecsRequest {
                     x.invalid(format!("unknown variant `{s}`, expected one of {names}"))
                 })
             })?,
-            product: o.opt("product", |x| x.string())?,
-            k: o.opt("k", |x| x.usize())?,
-            category: o.opt("category", |x| x.string())?,
-            price_min: o.opt("price_min", |x| x.f64())?,
-            price_max: o.opt("price_max", |x| x.f64())?,
-            max_per_category: o.opt("max_per_category", |x| x.usize())?,
+            product: o.opt_string("product")?,
+            k: o.opt_usize("k")?,
+            category: o.opt_string("category")?,
+            price_min: o.opt_f64("price_min")?,
+            price_max: o.opt_f64("price_max")?,
+            max_per_category: o.opt_usize("max_per_category")?,
         })
     }
 }

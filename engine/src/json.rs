@@ -554,6 +554,73 @@ pub(crate) struct Obj<'c, 'a> {
 }
 
 impl<'c, 'a> Obj<'c, 'a> {
+    // The common shapes, one function each rather than one closure per field: the browser pays
+    // for every instance.
+    pub fn req_string(&self, name: &'static str) -> R<String> {
+        self.req(name, |x| x.string())
+    }
+
+    pub fn req_u32(&self, name: &'static str) -> R<u32> {
+        self.req(name, |x| x.u32())
+    }
+
+    pub fn req_f64(&self, name: &'static str) -> R<f64> {
+        self.req(name, |x| x.f64())
+    }
+
+    pub fn req_time(&self, name: &'static str) -> R<Seconds> {
+        self.req(name, |x| x.time())
+    }
+
+    pub fn req_strings(&self, name: &'static str) -> R<Vec<String>> {
+        self.req(name, |x| x.strings())
+    }
+
+    pub fn req_version(&self) -> R<V1> {
+        self.req("v", |x| x.version())
+    }
+
+    pub fn opt_string(&self, name: &'static str) -> R<Option<String>> {
+        self.opt(name, |x| x.string())
+    }
+
+    pub fn opt_f64(&self, name: &'static str) -> R<Option<f64>> {
+        self.opt(name, |x| x.f64())
+    }
+
+    pub fn opt_usize(&self, name: &'static str) -> R<Option<usize>> {
+        self.opt(name, |x| x.usize())
+    }
+
+    pub fn opt_time(&self, name: &'static str) -> R<Option<Seconds>> {
+        self.opt(name, |x| x.time())
+    }
+
+    /// A string, `""` when absent.
+    pub fn or_string(&self, name: &'static str) -> R<String> {
+        self.or(name, String::new, |x| x.string())
+    }
+
+    /// Strings, none when absent.
+    pub fn or_strings(&self, name: &'static str) -> R<Vec<String>> {
+        self.or(name, Vec::new, |x| x.strings())
+    }
+
+    /// A number, 0 when absent.
+    pub fn or_f64(&self, name: &'static str) -> R<f64> {
+        self.or(name, || 0.0, |x| x.f64())
+    }
+
+    /// A whole number, 0 when absent.
+    pub fn or_u32(&self, name: &'static str) -> R<u32> {
+        self.or(name, || 0, |x| x.u32())
+    }
+
+    /// A boolean, false when absent.
+    pub fn or_bool(&self, name: &'static str) -> R<bool> {
+        self.or(name, || false, |x| x.bool())
+    }
+
     /// A required field.
     pub fn req<T>(&self, name: &'static str, read: impl FnOnce(At<'_, 'a>) -> R<T>) -> R<T> {
         match self.fields.iter().find(|(k, _)| k == name) {

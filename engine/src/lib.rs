@@ -89,7 +89,7 @@ impl CaseInput {
             Ok(CaseInput {
                 profile: o.opt("profile", ProfileSnapshot::read)?,
                 events: o.or("events", Vec::new, |x| x.items(Event::read))?,
-                now: o.req("now", |x| x.time())?,
+                now: o.req_time("now")?,
                 request: o.req("request", Request::read)?,
             })
         })

@@ -387,9 +387,9 @@ impl ModelDoc {
             })
         };
         Ok(ModelDoc {
-            v: o.req("v", |x| x.version())?,
-            kind: o.req("kind", |x| x.string())?,
-            items: o.req("items", |x| x.strings())?,
+            v: o.req_version()?,
+            kind: o.req_string("kind")?,
+            items: o.req_strings("items")?,
             neighbors: o.or("neighbors", Vec::new, rows)?,
             viewed: o.or("viewed", Vec::new, rows)?,
             popular: o.req("popular", pairs)?,
@@ -402,7 +402,7 @@ impl ModelDoc {
 impl ShardsDoc {
     pub(crate) fn read(at: At) -> R<ShardsDoc> {
         let o = at.obj(&["count", "base", "views"])?;
-        Ok(ShardsDoc { count: o.req("count", |x| x.u32())?, base: o.req("base", |x| x.string())?, views: o.or("views", || false, |x| x.bool())? })
+        Ok(ShardsDoc { count: o.req_u32("count")?, base: o.req_string("base")?, views: o.or_bool("views")? })
     }
 
     pub fn of(l: &crate::shard::ShardLayout) -> ShardsDoc {

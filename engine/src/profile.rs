@@ -172,11 +172,11 @@ impl OrderMetrics {
     fn read(at: At) -> R<OrderMetrics> {
         let o = at.obj(&["count", "revenue", "aov", "first", "last"])?;
         Ok(OrderMetrics {
-            count: o.or("count", || 0, |x| x.u32())?,
-            revenue: o.or("revenue", || 0.0, |x| x.f64())?,
-            aov: o.or("aov", || 0.0, |x| x.f64())?,
-            first: o.opt("first", |x| x.time())?,
-            last: o.opt("last", |x| x.time())?,
+            count: o.or_u32("count")?,
+            revenue: o.or_f64("revenue")?,
+            aov: o.or_f64("aov")?,
+            first: o.opt_time("first")?,
+            last: o.opt_time("last")?,
         })
     }
 }
@@ -194,13 +194,13 @@ impl Rfm {
             }
         };
         Ok(Rfm {
-            recency_days: o.req("recency_days", |x| x.u32())?,
-            frequency: o.req("frequency", |x| x.u32())?,
-            monetary: o.req("monetary", |x| x.f64())?,
+            recency_days: o.req_u32("recency_days")?,
+            frequency: o.req_u32("frequency")?,
+            monetary: o.req_f64("monetary")?,
             r: o.req("r", score)?,
             f: o.req("f", score)?,
             m: o.req("m", score)?,
-            as_of: o.opt("as_of", |x| x.time())?,
+            as_of: o.opt_time("as_of")?,
         })
     }
 }
@@ -215,9 +215,9 @@ impl Lifecycle {
                     x.invalid(format!("unknown variant `{s}`, expected one of `new`, `active`, `loyal`, `at_risk`, `lapsed`, `churned`"))
                 })
             })?,
-            expected_gap_days: o.or("expected_gap_days", || 0.0, |x| x.f64())?,
-            days_overdue: o.or("days_overdue", || 0.0, |x| x.f64())?,
-            as_of: o.opt("as_of", |x| x.time())?,
+            expected_gap_days: o.or_f64("expected_gap_days")?,
+            days_overdue: o.or_f64("days_overdue")?,
+            as_of: o.opt_time("as_of")?,
         })
     }
 }
@@ -245,7 +245,7 @@ impl ItemEvent {
 impl RecentItem {
     fn read(at: At) -> R<RecentItem> {
         let o = at.obj(&["id", "time", "event"])?;
-        Ok(RecentItem { id: o.req("id", |x| x.string())?, time: o.req("time", |x| x.time())?, event: o.req("event", ItemEvent::read)? })
+        Ok(RecentItem { id: o.req_string("id")?, time: o.req_time("time")?, event: o.req("event", ItemEvent::read)? })
     }
 }
 
@@ -273,8 +273,8 @@ impl ProfileSnapshot {
     pub(crate) fn read(at: At) -> R<ProfileSnapshot> {
         let o = at.obj(&["v", "id", "consent", "traits", "orders", "recent_items", "affinities", "segments", "rfm", "lifecycle"])?;
         Ok(ProfileSnapshot {
-            v: o.req("v", |x| x.version())?,
-            id: o.req("id", |x| x.string())?,
+            v: o.req_version()?,
+            id: o.req_string("id")?,
             consent: o.or("consent", Consent::default, |x| {
                 let c = x.obj(&["personalization"])?;
                 Ok(Consent { personalization: c.or("personalization", || false, |x| x.bool())? })
@@ -283,7 +283,7 @@ impl ProfileSnapshot {
             orders: o.or("orders", OrderMetrics::default, OrderMetrics::read)?,
             recent_items: o.or("recent_items", Vec::new, |x| x.items(RecentItem::read))?,
             affinities: o.or("affinities", BTreeMap::new, |x| x.map(|x| x.f64()))?,
-            segments: o.or("segments", Vec::new, |x| x.strings())?,
+            segments: o.or_strings("segments")?,
             rfm: o.opt("rfm", Rfm::read)?,
             lifecycle: o.opt("lifecycle", Lifecycle::read)?,
         })
@@ -329,8 +329,8 @@ impl Event {
             Ok(EventItem { item_id: i.req("item_id", |x| x.string())?, quantity: i.or("quantity", || 1.0, |x| x.f64())? })
         };
         Ok(Event {
-            event: o.req("event", |x| x.string())?,
-            time: o.opt("time", |x| x.time())?,
+            event: o.req_string("event")?,
+            time: o.opt_time("time")?,
             ecommerce: o.or("ecommerce", Ecommerce::default, |x| Ok(Ecommerce { items: x.obj_lenient(&["items"])?.or("items", Vec::new, |x| x.items(item))? }))?,
         })
     }
@@ -369,10 +369,10 @@ impl Session {
         json::read("session", text, |at| {
             let o = at.obj(&["cart", "events", "orders", "revenue"])?;
             Ok(Session {
-                cart: o.or("cart", Vec::new, |x| x.strings())?,
+                cart: o.or_strings("cart")?,
                 events: o.or("events", Vec::new, |x| x.items(RecentItem::read))?,
-                orders: o.or("orders", || 0, |x| x.u32())?,
-                revenue: o.or("revenue", || 0.0, |x| x.f64())?,
+                orders: o.or_u32("orders")?,
+                revenue: o.or_f64("revenue")?,
             })
         })
     }
