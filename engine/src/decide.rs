@@ -33,17 +33,9 @@ impl Bundle {
     /// `"browser_shards":{"count":N,"base":"m-<hash>/","views":true}` in an edge bundle.
     pub fn from_json(text: &str) -> Result<Bundle, FormatError> {
         let doc = crate::json::Doc { format: "bundle", text };
-        let fields = crate::json::raw_fields(doc)?;
+        let fields = crate::json::raw_fields(doc, &["v", "site", "catalog", "model", "browser_shards"])?;
         let part = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, raw)| *raw);
         let missing = |name: &str| FormatError::rule("bundle", "", format!("missing field `{name}`"));
-        for (i, (k, _)) in fields.iter().enumerate() {
-            if !["v", "site", "catalog", "model", "browser_shards"].contains(&k.as_ref()) {
-                return Err(FormatError::rule("bundle", "", format!("unknown field `{k}`, expected one of `v`, `site`, `catalog`, `model`, `browser_shards`")));
-            }
-            if fields[..i].iter().any(|(o, _)| o == k) {
-                return Err(FormatError::rule("bundle", "", format!("duplicate field `{k}`")));
-            }
-        }
         crate::json::read("bundle", part("v").ok_or_else(|| missing("v"))?, |x| x.version()).map_err(|e| FormatError { field: "v".into(), ..e })?;
         let browser_shards = match part("browser_shards") {
             Some(raw) if raw != "null" => Some(crate::json::read("bundle", raw, |x| Ok(crate::model::ShardsDoc::read(x)?.layout()?)).map_err(|e| {

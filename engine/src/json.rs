@@ -76,51 +76,49 @@ pub(crate) fn read<T>(format: &'static str, text: &str, read: impl FnOnce(At<'_,
 
 /// The fields of the object `text` is, each with its value's raw text, checked but not built: for
 /// documents whose parts are read by readers of their own (a bundle's site, catalog and model).
-pub(crate) fn raw_fields<'a>(doc: Doc<'a>) -> R<Vec<(Cow<'a, str>, &'a str)>> {
+/// Fields other than `known`, or given twice, are refused as [`At::obj`] refuses them.
+pub(crate) fn raw_fields<'a>(doc: Doc<'a>, known: &[&str]) -> R<Vec<(Cow<'a, str>, &'a str)>> {
     let mut p = Parser { doc, b: doc.text.as_bytes(), i: 0 };
     p.ws();
     if p.peek() != Some(b'{') {
         let v = p.value(0)?;
         return Err(At::root(doc, &v).expected("a map"));
     }
-    p.i += 1;
-    let mut out = Vec::new();
-    p.ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
-        loop {
-            p.ws();
-            if p.peek() != Some(b'"') {
-                return Err(p.fail("key must be a string"));
-            }
-            let key = p.string()?;
-            p.ws();
-            if p.peek() != Some(b':') {
-                return Err(p.fail("expected `:`"));
-            }
-            p.i += 1;
-            p.ws();
-            let start = p.i;
-            p.skip(1)?;
-            out.push((key, &doc.text[start..p.i]));
-            p.ws();
-            match p.peek() {
-                Some(b',') => p.i += 1,
-                Some(b'}') => {
-                    p.i += 1;
-                    break;
-                }
-                None => return Err(p.fail("EOF while parsing")),
-                Some(_) => return Err(p.fail("expected `,` or `}`")),
-            }
-        }
-    }
+    let mut spans = Vec::new();
+    p.container(0, &mut |p, key| {
+        p.ws();
+        let start = p.i;
+        p.skip(1)?;
+        spans.push((key.unwrap_or_default(), (start, p.i)));
+        Ok(())
+    })?;
     p.ws();
     if p.i < p.b.len() {
         return Err(p.fail("trailing characters"));
     }
-    Ok(out)
+    if let Some((i, msg)) = refused_field(known, &spans, false) {
+        return Err(doc.error(spans[i].1 .0, String::new(), FormatErrorKind::Invalid(msg)));
+    }
+    Ok(spans.into_iter().map(|(k, (start, end))| (k, &doc.text[start..end])).collect())
+}
+
+/// The first of `fields` that a struct with the fields `known` refuses, with the message: one it
+/// does not know (unless `lenient`), or one it knows given twice.
+fn refused_field<K: AsRef<str>, T>(known: &[&str], fields: &[(K, T)], lenient: bool) -> Option<(usize, String)> {
+    for (i, (k, _)) in fields.iter().enumerate() {
+        let k = k.as_ref();
+        if !known.contains(&k) {
+            if lenient {
+                continue;
+            }
+            let expected = known.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+            return Some((i, format!("unknown field `{k}`, expected one of {expected}")));
+        }
+        if fields[..i].iter().any(|(o, _)| o.as_ref() == k) {
+            return Some((i, format!("duplicate field `{k}`")));
+        }
+    }
+    None
 }
 
 /// Parses `text` as one JSON document.
@@ -133,6 +131,10 @@ pub(crate) fn parse<'a>(doc: Doc<'a>) -> R<Json<'a>> {
     }
     Ok(v)
 }
+
+/// What [`Parser::container`] does with each element, given its field name in an object. Not
+/// generic: one copy of the loop serves the tree, the check and the bundle's fields.
+type Item<'f, 'a> = dyn FnMut(&mut Parser<'a>, Option<Cow<'a, str>>) -> R<()> + 'f;
 
 struct Parser<'a> {
     doc: Doc<'a>,
@@ -176,44 +178,15 @@ impl<'a> Parser<'a> {
             Some(b'"') => Ok(Json { at, kind: Kind::Str(self.string()?) }),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(open @ (b'[' | b'{')) => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.fail("recursion limit exceeded"));
-                }
-                self.i += 1;
-                let close = if open == b'[' { b']' } else { b'}' };
                 let (mut items, mut fields) = (Vec::new(), Vec::new());
-                self.ws();
-                if self.peek() == Some(close) {
-                    self.i += 1;
-                } else {
-                    loop {
-                        if open == b'[' {
-                            items.push(self.value(depth + 1)?);
-                        } else {
-                            self.ws();
-                            if self.peek() != Some(b'"') {
-                                return Err(self.fail("key must be a string"));
-                            }
-                            let key = self.string()?;
-                            self.ws();
-                            if self.peek() != Some(b':') {
-                                return Err(self.fail("expected `:`"));
-                            }
-                            self.i += 1;
-                            fields.push((key, self.value(depth + 1)?));
-                        }
-                        self.ws();
-                        match self.peek() {
-                            Some(b',') => self.i += 1,
-                            Some(c) if c == close => {
-                                self.i += 1;
-                                break;
-                            }
-                            None => return Err(self.fail("EOF while parsing")),
-                            Some(_) => return Err(self.fail(if open == b'[' { "expected `,` or `]`" } else { "expected `,` or `}`" })),
-                        }
+                self.container(depth, &mut |p, key| {
+                    let v = p.value(depth + 1)?;
+                    match key {
+                        Some(k) => fields.push((k, v)),
+                        None => items.push(v),
                     }
-                }
+                    Ok(())
+                })?;
                 Ok(Json { at, kind: if open == b'[' { Kind::Arr(items) } else { Kind::Obj(fields) } })
             }
             Some(_) => Err(self.fail("expected a value")),
@@ -225,44 +198,52 @@ impl<'a> Parser<'a> {
         self.ws();
         match self.peek() {
             Some(b'"') => self.string().map(drop),
-            Some(open @ (b'[' | b'{')) => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.fail("recursion limit exceeded"));
+            Some(b'[' | b'{') => self.container(depth, &mut |p, _| p.skip(depth + 1)),
+            _ => self.value(depth).map(drop),
+        }
+    }
+
+    /// The array or object at `[`/`{`: `item` reads each element or each field's value (given the
+    /// field's name), positioned before it.
+    fn container(&mut self, depth: usize, item: &mut Item<'_, 'a>) -> R<()> {
+        if depth >= MAX_DEPTH {
+            return Err(self.fail("recursion limit exceeded"));
+        }
+        let object = self.peek() == Some(b'{');
+        let close = if object { b'}' } else { b']' };
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            let key = if object {
+                self.ws();
+                if self.peek() != Some(b'"') {
+                    return Err(self.fail("key must be a string"));
+                }
+                let key = self.string()?;
+                self.ws();
+                if self.peek() != Some(b':') {
+                    return Err(self.fail("expected `:`"));
                 }
                 self.i += 1;
-                let close = if open == b'[' { b']' } else { b'}' };
-                self.ws();
-                if self.peek() == Some(close) {
+                Some(key)
+            } else {
+                None
+            };
+            item(self, key)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(c) if c == close => {
                     self.i += 1;
                     return Ok(());
                 }
-                loop {
-                    if open == b'{' {
-                        self.ws();
-                        if self.peek() != Some(b'"') {
-                            return Err(self.fail("key must be a string"));
-                        }
-                        self.string()?;
-                        self.ws();
-                        if self.peek() != Some(b':') {
-                            return Err(self.fail("expected `:`"));
-                        }
-                        self.i += 1;
-                    }
-                    self.skip(depth + 1)?;
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(c) if c == close => {
-                            self.i += 1;
-                            return Ok(());
-                        }
-                        None => return Err(self.fail("EOF while parsing")),
-                        Some(_) => return Err(self.fail(if open == b'[' { "expected `,` or `]`" } else { "expected `,` or `}`" })),
-                    }
-                }
+                None => return Err(self.fail("EOF while parsing")),
+                Some(_) => return Err(self.fail(if object { "expected `,` or `}`" } else { "expected `,` or `]`" })),
             }
-            _ => self.value(depth).map(drop),
         }
     }
 
@@ -521,27 +502,18 @@ impl<'c, 'a> At<'c, 'a> {
     /// This value as a struct with the fields `known`: any other field, or one given twice, is an
     /// error (serde's `deny_unknown_fields`).
     pub fn obj(&self, known: &'static [&'static str]) -> R<Obj<'c, 'a>> {
-        let Kind::Obj(fields) = &self.v.kind else { return Err(self.expected("a map")) };
-        for (i, (k, v)) in fields.iter().enumerate() {
-            let at = At { doc: self.doc, v, path: self.path };
-            if !known.contains(&k.as_ref()) {
-                let expected = known.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
-                return Err(at.invalid(format!("unknown field `{k}`, expected one of {expected}")));
-            }
-            if fields[..i].iter().any(|(o, _)| o == k) {
-                return Err(at.invalid(format!("duplicate field `{k}`")));
-            }
-        }
-        Ok(Obj { at: *self, fields })
+        self.obj_checked(known, false)
     }
 
     /// Like [`At::obj`], but fields other than `known` are ignored (GA4 events carry many).
     pub fn obj_lenient(&self, known: &'static [&'static str]) -> R<Obj<'c, 'a>> {
+        self.obj_checked(known, true)
+    }
+
+    fn obj_checked(&self, known: &'static [&'static str], lenient: bool) -> R<Obj<'c, 'a>> {
         let Kind::Obj(fields) = &self.v.kind else { return Err(self.expected("a map")) };
-        for (i, (k, v)) in fields.iter().enumerate() {
-            if known.contains(&k.as_ref()) && fields[..i].iter().any(|(o, _)| o == k) {
-                return Err(At { doc: self.doc, v, path: self.path }.invalid(format!("duplicate field `{k}`")));
-            }
+        if let Some((i, msg)) = refused_field(known, fields, lenient) {
+            return Err(At { doc: self.doc, v: &fields[i].1, path: self.path }.invalid(msg));
         }
         Ok(Obj { at: *self, fields })
     }
@@ -782,6 +754,20 @@ mod tests {
         }
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(parse(doc(&deep)).unwrap_err().to_string().contains("recursion limit"));
+    }
+
+    #[test]
+    fn raw_fields_check_without_building_and_refuse_what_obj_refuses() {
+        let text = "{\"a\": [1, {\"x\": \"}\"}],\n \"b\": \"s\"}";
+        let fields = raw_fields(doc(text), &["a", "b"]).unwrap();
+        assert_eq!(fields.iter().map(|(k, raw)| (k.as_ref(), *raw)).collect::<Vec<_>>(), [("a", "[1, {\"x\": \"}\"}]"), ("b", "\"s\"")]);
+        let e = raw_fields(doc(text), &["a"]).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 7));
+        assert!(e.to_string().contains("unknown field `b`, expected one of `a`"), "{e}");
+        let e = raw_fields(doc("{\"a\": 1, \"a\": 2}"), &["a"]).unwrap_err();
+        assert!(e.to_string().contains("duplicate field `a`"), "{e}");
+        assert!(raw_fields(doc("{\"a\": [1,]}"), &["a"]).is_err());
+        assert!(raw_fields(doc("[]"), &["a"]).is_err());
     }
 
     #[test]

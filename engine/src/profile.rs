@@ -233,12 +233,11 @@ impl ItemEvent {
     }
 
     fn read(at: At) -> R<ItemEvent> {
-        match at.str()? {
-            "purchase" => Ok(ItemEvent::Purchase),
-            "add_to_cart" => Ok(ItemEvent::AddToCart),
-            "view" => Ok(ItemEvent::View),
-            s => Err(at.invalid(format!("unknown variant `{s}`, expected one of `purchase`, `add_to_cart`, `view`"))),
-        }
+        let s = at.str()?;
+        [ItemEvent::Purchase, ItemEvent::AddToCart, ItemEvent::View]
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| at.invalid(format!("unknown variant `{s}`, expected one of `purchase`, `add_to_cart`, `view`")))
     }
 }
 
