@@ -4,12 +4,16 @@
 //! Three steps, each a subcommand, each deterministic so their outputs can be committed:
 //! `derive-data` cuts a small subset of the full data set, `catalog` turns the subset into a
 //! catalog.json, and `site` writes the static shop with the `data-vitrine-*` markup.
+//! Two more make the owner's page, `/insights/`: `simulate-experiment` writes a clearly labelled
+//! simulation of an experiment over the real customers (what `vitrine uplift` reads), and
+//! `insights` renders the CLI's reports (`vitrine kpis`, `clv`, `uplift`) as the page.
 
 mod catalog;
 mod categories;
 mod derive;
 mod orders;
 mod personas;
+mod simulate;
 mod site;
 
 use std::path::PathBuf;
@@ -68,6 +72,53 @@ enum Command {
         /// Also write the personas' demo traits (JSON lines) here, e.g. demo-shop/data/traits.jsonl.
         #[arg(long)]
         traits_out: Option<PathBuf>,
+    },
+    /// Simulates an experiment of the site over the real customers' profile snapshots: exposures
+    /// and conversions for `vitrine uplift`, and simulation.json (what was planted). Made-up data.
+    SimulateExperiment {
+        /// The site configuration (demo-shop/site.json).
+        #[arg(long)]
+        site: PathBuf,
+        /// Profile snapshots (`vitrine profiles --out`).
+        #[arg(long)]
+        profiles: PathBuf,
+        /// Orders (gzipped CSV): the customers' real orders before the experiment are its history.
+        #[arg(long)]
+        orders: PathBuf,
+        /// The experiment's id in the site configuration.
+        #[arg(long, default_value = "winback-holdout")]
+        experiment: String,
+        /// The absolute uplift in conversion rate to plant in the arms (0.03: three points).
+        #[arg(long, default_value_t = 0.03)]
+        planted_uplift: f64,
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+        /// Output directory: exposures.jsonl, conversions.jsonl, simulation.json.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes the owner's page, insights/index.html, from the CLI's reports.
+    Insights {
+        /// Orders and catalog, for the shop's header and footer.
+        #[arg(long)]
+        orders: PathBuf,
+        #[arg(long)]
+        catalog: PathBuf,
+        /// `vitrine kpis --out`.
+        #[arg(long)]
+        kpis: PathBuf,
+        /// `vitrine uplift --out`.
+        #[arg(long)]
+        uplift: Option<PathBuf>,
+        /// simulation.json from `simulate-experiment`.
+        #[arg(long)]
+        simulation: Option<PathBuf>,
+        /// `vitrine clv --out` (JSON lines).
+        #[arg(long)]
+        clv: Option<PathBuf>,
+        /// The shop's output directory.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -145,6 +196,36 @@ fn main() -> Result<()> {
             if let Some(path) = traits_out {
                 println!("wrote {}", path.display());
             }
+        }
+        Command::SimulateExperiment { site, profiles, orders, experiment, planted_uplift, seed, out } => {
+            let model = simulate::Model { seed, planted_uplift, ..simulate::Model::default() };
+            let s = simulate::run(&site, &profiles, &orders, &experiment, orders::NOW_UNIX, &model, &out)?;
+            println!(
+                "SIMULATED {}: {} of {} profiles in the experiment {:?}, mean baseline {:.1} %, planted +{:.1} points; \
+                 {} exposures, {} simulated conversions, {} real earlier orders -> {}",
+                s.experiment,
+                s.eligible,
+                s.profiles,
+                s.arms,
+                s.mean_baseline * 100.0,
+                planted_uplift * 100.0,
+                s.exposures,
+                s.conversions,
+                s.history_orders,
+                out.display()
+            );
+        }
+        Command::Insights { orders, catalog, kpis, uplift, simulation, clv, out } => {
+            site::insights(&site::InsightsOptions {
+                orders: &orders,
+                catalog: &catalog,
+                kpis: &kpis,
+                uplift: uplift.as_deref(),
+                simulation: simulation.as_deref(),
+                clv: clv.as_deref(),
+                out: &out,
+            })?;
+            println!("wrote {}", out.join("insights/index.html").display());
         }
     }
     Ok(())

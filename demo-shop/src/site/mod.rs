@@ -5,7 +5,10 @@
 //! widget keeps the shop's default content (empty recommendation widgets stay hidden). With it,
 //! the edge or the snippet personalizes exactly the marked-up parts.
 
+mod charts;
+mod clv;
 mod html;
+mod insights;
 mod svg;
 
 use std::collections::HashMap;
@@ -48,6 +51,57 @@ pub struct Summary {
     pub pages: usize,
     pub images: usize,
     pub personas: Vec<Persona>,
+}
+
+/// Inputs of the `insights` subcommand: the shop's data (for the page's header and footer) and
+/// the CLI's reports.
+#[derive(Debug)]
+pub struct InsightsOptions<'a> {
+    pub orders: &'a Path,
+    pub catalog: &'a Path,
+    /// `vitrine kpis --out`.
+    pub kpis: &'a Path,
+    /// `vitrine uplift --out` and the simulation's `simulation.json`, if there is a report.
+    pub uplift: Option<&'a Path>,
+    pub simulation: Option<&'a Path>,
+    /// `vitrine clv --out`, if the build has it.
+    pub clv: Option<&'a Path>,
+    /// The shop's output directory: the page goes to `insights/index.html` in it.
+    pub out: &'a Path,
+}
+
+/// Writes `/insights/` (index.html and its style sheet) into `opts.out`.
+pub fn insights(opts: &InsightsOptions) -> Result<()> {
+    let read = |p: &Path| fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()));
+    let json = |p: &Path| -> Result<serde_json::Value> {
+        serde_json::from_str(&read(p)?).with_context(|| format!("{} is not JSON", p.display()))
+    };
+    let inputs = insights::Inputs {
+        kpis: json(opts.kpis)?,
+        uplift: opts.uplift.map(json).transpose()?,
+        simulation: opts.simulation.map(json).transpose()?,
+        clv: match opts.clv {
+            Some(p) => Some(clv::parse(&read(p)?, &p.display().to_string())?),
+            None => None,
+        },
+    };
+    let lines = load_orders(opts.orders)?;
+    let catalog = Catalog::read(opts.catalog)?;
+    let buyers = distinct_buyers(&lines);
+    let personas = personas::choose(&lines, NOW_UNIX)?;
+    let shop = Shop::new(&catalog, &buyers, &personas);
+    let page = shop.layout(&PageInfo {
+        title: format!("Insights · {BRAND}"),
+        path: "/insights/".to_string(),
+        body_attrs: r#"data-vitrine-page="other" class="insights""#.to_string(),
+        current_category: None,
+        main: insights::main_html(&inputs),
+        head: r#"<link rel="stylesheet" href="/insights/insights.css">"#,
+        // The owner's page: nothing on it is personalized, and the owner's visits are not tracked.
+        snippet: false,
+    });
+    write(opts.out, "insights/index.html", &page)?;
+    write(opts.out, "insights/insights.css", insights::CSS)
 }
 
 /// Generates the whole shop into `opts.out`.
@@ -260,6 +314,8 @@ impl<'a> Shop<'a> {
             body_attrs: r#"data-vitrine-page="home""#.to_string(),
             current_category: None,
             main,
+            head: "",
+            snippet: true,
         })
     }
 
@@ -297,6 +353,8 @@ impl<'a> Shop<'a> {
             ),
             current_category: Some(category.to_string()),
             main,
+            head: "",
+            snippet: true,
         })
     }
 
@@ -392,6 +450,8 @@ impl<'a> Shop<'a> {
             ),
             current_category: Some(p.product_type.clone()),
             main,
+            head: "",
+            snippet: true,
         })
     }
 
@@ -450,14 +510,14 @@ impl<'a> Shop<'a> {
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/shop.css">
 <script src="/shop.js"></script>
-<script async src="/vitrine/vitrine.js"></script>
-</head>
+{snippet}{head}</head>
 <body {body_attrs}>
 <a class="skip" href="#main">Skip to content</a>
 <header class="site-header">
 <div class="wrap header-bar">
 <a class="logo" href="/">{logo}<span>{brand}</span></a>
 <p class="header-note">Free UK delivery over 50 GBP</p>
+<a class="header-link" href="/insights/"{insights_current}>Insights</a>
 <a class="basket" href="#" aria-label="Basket"><svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path d="M6 7h12l-1 13H7zM9 7a3 3 0 016 0" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/></svg><span class="basket-count" id="basket-count">0</span></a>
 </div>
 <nav class="cat-nav" aria-label="Categories"><div class="wrap">{nav}</div></nav>
@@ -469,21 +529,10 @@ impl<'a> Shop<'a> {
 <div class="footer-brand"><a class="logo" href="/">{logo}<span>{brand}</span></a><p>Gifts, homeware and stationery. A demo shop for Vitrine, the open-source on-site personalization engine.</p></div>
 <nav class="footer-nav" aria-label="All categories">{footer_nav}</nav>
 <p class="attribution">{attribution}</p>
-<p class="footer-small">Prices, stock and customer names are illustrative. <button type="button" class="linklike" data-consent-open>Privacy settings</button></p>
+<p class="footer-small">Prices, stock and customer names are illustrative. <a href="/insights/">Shop insights</a> (demo: the owner's KPI page).{privacy}</p>
 </div>
 </footer>
-<div id="consent" class="consent" role="dialog" aria-label="Personalization consent" hidden>
-<p><strong>Make this shop yours?</strong> With your permission we use what you browse and buy here to pick products for you. You can change your mind any time under Privacy settings.</p>
-<div class="consent-actions"><button type="button" class="btn btn-ghost" data-consent="denied">Decline</button><button type="button" class="btn btn-primary" data-consent="granted">Accept</button></div>
-</div>
-<details class="switcher">
-<summary><svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><circle cx="12" cy="8" r="4" fill="currentColor"/><path d="M4 21a8 8 0 0116 0z" fill="currentColor"/></svg>Preview as…</summary>
-<div class="switcher-body">
-<p>Developer preview: view this page as a real customer from the order history.</p>
-<ul>{switcher}</ul>
-</div>
-</details>
-</body>
+{visitor_ui}</body>
 </html>
 "##,
             title = escape(&page.title),
@@ -494,9 +543,32 @@ impl<'a> Shop<'a> {
             footer_nav = footer_nav,
             main = page.main,
             attribution = escape(ATTRIBUTION),
-            switcher = switcher,
+            snippet = if page.snippet { "<script async src=\"/vitrine/vitrine.js\"></script>\n" } else { "" },
+            privacy = if page.snippet { r#" <button type="button" class="linklike" data-consent-open>Privacy settings</button>"# } else { "" },
+            // The consent banner and the visitor switcher belong to pages that personalize.
+            visitor_ui = if page.snippet { visitor_ui(&switcher) } else { String::new() },
+            head = page.head,
+            insights_current = if page.path == "/insights/" { r#" aria-current="page""# } else { "" },
         )
     }
+}
+
+/// The consent banner and the demo's visitor switcher (`switcher`: its list items, HTML).
+fn visitor_ui(switcher: &str) -> String {
+    format!(
+        r#"<div id="consent" class="consent" role="dialog" aria-label="Personalization consent" hidden>
+<p><strong>Make this shop yours?</strong> With your permission we use what you browse and buy here to pick products for you. You can change your mind any time under Privacy settings.</p>
+<div class="consent-actions"><button type="button" class="btn btn-ghost" data-consent="denied">Decline</button><button type="button" class="btn btn-primary" data-consent="granted">Accept</button></div>
+</div>
+<details class="switcher">
+<summary><svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><circle cx="12" cy="8" r="4" fill="currentColor"/><path d="M4 21a8 8 0 0116 0z" fill="currentColor"/></svg>Preview as…</summary>
+<div class="switcher-body">
+<p>Developer preview: view this page as a real customer from the order history.</p>
+<ul>{switcher}</ul>
+</div>
+</details>
+"#
+    )
 }
 
 /// The header navigation's label: "Candles & Lights" → "Candles", so all categories fit in one
@@ -512,6 +584,10 @@ struct PageInfo {
     body_attrs: String,
     current_category: Option<String>,
     main: String,
+    /// More `<head>` elements (HTML).
+    head: &'static str,
+    /// Whether the page loads the Vitrine snippet (every shop page does).
+    snippet: bool,
 }
 
 /// A product card, in a list item marked `data-vitrine-item` when `reorderable` (inside a
