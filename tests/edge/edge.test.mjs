@@ -219,6 +219,21 @@ test('non-HTML assets pass through byte-identical', async () => {
   }
 });
 
+test("the owner's insights page is served at /insights/, its charts and numbers as built", async () => {
+  const built = readFileSync(join(dist, 'insights', 'index.html'), 'utf8');
+  for (const cookie of [undefined, `vitrine_vid=${sign('t-lapsed')}`]) {
+    const { res, text } = await get('/insights/', cookie);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/html/);
+    assert.ok(text.includes('<h1>Insights</h1>') && text.includes('class="badge-sim"'));
+    const main = (html) => html.slice(html.indexOf('<main'), html.indexOf('</main>'));
+    assert.equal(main(text), main(built), 'the page body passes the edge unchanged');
+  }
+  const css = await fetch(`${base}/insights/insights.css`);
+  assert.equal(css.status, 200);
+  assert.equal(await css.text(), readFileSync(join(dist, 'insights', 'insights.css'), 'utf8'));
+});
+
 test('model and catalog shards are served byte-identical and cacheable forever; the bundle is not', async () => {
   const bundleHead = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8'));
   const head = bundleHead.model.shards;
