@@ -45,6 +45,7 @@ pub mod catalog;
 pub mod catalog_shard;
 /// The rule language, from its own crate: the compile side only with the `compile` feature.
 pub use vitrine_cel as cel;
+pub mod clv;
 pub mod compiled;
 pub mod condition;
 pub mod decide;

@@ -34,6 +34,9 @@ pub struct ProfileSnapshot {
     /// Where the customer stands in their purchase rhythm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Lifecycle>,
+    /// Predicted purchases and value over a horizon (BG/NBD + Gamma-Gamma; docs/clv.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clv: Option<Clv>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -98,6 +101,20 @@ pub struct Lifecycle {
     pub days_overdue: f64,
     #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Seconds>,
+}
+
+/// Customer lifetime value over the next `horizon_days`, as `vitrine profiles --clv-horizon-days`
+/// predicts it (docs/clv.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clv {
+    /// Expected purchase days within the horizon.
+    pub expected_orders: f64,
+    /// Expected orders × expected spend per order.
+    pub expected_value: f64,
+    /// The probability the customer has not dropped out.
+    pub p_alive: f64,
+    pub horizon_days: u32,
 }
 
 /// Lifecycle stages, from the first order to gone for good.
@@ -222,6 +239,18 @@ impl Lifecycle {
     }
 }
 
+impl Clv {
+    fn read(at: At) -> R<Clv> {
+        let o = at.obj(&["expected_orders", "expected_value", "p_alive", "horizon_days"])?;
+        Ok(Clv {
+            expected_orders: o.req_f64("expected_orders")?,
+            expected_value: o.req_f64("expected_value")?,
+            p_alive: o.req_f64("p_alive")?,
+            horizon_days: o.req_u32("horizon_days")?,
+        })
+    }
+}
+
 impl ItemEvent {
     /// The name in snapshots and sessions.
     pub fn as_str(self) -> &'static str {
@@ -262,6 +291,7 @@ impl ProfileSnapshot {
             segments: Vec::new(),
             rfm: None,
             lifecycle: None,
+            clv: None,
         }
     }
 
@@ -270,7 +300,7 @@ impl ProfileSnapshot {
     }
 
     pub(crate) fn read(at: At) -> R<ProfileSnapshot> {
-        let o = at.obj(&["v", "id", "consent", "traits", "orders", "recent_items", "affinities", "segments", "rfm", "lifecycle"])?;
+        let o = at.obj(&["v", "id", "consent", "traits", "orders", "recent_items", "affinities", "segments", "rfm", "lifecycle", "clv"])?;
         Ok(ProfileSnapshot {
             v: o.req_version()?,
             id: o.req_string("id")?,
@@ -285,6 +315,7 @@ impl ProfileSnapshot {
             segments: o.or_strings("segments")?,
             rfm: o.opt("rfm", Rfm::read)?,
             lifecycle: o.opt("lifecycle", Lifecycle::read)?,
+            clv: o.opt("clv", Clv::read)?,
         })
     }
 
