@@ -361,15 +361,15 @@ impl<'a> Vars<'a> {
             fields.push(("lifecycle", map(lc)));
         }
         if let Some(c) = &snap.clv {
-            fields.push((
-                "clv",
-                map([
-                    ("expected_orders", Value::Double(c.expected_orders)),
-                    ("expected_value", Value::Double(c.expected_value)),
-                    ("p_alive", Value::Double(c.p_alive)),
-                    ("horizon_days", Value::Int(i64::from(c.horizon_days))),
-                ]),
-            ));
+            // A Vec, as `rfm` and `lifecycle` build theirs: one instance of `map` for all three
+            // (an array would be another, which the browser's Wasm would carry).
+            let clv = vec![
+                ("expected_orders", Value::Double(c.expected_orders)),
+                ("expected_value", Value::Double(c.expected_value)),
+                ("p_alive", Value::Double(c.p_alive)),
+                ("horizon_days", Value::Int(i64::from(c.horizon_days))),
+            ];
+            fields.push(("clv", map(clv)));
         }
         map(fields)
     }

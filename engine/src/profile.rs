@@ -541,6 +541,23 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_clv_round_trip_and_errors() {
+        let text = r#"{"v":1,"id":"c-1","clv":{"expected_orders":1.25,"expected_value":812.5,"p_alive":0.31,"horizon_days":90}}"#;
+        let p = ProfileSnapshot::from_json(text).unwrap();
+        assert_eq!(p.clv, Some(Clv { expected_orders: 1.25, expected_value: 812.5, p_alive: 0.31, horizon_days: 90 }));
+        assert_eq!(ProfileSnapshot::from_json(&p.to_json()).unwrap(), p);
+        assert!(p.to_json().ends_with(r#""clv":{"expected_orders":1.25,"expected_value":812.5,"p_alive":0.31,"horizon_days":90}}"#), "{}", p.to_json());
+        // Strict like the rest: every field required (a missing p_alive must not read as 0, "at
+        // risk"), none unknown, each located.
+        let e = ProfileSnapshot::from_json(&text.replace(r#","p_alive":0.31"#, "")).unwrap_err();
+        assert!(e.to_string().contains("missing field `p_alive`"), "{e}");
+        let e = ProfileSnapshot::from_json(&text.replace("p_alive", "p_alve")).unwrap_err();
+        assert!(e.to_string().contains("unknown field `p_alve`"), "{e}");
+        let e = ProfileSnapshot::from_json(&text.replace("90", "\"90\"")).unwrap_err();
+        assert_eq!(e.field, "clv.horizon_days");
+    }
+
+    #[test]
     fn events_ignore_the_ga4_fields_they_do_not_use() {
         let e = Event::from_json(r#"{"event":"view_item","gtm.uniqueEventId":7,"ecommerce":{"currency":"GBP","items":[{"item_id":"A","item_name":"Mug","price":2.5}]}}"#).unwrap();
         assert_eq!((e.ecommerce.items[0].item_id.as_str(), e.ecommerce.items[0].quantity), ("A", 1.0));
