@@ -620,9 +620,10 @@ mod tests {
         // The optimum is at least as likely as the truth...
         let at_truth = -customers.iter().map(|c| planted.log_likelihood(f64::from(c.frequency), c.recency, c.age)).sum::<f64>() / customers.len() as f64;
         assert!(nll <= at_truth + 1e-9, "{nll} > {at_truth}");
-        // ...and close to it: within about three standard errors at this sample size.
+        // ...and close to it, with room for sampling error at this size (the seed fits r 0.2431,
+        // α 4.337, a 0.779, b 2.176: a and b are the least determined).
         for (name, got, want, tolerance) in
-            [("r", fitted.r, planted.r, 0.1), ("alpha", fitted.alpha, planted.alpha, 0.15), ("a", fitted.a, planted.a, 0.35), ("b", fitted.b, planted.b, 0.4)]
+            [("r", fitted.r, planted.r, 0.05), ("alpha", fitted.alpha, planted.alpha, 0.1), ("a", fitted.a, planted.a, 0.2), ("b", fitted.b, planted.b, 0.25)]
         {
             assert!(close(got, want, tolerance), "{name}: fitted {got}, planted {want} ({fitted:?})");
         }
@@ -641,8 +642,9 @@ mod tests {
             })
             .collect();
         let (fitted, _, _) = fit_gamma_gamma(&customers, 0.0).unwrap();
+        // The seed fits p 5.87, q 3.80, v 14.59.
         for (name, got, want) in [("p", fitted.p, planted.p), ("q", fitted.q, planted.q), ("v", fitted.v, planted.v)] {
-            assert!(close(got, want, 0.2), "{name}: fitted {got}, planted {want} ({fitted:?})");
+            assert!(close(got, want, 0.1), "{name}: fitted {got}, planted {want} ({fitted:?})");
         }
         // The population mean spend, v p / (q − 1), is far better determined than its parts.
         let mean = |g: GammaGamma| g.v * g.p / (g.q - 1.0);
