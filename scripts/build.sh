@@ -26,7 +26,7 @@ $VITRINE interactions --orders "$ORDERS" --out build/interactions.csv
 # (temporal) evaluation chose (bench/results/*-recsys-online-retail.md).
 $VITRINE train --interactions build/interactions.csv --out build/model.json --neighbors 12 --half-life-days 60
 $VITRINE profiles --orders "$ORDERS" --now "$NOW" --catalog build/catalog.json --traits build/traits.jsonl \
-  --consent granted --out build/profiles.jsonl
+  --consent granted --clv-horizon-days 90 --out build/profiles.jsonl
 $VITRINE kv-bulk --profiles build/profiles.jsonl --out build/kv-profiles.json
 
 log "insights page: KPIs, CLV, a simulated experiment"

@@ -1,5 +1,6 @@
 //! The `vitrine` command: train the recommender, batch-recommend, build profile snapshots from
-//! order exports, compile the bundle the runtimes load, measure experiments' uplift and the shop's KPIs.
+//! order exports, compile the bundle the runtimes load, measure experiments' uplift and the shop's KPIs,
+//! predict customer lifetime value.
 //!
 //! Every command reads whole inputs before it writes anything, and writes through a temporary file
 //! renamed into place, so a malformed input leaves no partial output. Input errors name
@@ -18,14 +19,15 @@ use clap::{Parser, Subcommand};
 use vitrine_engine::kpis::{KpiOptions, Period, Products};
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
-use vitrine_engine::profile::{Stage, Trait};
+use vitrine_engine::clv;
+use vitrine_engine::profile::{Clv, Stage, Trait};
 use vitrine_engine::site::Target;
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
 use crate::input::InputError;
 
 #[derive(Parser)]
-#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift and KPIs")]
+#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift and KPIs, predict customer lifetime value")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -88,6 +90,11 @@ enum Command {
         /// Consent recorded in the snapshots. An order export carries none, so none is assumed.
         #[arg(long, value_parser = ["granted", "denied"], default_value = "denied")]
         consent: String,
+        /// Add `clv` to each snapshot: expected orders and value over this many days and the
+        /// probability the customer is alive, from BG/NBD + Gamma-Gamma fitted on every line up to
+        /// --now (docs/clv.md).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        clv_horizon_days: Option<u32>,
         #[command(flatten)]
         lifecycle: LifecycleArgs,
     },
@@ -184,6 +191,32 @@ enum Command {
         now: Option<String>,
         #[command(flatten)]
         lifecycle: LifecycleArgs,
+    },
+    /// Customer lifetime value: BG/NBD purchase counts and Gamma-Gamma spend, fitted on the lines
+    /// before --calibration-end; one JSON line per customer `{"customer", "expected_orders",
+    /// "expected_value", "p_alive", ...}` over the next --horizon-days (docs/clv.md).
+    Clv {
+        /// An order export: Online Retail's columns, or others named by --columns.
+        #[arg(long)]
+        orders: PathBuf,
+        /// Only lines before this day (UTC midnight) are used: `YYYY-MM-DD`, or a time as --now takes it.
+        #[arg(long)]
+        calibration_end: String,
+        /// The prediction horizon after --calibration-end, in days.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        horizon_days: u32,
+        #[arg(long)]
+        out: PathBuf,
+        /// Column mapping, as `kpis` takes it.
+        #[arg(long)]
+        columns: Option<String>,
+        /// Which lines are merchandise, as `kpis` decides it.
+        #[arg(long, value_parser = ["digits", "all"])]
+        products: Option<String>,
+        /// L2 penalty on the BG/NBD parameters, as Python `lifetimes`' `penalizer_coef` (0: plain
+        /// maximum likelihood; Gamma-Gamma is never penalized).
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
     },
     /// Write profile snapshots as a Workers KV bulk-upload file (`profile:<id>` keys).
     KvBulk {
@@ -293,7 +326,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             std::io::stdout().lock().write_all(&out)?;
         }
-        Command::Profiles { orders, now, out, catalog, traits, consent, lifecycle } => {
+        Command::Profiles { orders, now, out, catalog, traits, consent, clv_horizon_days, lifecycle } => {
             let lifecycle = lifecycle.rules()?;
             let now = vitrine_engine::time::parse_export(&now)
                 .ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {now:?}")))?;
@@ -303,6 +336,19 @@ fn run(command: Command) -> anyhow::Result<()> {
             let rules = ProfileRules { consent: consent == "granted", lifecycle, ..ProfileRules::default() };
             let (mut profiles, stats) = build_profiles(&lines, now, catalog.as_ref(), &rules);
             merge_traits(&mut profiles, enrichment);
+            if let Some(horizon_days) = clv_horizon_days {
+                // Fitted on what the snapshots describe: the same lines, products and `now`.
+                let (customers, _) = clv::summaries(&lines, now + 1, |c| vitrine_engine::orders::is_product(c, catalog.as_ref()));
+                let (model, elapsed) = fit_clv(&orders, &customers, 0.0)?;
+                let by_id: HashMap<&str, &clv::Customer> = customers.iter().map(|c| (c.id.as_str(), c)).collect();
+                for p in &mut profiles {
+                    if let Some(c) = by_id.get(p.id.as_str()) {
+                        let x = model.predict(c, f64::from(horizon_days));
+                        p.clv = Some(Clv { expected_orders: x.expected_orders, expected_value: x.expected_value, p_alive: x.p_alive, horizon_days });
+                    }
+                }
+                eprintln!("vitrine: {}", clv_summary(&model, elapsed, &customers));
+            }
             let mut text = String::new();
             for p in &profiles {
                 text.push_str(&p.to_json());
@@ -426,12 +472,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .map(|n| vitrine_engine::time::parse_export(&n).ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {n:?}"))))
                 .transpose()?;
             let mapping = columns.as_deref().map(input::Columns::parse).transpose()?;
-            let products = match products.as_deref() {
-                Some("all") => Products::All,
-                Some(_) => Products::DigitCodes,
-                None if mapping.is_some() => Products::All,
-                None => Products::DigitCodes,
-            };
+            let products = products_of(products.as_deref(), mapping.is_some());
             let (lines, cancelled_orders) = input::read_order_export(&orders, &mapping.unwrap_or_else(input::Columns::online_retail))?;
             let period = Period::parse(&period).unwrap_or(Period::Month);
             let kpis = vitrine_engine::kpis::compute(&lines, &KpiOptions { period, now, lifecycle, products });
@@ -457,6 +498,41 @@ fn run(command: Command) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Clv { orders, calibration_end, horizon_days, out, columns, products, penalizer } => {
+            let end = parse_day(&calibration_end).ok_or_else(|| InputError(format!("--calibration-end: expected `YYYY-MM-DD`, found {calibration_end:?}")))?;
+            if !(penalizer.is_finite() && penalizer >= 0.0) {
+                return Err(InputError(format!("--penalizer: expected a number >= 0, found {penalizer}")).into());
+            }
+            let mapping = columns.as_deref().map(input::Columns::parse).transpose()?;
+            let products = products_of(products.as_deref(), mapping.is_some());
+            let (lines, cancelled_orders) = input::read_order_export(&orders, &mapping.unwrap_or_else(input::Columns::online_retail))?;
+            let (customers, stats) = clv::summaries(&lines, end, |c| products == Products::All || vitrine_engine::orders::is_product(c, None));
+            let (model, elapsed) = fit_clv(&orders, &customers, penalizer)?;
+            // Everything is computed before anything is written.
+            let mut text = String::new();
+            for c in &customers {
+                let x = model.predict(c, f64::from(horizon_days));
+                let line = ClvLine {
+                    customer: &c.id,
+                    expected_orders: x.expected_orders,
+                    expected_value: x.expected_value,
+                    p_alive: x.p_alive,
+                    frequency: c.frequency,
+                    recency: c.recency,
+                    t: c.age,
+                    monetary_value: c.monetary,
+                };
+                text.push_str(&serde_json::to_string(&line)?);
+                text.push('\n');
+            }
+            write_atomic(&out, text.as_bytes())?;
+            let skipped = if cancelled_orders > 0 { format!(", {cancelled_orders} of cancelled orders left out") } else { String::new() };
+            eprintln!(
+                "vitrine: {} customers from {} lines ({} guest, {} cancellation, {} non-product, {} invalid, {} from --calibration-end on{skipped}) -> {}",
+                customers.len(), stats.lines, stats.guest_lines, stats.cancellation_lines, stats.non_product_lines, stats.invalid_lines, stats.future_lines, out.display()
+            );
+            eprintln!("vitrine: {}", clv_summary(&model, elapsed, &customers));
+        }
         Command::KvBulk { profiles, out } => {
             let text = std::fs::read_to_string(&profiles).with_context(|| format!("reading {}", profiles.display()))?;
             let mut entries = Vec::new();
@@ -472,6 +548,57 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--products`: what `kpis` and `clv` count as merchandise (digit codes with Online Retail's
+/// columns, every line with a mapping of one's own, unless said).
+fn products_of(flag: Option<&str>, mapped: bool) -> Products {
+    match flag {
+        Some("all") => Products::All,
+        Some(_) => Products::DigitCodes,
+        None if mapped => Products::All,
+        None => Products::DigitCodes,
+    }
+}
+
+/// `YYYY-MM-DD` as its UTC midnight, or a time as `--now` takes it.
+fn parse_day(s: &str) -> Option<i64> {
+    if s.len() == 10 {
+        return vitrine_engine::time::parse_export(&format!("{s} 00:00:00"));
+    }
+    vitrine_engine::time::parse_export(s)
+}
+
+/// One line of `vitrine clv`'s output: the contract's four fields first, then the summary they
+/// were predicted from (`lifetimes`' names).
+#[derive(serde::Serialize)]
+struct ClvLine<'a> {
+    customer: &'a str,
+    expected_orders: f64,
+    expected_value: f64,
+    p_alive: f64,
+    frequency: u32,
+    recency: f64,
+    #[serde(rename = "T")]
+    t: f64,
+    monetary_value: f64,
+}
+
+/// Fits the CLV models, timed; a data set they cannot be fitted to is the input's fault (exit 2).
+fn fit_clv(orders: &Path, customers: &[clv::Customer], penalizer: f64) -> anyhow::Result<(clv::Model, std::time::Duration)> {
+    let started = std::time::Instant::now();
+    let model = clv::fit(customers, &clv::FitOptions { penalizer }).map_err(|e| InputError(format!("{}: cannot fit the CLV models: {e}", orders.display())))?;
+    Ok((model, started.elapsed()))
+}
+
+fn clv_summary(model: &clv::Model, elapsed: std::time::Duration, customers: &[clv::Customer]) -> String {
+    let (p, s) = (&model.purchases, &model.spend);
+    let repeat = customers.iter().filter(|c| c.frequency > 0).count();
+    let warning = if s.q <= 1.0 { " (q <= 1: the population's mean spend is unbounded)" } else { "" };
+    format!(
+        "CLV fitted on {} customers ({repeat} repeat) in {:.3} s ({} evaluations): BG/NBD r={:.6e} alpha={:.6e} a={:.6e} b={:.6e} (mean -LL {:.6}); Gamma-Gamma p={:.6e} q={:.6e} v={:.6e} (mean -LL {:.6}){warning}",
+        customers.len(), elapsed.as_secs_f64(), model.evaluations, p.r, p.alpha, p.a, p.b, model.purchases_nll, s.p, s.q, s.v, model.spend_nll
+    )
 }
 
 /// Reads a model snapshot in either form, telling them apart by the binary form's magic bytes.

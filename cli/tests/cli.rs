@@ -687,3 +687,101 @@ fn kpis_on_the_demo_orders_agree_with_profiles() {
         assert_eq!(p["customers"].as_u64().unwrap(), p["new_customers"].as_u64().unwrap() + p["returning_customers"].as_u64().unwrap());
     }
 }
+
+fn clv(dir: &Path, orders: &Path, extra: &[&str]) -> (Output, Option<Vec<serde_json::Value>>) {
+    let out = dir.join("clv.jsonl");
+    let _ = std::fs::remove_file(&out);
+    let mut args = vec!["clv", "--orders", orders.to_str().unwrap(), "--out", out.to_str().unwrap(), "--horizon-days", "90"];
+    args.extend_from_slice(extra);
+    let o = vitrine(&args);
+    let lines = std::fs::read_to_string(&out).ok().map(|t| t.lines().map(|l| serde_json::from_str(l).unwrap()).collect());
+    (o, lines)
+}
+
+#[test]
+fn clv_contract_and_calibration_end() {
+    let dir = tmp("clv");
+    let orders = dir.join("orders.csv");
+    std::fs::write(&orders, SHOP).unwrap();
+    // Before March: customer 1 on 01-03, 01-10 and 02-07 (two repeat days worth 10 each), customer 2
+    // on 01-05, customer 3 twice on 02-14 (one day); customer 4 starts on 03-01, the end: left out.
+    let (o, lines) = clv(&dir, &orders, &["--calibration-end", "2011-03-01"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.join("clv.jsonl")).unwrap();
+    assert!(text.lines().all(|l| l.starts_with(r#"{"customer":"#)), "{text}");
+    for l in text.lines() {
+        let at = |k: &str| l.find(&format!("\"{k}\":")).unwrap();
+        assert!(at("customer") < at("expected_orders") && at("expected_orders") < at("expected_value") && at("expected_value") < at("p_alive"), "contract fields first, in order: {l}");
+    }
+    let summary: Vec<(&str, u64, f64, f64, f64)> = lines
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|l| (l["customer"].as_str().unwrap(), l["frequency"].as_u64().unwrap(), l["recency"].as_f64().unwrap(), l["T"].as_f64().unwrap(), l["monetary_value"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(summary, [("c-1", 2, 35.0, 56.0, 10.0), ("c-2", 0, 0.0, 54.0, 0.0), ("c-3", 0, 0.0, 14.0, 0.0)]);
+    for l in lines.as_ref().unwrap() {
+        let (orders, value, alive) = (l["expected_orders"].as_f64().unwrap(), l["expected_value"].as_f64().unwrap(), l["p_alive"].as_f64().unwrap());
+        assert!(orders >= 0.0 && value >= 0.0 && (0.0..=1.0).contains(&alive), "{l}");
+    }
+    let msg = stderr(&o);
+    assert!(msg.contains("3 customers from 15 lines") && msg.contains("BG/NBD r=") && msg.contains("Gamma-Gamma p=") && msg.contains(" s ("), "{msg}");
+
+    // A later end takes customer 4 in, observed up to the day before the end.
+    let (o, lines) = clv(&dir, &orders, &["--calibration-end", "2011-03-21"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d4 = lines.unwrap().into_iter().find(|l| l["customer"] == "c-4").unwrap();
+    assert_eq!((d4["frequency"].as_u64(), d4["T"].as_f64()), (Some(1), Some(19.0)));
+}
+
+#[test]
+fn malformed_clv_input_is_located_and_writes_nothing() {
+    let dir = tmp("clv-bad");
+    let orders = dir.join("orders.csv");
+    for (csv, extra, expected) in [
+        (SHOP.replace("2011-01-05 10:00:00,10.00,2.0", "2011-01-05 10:00:00,ten,2.0"), vec!["--calibration-end", "2011-03-01"], "orders.csv:4:43: field `UnitPrice`: expected a number, found \"ten\""),
+        (SHOP.to_owned(), vec!["--calibration-end", "March"], "--calibration-end: expected `YYYY-MM-DD`, found \"March\""),
+        (SHOP.to_owned(), vec!["--calibration-end", "2011-03-01", "--columns", "customer=E-Mail"], "orders.csv:1:1: expected a `E-Mail` column (field `customer`) in the header"),
+        // Before 2011-01-10 nobody has bought on two days: nothing for the spend model.
+        (SHOP.to_owned(), vec!["--calibration-end", "2011-01-10"], "orders.csv: cannot fit the CLV models: no customer bought on two different days"),
+        (SHOP.to_owned(), vec!["--calibration-end", "2011-03-01", "--penalizer=-1"], "--penalizer: expected a number >= 0, found -1"),
+    ] {
+        std::fs::write(&orders, csv).unwrap();
+        let (o, lines) = clv(&dir, &orders, &extra);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let msg = stderr(&o);
+        let expected = if expected.starts_with("--") { expected.to_owned() } else { dir.join(expected).display().to_string() };
+        assert!(msg.contains(&expected), "expected {expected}, found {msg}");
+        assert!(lines.is_none(), "no partial output");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary files left behind");
+    }
+}
+
+#[test]
+fn profiles_carry_clv_predictions() {
+    let orders = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-shop/data/orders.csv.gz");
+    let dir = tmp("profiles-clv");
+    let out = dir.join("profiles.jsonl");
+    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10T00:00:00Z", "--clv-horizon-days", "90", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("CLV fitted on"), "{}", stderr(&o));
+    let profiles: Vec<vitrine_engine::ProfileSnapshot> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| vitrine_engine::ProfileSnapshot::from_json(l).unwrap()).collect();
+    assert!(profiles.len() > 1000);
+    for p in &profiles {
+        let c = p.clv.as_ref().unwrap();
+        assert_eq!(c.horizon_days, 90);
+        assert!(c.expected_orders >= 0.0 && c.expected_value >= 0.0 && (0.0..=1.0).contains(&c.p_alive), "{c:?}");
+    }
+    // Customers who have been away longest are the least likely to be alive.
+    let alive = |p: &vitrine_engine::ProfileSnapshot| p.clv.as_ref().unwrap().p_alive;
+    let repeat: Vec<_> = profiles.iter().filter(|p| p.rfm.as_ref().unwrap().frequency >= 3).collect();
+    let gone = repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days > 200).map(|p| alive(p)).sum::<f64>();
+    let recent = repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days < 30).map(|p| alive(p)).sum::<f64>();
+    let (n_gone, n_recent) = (repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days > 200).count(), repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days < 30).count());
+    assert!(n_gone > 0 && n_recent > 0 && gone / n_gone as f64 <= recent / n_recent as f64, "{gone}/{n_gone} vs {recent}/{n_recent}");
+    // Without the option, no `clv`.
+    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10T00:00:00Z", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(!std::fs::read_to_string(&out).unwrap().contains("\"clv\""));
+}

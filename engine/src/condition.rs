@@ -4,7 +4,7 @@
 //! Variables (docs/site.md has the full schema):
 //!
 //! - `profile`: the snapshot (`id`, `consent`, `traits`, `orders`, `recent_items`, `affinities`,
-//!   `segments`, `rfm`, `lifecycle`), with this session's orders added to `orders.count` and
+//!   `segments`, `rfm`, `lifecycle`, `clv`), with this session's orders added to `orders.count` and
 //!   `orders.revenue`. Without consent only `profile.consent` is there.
 //! - `events`: what the visitor did, oldest first: the snapshot's recent items (with consent) and
 //!   this session's events, each `{type, time, item, price, category, source}`; `type` is the GA4
@@ -199,6 +199,13 @@ fn base_decls() -> &'static Decls {
                     "lifecycle",
                     obj("profile.lifecycle", vec![("stage", Type::String), ("expected_gap_days", Type::Double), ("days_overdue", Type::Double), ("as_of", Type::Timestamp)]),
                 ),
+                (
+                    "clv",
+                    obj(
+                        "profile.clv",
+                        vec![("expected_orders", Type::Double), ("expected_value", Type::Double), ("p_alive", Type::Double), ("horizon_days", Type::Int)],
+                    ),
+                ),
             ],
         );
         let session = obj(
@@ -352,6 +359,17 @@ impl<'a> Vars<'a> {
             let mut lc = vec![("stage", Value::from(l.stage.as_str())), ("expected_gap_days", Value::Double(l.expected_gap_days)), ("days_overdue", Value::Double(l.days_overdue))];
             lc.extend(l.as_of.and_then(ts).map(|t| ("as_of", t)));
             fields.push(("lifecycle", map(lc)));
+        }
+        if let Some(c) = &snap.clv {
+            // A Vec, as `rfm` and `lifecycle` build theirs: one instance of `map` for all three
+            // (an array would be another, which the browser's Wasm would carry).
+            let clv = vec![
+                ("expected_orders", Value::Double(c.expected_orders)),
+                ("expected_value", Value::Double(c.expected_value)),
+                ("p_alive", Value::Double(c.p_alive)),
+                ("horizon_days", Value::Int(i64::from(c.horizon_days))),
+            ];
+            fields.push(("clv", map(clv)));
         }
         map(fields)
     }

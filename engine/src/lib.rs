@@ -26,8 +26,10 @@
 //! ```
 //!
 //! Beside deciding, [`uplift`] measures what the experiments earned, from exposure and conversion
-//! logs (the CLI's `vitrine uplift`; no runtime links it), and [`kpis`] what the shop earns per
-//! month, week or quarter, from the order export [`orders`] reads (`vitrine kpis`; CLI only too).
+//! logs (the CLI's `vitrine uplift`; no runtime links it), [`kpis`] what the shop earns per
+//! month, week or quarter, from the order export [`orders`] reads (`vitrine kpis`; CLI only too),
+//! and [`clv`] what each customer will buy and spend next (BG/NBD + Gamma-Gamma, `vitrine clv`;
+//! the runtimes only read its predictions, as `profile.clv` in the snapshot).
 //!
 //! # Key decisions
 //!
@@ -45,6 +47,7 @@ pub mod catalog;
 pub mod catalog_shard;
 /// The rule language, from its own crate: the compile side only with the `compile` feature.
 pub use vitrine_cel as cel;
+pub mod clv;
 pub mod compiled;
 pub mod condition;
 pub mod decide;

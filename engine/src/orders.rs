@@ -354,6 +354,7 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
                 days_overdue: (f64::from(recency_days) - expected_gap).max(0.0),
                 as_of: Some(now),
             }),
+            clv: None,
         });
     }
     (out, stats)

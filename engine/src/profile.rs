@@ -34,6 +34,9 @@ pub struct ProfileSnapshot {
     /// Where the customer stands in their purchase rhythm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Lifecycle>,
+    /// Predicted purchases and value over a horizon (BG/NBD + Gamma-Gamma; docs/clv.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clv: Option<Clv>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -98,6 +101,20 @@ pub struct Lifecycle {
     pub days_overdue: f64,
     #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Seconds>,
+}
+
+/// Customer lifetime value over the next `horizon_days`, as `vitrine profiles --clv-horizon-days`
+/// predicts it (docs/clv.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clv {
+    /// Expected purchase days within the horizon.
+    pub expected_orders: f64,
+    /// Expected orders × expected spend per order.
+    pub expected_value: f64,
+    /// The probability the customer has not dropped out.
+    pub p_alive: f64,
+    pub horizon_days: u32,
 }
 
 /// Lifecycle stages, from the first order to gone for good.
@@ -222,6 +239,18 @@ impl Lifecycle {
     }
 }
 
+impl Clv {
+    fn read(at: At) -> R<Clv> {
+        let o = at.obj(&["expected_orders", "expected_value", "p_alive", "horizon_days"])?;
+        Ok(Clv {
+            expected_orders: o.req_f64("expected_orders")?,
+            expected_value: o.req_f64("expected_value")?,
+            p_alive: o.req_f64("p_alive")?,
+            horizon_days: o.req_u32("horizon_days")?,
+        })
+    }
+}
+
 impl ItemEvent {
     /// The name in snapshots and sessions.
     pub fn as_str(self) -> &'static str {
@@ -262,6 +291,7 @@ impl ProfileSnapshot {
             segments: Vec::new(),
             rfm: None,
             lifecycle: None,
+            clv: None,
         }
     }
 
@@ -270,7 +300,7 @@ impl ProfileSnapshot {
     }
 
     pub(crate) fn read(at: At) -> R<ProfileSnapshot> {
-        let o = at.obj(&["v", "id", "consent", "traits", "orders", "recent_items", "affinities", "segments", "rfm", "lifecycle"])?;
+        let o = at.obj(&["v", "id", "consent", "traits", "orders", "recent_items", "affinities", "segments", "rfm", "lifecycle", "clv"])?;
         Ok(ProfileSnapshot {
             v: o.req_version()?,
             id: o.req_string("id")?,
@@ -285,6 +315,7 @@ impl ProfileSnapshot {
             segments: o.or_strings("segments")?,
             rfm: o.opt("rfm", Rfm::read)?,
             lifecycle: o.opt("lifecycle", Lifecycle::read)?,
+            clv: o.opt("clv", Clv::read)?,
         })
     }
 
@@ -507,6 +538,23 @@ mod tests {
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"last":"last tuesday"}}"#).unwrap_err();
         assert_eq!(e.field, "orders.last");
         assert!(ProfileSnapshot::from_json("{\"v\":1,").is_err());
+    }
+
+    #[test]
+    fn snapshot_clv_round_trip_and_errors() {
+        let text = r#"{"v":1,"id":"c-1","clv":{"expected_orders":1.25,"expected_value":812.5,"p_alive":0.31,"horizon_days":90}}"#;
+        let p = ProfileSnapshot::from_json(text).unwrap();
+        assert_eq!(p.clv, Some(Clv { expected_orders: 1.25, expected_value: 812.5, p_alive: 0.31, horizon_days: 90 }));
+        assert_eq!(ProfileSnapshot::from_json(&p.to_json()).unwrap(), p);
+        assert!(p.to_json().ends_with(r#""clv":{"expected_orders":1.25,"expected_value":812.5,"p_alive":0.31,"horizon_days":90}}"#), "{}", p.to_json());
+        // Strict like the rest: every field required (a missing p_alive must not read as 0, "at
+        // risk"), none unknown, each located.
+        let e = ProfileSnapshot::from_json(&text.replace(r#","p_alive":0.31"#, "")).unwrap_err();
+        assert!(e.to_string().contains("missing field `p_alive`"), "{e}");
+        let e = ProfileSnapshot::from_json(&text.replace("p_alive", "p_alve")).unwrap_err();
+        assert!(e.to_string().contains("unknown field `p_alve`"), "{e}");
+        let e = ProfileSnapshot::from_json(&text.replace("90", "\"90\"")).unwrap_err();
+        assert_eq!(e.field, "clv.horizon_days");
     }
 
     #[test]

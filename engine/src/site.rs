@@ -787,13 +787,20 @@ mod tests {
             r#"{"v":1,
             "segments": {"browsers": {"when": "events.exists(e, e.tpye == 'view_item')"},
                          "loops": {"when": "segment.browsers"}},
-            "slots": {"hero": [{"id": "a", "when": "segment.browser && profile.rfm.r >= 4 && profile.lifecycle.stag == 'lapsed'"}]}}"#,
+            "slots": {"hero": [{"id": "a", "when": "segment.browser && profile.rfm.r >= 4 && profile.lifecycle.stag == 'lapsed' && profile.clv.p_alve < 0.5"}]}}"#,
         );
+        assert!(e.contains("`profile.clv` has no field `p_alve`; did you mean `p_alive`?"), "{e}");
         assert!(e.contains("`event` has no field `tpye`; did you mean `type`?"), "{e}");
         assert!(e.contains("segments.loops.when") && e.contains("segment"), "segments cannot read segments: {e}");
         assert!(e.contains("`segment` has no field `browser`; did you mean `browsers`?"), "{e}");
         assert!(e.contains("`profile.lifecycle` has no field `stag`; did you mean `stage`?"), "{e}");
-        assert!(e.contains("4 error(s)"), "{e}");
+        assert!(e.contains("5 error(s)"), "{e}");
+        // High predicted value, at risk: both fields are doubles, and `--fields` names them.
+        let site = SiteConfig::from_json(
+            r#"{"v":1, "slots": {"hero": [{"id": "save", "when": "profile.clv.expected_value >= 500.0 && profile.clv.p_alive < 0.5"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(site.rule_fields(), [("slots.hero[0].when".to_owned(), vec!["profile.clv.expected_value".to_owned(), "profile.clv.p_alive".to_owned()])]);
     }
 
     #[test]

@@ -30,6 +30,8 @@ site = {"v": 1, "slots": {"hero": [
      "content": {"headline": "We miss you, {profile.traits.first_name|friend}", "cta_href": "/c/new"}},
     {"id": "vip", "when": "profile.orders.count >= 20", "content": {"headline": "Welcome back, {profile.traits.first_name|friend}", "cta_href": "javascript:alert(1)"}},
     {"id": "browser", "when": "session.views >= 2 && 'Bags' in session.viewed_categories", "content": {"headline": "Still looking for a bag?"}},
+    # High predicted value, at risk (`vitrine profiles --clv-horizon-days`).
+    {"id": "save", "when": "profile.clv.expected_value >= 500.0 && profile.clv.p_alive < 0.5", "content": {"headline": "A little something for you, {profile.traits.first_name|friend}"}},
     # Highest priority, but only from Christmas Eve on.
     {"id": "xmas", "priority": 50, "schedule": {"start": "2011-12-24T00:00:00Z"}, "content": {"headline": "Merry Christmas"}}],
     "banner": [{"id": "a", "content": {"headline": "A"}}, {"id": "b", "content": {"headline": "B"}}]},
@@ -160,6 +162,18 @@ cases += [
      decision(recs=[{"widget": "exp-w", "strategy": "popular", "items": [], "keep": True, "experiment": assigned("widget-test", "control", 0.0969)}])),
     ("a widget arm switches the strategy", {"profile": known("c-2"), "now": NOW, "request": EXP_W},
      decision(recs=[with_exp(recs("exp-w", "trending", ["cdl-1", "bag-2"]), assigned("widget-test", "trend", 0.8588))])),
+]
+def clv(value, p_alive):
+    return {"expected_orders": 1.25, "expected_value": value, "p_alive": p_alive, "horizon_days": 90}
+cases += [
+    # One order (no winback), 800 predicted over 90 days but probably gone (0.3 < 0.5): save.
+    ("high predicted value at risk gets the save hero", {"profile": known("c-6", orders={"count": 1, "last": "2011-06-01T00:00:00Z"}, clv=clv(800.0, 0.3)),
+      "now": NOW, "request": {"slots": ["hero"]}},
+     decision([slot("save", headline="A little something for you, friend")])),
+    # The same value from a customer who is probably still buying: nothing to save; the default.
+    ("a customer likely alive is not at risk", {"profile": known("c-6", orders={"count": 1, "last": "2011-06-01T00:00:00Z"}, clv=clv(800.0, 0.9)),
+      "now": NOW, "request": {"slots": ["hero"]}},
+     decision([slot()])),
 ]
 doc = {"v": 1, "bundle": bundle, "cases": [{"name": n, "input": i, "expected": e} for n, i, e in cases]}
 with open("decisions.json", "w") as f:
