@@ -32,16 +32,8 @@ $VITRINE kv-bulk --profiles build/profiles.jsonl --out build/kv-profiles.json
 log "insights page: KPIs, CLV, a simulated experiment"
 # The owner's page (/insights/) renders the CLI's reports; each is also served beside it as its data.
 $VITRINE kpis --orders "$ORDERS" --now "$NOW" --out build/kpis.json
-# CLV over the 90 days after the demo's clock. `vitrine clv` is being built on another branch: until
-# it is merged the page says the predictions are missing (after the merge, drop the `if`).
-rm -f build/clv.jsonl
-CLV_ARGS=()
-if $VITRINE clv --help >/dev/null 2>&1; then
-  $VITRINE clv --orders "$ORDERS" --calibration-end 2011-12-10 --horizon-days 90 --out build/clv.jsonl
-  CLV_ARGS=(--clv build/clv.jsonl)
-else
-  log "no \`vitrine clv\` in this build: /insights/ shows no CLV section"
-fi
+# CLV over the 90 days after the demo's clock (BG/NBD + Gamma-Gamma fitted on every order: docs/clv.md).
+$VITRINE clv --orders "$ORDERS" --calibration-end 2011-12-10 --horizon-days 90 --out build/clv.jsonl
 # The winback holdout's report, on a SIMULATION over the real customers (demo-shop/src/simulate.rs):
 # the engine assigns the arms, a seeded model makes up the outcomes with a planted +3 points.
 $DEMO simulate-experiment --site demo-shop/site.json --profiles build/profiles.jsonl --orders "$ORDERS" \
@@ -49,7 +41,7 @@ $DEMO simulate-experiment --site demo-shop/site.json --profiles build/profiles.j
 $VITRINE uplift --exposures build/sim/exposures.jsonl --conversions build/sim/conversions.jsonl \
   --site demo-shop/site.json --out build/uplift.json
 $DEMO insights --orders "$ORDERS" --catalog build/catalog.json --kpis build/kpis.json \
-  --uplift build/uplift.json --simulation build/sim/simulation.json "${CLV_ARGS[@]}" --out demo-shop/dist.new
+  --uplift build/uplift.json --simulation build/sim/simulation.json --clv build/clv.jsonl --out demo-shop/dist.new
 cp build/kpis.json build/uplift.json build/sim/simulation.json demo-shop/dist.new/insights/
 mkdir -p demo-shop/dist.new/vitrine
 # The edge loads the full catalog and model (vitrine/edge/bundle.json); the browser gets a bundle head
