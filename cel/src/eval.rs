@@ -175,6 +175,9 @@ impl<'a> Eval<'a> {
                 units = units.saturating_add(self.weigh(v, span)?);
             }
         }
+        // Without the regex engine the call is an `EdgeOnly` error, whatever its cost: the edge
+        // decides (and charges) it.
+        #[cfg(feature = "regex")]
         if let (super::ast::Func::Matches(compiled), [Value::String(s), Value::String(p)]) = (func, values)
         {
             // A pattern that is not a literal is compiled here, every call: that costs too (and

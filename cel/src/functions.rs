@@ -53,6 +53,7 @@ fn is_match(re: &Pattern, _: &str) -> bool {
 /// An upper bound on the size of `pattern`'s automaton, for the evaluation budget: its length
 /// times every counted repetition's bound (`{n}`, `{n,}`, `{n,m}`), multiplied as if all were
 /// nested (a conservative guess for repetitions in sequence).
+#[cfg(feature = "regex")]
 pub(crate) fn regex_weight(pattern: &str) -> u64 {
     let mut weight: u64 = pattern.len() as u64 + 1;
     let mut rest = pattern;
@@ -606,7 +607,7 @@ pub(crate) fn make_map(entries: Vec<(Value, Value)>) -> Result<Value, K> {
     Ok(Value::from(map))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "regex"))]
 mod regex_cost_tests {
     use super::regex_weight;
 
