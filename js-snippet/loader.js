@@ -2,7 +2,7 @@
 // One async <script> tag runs this. It fails open: whatever goes wrong, the shop's own markup stays.
 // It stores nothing and decides from the page alone until consent (Google Consent Mode
 // `personalization_storage: 'granted'`, or an edge-issued profile that records consent; a page
-// whose Consent Mode says 'denied' is not personalized, whatever the profile records).
+// whose Consent Mode was updated to 'denied' is not personalized, whatever the profile records).
 (function () {
   'use strict';
   var started = performance.now();
@@ -135,11 +135,14 @@
     try { sessionStorage.removeItem(SESSION_KEY); sessionStorage.removeItem(VID_KEY); } catch (_) {}
   }
 
-  // A revocation wipes whatever this page knew: consent granted on an earlier page left storage
+  // A denial by the visitor (an update, not the page's default before any choice) beats a
+  // profile's recorded consent, and always wipes: consent granted on an earlier page left storage
   // behind, while this page's flag starts false.
   function setConsent(granted, isDefault) {
-    mode = granted = !!granted;
-    if (!granted && !isDefault) wipe();
+    granted = !!granted;
+    if (isDefault && !granted) return;
+    if (!isDefault) mode = granted;
+    if (!granted) wipe();
     if (granted === consent) return;
     consent = granted;
     if (!ready) return;
@@ -150,17 +153,20 @@
     } else {
       // The engine forgets the consent (a profile's too) and this session; the page is decided again.
       send('revokeConsent');
+      restore();
       run();
     }
   }
 
   // Wipes what the snippet stored and goes back to an anonymous visitor without consent on this
-  // page: the edge's profile and this session are dropped, and the page is decided again.
+  // page: the edge's profile and this session are dropped, and the page, put back as served (a
+  // request reads the lists' order from the page), is decided again.
   function forget() {
     consent = false;
     wipe();
     send('setProfile', '{"v":1,"id":""}');
     send('setSession', '{}');
+    restore();
     return run();
   }
 
@@ -434,8 +440,8 @@
     var snapshot = edgeProfile();
     var profile = snapshot ? call('setProfile', snapshot).catch(function (e) { warn('profile ignored', e); }) : null;
     return Promise.resolve(profile).then(function () { return call('consented'); }).then(function (granted) {
-      // The stricter wins: a page whose Consent Mode denies is not personalized, whatever the
-      // profile records; one that grants is, whatever it does not.
+      // The stricter wins: the visitor's denial in Consent Mode beats the profile's recorded
+      // consent; a grant on the page is consent given now.
       if (mode === false) { if (granted) send('revokeConsent'); } else if (granted) consent = true;
       if (consent) {
         send('grantConsent');

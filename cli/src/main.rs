@@ -8,6 +8,7 @@
 
 mod eval;
 mod input;
+mod privacy;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -227,6 +228,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A data subject's requests against the profile store: export or delete customers' snapshots.
+    #[command(subcommand)]
+    Privacy(privacy::Privacy),
 }
 
 /// Lifecycle thresholds of `vitrine profiles` (docs/formats.md, "Lifecycle stage").
@@ -548,6 +552,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             write_atomic(&out, serde_json::to_string(&entries)?.as_bytes())?;
             eprintln!("vitrine: {} KV entries -> {}", entries.len(), out.display());
         }
+        Command::Privacy(request) => request.run()?,
     }
     Ok(())
 }
