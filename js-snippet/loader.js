@@ -1,7 +1,8 @@
 /*! Vitrine loader: personalizes data-vitrine-* markup with the Wasm engine. Apache-2.0. */
 // One async <script> tag runs this. It fails open: whatever goes wrong, the shop's own markup stays.
-// It stores nothing and keeps events in memory only until consent (Google Consent Mode
-// `personalization_storage: 'granted'`, or an edge-issued profile that records consent).
+// It stores nothing and decides from the page alone until consent (Google Consent Mode
+// `personalization_storage: 'granted'`, or an edge-issued profile that records consent; a page
+// whose Consent Mode was updated to 'denied' is not personalized, whatever the profile records).
 (function () {
   'use strict';
   var started = performance.now();
@@ -11,7 +12,8 @@
   var VID_KEY = 'vitrine.vid'; // an anonymous visitor's id for experiments, after consent only
   var dataLayer = window.dataLayer = window.dataLayer || [];
   var ready = false; // the engine has the visitor (profile, consent, session): events go straight in
-  var consent = false;
+  var consent = false; // this page may store and use personal data
+  var mode = null; // what the page's Consent Mode says: null (nothing yet), true, false
   var pending = [];
   var originals = new WeakMap();
 
@@ -87,7 +89,8 @@
 
   // --- dataLayer: events and consent ------------------------------------------------------------
   function consentGranted(entry) {
-    // gtag('consent', 'default'|'update', {...}) pushes its `arguments` object.
+    // gtag('consent', 'default'|'update', {...}) pushes its `arguments` object. A default is the
+    // page's state before the visitor chose; an update is their choice (a revocation, if denied).
     if (!entry || typeof entry !== 'object' || entry[0] !== 'consent') return null;
     var params = entry[2];
     if (!params || typeof params.personalization_storage !== 'string') return null;
@@ -97,7 +100,7 @@
   function observe(entry) {
     var c = consentGranted(entry);
     if (c !== null) {
-      setConsent(c);
+      setConsent(c, entry[1] === 'default');
       return;
     }
     if (!entry || typeof entry.event !== 'string' || !entry.ecommerce) return;
@@ -127,7 +130,19 @@
     return events;
   }
 
-  function setConsent(granted) {
+  // Everything the snippet stores: this tab's session and visitor id (no cookies, no localStorage).
+  function wipe() {
+    try { sessionStorage.removeItem(SESSION_KEY); sessionStorage.removeItem(VID_KEY); } catch (_) {}
+  }
+
+  // A denial by the visitor (an update, not the page's default before any choice) beats a
+  // profile's recorded consent, and always wipes: consent granted on an earlier page left storage
+  // behind, while this page's flag starts false.
+  function setConsent(granted, isDefault) {
+    granted = !!granted;
+    if (isDefault && !granted) return;
+    if (!isDefault) mode = granted;
+    if (!granted) wipe();
     if (granted === consent) return;
     consent = granted;
     if (!ready) return;
@@ -136,8 +151,23 @@
       visitorId();
       persist();
     } else {
-      try { sessionStorage.removeItem(SESSION_KEY); sessionStorage.removeItem(VID_KEY); } catch (_) {}
+      // The engine forgets the consent (a profile's too) and this session; the page is decided again.
+      send('revokeConsent');
+      restore();
+      run();
     }
+  }
+
+  // Wipes what the snippet stored and goes back to an anonymous visitor without consent on this
+  // page: the edge's profile and this session are dropped, and the page, put back as served (a
+  // request reads the lists' order from the page), is decided again.
+  function forget() {
+    consent = false;
+    wipe();
+    send('setProfile', '{"v":1,"id":""}');
+    send('setSession', '{}');
+    restore();
+    return run();
   }
 
   // A visitor without a profile id gets a random one for this session, so experiments can place
@@ -410,7 +440,9 @@
     var snapshot = edgeProfile();
     var profile = snapshot ? call('setProfile', snapshot).catch(function (e) { warn('profile ignored', e); }) : null;
     return Promise.resolve(profile).then(function () { return call('consented'); }).then(function (granted) {
-      if (granted) consent = true;
+      // The stricter wins: the visitor's denial in Consent Mode beats the profile's recorded
+      // consent; a grant on the page is consent given now.
+      if (mode === false) { if (granted) send('revokeConsent'); } else if (granted) consent = true;
       if (consent) {
         send('grantConsent');
         visitorId();
@@ -438,7 +470,8 @@
         // What the snippet asks the engine for on this page (the data-vitrine-* markup, read now).
         request: request,
         refresh: run,
-        consent: setConsent
+        consent: setConsent,
+        forget: forget
       };
       if (previewAllowed()) window.vitrine.preview = preview;
       document.documentElement.setAttribute('data-vitrine-ready', '');

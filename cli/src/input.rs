@@ -361,15 +361,27 @@ pub fn read_histories(path: &Path) -> Result<Vec<History>, InputError> {
     json_lines(path)
 }
 
+/// One customer's line of `profiles --traits`: traits, and the consent the shop recorded for them
+/// (`"consent": {"personalization": true}`, as in the snapshot), or neither.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TraitsLine {
+pub struct TraitsLine {
     id: String,
-    traits: BTreeMap<String, Trait>,
+    #[serde(default)]
+    pub traits: BTreeMap<String, Trait>,
+    #[serde(default)]
+    pub consent: Option<ConsentLine>,
 }
 
-pub fn read_traits(path: &Path) -> Result<HashMap<String, BTreeMap<String, Trait>>, InputError> {
-    Ok(json_lines::<TraitsLine>(path)?.into_iter().map(|t| (t.id, t.traits)).collect())
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentLine {
+    pub personalization: bool,
+}
+
+/// The traits file by customer id; a later line for the same id replaces an earlier one.
+pub fn read_traits(path: &Path) -> Result<HashMap<String, TraitsLine>, InputError> {
+    Ok(json_lines::<TraitsLine>(path)?.into_iter().map(|t| (t.id.clone(), t)).collect())
 }
 
 /// Exposure lines, plain or GA4 BigQuery export rows (`vitrine_engine::uplift::parse_exposure`),

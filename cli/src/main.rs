@@ -8,6 +8,7 @@
 
 mod eval;
 mod input;
+mod privacy;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -20,7 +21,7 @@ use vitrine_engine::kpis::{KpiOptions, Period, Products};
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
 use vitrine_engine::clv;
-use vitrine_engine::profile::{Clv, Stage, Trait};
+use vitrine_engine::profile::{Clv, Stage};
 use vitrine_engine::site::Target;
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
@@ -84,10 +85,12 @@ enum Command {
         /// enables category affinities.
         #[arg(long)]
         catalog: Option<PathBuf>,
-        /// Enrichment traits, JSON lines `{"id": "c-1", "traits": {...}}`, merged into the profiles.
+        /// Enrichment traits, JSON lines `{"id": "c-1", "traits": {...}}`, merged into the profiles;
+        /// a line's `"consent": {"personalization": true|false}` is that customer's consent.
         #[arg(long)]
         traits: Option<PathBuf>,
-        /// Consent recorded in the snapshots. An order export carries none, so none is assumed.
+        /// Consent recorded in the snapshots of customers whose --traits line records none. An
+        /// order export carries none, so none is assumed.
         #[arg(long, value_parser = ["granted", "denied"], default_value = "denied")]
         consent: String,
         /// Add `clv` to each snapshot: expected orders and value over this many days and the
@@ -225,6 +228,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A data subject's requests against the profile store: export or delete customers' snapshots.
+    #[command(subcommand)]
+    Privacy(privacy::Privacy),
 }
 
 /// Lifecycle thresholds of `vitrine profiles` (docs/formats.md, "Lifecycle stage").
@@ -546,6 +552,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             write_atomic(&out, serde_json::to_string(&entries)?.as_bytes())?;
             eprintln!("vitrine: {} KV entries -> {}", entries.len(), out.display());
         }
+        Command::Privacy(request) => request.run()?,
     }
     Ok(())
 }
@@ -629,10 +636,15 @@ fn located(path: &Path, line: usize, e: &vitrine_engine::FormatError) -> InputEr
     InputError(format!("{}:{line}:{}: {}", path.display(), e.column, e.describe()))
 }
 
-fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, std::collections::BTreeMap<String, Trait>>) {
+/// Merges the traits file into the snapshots: its traits, and its consent over `--consent` (the
+/// default for customers the file records none for).
+fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, input::TraitsLine>) {
     for p in profiles {
         if let Some(t) = enrichment.get(&p.id) {
-            p.traits.extend(t.iter().map(|(k, v)| (k.clone(), v.clone())));
+            p.traits.extend(t.traits.iter().map(|(k, v)| (k.clone(), v.clone())));
+            if let Some(c) = &t.consent {
+                p.consent.personalization = c.personalization;
+            }
         }
     }
 }

@@ -29,9 +29,11 @@
 
   w.gtag('consent', 'default', { personalization_storage: 'denied' });
   var choice = readCookie(CONSENT_COOKIE);
-  if (choice === 'granted') {
-    // A visitor who accepted on an earlier page must not start every page as "denied".
-    w.gtag('consent', 'update', { personalization_storage: 'granted' });
+  if (choice === 'granted' || choice === 'denied') {
+    // The visitor's remembered choice, as consent tools restate it on every page: one who accepted
+    // must not start every page as "denied", and one who declined must stay declined even where a
+    // stored profile records consent (Vitrine lets the stricter win).
+    w.gtag('consent', 'update', { personalization_storage: choice });
   }
 
   // The basket lives in sessionStorage: it is the shop's own functional state, not tracking.

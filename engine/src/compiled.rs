@@ -27,9 +27,9 @@ use crate::site::{Arm, Experiment, ListRule, Schedule, Segment, SiteConfig, Targ
 use crate::time::Seconds;
 
 const MAGIC: &[u8; 4] = b"VSIT";
-/// The compiled site's form. 1 was the JSON form of the first bundles; 2 is this one. Change the
-/// field order of [`write`]/[`load`] only with it.
-pub const SITE_VERSION: u8 = 2;
+/// The compiled site's form. 1 was the JSON form of the first bundles; 2 the binary form without
+/// `session_before_consent`; 3 is this one. Change the field order of [`write`]/[`load`] only with it.
+pub const SITE_VERSION: u8 = 3;
 
 fn corrupt(field: impl Into<String>, msg: impl Into<String>) -> FormatError {
     FormatError::rule("site", field, msg)
@@ -328,7 +328,8 @@ impl Reader<'_> {
             experiments.push(Experiment { id, salt, target, audience, schedule, holdout, arms });
         }
         let demo_now = self.opt(Self::i64)?;
-        let mut site = SiteConfig { segments, slots, list_boost, list_rules, recs_k, widgets, experiments, demo_now, edge_only_rules: Vec::new() };
+        let session_before_consent = self.bool()?;
+        let mut site = SiteConfig { segments, slots, list_boost, list_rules, recs_k, widgets, experiments, demo_now, session_before_consent, edge_only_rules: Vec::new() };
         site.mark_edge_only();
         Ok(site)
     }
@@ -504,6 +505,7 @@ impl<'a> Writer<'a> {
             });
         });
         self.opt(site.demo_now, Self::i64);
+        self.bool(site.session_before_consent);
     }
 }
 
@@ -567,9 +569,9 @@ mod tests {
     #[test]
     fn another_form_version_is_refused_by_name_before_anything_else() {
         let mut bytes = demo().to_compiled(false);
-        bytes[4] = 3;
+        bytes[4] = 4;
         let msg = message(&bytes);
-        assert!(msg.contains("`compiled`") && msg.contains("site compiled in form version 3, but this runtime reads version 2"), "{msg}");
+        assert!(msg.contains("`compiled`") && msg.contains("site compiled in form version 4, but this runtime reads version 3"), "{msg}");
         assert!(message(b"{\"v\":1}").contains("not a compiled site configuration"));
     }
 
@@ -591,6 +593,7 @@ mod tests {
                 widgets: [("w".to_owned(), widget)].into(),
                 experiments: Vec::new(),
                 demo_now: None,
+                session_before_consent: false,
                 edge_only_rules: Vec::new(),
             };
             let mut b = one.to_compiled(false);

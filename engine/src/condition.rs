@@ -6,10 +6,12 @@
 //! - `profile`: the snapshot (`id`, `consent`, `traits`, `orders`, `recent_items`, `affinities`,
 //!   `segments`, `rfm`, `lifecycle`, `clv`), with this session's orders added to `orders.count` and
 //!   `orders.revenue`. Without consent only `profile.consent` is there.
-//! - `events`: what the visitor did, oldest first: the snapshot's recent items (with consent) and
-//!   this session's events, each `{type, time, item, price, category, source}`; `type` is the GA4
+//! - `events`: what the visitor did, oldest first: the snapshot's recent items and this session's
+//!   events (both with consent only; the session's before consent too where the site sets
+//!   `consent.session_before_consent`), each `{type, time, item, price, category, source}`; `type` is the GA4
 //!   name (`view_item`, `add_to_cart`, `purchase`).
-//! - `session`: `cart`, `cart_size`, `views`, `orders`, `revenue`, `viewed_categories`.
+//! - `session`: `cart`, `cart_size`, `views`, `orders`, `revenue`, `viewed_categories` (empty
+//!   before consent, as `events`).
 //! - `page`: `type`, `product`, `category`. `now`: the decision's instant.
 //! - `segment`: every segment of the site configuration by name, `true` or `false` (slot, list and
 //!   experiment rules only; a segment's own rule cannot read other segments).
@@ -378,7 +380,7 @@ impl<'a> Vars<'a> {
         let p = self.ctx.profile;
         let catalog = &self.ctx.bundle.catalog;
         let snapshot = p.personalized().then_some(&p.snapshot.recent_items).into_iter().flatten().map(|r| (r, "snapshot"));
-        let session = p.session.events.iter().map(|r| (r, "session"));
+        let session = self.ctx.session().events.iter().map(|r| (r, "session"));
         let mut events: Vec<_> = snapshot.chain(session).collect();
         // Oldest first; the sort is stable, so the snapshot's come before the session's at a tie.
         crate::sort::sort_by_key(&mut events, |(r, _)| r.time);
@@ -424,7 +426,7 @@ impl<'a> Vars<'a> {
     }
 
     fn session_value(&self) -> Value {
-        let s = &self.ctx.profile.session;
+        let s = self.ctx.session();
         let mut cats: Vec<Value> = Vec::new();
         for e in &s.events {
             if let Some(prod) = self.ctx.bundle.catalog.get(&e.id) {

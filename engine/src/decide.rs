@@ -13,7 +13,7 @@ use crate::error::{FormatError, V1};
 use crate::json::{At, Writer, R};
 use crate::model::Model;
 use crate::shard::{ShardLayout, Table};
-use crate::profile::{ItemEvent, LiveProfile};
+use crate::profile::{ItemEvent, LiveProfile, Session};
 use crate::site::{Experiment, SiteConfig, Target};
 use crate::time::Seconds;
 
@@ -607,6 +607,12 @@ pub fn is_href_field(name: &str) -> bool {
 }
 
 impl Context<'_> {
+    /// What decisions read of this session ([`LiveProfile::session_in_use`]: nothing before
+    /// consent, unless the site opts in).
+    pub(crate) fn session(&self) -> &Session {
+        self.profile.session_in_use(self.bundle.site.session_before_consent)
+    }
+
     /// The visitor's arm in `exp`, or why they are not in it.
     pub(crate) fn assign(&self, exp: &Experiment, vars: &Vars) -> ExperimentTrace {
         let out = |status: &str| ExperimentTrace { experiment: exp.id.clone(), status: status.to_owned(), assignment: None };
@@ -812,12 +818,12 @@ impl Context<'_> {
         if keep {
             return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: assignment, keep: false };
         }
-        let affinities = self.profile.affinities(&self.bundle.catalog);
+        let affinities = self.profile.affinities(&self.bundle.catalog, self.bundle.site.session_before_consent);
         let boost = site.list_boost;
         // An item or a session event whose entry is still to come (a partial catalog): the list
         // stays as served.
         let catalog = &self.bundle.catalog;
-        let mut incomplete = self.profile.session.events.iter().any(|e| catalog.pending(&e.id));
+        let mut incomplete = self.session().events.iter().any(|e| catalog.pending(&e.id));
         // CSS `order` is a 32-bit integer: pinned and buried items sit beyond any affinity key.
         const EDGE: i64 = 2_000_000_000;
         let keys: Vec<i64> = items
@@ -909,11 +915,11 @@ impl Context<'_> {
         let catalog = &self.bundle.catalog;
         let model = &self.bundle.model;
         let current = req.product.as_deref().or(self.page.product.as_deref());
-        let purchased: Vec<&str> = if req.strategy == Strategy::ForYou { self.profile.purchased().collect() } else { Vec::new() };
+        let purchased: Vec<&str> = if req.strategy == Strategy::ForYou { self.profile.purchased(self.bundle.site.session_before_consent).collect() } else { Vec::new() };
         let accept = |p: &Product| {
             Some(p.id.as_str()) != current
                 && p.availability != Availability::OutOfStock
-                && !self.profile.session.cart.contains(&p.id)
+                && !self.session().cart.contains(&p.id)
                 && !purchased.contains(&p.id.as_str())
                 && req.category.as_deref().is_none_or(|c| in_category(&p.product_type, c))
                 && req.price_min.is_none_or(|min| p.price.amount() >= min)
@@ -925,14 +931,14 @@ impl Context<'_> {
             (Strategy::Similar, Some(p)) => catalog.similar_to(p),
             (Strategy::AlsoBought | Strategy::AlsoViewed | Strategy::Similar, None) => Vec::new(),
             (Strategy::ForYou, _) => {
-                let history: Vec<&str> = self.profile.history().map(|e| e.id.as_str()).collect();
+                let history: Vec<&str> = self.profile.history(self.bundle.site.session_before_consent).map(|e| e.id.as_str()).collect();
                 model.ranked_for_you(&history)
             }
             (Strategy::Popular, _) => Vec::new(),
             (Strategy::Trending, _) => model.trending().collect(),
             (Strategy::RecentlyViewed, _) => {
                 let mut seen: Vec<&str> = Vec::new();
-                for e in self.profile.history().collect::<Vec<_>>().into_iter().rev() {
+                for e in self.profile.history(self.bundle.site.session_before_consent).collect::<Vec<_>>().into_iter().rev() {
                     if e.event == ItemEvent::View && !seen.contains(&e.id.as_str()) {
                         seen.push(&e.id);
                     }
@@ -1023,7 +1029,7 @@ impl Context<'_> {
         match strategy {
             Strategy::AlsoBought => product.map(|p| (p, Table::Bought)).into_iter().collect(),
             Strategy::AlsoViewed => product.map(|p| (p, Table::Viewed)).into_iter().collect(),
-            Strategy::ForYou => self.profile.history().map(|e| (e.id.as_str(), Table::Bought)).collect(),
+            Strategy::ForYou => self.profile.history(self.bundle.site.session_before_consent).map(|e| (e.id.as_str(), Table::Bought)).collect(),
             _ => Vec::new(),
         }
     }

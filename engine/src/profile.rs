@@ -432,6 +432,9 @@ pub const LIVE_WEIGHT_VIEW: f64 = 0.25;
 pub const LIVE_WEIGHT_CART: f64 = 0.5;
 pub const LIVE_WEIGHT_PURCHASE: f64 = 0.75;
 
+/// What an unconsented visitor's session is to decisions, unless the site opts in.
+static NO_SESSION: Session = Session { cart: Vec::new(), events: Vec::new(), orders: 0, revenue: 0.0 };
+
 /// The snapshot plus this session's events: what decisions read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveProfile {
@@ -448,6 +451,18 @@ impl LiveProfile {
     /// recorded it, or consent given in this session (passed in by the runtime).
     pub fn personalized(&self) -> bool {
         self.snapshot.consent.personalization
+    }
+
+    /// What decisions may read of this session: all of it with consent. Before consent, only
+    /// where the site allows in-memory session personalization (`before_consent`, the site's
+    /// `consent.session_before_consent`); otherwise nothing, so a decision uses only the page's
+    /// own context (its product, popularity), as the README promises.
+    pub fn session_in_use(&self, before_consent: bool) -> &Session {
+        if self.personalized() || before_consent {
+            &self.session
+        } else {
+            &NO_SESSION
+        }
     }
 
     /// Applies one GA4 event. `now` stamps events that carry no time of their own.
@@ -488,10 +503,11 @@ impl LiveProfile {
         }
     }
 
-    /// Category affinities: the snapshot's, plus this session's events by category.
-    pub fn affinities(&self, catalog: &Catalog) -> BTreeMap<String, f64> {
+    /// Category affinities: the snapshot's, plus this session's events by category (what
+    /// [`LiveProfile::session_in_use`] allows).
+    pub fn affinities(&self, catalog: &Catalog, before_consent: bool) -> BTreeMap<String, f64> {
         let mut out = if self.personalized() { self.snapshot.affinities.clone() } else { BTreeMap::new() };
-        for e in &self.session.events {
+        for e in &self.session_in_use(before_consent).events {
             let Some(p) = catalog.get(&e.id) else { continue };
             if p.product_type.is_empty() {
                 continue;
@@ -506,15 +522,16 @@ impl LiveProfile {
         out
     }
 
-    /// Item history, oldest first: the snapshot's recent items (when consented) then this session's.
-    pub fn history(&self) -> impl Iterator<Item = &RecentItem> {
+    /// Item history, oldest first: the snapshot's recent items (when consented) then this
+    /// session's (what [`LiveProfile::session_in_use`] allows).
+    pub fn history(&self, before_consent: bool) -> impl Iterator<Item = &RecentItem> {
         let snap: &[RecentItem] = if self.personalized() { &self.snapshot.recent_items } else { &[] };
-        snap.iter().chain(self.session.events.iter())
+        snap.iter().chain(self.session_in_use(before_consent).events.iter())
     }
 
     /// Items already bought (snapshot and session).
-    pub fn purchased(&self) -> impl Iterator<Item = &str> {
-        self.history().filter(|e| e.event == ItemEvent::Purchase).map(|e| e.id.as_str())
+    pub fn purchased(&self, before_consent: bool) -> impl Iterator<Item = &str> {
+        self.history(before_consent).filter(|e| e.event == ItemEvent::Purchase).map(|e| e.id.as_str())
     }
 }
 
@@ -585,6 +602,21 @@ mod tests {
         live.session.revenue = 12.75;
         assert_eq!(live.session.to_json(), serde_json::to_string(&live.session).unwrap());
         assert_eq!(Session::from_json(&live.session.to_json()).unwrap(), live.session);
-        assert_eq!(live.purchased().collect::<Vec<_>>(), ["A"]);
+        assert_eq!(live.purchased(true).collect::<Vec<_>>(), ["A"]);
+    }
+
+    /// Issue 12: before consent a decision reads nothing of the session, unless the site opts in.
+    #[test]
+    fn issue_12_the_session_is_unread_before_consent_unless_the_site_allows_it() {
+        let mut live = LiveProfile::new(ProfileSnapshot::anonymous());
+        live.apply(&Event::from_json(r#"{"event":"purchase","ecommerce":{"items":[{"item_id":"A"}]}}"#).unwrap(), 10);
+        assert_eq!(live.history(false).count(), 0);
+        assert_eq!(live.purchased(false).count(), 0);
+        assert_eq!(live.session_in_use(false), &Session::default());
+        assert_eq!(live.session_in_use(true).orders, 1);
+        assert_eq!(live.purchased(true).collect::<Vec<_>>(), ["A"]);
+        live.snapshot.consent.personalization = true;
+        assert_eq!(live.session_in_use(false).orders, 1);
+        assert_eq!(live.history(false).count(), 1);
     }
 }

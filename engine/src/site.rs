@@ -31,6 +31,10 @@ pub struct SiteConfig {
     pub experiments: Vec<Experiment>,
     /// A fixed "now" for demos on historical data; runtimes use it in place of their clock.
     pub demo_now: Option<Seconds>,
+    /// Whether decisions may read this session's events before consent (in memory only; the
+    /// snippet stores nothing before consent either way). Off by default: before consent only the
+    /// page's own context is used (`"consent": {"session_before_consent": true}`, docs/site.md).
+    pub session_before_consent: bool,
     /// Rules that call `matches()` (or read a segment that does), by field, with the placement
     /// they decide (`None` for a segment's own rule). Filled by [`SiteConfig::mark_edge_only`].
     pub edge_only_rules: Vec<(String, Option<Target>)>,
@@ -180,6 +184,16 @@ struct SiteDoc {
     experiments: BTreeMap<String, ExperimentDoc>,
     #[serde(default, with = "crate::time::rfc3339_opt")]
     demo_now: Option<Seconds>,
+    #[serde(default)]
+    consent: ConsentDoc,
+}
+
+#[cfg(feature = "compile")]
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConsentDoc {
+    #[serde(default)]
+    session_before_consent: bool,
 }
 
 #[cfg(feature = "compile")]
@@ -589,6 +603,7 @@ impl SiteConfig {
             widgets,
             experiments,
             demo_now: doc.demo_now,
+            session_before_consent: doc.consent.session_before_consent,
             edge_only_rules: Vec::new(),
         };
         site.mark_edge_only();

@@ -108,3 +108,31 @@ fn shared_decision_cases_from_shards() {
     assert!(fetched > 20, "the heads alone decide nothing here: {fetched} files fetched");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Issue 12: before consent a decision reads nothing of the session (the "before consent" cases
+/// above); a site that sets `consent.session_before_consent` opts in to using it in memory, so an
+/// unconsented visitor's views decide as a consented one's do ("live views lift their category").
+/// From the source and through the compiled form, which carries the setting.
+#[test]
+fn issue_12_session_before_consent_is_a_site_opt_in() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/cases/decisions.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let case = doc["cases"].as_array().unwrap().iter().find(|c| c["name"] == "live views lift their category").unwrap();
+    let mut input = CaseInput::from_json(&case["input"].to_string()).unwrap();
+    assert!(input.profile.as_ref().unwrap().consent.personalization);
+    input.profile = None;
+    let expected = serde_json::to_value(serde_json::from_value::<Decision>(case["expected"].clone()).unwrap()).unwrap();
+    let decide = |bundle: &Bundle| serde_json::from_str::<serde_json::Value>(&input.decide(bundle).to_json()).unwrap();
+    let default = Bundle::from_json(&doc["bundle"].to_string()).unwrap();
+    assert!(!default.site.session_before_consent);
+    assert_ne!(decide(&default), expected);
+    let mut opted = doc["bundle"].clone();
+    opted["site"]["consent"] = serde_json::json!({"session_before_consent": true});
+    let source = Bundle::from_json(&opted.to_string()).unwrap();
+    opted["site"] = serde_json::from_str(&source.site.to_compiled_json(false)).unwrap();
+    let compiled = Bundle::from_json(&opted.to_string()).unwrap();
+    for bundle in [&source, &compiled] {
+        assert!(bundle.site.session_before_consent);
+        assert_eq!(decide(bundle), expected);
+    }
+}

@@ -88,6 +88,8 @@ impl Vitrine {
     /// configuration that does not load is an error, and the current one stays.
     #[wasm_bindgen(js_name = setSite)]
     pub fn set_site(&mut self, site_json: &str) -> Result<(), JsError> {
+        // The variables depend on the site too (`consent.session_before_consent`).
+        self.vars.clear();
         self.bundle.site = SiteConfig::from_json(site_json).map_err(err)?;
         Ok(())
     }
@@ -146,6 +148,16 @@ impl Vitrine {
     pub fn grant_consent(&mut self) {
         self.vars.clear();
         self.profile.snapshot.consent.personalization = true;
+    }
+
+    /// Consent denied on this page (Consent Mode says `denied`, whatever the snapshot records:
+    /// the stricter wins) or revoked: nothing personal is read from now on, and this session's
+    /// events are dropped, so they are not used even where the site allows them before consent.
+    #[wasm_bindgen(js_name = revokeConsent)]
+    pub fn revoke_consent(&mut self) {
+        self.vars.clear();
+        self.profile.snapshot.consent.personalization = false;
+        self.profile.session = Session::default();
     }
 
     /// Applies one GA4 event (`{"event": ..., "ecommerce": {"items": [...]}}`). Returns `[]` when

@@ -111,7 +111,7 @@ test('the production build refuses rules in source form or from another program 
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
   }), [source, newer]);
   assert.match(errors[0], /expected a compiled site configuration \(one base64 string\), found a JSON object: a configuration's source.*run `vitrine bundle`/);
-  assert.match(errors[1], /field `site.compiled`: site compiled in form version 3, but this runtime reads version 2: build the bundle with the same Vitrine version/);
+  assert.match(errors[1], /field `site.compiled`: site compiled in form version 4, but this runtime reads version 3: build the bundle with the same Vitrine version/);
   // Nor does the production build carry the developer tools.
   assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
   assert.deepEqual(problems, []);
@@ -337,6 +337,106 @@ test('nothing is stored before consent', async () => {
   await page.goto(server.url + '/');
   await ready(page);
   assert.deepEqual(await gridOrder(page), items);
+  await page.close();
+});
+
+// What the snippet stored, by where (it uses sessionStorage only; nothing else may appear).
+const storedKeys = (page) => page.evaluate(() => ({
+  session: Object.keys(sessionStorage).filter((k) => k.startsWith('vitrine')).sort(),
+  local: Object.keys(localStorage).filter((k) => k.startsWith('vitrine')),
+  cookies: document.cookie.split(';').map((c) => c.trim()).filter((c) => c.startsWith('vitrine')),
+}));
+const NOTHING = { session: [], local: [], cookies: [] };
+const STORED = { session: ['vitrine.session', 'vitrine.vid'], local: [], cookies: [] };
+const exposuresOf = (page) => page.evaluate(() => window.dataLayer.filter((e) => e && e.event === 'experience_impression'));
+
+test('issue 12: a revocation on a later page wipes what an earlier page stored', async () => {
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  await page.click('#consent [data-consent="granted"]');
+  const { items } = await originalHome();
+  await page.goto(`${server.url}/p/${items[0]}`);
+  await ready(page);
+  assert.deepEqual(await storedKeys(page), STORED);
+  // The consent tool restates the visitor's new choice on the next page (here: declined in
+  // another tab): the loader's flag starts false there, and still everything goes.
+  await page.context().addCookies([{ name: 'shop_consent', value: 'denied', url: server.url }]);
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.deepEqual(await storedKeys(page), NOTHING);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('issue 12: the visitor\'s denial beats a profile that records consent', async () => {
+  const { headline } = await originalHome();
+  const { page, problems } = await newPage({ test_profile: 'lapsed', shop_consent: 'denied' });
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(await heroHeadline(page), headline, 'no winback hero from the profile');
+  assert.deepEqual(await exposuresOf(page), [], 'no experiment, no exposure');
+  await page.goto(`${server.url}/p/${(await originalHome()).items[0]}`);
+  await ready(page);
+  assert.deepEqual(await storedKeys(page), NOTHING);
+  // Without the denial the same profile is personalized (its recorded consent stands).
+  const other = await newPage({ test_profile: 'lapsed' });
+  await other.page.goto(server.url + '/');
+  await ready(other.page);
+  assert.equal(await heroHeadline(other.page), 'We miss you, Margaret');
+  await other.page.close();
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('issue 12: before consent, events on the page change nothing; after consent they count', async () => {
+  const bundle = JSON.parse(readFileSync(join(dist, 'vitrine', 'edge', 'bundle.json'), 'utf8'));
+  const typeOf = Object.fromEntries(bundle.catalog.products.map((p) => [p.id, p.product_type]));
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  const before = await gridOrder(page);
+  const category = typeOf[before[before.length - 1]];
+  const picks = before.filter((id) => typeOf[id] === category).slice(0, 2);
+  await page.evaluate((ids) => {
+    for (const id of ids) window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: id }] } });
+  }, picks.length === 2 ? picks : [picks[0], picks[0]]);
+  await page.evaluate(() => window.vitrine.refresh());
+  assert.deepEqual(await gridOrder(page), before, 'only the page\'s own context decides');
+  await page.click('#consent [data-consent="granted"]');
+  await page.evaluate(() => window.vitrine.refresh());
+  assert.equal(typeOf[(await gridOrder(page))[0]], category, 'with consent this page\'s views lead');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('issue 12: vitrine.forget() wipes what the snippet stored and goes back to an anonymous page', async () => {
+  const { headline, items } = await originalHome();
+  const anonymous = await newPage();
+  await anonymous.page.goto(server.url + '/');
+  await ready(anonymous.page);
+  const anonymousGrid = await gridOrder(anonymous.page);
+  await anonymous.page.close();
+  const { page, problems } = await newPage({ test_profile: 'lapsed' });
+  await page.goto(server.url + '/');
+  await ready(page);
+  await page.click('#consent [data-consent="granted"]');
+  await page.goto(`${server.url}/p/${items[0]}`);
+  await ready(page);
+  await page.goto(server.url + '/');
+  await ready(page);
+  assert.equal(await heroHeadline(page), 'We miss you, Margaret');
+  assert.deepEqual(await storedKeys(page), STORED);
+  const decision = await page.evaluate(() => window.vitrine.forget());
+  assert.equal(decision.slots.find((s) => s.slot === 'hero').variant, null);
+  assert.equal(await heroHeadline(page), headline);
+  assert.deepEqual(await gridOrder(page), anonymousGrid, 'the grid as a new visitor sees it');
+  assert.deepEqual(await storedKeys(page), NOTHING);
+  // Unconsented from now on: a later event stores nothing.
+  await page.evaluate((id) => window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: id }] } }), items[1]);
+  await page.evaluate(() => window.vitrine.refresh());
+  assert.deepEqual(await storedKeys(page), NOTHING);
+  assert.deepEqual(problems, []);
   await page.close();
 });
 

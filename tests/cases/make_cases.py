@@ -68,6 +68,10 @@ def recs(widget, strategy, items):
     return {"widget": widget, "strategy": strategy, "items": [item(i) for i in items]}
 def view(i, t):
     return {"event": "view_item", "time": t, "ecommerce": {"items": [{"item_id": i}]}}
+# A visitor without a profile who consented on this page (the snippet's `grantConsent`): this
+# session's events count. Before consent they do not (issue 12), unless the site sets
+# `consent.session_before_consent`.
+CONSENTED = {"v": 1, "id": "", "consent": {"personalization": True}}
 
 cases = [
     # Nothing known: default hero, shop order, popularity.
@@ -87,7 +91,7 @@ cases = [
     ("markup in a first name stays a plain string", {"profile": lapsed(name="<img src=x onerror=alert(1)>"), "now": NOW, "request": {"slots": ["hero"]}},
      decision([slot("winback", headline="We miss you, <img src=x onerror=alert(1)>", cta_href="/c/new")])),
     # Two bag views this session: Bags gets 2 x 0.25 and moves up; the browsing variant matches.
-    ("live views lift their category", {"now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")], "request": HOME},
+    ("live views lift their category", {"profile": CONSENTED, "now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")], "request": HOME},
      decision([slot("browser", headline="Still looking for a bag?")],
               [lst(["bag-1", "mug-1", "cdl-1", "mug-2"], [0, 0, -500, 0])],
               # for-you from views, every history item counting the same: bag-2 .7 (from bag-1),
@@ -96,7 +100,7 @@ cases = [
     # Also-bought on mug-1 with mug-2 in the cart: not mug-1 (current), not mug-2 (cart), not cdl-2
     # (out of stock): cdl-1 .5, bag-1 .2, then popular fill: bag-2.
     ("also bought skips the current product, the cart and what is out of stock",
-     {"now": NOW, "events": [{"event": "add_to_cart", "ecommerce": {"items": [{"item_id": "mug-2"}]}}],
+     {"profile": CONSENTED, "now": NOW, "events": [{"event": "add_to_cart", "ecommerce": {"items": [{"item_id": "mug-2"}]}}],
       "request": {"page": {"type": "product", "product": "mug-1"}, "recs": [{"widget": "also", "strategy": "also_bought", "product": "mug-1", "k": 4}]}},
      decision(recs=[recs("also", "also_bought", ["cdl-1", "bag-1", "bag-2"])])),
     # An unsafe URL in a variant is dropped; the other fields stay.
@@ -116,7 +120,7 @@ cases += [
       "recs": [widget("similar", product="mug-1", k=3)]}},
      decision(recs=[recs("w", "similar", ["mug-2", "bag-1", "cdl-1"])])),
     # Views newest first without repeats: cdl-1 (viewed twice), bag-2; then popular: bag-1.
-    ("recently viewed lists views newest first", {"now": NOW, "events": [view("cdl-1", "2011-12-09T10:00:00Z"),
+    ("recently viewed lists views newest first", {"profile": CONSENTED, "now": NOW, "events": [view("cdl-1", "2011-12-09T10:00:00Z"),
       view("bag-2", "2011-12-09T10:01:00Z"), view("cdl-1", "2011-12-09T10:02:00Z")], "request": {"recs": [widget("recently_viewed", k=3)]}},
      decision(recs=[recs("w", "recently_viewed", ["cdl-1", "bag-2", "bag-1"])])),
     # One per category first (bag-1, mug-1, cdl-1), then the cap yields to fill the widget: mug-2.
@@ -143,7 +147,7 @@ cases += [
      decision([slot("xmas", headline="Merry Christmas")])),
     # Two bag views, nothing bought: segment bag_browser holds, so the promo rule pins cdl-1, buries
     # bag-2 and adds 0.5 to Kitchen: mug-1 and mug-2 at -500 (Kitchen 0 + 0.5), shop order between them.
-    ("a segment over events pins, buries and boosts a list", {"now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")],
+    ("a segment over events pins, buries and boosts a list", {"profile": CONSENTED, "now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")],
       "request": {"lists": [{"list": "promo", "items": ["mug-1", "bag-2", "cdl-1", "mug-2"]}]}},
      decision(lists=[{"list": "promo", "items": ["cdl-1", "mug-1", "mug-2", "bag-2"], "keys": [-500, 1999999999, -2000000000, -500]}])),
     # banner-test: FNV-1a 32("banner-test.c-3") % 10000 = 845 -> 0.0845 < 0.2: the holdout keeps the default.
@@ -174,6 +178,20 @@ cases += [
     ("a customer likely alive is not at risk", {"profile": known("c-6", orders={"count": 1, "last": "2011-06-01T00:00:00Z"}, clv=clv(800.0, 0.9)),
       "now": NOW, "request": {"slots": ["hero"]}},
      decision([slot()])),
+]
+cases += [
+    # Issue 12: before consent, decisions use only the page's own context. The two bag views of
+    # "live views lift their category" change nothing: default hero, shop order, popularity.
+    ("before consent this session's views are not used", {"now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")], "request": HOME},
+     decision([slot()], [lst(["mug-1", "cdl-1", "bag-1", "mug-2"], [0, 0, 0, 0])], [recs("for-you", "for_you", ["bag-1", "mug-1", "cdl-1"])])),
+    # Nor the cart, nor what was viewed: also-bought on mug-1 is the product's own row, mug-2
+    # .8, cdl-1 .5, bag-1 .2, then popular fill: bag-2 (mug-1 is the page's product); recently
+    # viewed is popularity.
+    ("before consent the cart and recent views are not used",
+     {"now": NOW, "events": [{"event": "add_to_cart", "ecommerce": {"items": [{"item_id": "mug-2"}]}}, view("cdl-1", "2011-12-09T10:00:00Z")],
+      "request": {"page": {"type": "product", "product": "mug-1"}, "recs": [{"widget": "also", "strategy": "also_bought", "product": "mug-1", "k": 4},
+                                                                          widget("recently_viewed", k=2)]}},
+     decision(recs=[recs("also", "also_bought", ["mug-2", "cdl-1", "bag-1", "bag-2"]), recs("w", "recently_viewed", ["bag-1", "cdl-1"])])),
 ]
 doc = {"v": 1, "bundle": bundle, "cases": [{"name": n, "input": i, "expected": e} for n, i, e in cases]}
 with open("decisions.json", "w") as f:
