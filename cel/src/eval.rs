@@ -314,7 +314,7 @@ impl<'a> Eval<'a> {
                         *d as i64
                     }
                     Value::Double(d) => {
-                        return Err(K::InvalidArgument(format!("invalid list index {d}")))
+                        return Err(K::InvalidArgument(format!("invalid list index {}", super::value::format_double(*d))))
                     }
                     other => return Err(no_match("_[_]", &[base, other])),
                 };

@@ -196,7 +196,10 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
             }
             V::from(parts.join(sep))
         }
+        #[cfg(feature = "format")]
         (Func::Format, [V::String(f), V::List(items)]) if r => V::from(format(f, items)?),
+        #[cfg(not(feature = "format"))]
+        (Func::Format, [V::String(_), V::List(_)]) if r => return Err(K::EdgeOnly("format()")),
         (_, [V::String(s), rest @ ..]) if r => string_ext(func, s, rest, limit)?.ok_or_else(bad)?,
         _ => return Err(bad()),
     })
@@ -457,6 +460,7 @@ fn quote(s: &str) -> String {
     out
 }
 
+#[cfg(feature = "format")]
 /// The `format` function of the strings extension: `%s`, `%d`, `%f`, `%e` (with an optional
 /// precision such as `%.3f`), `%b`, `%o`, `%x`, `%X` and `%%`.
 fn format(f: &str, args: &[Value]) -> Result<String, K> {
@@ -504,6 +508,7 @@ fn format(f: &str, args: &[Value]) -> Result<String, K> {
     Ok(out)
 }
 
+#[cfg(feature = "format")]
 fn format_clause(verb: char, precision: Option<usize>, arg: &Value) -> Result<String, K> {
     use Value as V;
     let wrong = |what: &str| {
@@ -583,6 +588,7 @@ fn format_clause(verb: char, precision: Option<usize>, arg: &Value) -> Result<St
     })
 }
 
+#[cfg(feature = "format")]
 fn radix(verb: char, n: u64) -> String {
     match verb {
         'b' => format!("{n:b}"),

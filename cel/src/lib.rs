@@ -89,9 +89,10 @@ pub const MAX_SOURCE_LEN: usize = 100_000;
 /// comprehension step, per aggregate element compared or copied and per 8 bytes of string work.
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
 
-/// Whether this build evaluates `matches()` (the `regex` feature). Runtimes without it leave what
-/// such rules decide to the edge ([`Program::uses_matches`]).
-pub const REGEX: bool = cfg!(feature = "regex");
+/// Whether this build evaluates every function, `matches()` (the `regex` feature) and `format()`
+/// (the `format` feature) included. The browser's production build has neither: it leaves what
+/// rules calling them decide to the edge ([`Program::uses_edge_function`]).
+pub const EDGE_FUNCTIONS: bool = cfg!(all(feature = "regex", feature = "format"));
 
 /// A compiled (parsed, macro-expanded and, unless compiled unchecked, type-checked) expression.
 #[derive(Debug, Clone)]
@@ -146,9 +147,10 @@ impl Program {
         out.list
     }
 
-    /// Whether the program calls `matches()`, which a build without [`REGEX`] cannot evaluate.
-    pub fn uses_matches(&self) -> bool {
-        ast::calls(&self.expr, &|f| matches!(f, ast::Func::Matches(_)))
+    /// Whether the program calls `matches()` or `format()`, which a build without
+    /// [`EDGE_FUNCTIONS`] leaves to the edge.
+    pub fn uses_edge_function(&self) -> bool {
+        ast::calls(&self.expr, &|f| matches!(f, ast::Func::Matches(_) | ast::Func::Format))
     }
 
     /// The static type of the result; `dyn` when unknown or compiled unchecked.
@@ -506,7 +508,7 @@ impl fmt::Display for EvalErrorKind {
                 write!(f, "unsupported time zone {tz:?}; use \"UTC\" or a fixed offset such as \"+05:30\"")
             }
             EvalErrorKind::CostExceeded => f.write_str("evaluation cost budget exceeded"),
-            EvalErrorKind::EdgeOnly(func) => write!(f, "{func} is evaluated at the edge only (this build has no regular expressions)"),
+            EvalErrorKind::EdgeOnly(func) => write!(f, "{func} is evaluated at the edge only (this build leaves it out)"),
         }
     }
 }

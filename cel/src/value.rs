@@ -540,14 +540,43 @@ pub(crate) fn format_double(d: f64) -> String {
             "-Infinity".into()
         };
     }
-    let sci = format!("{d:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
+    // The shortest digits from zmij (what serde_json prints with), laid out here: the standard
+    // library's float printing is several KB of the browser's Wasm.
+    let mut buffer = zmij::Buffer::new();
+    let printed = buffer.format_finite(d);
+    let (sign, printed) = match printed.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", printed),
+    };
+    let (mantissa, exp) = match printed.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (printed, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // The value is 0.DIGITS × 10^point.
+    let all = format!("{int}{frac}");
+    let significant = all.trim_start_matches('0');
+    let point = int.len() as i32 + exp - (all.len() - significant.len()) as i32;
+    let digits = significant.trim_end_matches('0');
+    if digits.is_empty() {
+        return format!("{sign}0");
+    }
+    let exp = point - 1;
     if (-4..21).contains(&exp) {
-        format!("{d}")
+        let len = digits.len() as i32;
+        if point <= 0 {
+            format!("{sign}0.{}{digits}", "0".repeat(-point as usize))
+        } else if point >= len {
+            format!("{sign}{digits}{}", "0".repeat((point - len) as usize))
+        } else {
+            let (a, b) = digits.split_at(point as usize);
+            format!("{sign}{a}.{b}")
+        }
     } else {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { "" } else { "." };
         format!(
-            "{mantissa}e{}{:02}",
+            "{sign}{first}{dot}{rest}e{}{:02}",
             if exp < 0 { '-' } else { '+' },
             exp.unsigned_abs()
         )
@@ -591,4 +620,46 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
         }
     }
     (bits < 6).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_double;
+
+    /// What `format_double` printed with the standard library's float printing.
+    fn with_std(d: f64) -> String {
+        let sci = format!("{d:e}");
+        let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        if (-4..21).contains(&exp) {
+            format!("{d}")
+        } else {
+            format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
+        }
+    }
+
+    #[test]
+    fn doubles_print_as_with_the_standard_library_but_ties_to_even() {
+        let mut cases = vec![
+            0.0, -0.0, 1.0, -1.5, 0.1, 1e-4, 1e-5, 1.5e-7, 123456.0, 1e15, 1e16, 1e20, 1e21, 1.5e21, 1e22, 5e-324,
+            f64::MAX, f64::MIN_POSITIVE, 0.3333333333333333, 100.0, 1234.5678, 9007199254740993.0,
+        ];
+        // A reproducible spread over every magnitude (a linear congruential generator).
+        let mut seed: u64 = 7;
+        for _ in 0..50_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let d = f64::from_bits(seed >> 1);
+            if d.is_finite() {
+                cases.push(d);
+            }
+            cases.push(((seed >> 40) % 1_000_000) as f64 / 100.0);
+        }
+        for d in cases {
+            let (ours, std) = (format_double(d), with_std(d));
+            // Where the exact value lies halfway between two shortest forms, the standard library
+            // rounds the last digit up and zmij (as JavaScript) to even: both read back as `d`.
+            let tie = ours.len() == std.len() && ours.parse::<f64>() == Ok(d) && std.parse::<f64>() == Ok(d);
+            assert!(ours == std || tie, "{d:e}: {ours} against {std}");
+        }
+    }
 }

@@ -91,7 +91,7 @@ impl Condition {
 
     /// A rule from its compiled form; `src` (possibly empty) is shown in traces and locates errors.
     pub(crate) fn from_program(program: cel::Program, src: String) -> Condition {
-        let edge_only = program.uses_matches();
+        let edge_only = program.uses_edge_function();
         Condition { program, src, edge_only }
     }
 
@@ -497,6 +497,32 @@ pub fn event_name(e: ItemEvent) -> &'static str {
     }
 }
 
+/// `n` with two decimals, exactly as `format!("{n:.2}")` prints it (its binary value rounded half to
+/// even), in integer arithmetic: the standard library's exact float printing is several KB of the
+/// browser's Wasm. `None` from 2^63 up, where no template number belongs (the fallback shows).
+fn cents(n: f64) -> Option<String> {
+    if !n.is_finite() || n.abs() >= (1u64 << 63) as f64 {
+        return None;
+    }
+    let bits = n.abs().to_bits();
+    let (exp, frac) = ((bits >> 52) as i32, bits & ((1 << 52) - 1));
+    // |n| = m × 2^e exactly.
+    let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | 1 << 52, exp - 1075) };
+    let hundreds = u128::from(m) * 100;
+    let cents = if e >= 0 {
+        hundreds << e
+    } else if -e >= 128 {
+        0 // below a cent's half: m × 100 < 2^60
+    } else {
+        let k = -e as u32;
+        let (q, r) = (hundreds >> k, hundreds & ((1 << k) - 1));
+        let half = 1u128 << (k - 1);
+        q + u128::from(r > half || (r == half && q & 1 == 1))
+    };
+    let sign = if n.is_sign_negative() { "-" } else { "" };
+    Some(format!("{sign}{}.{:02}", cents / 100, cents % 100))
+}
+
 /// A value as template text: strings trimmed, numbers plainly, times in RFC 3339; `None` for null,
 /// empty strings and composite values (the template's fallback shows instead).
 pub fn display(v: &Value) -> Option<String> {
@@ -504,9 +530,41 @@ pub fn display(v: &Value) -> Option<String> {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Int(n) => Some(n.to_string()),
         Value::Uint(n) => Some(n.to_string()),
-        Value::Double(n) if n.is_finite() => Some(if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", *n as i64) } else { format!("{n:.2}") }),
+        Value::Double(n) if n.is_finite() => {
+            if n.fract() == 0.0 && n.abs() < 1e15 { Some((*n as i64).to_string()) } else { cents(*n) }
+        }
         Value::Bool(b) => Some(b.to_string()),
         Value::Timestamp(t) => Some(crate::time::format(t.secs())),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cents;
+
+    #[test]
+    fn cents_print_as_the_standard_library_does() {
+        let mut cases = vec![
+            0.125, 0.375, 0.625, 2.675, 1.005, 0.005, 0.015, 0.004999, -0.004, -0.005, -0.125, 12.345, 1e-300,
+            f64::MIN_POSITIVE, 5e-324, 0.1, 0.7, 1e15 + 0.5, 4503599627370495.5, 9007199254740993.0, 1e18, 4.6e18,
+            9.2e18, -9.2e18, 123456789.995, 1.0 / 3.0, -2.0 / 3.0,
+        ];
+        // A reproducible spread over magnitudes and mantissas (a linear congruential generator).
+        let mut seed: u64 = 42;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let mantissa = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = 10f64.powi(((seed >> 3) % 38) as i32 - 20);
+            cases.push(if seed & 1 == 0 { mantissa * scale } else { -mantissa * scale });
+            // Halves of a cent, which round to even.
+            cases.push(((seed >> 20) % 100_000) as f64 / 1000.0 + 0.005);
+        }
+        for n in cases {
+            assert_eq!(cents(n).as_deref(), Some(format!("{n:.2}").as_str()), "{n:e}");
+        }
+        assert_eq!(cents(1e19), None);
+        assert_eq!(cents(f64::NAN), None);
+        assert_eq!(cents(f64::INFINITY), None);
     }
 }

@@ -663,7 +663,7 @@ impl Context<'_> {
     /// Whether this runtime leaves `target` to the edge: it has no `matches()`, and a rule that
     /// decides the placement calls it (docs/site.md, "Rules the browser leaves to the edge").
     fn edge_decides(&self, target: &Target) -> bool {
-        !crate::cel::REGEX && self.bundle.site.edge_only(target)
+        !crate::cel::EDGE_FUNCTIONS && self.bundle.site.edge_only(target)
     }
 
     fn slot_with(&self, vars: &Vars, slot: &str, trace: Option<&mut Trace>) -> SlotDecision {

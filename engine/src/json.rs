@@ -713,11 +713,11 @@ impl Writer {
         let _ = write!(self.out, "{n}");
     }
 
-    /// A finite number in its shortest round-trip form; JSON has no NaN or infinity: `null`.
+    /// A finite number in its shortest round-trip form, as serde_json prints it (`0.00001`,
+    /// `1e+16`: the same crate); JSON has no NaN or infinity: `null`.
     pub fn num(&mut self, x: f64) {
-        use std::fmt::Write;
         if x.is_finite() {
-            let _ = write!(self.out, "{x:?}");
+            self.out.push_str(zmij::Buffer::new().format_finite(x));
         } else {
             self.out.push_str("null");
         }

@@ -35,7 +35,7 @@ pub struct SiteConfig {
     /// snippet stores nothing before consent either way). Off by default: before consent only the
     /// page's own context is used (`"consent": {"session_before_consent": true}`, docs/site.md).
     pub session_before_consent: bool,
-    /// Rules that call `matches()` (or read a segment that does), by field, with the placement
+    /// Rules that call `matches()` or `format()` (or read a segment that does), by field, with the placement
     /// they decide (`None` for a segment's own rule). Filled by [`SiteConfig::mark_edge_only`].
     pub edge_only_rules: Vec<(String, Option<Target>)>,
 }
@@ -610,7 +610,7 @@ impl SiteConfig {
         Ok(site)
     }
 
-    /// Finds the rules only a runtime with `matches()` evaluates: those calling it, and those
+    /// Finds the rules only a runtime with `matches()` and `format()` evaluates: those calling one, and those
     /// reading a segment whose rule does (every loader calls this once).
     pub(crate) fn mark_edge_only(&mut self) {
         let mut out = Vec::new();
@@ -653,7 +653,8 @@ impl SiteConfig {
         self.edge_only_rules = out;
     }
 
-    /// Whether what `target` shows depends on a rule only a runtime with `matches()` evaluates
+    /// Whether what `target` shows depends on a rule only a runtime with `matches()` and
+    /// `format()` evaluates
     /// (a list rule without a `list` affects every list).
     pub fn edge_only(&self, target: &Target) -> bool {
         self.edge_only_rules.iter().any(|(_, t)| match (t, target) {
@@ -742,11 +743,11 @@ impl Template {
         Ok(Template(pieces))
     }
 
-    /// Whether a hole calls `matches()` or reads one of the edge-only `segments`.
+    /// Whether a hole calls `matches()` or `format()`, or reads one of the edge-only `segments`.
     pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
         self.0.iter().any(|p| match p {
             Piece::Text(_) => false,
-            Piece::Hole { program, .. } => program.uses_matches() || condition::reads_segment(program, segments),
+            Piece::Hole { program, .. } => program.uses_edge_function() || condition::reads_segment(program, segments),
         })
     }
 
@@ -867,21 +868,23 @@ mod tests {
     }
 
     #[test]
-    fn rules_calling_matches_are_marked_edge_only_with_what_they_decide() {
+    fn rules_calling_matches_or_format_are_marked_edge_only_with_what_they_decide() {
         let text = r#"{"v":1,
           "segments":{"gmail":{"when":"profile.traits.email.matches('@gmail')"},"vip":{"when":"profile.orders.count > 9"}},
           "slots":{
             "hero":[{"id":"g","when":"segment.gmail"},{"id":"v","when":"segment.vip"}],
             "banner":[{"id":"v","when":"segment.vip","content":{"headline":"Hi {profile.traits.first_name.matches('^A') ? 'A' : 'B'}"}}],
             "plain":[{"id":"v","when":"segment.vip"}],
-            "whole":[{"id":"w","when":"segment['vip']"}]},
+            "whole":[{"id":"w","when":"segment['vip']"}],
+            "fmt":[{"id":"f","content":{"headline":"{'%.2f'.format([profile.orders.revenue])}"}}],
+            "fmt_when":[{"id":"f","when":"'%d'.format([profile.orders.count]) == '3'"}]},
           "lists":{"rules":[{"id":"r","when":"'x'.matches('x')"}]},
           "experiments":{"e":{"widget":"w","audience":"segment.gmail","arms":[{"id":"a"}]}}}"#;
         for site in [SiteConfig::from_json(text).unwrap(), SiteConfig::from_json(&SiteConfig::from_json(text).unwrap().to_compiled_json(false)).unwrap()] {
             let fields: Vec<&str> = site.edge_only_rules.iter().map(|(f, _)| f.as_str()).collect();
             assert_eq!(
                 fields,
-                ["segments.gmail.when", "slots.banner[0].content.headline", "slots.hero[0].when", "slots.whole[0].when", "lists.rules[0].when", "experiments.e.audience"]
+                ["segments.gmail.when", "slots.banner[0].content.headline", "slots.fmt[0].content.headline", "slots.fmt_when[0].when", "slots.hero[0].when", "slots.whole[0].when", "lists.rules[0].when", "experiments.e.audience"]
             );
             let edge_only = |t: Target| site.edge_only(&t);
             assert!(edge_only(Target::Slot("hero".into())) && edge_only(Target::Slot("banner".into())));
@@ -889,6 +892,7 @@ mod tests {
             assert!(edge_only(Target::Slot("whole".into())), "reads every segment");
             assert!(edge_only(Target::List("any".into())), "a rule for every list");
             assert!(edge_only(Target::Widget("w".into())) && !edge_only(Target::Widget("other".into())));
+            assert!(edge_only(Target::Slot("fmt".into())) && edge_only(Target::Slot("fmt_when".into())), "format()");
         }
     }
 }
