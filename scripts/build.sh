@@ -56,10 +56,10 @@ mkdir -p build/cases
 node -e 'const fs = require("fs"); const d = JSON.parse(fs.readFileSync("tests/cases/decisions.json", "utf8"));
   for (const k of ["site", "catalog", "model"]) fs.writeFileSync(`build/cases/${k}.json`, JSON.stringify(d.bundle[k]));'
 $VITRINE bundle --site build/cases/site.json --catalog build/cases/catalog.json --model build/cases/model.json \
-  --out build/cases/bundle.json 2>/dev/null
+  --out build/cases/bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
 # Rules calling matches(), which the browser leaves to the edge (tests/cases/edge-only-site.json).
 $VITRINE bundle --site tests/cases/edge-only-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
-  --out build/cases/edge-only-bundle.json 2>/dev/null
+  --out build/cases/edge-only-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
 
 log "browser snippet"
 bash js-snippet/build.sh
