@@ -288,6 +288,11 @@ impl Catalog {
                 starts.push(at);
                 at += c.chars().count() + 1;
             }
+            // A stray tab shifts every later cell into the wrong column: refuse the row.
+            if cells.len() > columns.len() {
+                let c = starts.get(columns.len()).copied().unwrap_or(1);
+                return Err(err(line_no, c, "", FormatErrorKind::Invalid(format!("expected at most {} tab-separated fields (the header's), found {}", columns.len(), cells.len()))));
+            }
             let cell = |name: &str| -> (&str, usize) {
                 match idx.get(name) {
                     Some(&i) => (cells.get(i).map(|c| c.trim()).unwrap_or(""), starts.get(i).copied().unwrap_or(at)),
@@ -534,5 +539,15 @@ mod tests {
         assert_eq!((e.line, e.column, e.field.as_str()), (2, 5, "price"));
         let e = Catalog::from_tsv("id\ttitle\n").unwrap_err();
         assert_eq!(e.field, "link");
+    }
+
+    /// Issue 12: a row with more fields than the header (a stray tab) is refused at its first extra cell.
+    #[test]
+    fn issue_12_tsv_rows_with_extra_fields_are_refused() {
+        let e = Catalog::from_tsv("id\ttitle\tprice\tlink\nA\tT\t1 GBP\t/p/A\tx\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 16), "{e:?}");
+        assert!(e.describe().contains("expected at most 4 tab-separated fields"), "{}", e.describe());
+        // Fewer fields than the header stay fine: trailing empty optional cells are often cut.
+        assert!(Catalog::from_tsv("id\ttitle\tprice\tlink\tbrand\nA\tT\t1 GBP\t/p/A\n").is_ok());
     }
 }
