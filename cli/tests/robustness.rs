@@ -272,6 +272,7 @@ fn issue_12_non_utf8_input_is_located_with_exit_2() {
         (vec!["check", "--site", s(&json)], format!("{}:2:13:", json.display())),
         (vec!["kv-bulk", "--profiles", s(&jsonl), "--out", s(&out)], format!("{}:2:2:", jsonl.display())),
         (vec!["recommend", "--model", s(&model), "--histories", s(&jsonl), "--k", "2"], format!("{}:2:2:", jsonl.display())),
+        (vec!["eval", "--expr", "x", "--vars", s(&jsonl)], format!("{}:2:2:", jsonl.display())),
     ];
     for (args, at) in &cases {
         let o = vitrine(args);
@@ -435,6 +436,95 @@ fn issue_12_interrupted_runs_leave_no_temporary_output() {
             assert!(status.success() && bundle.exists(), "{signal}: {status}: {}", stderr(&out));
             std::fs::remove_file(&bundle).unwrap();
             let _ = std::fs::remove_dir_all(&browser);
+        }
+    }
+}
+
+/// xorshift64*: fixed pseudo-random corruptions per seed.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+/// `bytes` with one corruption: cut short, a byte changed, a delimiter or invalid byte inserted,
+/// or a line repeated.
+fn corrupt(bytes: &[u8], state: &mut u64) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let at = (next(state) as usize) % (out.len() + 1);
+    match next(state) % 5 {
+        0 => out.truncate(at),
+        1 if at < out.len() => out[at] = (next(state) % 256) as u8,
+        2 => {
+            let specials: [&[u8]; 10] = [b",", b"\t", b"\"", b"\n", &[0xff], b"{", b"}", b"-", b"1e308", b"javascript:"];
+            let s = specials[(next(state) % 10) as usize];
+            out.splice(at..at, s.iter().copied());
+        }
+        _ => {
+            let start = out[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let end = out[at..].iter().position(|&b| b == b'\n').map_or(out.len(), |i| at + i + 1);
+            let line = out[start..end].to_vec();
+            out.splice(start..start, line);
+        }
+    }
+    out
+}
+
+/// The "no partial output" property for every input format: whatever one corruption of a valid
+/// input does, the command succeeds (exit 0, output present) or refuses the input (exit 2, no
+/// output), never panics or fails otherwise, and never leaves a temporary file.
+#[test]
+fn issue_12_corrupted_inputs_never_leave_partial_output() {
+    let dir = tmp("property");
+    let model = trained(&dir);
+    let catalog = catalog(&dir);
+    let site = dir.join("site.json");
+    std::fs::write(&site, SITE).unwrap();
+    let header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+    let orders = format!(
+        "{header}536365,85123A,HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n536366,22423,STAND,2,2010-12-02 09:00:00,12.75,13047.0,France\nC536379,85123A,HOLDER,-1,2010-12-03 08:26:00,2.55,17850.0,United Kingdom\n"
+    );
+    let tsv = "id\ttitle\tlink\tprice\tavailability\tproduct_type\ngarden-0\tTrowel\t/p/g0\t4.50 GBP\tin stock\tGarden\nkitchen-1\tPan\t/p/k1\t9.00 GBP\tout of stock\tKitchen\n";
+    let formats: Vec<(&str, Vec<u8>)> = vec![
+        ("orders.csv", orders.into_bytes()),
+        ("interactions.csv", std::fs::read(data("interactions.csv")).unwrap()),
+        ("catalog.tsv", tsv.as_bytes().to_vec()),
+        ("catalog.json", std::fs::read(&catalog).unwrap()),
+        ("site.json", SITE.as_bytes().to_vec()),
+        ("histories.jsonl", std::fs::read(data("histories.jsonl")).unwrap()),
+    ];
+    let work = dir.join("work");
+    let mut state = 0x1234_5678_9abc_def1;
+    for (name, valid) in &formats {
+        for round in 0..40 {
+            let _ = std::fs::remove_dir_all(&work);
+            std::fs::create_dir_all(&work).unwrap();
+            let input = work.join(name);
+            let bytes = if round == 0 { valid.clone() } else { corrupt(valid, &mut state) };
+            std::fs::write(&input, &bytes).unwrap();
+            let out = work.join("out").join("result");
+            let browser = work.join("browser");
+            let (i, o, m, c, b) = (s(&input), s(&out), s(&model), s(&catalog), s(&browser));
+            let args: Vec<&str> = match *name {
+                "orders.csv" => vec!["profiles", "--orders", i, "--now", "2011-12-10 00:00:00", "--out", o],
+                "interactions.csv" => vec!["train", "--interactions", i, "--out", o],
+                "catalog.tsv" | "catalog.json" => vec!["bundle", "--site", s(&site), "--catalog", i, "--model", m, "--out", o, "--shards", "2", "--sharded-out", b],
+                "site.json" => vec!["bundle", "--site", i, "--catalog", c, "--model", m, "--out", o, "--shards", "2", "--sharded-out", b],
+                _ => vec!["recommend", "--model", m, "--histories", i, "--k", "3", "--out", o],
+            };
+            let r = vitrine(&args);
+            let what = format!("{name} round {round}: {:?}", String::from_utf8_lossy(&bytes));
+            match r.status.code() {
+                Some(0) => assert!(out.is_file(), "{what}: success without output"),
+                Some(2) => {
+                    assert!(stderr(&r).contains(&input.display().to_string()), "{what}: the error names the file: {}", stderr(&r));
+                    assert_eq!(listing(&work), [name.to_string()], "{what}: output after a refusal");
+                }
+                _ => panic!("{what}: {:?}: {}", r.status, stderr(&r)),
+            }
+            assert!(round > 0 || r.status.success(), "{what}: the valid input must pass: {}", stderr(&r));
+            no_temporaries(&work);
         }
     }
 }
