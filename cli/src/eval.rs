@@ -49,7 +49,8 @@ pub fn run(expr: &str, vars: Option<&Path>) -> ExitCode {
 }
 
 fn read_vars(path: &Path) -> Result<BTreeMap<String, Value>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    // Unreadable or not UTF-8: located as every other input (`file:line:col`).
+    let text = vitrine_cli::input::read_text(path).map_err(|e| e.0)?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
     let serde_json::Value::Object(map) = json else {
         return Err(format!("{}: expected a JSON object from variable name to typed value", path.display()));

@@ -24,16 +24,70 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-fn read_text(path: &Path) -> Result<String, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_string(&mut s)
-            .map_err(|e| InputError(format!("{}: not valid gzipped UTF-8 text: {e}", path.display())))?;
-        return Ok(s);
+/// The most a gzipped input may inflate to, in bytes, unless `VITRINE_MAX_INFLATED_MB` says
+/// otherwise: a few times Online Retail's 45 MB, far below what a small "gzip bomb" expands to.
+pub const MAX_INFLATED: u64 = 512 << 20;
+
+fn max_inflated() -> u64 {
+    std::env::var("VITRINE_MAX_INFLATED_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).map_or(MAX_INFLATED, |mb| mb.saturating_mul(1 << 20))
+}
+
+/// Reads a text input, gunzipping it (streamed, bounded by [`MAX_INFLATED`]) when it starts with
+/// gzip's magic bytes.
+pub fn read_text(path: &Path) -> Result<String, InputError> {
+    let io = |e: std::io::Error| InputError(format!("{}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic).map_err(io)?;
+    let mut bytes = magic[..n].to_vec();
+    if magic[..n] == [0x1f, 0x8b] {
+        let limit = max_inflated();
+        let mut inflated = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::io::Read::chain(&magic[..], file))
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut inflated)
+            .map_err(|e| InputError(format!("{}: not valid gzip: {e}", path.display())))?;
+        if inflated.len() as u64 > limit {
+            return Err(InputError(format!(
+                "{}: inflates to more than {} MB, the limit for gzipped input (set VITRINE_MAX_INFLATED_MB to raise it)",
+                path.display(),
+                limit >> 20
+            )));
+        }
+        bytes = inflated;
+    } else {
+        file.read_to_end(&mut bytes).map_err(io)?;
     }
-    String::from_utf8(bytes).map_err(|e| InputError(format!("{}: not UTF-8 text: {e}", path.display())))
+    decode_text(path, bytes)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// UTF-8 text, or an error at the `line:col` of the first byte that is not.
+pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<String, InputError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let (line, col) = line_col(&bytes[..at]);
+        InputError(format!("{}:{line}:{col}: expected UTF-8 text, found the byte 0x{:02x}", path.display(), bytes[at]))
+    })
+}
+
+/// The 1-based line and column (in characters) just after `valid`, which is UTF-8.
+fn line_col(valid: &[u8]) -> (usize, usize) {
+    let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = std::str::from_utf8(&valid[line_start..]).map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }
 
 /// A CSV reader over a whole file, with column lookup by header name and located errors.
@@ -141,9 +195,13 @@ impl Row<'_> {
 
 /// `user,item,timestamp[,event][,quantity]`.
 pub fn read_interactions(path: &Path) -> Result<Vec<Interaction>, InputError> {
-    let text = read_text(path)?;
+    parse_interactions(path, &read_text(path)?)
+}
+
+/// [`read_interactions`] on text already read; `path` names it in errors.
+pub fn parse_interactions(path: &Path, text: &str) -> Result<Vec<Interaction>, InputError> {
     let mut out = Vec::new();
-    Csv::open(path, &text, &["user", "item", "timestamp"])?.for_each(|row| {
+    Csv::open(path, text, &["user", "item", "timestamp"])?.for_each(|row| {
         let event = match row.get("event").unwrap_or("") {
             "" | "purchase" => ItemEvent::Purchase,
             "add_to_cart" => ItemEvent::AddToCart,
@@ -152,7 +210,11 @@ pub fn read_interactions(path: &Path) -> Result<Vec<Interaction>, InputError> {
         };
         let quantity = match row.get("quantity") {
             None | Some("") => 1.0,
-            Some(_) => row.number("quantity")?,
+            // A weight: a negative one would push items apart, which no interaction means.
+            Some(_) => match row.number("quantity")? {
+                q if q >= 0.0 => q,
+                q => return Err(row.error("quantity", format!("expected a quantity >= 0, found {q}"))),
+            },
         };
         out.push(Interaction {
             user: row.required("user")?.to_owned(),
@@ -307,8 +369,16 @@ impl Columns {
 /// left out. Exports that write an order's own fields (time, customer, country, cancellation) on its
 /// first line only, as Shopify's does, are read by carrying them over to the order's next lines.
 pub fn read_order_export(path: &Path, columns: &Columns) -> Result<(Vec<OrderLine>, usize), InputError> {
-    let text = read_text(path)?;
-    let csv = Csv::open(path, &text, &[])?;
+    parse_order_export(path, &read_text(path)?, columns)
+}
+
+/// The largest amount (quantity × unit price, either sign) an order line may have: far above any
+/// real line, and low enough that no sum of lines in memory overflows to infinity.
+pub const MAX_LINE_AMOUNT: f64 = 1e15;
+
+/// [`read_order_export`] on text already read; `path` names it in errors.
+pub fn parse_order_export(path: &Path, text: &str, columns: &Columns) -> Result<(Vec<OrderLine>, usize), InputError> {
+    let csv = Csv::open(path, text, &[])?;
     for (field, header) in columns.mapped() {
         if !csv.header.contains_key(header) {
             let mut found: Vec<(&String, &usize)> = csv.header.iter().collect();
@@ -338,6 +408,14 @@ pub fn read_order_export(path: &Path, columns: &Columns) -> Result<(Vec<OrderLin
             None => String::new(),
         };
         let line = OrderLine { invoice, stock_code, quantity: row.number(&columns.quantity)?, time, unit_price: row.number(&columns.price)?, customer, country };
+        // Negative quantities stay: they are returns and cancellations in Online Retail.
+        let amount = line.quantity * line.unit_price;
+        if amount.is_nan() || amount.abs() > MAX_LINE_AMOUNT {
+            return Err(row.error(
+                &columns.quantity,
+                format!("expected quantity × price within ±{MAX_LINE_AMOUNT:e}, found {:e} × {:e} = {amount:e}", line.quantity, line.unit_price),
+            ));
+        }
         previous = Some((line.invoice.clone(), time, line.customer.clone(), line.country.clone(), cancelled));
         if cancelled {
             cancelled_lines += 1;
@@ -359,6 +437,11 @@ pub struct History {
 /// JSON lines `{"user": "...", "items": [...]}`, oldest item first.
 pub fn read_histories(path: &Path) -> Result<Vec<History>, InputError> {
     json_lines(path)
+}
+
+/// [`read_histories`] on text already read; `path` names it in errors.
+pub fn parse_histories(path: &Path, text: &str) -> Result<Vec<History>, InputError> {
+    parse_json_lines(path, text)
 }
 
 /// One customer's line of `profiles --traits`: traits, and the consent the shop recorded for them
@@ -422,7 +505,10 @@ fn engine_lines(path: &Path, mut f: impl FnMut(&str) -> Result<(), FormatError>)
 }
 
 fn json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, InputError> {
-    let text = read_text(path)?;
+    parse_json_lines(path, &read_text(path)?)
+}
+
+fn parse_json_lines<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<Vec<T>, InputError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

@@ -2,12 +2,12 @@
 //! order exports, compile the bundle the runtimes load, measure experiments' uplift and the shop's KPIs,
 //! predict customer lifetime value.
 //!
-//! Every command reads whole inputs before it writes anything, and writes through a temporary file
-//! renamed into place, so a malformed input leaves no partial output. Input errors name
-//! `file:line:col` and the field, and exit with code 2.
+//! Every command checks its inputs before it writes anything, and writes through temporary files
+//! renamed into place once everything has succeeded (`vitrine_cli::output`), so a malformed input,
+//! a failure or an interruption (SIGINT, SIGTERM) leaves no partial or temporary output. Input
+//! errors (and bad flag values) name `file:line:col` and the field, and exit with code 2.
 
 mod eval;
-mod input;
 mod privacy;
 
 use std::collections::HashMap;
@@ -25,7 +25,23 @@ use vitrine_engine::profile::{Clv, Stage};
 use vitrine_engine::site::Target;
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
-use crate::input::InputError;
+use vitrine_cli::input::{self, InputError};
+use vitrine_cli::output::{self, write_atomic, Outputs};
+
+/// The most recommendations per user `recommend --k` asks for.
+const MAX_K: u64 = 1000;
+/// The most neighbours per item `train --neighbors` keeps.
+const MAX_NEIGHBORS: u64 = 1000;
+/// The largest local EASE solve `train --neighborhood` allows (its cost grows with the cube).
+const MAX_NEIGHBORHOOD: u64 = 2000;
+/// A flag's value: a finite number above zero.
+fn positive(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("expected a finite number > 0, found {s:?}")),
+    }
+}
+
 
 #[derive(Parser)]
 #[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift and KPIs, predict customer lifetime value")]
@@ -42,32 +58,38 @@ enum Command {
         interactions: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// Neighbours kept per item.
-        #[arg(long, default_value_t = vitrine_engine::model::DEFAULT_K)]
-        neighbors: usize,
+        /// Neighbours kept per item (1 to 1000).
+        #[arg(long, default_value_t = vitrine_engine::model::DEFAULT_K as u64, value_parser = clap::value_parser!(u64).range(1..=MAX_NEIGHBORS))]
+        neighbors: u64,
         /// Item-item weights: `ease` (local EASE, the default) or `cosine`.
         #[arg(long, value_parser = ["ease", "cosine"], default_value = "ease")]
         similarity: String,
-        /// EASE ridge strength λ.
-        #[arg(long, default_value_t = 400.0)]
+        /// EASE ridge strength λ (a finite number > 0).
+        #[arg(long, default_value_t = 400.0, value_parser = positive)]
         lambda: f64,
-        /// EASE neighbourhood: items in each local solve (cost grows with its cube).
-        #[arg(long, default_value_t = 150)]
-        neighborhood: usize,
+        /// EASE neighbourhood: items in each local solve, 2 to 2000 (cost grows with its cube).
+        #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u64).range(2..=MAX_NEIGHBORHOOD))]
+        neighborhood: u64,
         /// Interactions lose half their weight every this many days before the newest one. For
         /// recommendations served after the training window (a shop's case), 60 days scored best
-        /// on Online Retail's next-order validation (bench/eval); unset, time plays no part.
-        #[arg(long)]
+        /// on Online Retail's next-order validation (bench/eval); unset, time plays no part (a
+        /// finite number > 0).
+        #[arg(long, value_parser = positive)]
         half_life_days: Option<f64>,
     },
-    /// Recommend for each user of a JSON-lines history file; prints one JSON line per input line.
+    /// Recommend for each user of a JSON-lines history file; prints one JSON line per input line
+    /// (streamed, after every history has been read and checked).
     Recommend {
         #[arg(long)]
         model: PathBuf,
         #[arg(long)]
         histories: PathBuf,
+        /// Recommendations per user, 1 to 1000.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_K))]
+        k: u64,
+        /// Write the lines to this file (renamed into place when complete) instead of stdout.
         #[arg(long)]
-        k: usize,
+        out: Option<PathBuf>,
         /// Leave out items already in the user's history.
         #[arg(long)]
         exclude_history: bool,
@@ -121,7 +143,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Also write a browser bundle whose model is split into this many shards, so a page view
-        /// fetches only the rows its visitor needs (requires --sharded-out).
+        /// fetches only the rows its visitor needs (requires --sharded-out): 1 to 1,048,576, and at
+        /// most one shard per model item or catalog product (whichever are more), so that no
+        /// shard file is empty by construction and the files written stay bounded by the inputs.
         #[arg(long, requires = "sharded_out", value_parser = clap::value_parser!(u32).range(1..=i64::from(vitrine_engine::shard::MAX_SHARDS)))]
         shards: Option<u32>,
         /// Directory for the browser bundle: `bundle.json` (model head) and `m-<hash>/<n>.vtm`.
@@ -217,7 +241,7 @@ enum Command {
         #[arg(long, value_parser = ["digits", "all"])]
         products: Option<String>,
         /// L2 penalty on the BG/NBD parameters, as Python `lifetimes`' `penalizer_coef` (0: plain
-        /// maximum likelihood; Gamma-Gamma is never penalized).
+        /// maximum likelihood; Gamma-Gamma is never penalized). A finite number >= 0.
         #[arg(long, default_value_t = 0.0)]
         penalizer: f64,
     },
@@ -249,7 +273,7 @@ struct LifecycleArgs {
     #[arg(long, default_value_t = 365)]
     churned_days: u32,
     /// `loyal`: at least this many orders (and --loyal-tenure-days, and not at risk).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     loyal_orders: u32,
     /// `loyal`: the first order at least this many days ago.
     #[arg(long, default_value_t = 180)]
@@ -263,6 +287,8 @@ struct LifecycleArgs {
 }
 
 impl LifecycleArgs {
+    /// Checks the thresholds clap cannot (finite, positive, ordered); their messages are part of
+    /// the CLI's contract, so they stay here rather than in value parsers.
     fn rules(&self) -> Result<LifecycleRules, InputError> {
         let positive =
             |flag: &str, x: f64| if x.is_finite() && x > 0.0 { Ok(x) } else { Err(InputError(format!("{flag}: expected a positive number, found {x}"))) };
@@ -288,6 +314,7 @@ impl LifecycleArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::install_signal_handler();
     if let Command::Eval { expr, vars } = &cli.command {
         return eval::run(expr, vars.as_deref());
     }
@@ -310,27 +337,41 @@ fn run(command: Command) -> anyhow::Result<()> {
             let rows = input::read_interactions(&interactions)?;
             let similarity = match similarity.as_str() {
                 "cosine" => Similarity::Cosine,
-                _ => Similarity::LocalEase { lambda: lambda.max(0.0), neighborhood },
+                _ => Similarity::LocalEase { lambda, neighborhood: usize::try_from(neighborhood)? },
             };
-            let options = TrainOptions { k: neighbors.max(1), similarity, half_life_days };
+            let options = TrainOptions { k: usize::try_from(neighbors)?, similarity, half_life_days };
             let model = Model::train(&rows, &options);
             // `.vtm`: the compact binary snapshot; anything else: the JSON snapshot.
             let bytes = if out.extension().is_some_and(|e| e == "vtm") { model.to_bytes() } else { model.to_json().into_bytes() };
             write_atomic(&out, &bytes)?;
             eprintln!("vitrine: trained on {} interactions: {} items -> {}", rows.len(), model.len(), out.display());
         }
-        Command::Recommend { model, histories, k, exclude_history } => {
+        Command::Recommend { model, histories, k, out, exclude_history } => {
             let model = load_model(&model)?;
+            // Every input is read and checked before the first line is written, so an input error
+            // prints nothing; the lines themselves are streamed, not held.
             let histories = input::read_histories(&histories)?;
-            // Everything is computed before anything is printed: no partial output on error.
-            let mut out = Vec::new();
-            for h in &histories {
-                let items: Vec<&str> = h.items.iter().map(String::as_str).collect();
-                let recs = model.for_you(&items, k, &|c| exclude_history && items.contains(&c));
-                serde_json::to_writer(&mut out, &serde_json::json!({"user": h.user, "items": recs}))?;
-                out.push(b'\n');
+            let k = usize::try_from(k)?;
+            let write = |w: &mut dyn Write| -> anyhow::Result<()> {
+                for h in &histories {
+                    let items: Vec<&str> = h.items.iter().map(String::as_str).collect();
+                    let recs = model.for_you(&items, k, &|c| exclude_history && items.contains(&c));
+                    serde_json::to_writer(&mut *w, &serde_json::json!({"user": h.user, "items": recs}))?;
+                    w.write_all(b"\n")?;
+                }
+                w.flush()?;
+                Ok(())
+            };
+            match out {
+                Some(path) => {
+                    let mut staged = Outputs::new();
+                    let mut file = staged.file(&path)?;
+                    write(&mut file).with_context(|| format!("writing {}", path.display()))?;
+                    drop(file);
+                    staged.commit()?;
+                }
+                None => write(&mut std::io::BufWriter::new(std::io::stdout().lock()))?,
             }
-            std::io::stdout().lock().write_all(&out)?;
         }
         Command::Profiles { orders, now, out, catalog, traits, consent, clv_horizon_days, lifecycle } => {
             let lifecycle = lifecycle.rules()?;
@@ -387,7 +428,6 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("vitrine: {n} interactions -> {}", out.display());
         }
         Command::Bundle { site, catalog, model, out, shards, sharded_out } => {
-            let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
             // Rules are checked and compiled here, once: runtimes load the compiled form (no CEL
             // parser ships to browsers) without the sources, which only traces would show.
             let config = load(&site, SiteConfig::from_json)?;
@@ -410,28 +450,46 @@ fn run(command: Command) -> anyhow::Result<()> {
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
             let c = if is_tsv(&catalog) { load(&catalog, Catalog::from_tsv)?.to_json() } else {
                 load(&catalog, Catalog::from_json)?;
-                read(&catalog)?
+                input::read_text(&catalog)?
             };
             let mut bundle = Bundle::assemble(&s, &c, &m);
+            // Every output (shard directories, the browser bundle, --out) is staged and renamed into
+            // place together at the end: a failure anywhere leaves none of them.
+            let mut staged = Outputs::new();
             if let (Some(count), Some(dir)) = (shards, &sharded_out) {
-                let (head, parts) = full.split(count).map_err(|e| anyhow::anyhow!("{}: {e}", model.display()))?;
                 // The catalog too: the head keeps the products every widget's fallback starts with.
-                let products = Catalog::from_json(&c).map_err(|e| anyhow::anyhow!("{}: {e}", catalog.display()))?;
+                let products = Catalog::from_json(&c).map_err(|e| InputError(format!("{}: {e}", catalog.display())))?;
+                let most = full.len().max(products.len()).max(1);
+                if count as usize > most {
+                    return Err(InputError(format!(
+                        "--shards: expected at most one shard per model item or catalog product ({} items in {}, {} products in {}), found {count}",
+                        full.len(), model.display(), products.len(), catalog.display()
+                    ))
+                    .into());
+                }
+                let (head, parts) = full.split(count).map_err(|e| InputError(format!("{}: {e}", model.display())))?;
                 let fallback = full.popular().take(HEAD_PRODUCTS).chain(full.trending().take(HEAD_PRODUCTS));
-                let (catalog_head, catalog_parts) = products.split(count, fallback).map_err(|e| anyhow::anyhow!("{}: {e}", catalog.display()))?;
+                let (catalog_head, catalog_parts) = products.split(count, fallback).map_err(|e| InputError(format!("{}: {e}", catalog.display())))?;
                 let model_base = head.shard_layout().map(|l| l.base.clone()).unwrap_or_default();
                 let catalog_base = catalog_head.shard_layout().map(|l| l.base.clone()).unwrap_or_default();
-                write_shards(dir, &model_base, &parts)?;
-                write_shards(dir, &catalog_base, &catalog_parts)?;
+                // --out is checked first: a bad one must not cost the shards' writing.
+                staged.write(&out, b"")?;
+                for (base, files) in [(&model_base, &parts), (&catalog_base, &catalog_parts)] {
+                    if !base.is_empty() {
+                        // The base names the content, so an existing directory already holds these bytes.
+                        staged.dir(&dir.join(base.trim_end_matches('/')), files)?;
+                    }
+                }
                 let browser = Bundle::assemble(&s, &catalog_head.to_json(), &head.to_json());
-                write_atomic(&dir.join("bundle.json"), browser.as_bytes())?;
+                staged.write(&dir.join("bundle.json"), browser.as_bytes())?;
                 let bytes: usize = parts.iter().chain(&catalog_parts).map(|(_, b)| b.len()).sum();
                 let files = parts.len() + catalog_parts.len();
                 eprintln!("vitrine: browser bundle {} bytes + {files} shard files ({bytes} bytes) -> {}", browser.len(), dir.display());
                 // The full-model bundle names the browser's shards, so the edge can preload them.
                 bundle = Bundle::assemble_with_shards(&s, &c, &m, &head);
             }
-            write_atomic(&out, bundle.as_bytes())?;
+            staged.write(&out, bundle.as_bytes())?;
+            staged.commit()?;
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
         }
         Command::Check { site, fields } => {
@@ -486,11 +544,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             let mut json = serde_json::to_string_pretty(&kpis)?;
             json.push('\n');
             let tables = csv.map(|dir| -> anyhow::Result<_> { Ok((dir, csv_bytes(&kpis.period_rows())?, csv_bytes(&kpis.cohort_rows())?)) }).transpose()?;
-            write_atomic(&out, json.as_bytes())?;
+            let mut staged = Outputs::new();
+            staged.write(&out, json.as_bytes())?;
             if let Some((dir, periods, cohorts)) = &tables {
-                write_atomic(&dir.join("periods.csv"), periods)?;
-                write_atomic(&dir.join("cohorts.csv"), cohorts)?;
+                staged.write(&dir.join("periods.csv"), periods)?;
+                staged.write(&dir.join("cohorts.csv"), cohorts)?;
             }
+            staged.commit()?;
             let l = &kpis.lines;
             let skipped = if cancelled_orders > 0 { format!(", {cancelled_orders} of cancelled orders left out") } else { String::new() };
             eprintln!(
@@ -540,7 +600,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("vitrine: {}", clv_summary(&model, elapsed, &customers));
         }
         Command::KvBulk { profiles, out } => {
-            let text = std::fs::read_to_string(&profiles).with_context(|| format!("reading {}", profiles.display()))?;
+            let text = input::read_text(&profiles)?;
             let mut entries = Vec::new();
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
@@ -624,7 +684,7 @@ fn is_tsv(path: &Path) -> bool {
 
 /// Reads a whole-document input, locating errors in it as `file:line:col`.
 fn load<T>(path: &Path, parse: impl Fn(&str) -> Result<T, vitrine_engine::FormatError>) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+    let text = input::read_text(path)?;
     parse(&text).map_err(|e| {
         let at = if e.line > 0 { format!("{}:{}:{}", path.display(), e.line, e.column) } else { path.display().to_string() };
         InputError(format!("{at}: {}", e.describe())).into()
@@ -649,32 +709,6 @@ fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, in
     }
 }
 
-/// Writes shard files under `dir/<base>`: into a temporary directory first, renamed into place
-/// whole. The base names the content, so an existing directory already holds these bytes.
-fn write_shards(dir: &Path, base: &str, parts: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
-    if base.is_empty() {
-        return Ok(());
-    }
-    let target = dir.join(base.trim_end_matches('/'));
-    if target.is_dir() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(format!(".shards.tmp{}", std::process::id()));
-    let result = (|| {
-        std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        for (name, bytes) in parts {
-            let path = tmp.join(name);
-            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
-        }
-        std::fs::rename(&tmp, &target).with_context(|| format!("renaming into {}", target.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
-}
-
 /// How many products of each fallback ranking (popular, trending) the browser's bundle head carries,
 /// so that widgets falling back on them need no fetch.
 const HEAD_PRODUCTS: usize = 16;
@@ -685,15 +719,4 @@ fn csv_bytes(rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
         w.write_record(row)?;
     }
     w.into_inner().context("writing CSV")
-}
-
-/// Writes via a temporary file in the same directory and renames it into place.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
 }

@@ -276,6 +276,8 @@ impl Catalog {
             }
         }
         let mut products = Vec::new();
+        // Each id's line, so a duplicate is located here rather than by index in `Catalog::new`.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for (n, line) in lines {
             let line_no = n + 1;
             if line.trim().is_empty() {
@@ -287,6 +289,11 @@ impl Catalog {
             for c in &cells {
                 starts.push(at);
                 at += c.chars().count() + 1;
+            }
+            // A stray tab shifts every later cell into the wrong column: refuse the row.
+            if cells.len() > columns.len() {
+                let c = starts.get(columns.len()).copied().unwrap_or(1);
+                return Err(err(line_no, c, "", FormatErrorKind::Invalid(format!("expected at most {} tab-separated fields (the header's), found {}", columns.len(), cells.len()))));
             }
             let cell = |name: &str| -> (&str, usize) {
                 match idx.get(name) {
@@ -301,7 +308,10 @@ impl Catalog {
                 }
                 Ok((v, c))
             };
-            let (id, _) = required("id")?;
+            let (id, c) = required("id")?;
+            if let Some(first) = seen.insert(id.to_owned(), line_no) {
+                return Err(err(line_no, c, "id", FormatErrorKind::Invalid(format!("duplicate product id {id:?} (first on line {first})"))));
+            }
             let (title, _) = required("title")?;
             let (link, c) = required("link")?;
             let link = Url::parse(link)
@@ -534,5 +544,19 @@ mod tests {
         assert_eq!((e.line, e.column, e.field.as_str()), (2, 5, "price"));
         let e = Catalog::from_tsv("id\ttitle\n").unwrap_err();
         assert_eq!(e.field, "link");
+    }
+
+    /// Issue 12: a row with more fields than the header (a stray tab) is refused at its first extra cell.
+    #[test]
+    fn issue_12_tsv_rows_with_extra_fields_are_refused() {
+        let e = Catalog::from_tsv("id\ttitle\tprice\tlink\nA\tT\t1 GBP\t/p/A\tx\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 16), "{e:?}");
+        assert!(e.describe().contains("expected at most 4 tab-separated fields"), "{}", e.describe());
+        // A duplicate id is located at its second row (found by fuzzing catalog_source).
+        let e = Catalog::from_tsv("id\ttitle\tprice\tlink\nA\tT\t1 GBP\t/p/A\nB\tT\t1 GBP\t/p/B\nA\tU\t1 GBP\t/p/A\n").unwrap_err();
+        assert_eq!((e.line, e.column, e.field.as_str()), (4, 1, "id"), "{e:?}");
+        assert!(e.describe().contains("duplicate product id \"A\" (first on line 2)"), "{}", e.describe());
+        // Fewer fields than the header stay fine: trailing empty optional cells are often cut.
+        assert!(Catalog::from_tsv("id\ttitle\tprice\tlink\tbrand\nA\tT\t1 GBP\t/p/A\n").is_ok());
     }
 }

@@ -476,7 +476,13 @@ impl SiteConfig {
                 let mut content = BTreeMap::new();
                 for (name, src) in &v.content {
                     c.name(format!("{at}.content.{name}"), name, "content field");
-                    content.insert(name.clone(), c.template(format!("{at}.content.{name}"), src));
+                    let t = c.template(format!("{at}.content.{name}"), src);
+                    if crate::decide::is_href_field(name) {
+                        if let Some(problem) = t.unsafe_url() {
+                            c.error(format!("{at}.content.{name}"), format!("expected a relative or http(s) URL, found {src:?} ({problem})"));
+                        }
+                    }
+                    content.insert(name.clone(), t);
                 }
                 let when = match &v.when {
                     None => None,
@@ -743,6 +749,23 @@ impl Template {
         Ok(Template(pieces))
     }
 
+    /// Why this `href` template can only render an unsafe URL (`javascript:`, `data:`...), judged
+    /// from the text before its first hole (and a leading hole's fallback), as the runtimes would
+    /// drop it (`crate::catalog::is_safe_url`). `None` when it may render a safe one.
+    #[cfg(feature = "compile")]
+    pub(crate) fn unsafe_url(&self) -> Option<&'static str> {
+        let scheme_ok = |prefix: &str| match prefix.find([':', '/', '?', '#']) {
+            Some(i) if prefix.as_bytes()[i] == b':' => crate::catalog::is_safe_url(prefix),
+            _ => !prefix.chars().any(|c| c.is_control() || c.is_whitespace()),
+        };
+        match self.0.first() {
+            None => None,
+            Some(Piece::Text(t)) if self.0.len() == 1 => (!crate::catalog::is_safe_url(t)).then_some("not a relative or http(s) URL"),
+            Some(Piece::Text(t)) => (!scheme_ok(t)).then_some("its fixed start is not a relative or http(s) URL"),
+            Some(Piece::Hole { fallback, .. }) => (!fallback.is_empty() && !scheme_ok(fallback)).then_some("its fallback is not a relative or http(s) URL"),
+        }
+    }
+
     /// Whether a hole calls `matches()` or `format()`, or reads one of the edge-only `segments`.
     pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
         self.0.iter().any(|p| match p {
@@ -780,6 +803,22 @@ mod tests {
 
     fn errors(text: &str) -> String {
         SiteConfig::from_json(text).unwrap_err().to_string()
+    }
+
+    /// Issue 12: an `href` content field that can only render an unsafe URL is a compile error
+    /// naming its field path; one whose scheme only a hole decides is left to the runtimes' check.
+    #[test]
+    fn issue_12_unsafe_href_templates_are_rejected() {
+        let site = |href: &str| format!(r#"{{"v":1,"slots":{{"hero":[{{"id":"a","content":{{"cta_href":{}}}}}]}}}}"#, serde_json::to_string(href).unwrap());
+        for bad in ["javascript:alert(1)", "JavaScript:{profile.id}", "data:text/html,x", "java\tscript:x", "{profile.id|javascript:x}", " /c/a"] {
+            let e = errors(&site(bad));
+            assert!(e.contains("slots.hero[0].content.cta_href") && e.contains("expected a relative or http(s) URL"), "{bad}: {e}");
+        }
+        for ok in ["/c/a", "https://shop.example/c", "HTTP://x", "/c/{profile.id}", "{profile.id}", "?q=1:2", "", "https://x/{profile.id}"] {
+            assert!(SiteConfig::from_json(&site(ok)).is_ok(), "{ok}");
+        }
+        // Other fields are text, not URLs.
+        assert!(SiteConfig::from_json(r#"{"v":1,"slots":{"hero":[{"id":"a","content":{"headline":"javascript:x"}}]}}"#).is_ok());
     }
 
     #[test]

@@ -87,3 +87,19 @@ pub fn snapshot() -> ProfileSnapshot {
 pub fn live_profile() -> LiveProfile {
     LiveProfile::new(snapshot())
 }
+
+/// The file name the CLI-input targets report errors under.
+pub const INPUT: &str = "input.txt";
+
+/// Asserts that a CLI input error is located the way the CLI promises: it starts with the file's
+/// name and, when `lines` is set, with `file:line:col: ` (both numbers from 1).
+pub fn assert_located(message: &str, lines: bool) {
+    let rest = message.strip_prefix(INPUT).unwrap_or_else(|| panic!("error not naming the file: {message}"));
+    if !lines {
+        return;
+    }
+    let mut parts = rest.splitn(4, ':');
+    let (empty, line, col) = (parts.next(), parts.next(), parts.next());
+    let positive = |s: Option<&str>| s.and_then(|s| s.parse::<usize>().ok()).is_some_and(|n| n >= 1);
+    assert!(empty == Some("") && positive(line) && positive(col), "error not located at file:line:col: {message}");
+}
