@@ -61,6 +61,7 @@ mod functions;
 mod lex;
 #[cfg(feature = "compile")]
 mod parse;
+pub mod sort;
 mod time;
 mod value;
 mod wire;

@@ -510,7 +510,7 @@ impl fmt::Display for Value {
                     .iter()
                     .map(|(k, v)| (k.to_value().to_string(), v.to_string()))
                     .collect();
-                entries.sort();
+                crate::sort::sort_by(&mut entries, Ord::cmp);
                 f.write_str("{")?;
                 for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {

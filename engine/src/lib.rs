@@ -62,7 +62,8 @@ pub mod profile;
 pub mod replay;
 pub mod shard;
 pub mod site;
-pub mod sort;
+/// The one stable sort the runtimes use while deciding (it lives with CEL, which prints maps sorted).
+pub use vitrine_cel::sort;
 pub mod time;
 pub mod uplift;
 

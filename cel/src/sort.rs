@@ -1,4 +1,5 @@
-//! One stable sort for what the runtimes sort while deciding.
+//! One stable sort for what the runtimes sort while deciding (the engine's lists, variants and
+//! candidates, and CEL's maps when printed).
 //!
 //! Every `sort_by` on another element type or with another closure is its own copy of the standard
 //! library's sort in the browser's Wasm (1.3 to 8 KB each; the production build had 18 of them).
