@@ -140,10 +140,11 @@ pub struct Series<'a> {
     pub values: Vec<Option<f64>>,
 }
 
-/// The opening of every chart: an accessible, scalable SVG with its title and description.
-fn open(id: &str, title: &str, desc: &str) -> String {
+/// The opening of every chart: an accessible, scalable SVG `height` units tall (the width is `W`)
+/// with its title and description.
+fn open(id: &str, title: &str, desc: &str, height: f64) -> String {
     format!(
-        r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        r#"<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
         escape(title),
         escape(desc),
     )
@@ -160,6 +161,21 @@ fn y_axis(out: &mut String, ticks: &[f64], y: impl Fn(f64) -> f64, fmt: Fmt) {
             LEFT - 8.0,
             py + 4.0,
             escape(&fmt.axis(t)),
+        );
+    }
+}
+
+/// The value axis of a horizontal chart: vertical grid lines from `TOP` to `bottom` and their
+/// labels for `ticks`, mapped by `x`; with `zero_axis`, the line at zero is drawn as the axis.
+fn x_axis(out: &mut String, ticks: &[f64], x: impl Fn(f64) -> f64, bottom: f64, zero_axis: bool, label: impl Fn(f64) -> String) {
+    for &t in ticks {
+        let px = x(t);
+        let class = if zero_axis && t.abs() < 1e-12 { "axis" } else { "grid" };
+        let _ = write!(
+            out,
+            r#"<line class="{class}" x1="{px:.1}" x2="{px:.1}" y1="{TOP}" y2="{bottom}"/><text class="tick" x="{px:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            bottom + 18.0,
+            escape(&label(t))
         );
     }
 }
@@ -206,7 +222,7 @@ pub fn line_chart(id: &str, title: &str, desc: &str, labels: &[String], series: 
             LEFT + 8.0 + (W - LEFT - RIGHT - 16.0) * i as f64 / (n - 1) as f64
         }
     };
-    let mut out = open(id, title, desc);
+    let mut out = open(id, title, desc, H);
     y_axis(&mut out, &ticks, y, fmt);
     let _ = write!(out, r#"<line class="axis" x1="{LEFT}" x2="{}" y1="{}" y2="{}"/>"#, W - RIGHT, H - BOTTOM, H - BOTTOM);
     x_labels(&mut out, labels, x);
@@ -271,21 +287,9 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, bars: &[(String, f64)], fmt:
     let ticks = ticks(lo, hi, 4);
     let (t0, t1) = (ticks[0], ticks[ticks.len() - 1].max(hi));
     let x = |v: f64| label_w + (W - label_w - RIGHT - 8.0) * (v - t0) / (t1 - t0);
-    let mut out = format!(
-        r#"<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
-        escape(title),
-        escape(desc)
-    );
+    let mut out = open(id, title, desc, height);
     let bottom = height - BOTTOM;
-    for &t in &ticks {
-        let px = x(t);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{px:.1}" x2="{px:.1}" y1="{TOP}" y2="{bottom}"/><text class="tick" x="{px:.1}" y="{}" text-anchor="middle">{}</text>"#,
-            bottom + 18.0,
-            escape(&fmt.axis(t))
-        );
-    }
+    x_axis(&mut out, &ticks, x, bottom, false, |t| fmt.axis(t));
     for (i, (label, v)) in bars.iter().enumerate() {
         let top = TOP + row * i as f64 + 4.0;
         let (a, b) = (x(0.0).min(x(*v)), x(0.0).max(x(*v)));
@@ -315,7 +319,7 @@ pub fn histogram(id: &str, title: &str, desc: &str, bins: &[(String, String, f64
     let n = bins.len().max(1) as f64;
     let slot = (W - LEFT - RIGHT) / n;
     let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
-    let mut out = open(id, title, desc);
+    let mut out = open(id, title, desc, H);
     y_axis(&mut out, &ticks, y, Fmt::Count);
     let labels: Vec<String> = bins.iter().map(|b| b.0.clone()).collect();
     x_labels(&mut out, &labels, x);
@@ -350,22 +354,9 @@ pub fn interval_chart(id: &str, title: &str, desc: &str, rows: &[(String, f64, f
     let ticks = ticks(lo, hi.max(lo + 0.01), 4);
     let (t0, t1) = (ticks[0], ticks[ticks.len() - 1].max(hi));
     let x = |v: f64| label_w + (W - label_w - RIGHT - 8.0) * (v - t0) / (t1 - t0);
-    let mut out = format!(
-        r#"<svg class="chart" viewBox="0 0 {W} {height}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
-        escape(title),
-        escape(desc)
-    );
+    let mut out = open(id, title, desc, height);
     let bottom = height - BOTTOM;
-    for &t in &ticks {
-        let px = x(t);
-        let class = if t.abs() < 1e-12 { "axis" } else { "grid" };
-        let _ = write!(
-            out,
-            r#"<line class="{class}" x1="{px:.1}" x2="{px:.1}" y1="{TOP}" y2="{bottom}"/><text class="tick" x="{px:.1}" y="{}" text-anchor="middle">{}</text>"#,
-            bottom + 18.0,
-            escape(&axis_points(t))
-        );
-    }
+    x_axis(&mut out, &ticks, x, bottom, true, axis_points);
     if let Some((name, r)) = reference {
         let px = x(r);
         let _ = write!(

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::charts::{count, decimal, histogram, money, money_whole, percent, COLOURS};
 use super::html::escape;
+use super::insights::card;
 
 /// The horizon and calibration end the build runs `vitrine clv` with (scripts/build.sh), stated
 /// on the page.
@@ -157,13 +158,6 @@ pub fn section(predictions: Option<&[Prediction]>) -> String {
     out
 }
 
-fn card(id: &str, heading: &str, note: &str, chart: &str, table: &str) -> String {
-    format!(
-        r#"<figure class="chart-card" id="{id}"><figcaption><h3>{}</h3><p>{}</p></figcaption>{chart}<details><summary>Show the numbers</summary><div class="table-scroll">{table}</div></details></figure>"#,
-        escape(heading),
-        escape(note),
-    )
-}
 
 #[cfg(test)]
 mod tests {

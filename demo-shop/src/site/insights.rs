@@ -149,7 +149,7 @@ fn tiles(periods: &[&Value], complete: impl Fn(&Value) -> bool) -> String {
 }
 
 /// One chart card: heading, note, chart, and its numbers in a table under "Show the numbers".
-fn card(id: &str, heading: &str, note: &str, chart: &str, table: &str) -> String {
+pub(super) fn card(id: &str, heading: &str, note: &str, chart: &str, table: &str) -> String {
     format!(
         r#"<figure class="chart-card" id="{id}"><figcaption><h3>{}</h3><p>{}</p></figcaption>{chart}<details><summary>Show the numbers</summary><div class="table-scroll">{table}</div></details></figure>"#,
         escape(heading),
