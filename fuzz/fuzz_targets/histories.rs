@@ -6,15 +6,12 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vitrine_cli::input::{decode_text, parse_histories};
-use vitrine_engine_fuzz::{assert_located, tiny_model, INPUT};
+use vitrine_cli::input::parse_histories;
+use vitrine_engine_fuzz::{assert_located, decoded, tiny_model, INPUT};
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new(INPUT);
-    let text = match decode_text(path, data.to_vec()) {
-        Ok(t) => t,
-        Err(e) => return assert_located(&e.0, true),
-    };
+    let Some(text) = decoded(data) else { return };
     match parse_histories(path, &text) {
         Err(e) => assert_located(&e.0, true),
         Ok(histories) => {

@@ -7,17 +7,14 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vitrine_cli::input::{decode_text, parse_interactions};
+use vitrine_cli::input::parse_interactions;
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::Model;
-use vitrine_engine_fuzz::{assert_located, INPUT};
+use vitrine_engine_fuzz::{assert_located, decoded, INPUT};
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new(INPUT);
-    let text = match decode_text(path, data.to_vec()) {
-        Ok(t) => t,
-        Err(e) => return assert_located(&e.0, true),
-    };
+    let Some(text) = decoded(data) else { return };
     let rows = match parse_interactions(path, &text) {
         Ok(rows) => rows,
         Err(e) => return assert_located(&e.0, true),

@@ -8,17 +8,14 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vitrine_cli::input::{decode_text, parse_order_export, Columns};
+use vitrine_cli::input::{parse_order_export, Columns};
 use vitrine_engine::orders::{build_profiles, ProfileRules};
 use vitrine_engine::ProfileSnapshot;
-use vitrine_engine_fuzz::{assert_located, INPUT, NOW};
+use vitrine_engine_fuzz::{assert_located, decoded, INPUT, NOW};
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new(INPUT);
-    let text = match decode_text(path, data.to_vec()) {
-        Ok(t) => t,
-        Err(e) => return assert_located(&e.0, true),
-    };
+    let Some(text) = decoded(data) else { return };
     for columns in [Columns::online_retail(), Columns::shopify()] {
         match parse_order_export(path, &text, &columns) {
             Err(e) => assert_located(&e.0, true),

@@ -103,3 +103,15 @@ pub fn assert_located(message: &str, lines: bool) {
     let positive = |s: Option<&str>| s.and_then(|s| s.parse::<usize>().ok()).is_some_and(|n| n >= 1);
     assert!(empty == Some("") && positive(line) && positive(col), "error not located at file:line:col: {message}");
 }
+
+/// `data` as the CLI reads an input file's bytes (gunzipped if gzip, then UTF-8), under [`INPUT`];
+/// `None` when it refuses them, after asserting that the refusal is located.
+pub fn decoded(data: &[u8]) -> Option<String> {
+    match vitrine_cli::input::decode_text(std::path::Path::new(INPUT), data.to_vec()) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            assert_located(&e.0, true);
+            None
+        }
+    }
+}
