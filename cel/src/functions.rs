@@ -460,9 +460,9 @@ fn quote(s: &str) -> String {
     out
 }
 
-#[cfg(feature = "format")]
 /// The `format` function of the strings extension: `%s`, `%d`, `%f`, `%e` (with an optional
 /// precision such as `%.3f`), `%b`, `%o`, `%x`, `%X` and `%%`.
+#[cfg(feature = "format")]
 fn format(f: &str, args: &[Value]) -> Result<String, K> {
     let mut out = String::new();
     let mut chars = f.chars().peekable();

@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use vitrine_engine::ProfileSnapshot;
 
 use crate::input::InputError;
+use vitrine_cli::output::Outputs;
 
 #[derive(clap::Subcommand)]
 pub enum Privacy {
@@ -104,19 +105,28 @@ impl Privacy {
                 std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes())?;
             }
             Privacy::Delete { delete_list, binding, .. } => {
+                // Every rewritten file and the key list are committed together, or none of them.
+                let mut out = Outputs::new();
+                let mut said = Vec::new();
                 if let (Some(path), Some(entries)) = (&store.kv_bulk, bulk) {
                     let kept: Vec<_> = entries.into_iter().filter(|e| !keys.iter().any(|k| e["key"] == k.as_str())).collect();
-                    crate::write_atomic(path, serde_json::to_string(&kept)?.as_bytes())?;
-                    eprintln!("vitrine: {} KV entries left -> {}", kept.len(), path.display());
+                    out.write(path, serde_json::to_string(&kept)?.as_bytes())?;
+                    said.push(format!("vitrine: {} KV entries left -> {}", kept.len(), path.display()));
                 }
                 if let (Some(path), Some(lines)) = (&store.profiles, profiles) {
                     let kept: Vec<_> = lines.into_iter().filter(|(id, _)| !store.ids.contains(id)).collect();
                     let text: String = kept.iter().map(|(_, l)| format!("{l}\n")).collect();
-                    crate::write_atomic(path, text.as_bytes())?;
-                    eprintln!("vitrine: {} profiles left -> {}", kept.len(), path.display());
+                    out.write(path, text.as_bytes())?;
+                    said.push(format!("vitrine: {} profiles left -> {}", kept.len(), path.display()));
                 }
                 if let Some(path) = delete_list {
-                    crate::write_atomic(path, serde_json::to_string(&keys)?.as_bytes())?;
+                    out.write(path, serde_json::to_string(&keys)?.as_bytes())?;
+                }
+                out.commit()?;
+                for line in said {
+                    eprintln!("{line}");
+                }
+                if let Some(path) = delete_list {
                     println!("wrangler kv bulk delete --binding {binding} --remote --force {}", shell_word(&path.display().to_string()));
                 } else {
                     for k in &keys {
