@@ -11,6 +11,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The production snippet rebuilds the standard library for size (js-snippet/build.sh).
+if ! rustup component list --installed | grep -qx rust-src; then
+  log "adding rust component rust-src"
+  rustup component add rust-src
+fi
+
 # wasm-bindgen's CLI must match the crate version pinned in Cargo.toml exactly.
 WASM_BINDGEN_VERSION=0.2.130
 if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
