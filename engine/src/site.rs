@@ -111,6 +111,29 @@ impl<'a, T> IntoIterator for &'a mut Named<T> {
     }
 }
 
+/// `named["x"]`, as on a map: panics when there is no `x` (for tests and examples; the runtimes
+/// call `get`).
+impl<T> std::ops::Index<&str> for Named<T> {
+    type Output = T;
+
+    fn index(&self, name: &str) -> &T {
+        self.get(name).expect("no such name")
+    }
+}
+
+/// As a JSON object, like the map it replaces.
+impl<T: serde::Serialize> serde::Serialize for Named<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, T>::deserialize(d).map(Named::from)
+    }
+}
+
 /// From a map's entries (in its name order).
 impl<T> From<BTreeMap<String, T>> for Named<T> {
     fn from(map: BTreeMap<String, T>) -> Self {
