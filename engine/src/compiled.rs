@@ -264,6 +264,9 @@ impl Reader<'_> {
         let mut segments = Vec::new();
         for i in 0..self.count()? {
             let id = self.string()?;
+            if segments.last().is_some_and(|s: &Segment| s.id >= id) {
+                return Err(self.fail("segment ids out of order"));
+            }
             let when = self.condition(&|| format!("segments[{i}].when"))?;
             segments.push(Segment { id, description: String::new(), when });
         }

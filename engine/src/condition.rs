@@ -22,7 +22,6 @@
 //! whose value is still an error (or not a bool) does not match, and a trace says why.
 
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
 #[cfg(feature = "compile")]
 use std::sync::{Arc, OnceLock};
 
@@ -31,6 +30,7 @@ use crate::cel::{self, Activation, Value};
 use crate::cel::{Decls, Schema, Type};
 use crate::decide::Context;
 use crate::profile::{ItemEvent, Trait};
+use crate::site::Named;
 use crate::time::Seconds;
 
 /// Evaluation budget per rule: far above any real rule over a 200-event session, far below what
@@ -264,7 +264,7 @@ pub struct Vars<'a> {
     cache: Cache<'a>,
     page: OnceCell<Value>,
     /// Each segment's result, and the same as the `segment` map.
-    segments: OnceCell<(BTreeMap<String, bool>, Value)>,
+    segments: OnceCell<(Named<bool>, Value)>,
 }
 
 /// Segment rules read everything but `segment`.
@@ -297,16 +297,17 @@ impl<'a> Vars<'a> {
     }
 
     /// Every segment of the site, evaluated once per decision.
-    pub fn segments(&self) -> &BTreeMap<String, bool> {
+    pub fn segments(&self) -> &Named<bool> {
         &self.segment_cache().0
     }
 
-    fn segment_cache(&self) -> &(BTreeMap<String, bool>, Value) {
+    fn segment_cache(&self) -> &(Named<bool>, Value) {
         self.segments.get_or_init(|| {
             let inner = WithoutSegments(self);
-            let mut results: BTreeMap<String, bool> = BTreeMap::new();
+            // The site's segments are in name order, ids unique (every loader checks).
+            let mut results = Named::default();
             for s in &self.ctx.bundle.site.segments {
-                results.insert(s.id.clone(), s.when.matches(&inner));
+                results.push(s.id.clone(), s.when.matches(&inner));
             }
             let value = map(results.iter().map(|(k, v)| (k.as_str(), Value::Bool(*v))));
             (results, value)

@@ -2,7 +2,6 @@
 //! One [`Bundle`] (site configuration + catalog + model) serves every request; a [`Context`] is one
 //! visitor on one page at one instant.
 
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -335,7 +334,7 @@ pub struct SlotDecision {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     /// Every segment of the site for this visitor.
-    pub segments: BTreeMap<String, bool>,
+    pub segments: crate::site::Named<bool>,
     pub slots: Vec<SlotTrace>,
     pub lists: Vec<ListTrace>,
     pub recs: Vec<RecsTrace>,
