@@ -846,7 +846,7 @@ impl Context<'_> {
                         ""
                     }
                 };
-                let a = affinities.get(category).copied().unwrap_or(0.0) + boosts.iter().find(|(c, _)| *c == category).map_or(0.0, |(_, w)| *w);
+                let a = affinities.get(category) + boosts.iter().find(|(c, _)| *c == category).map_or(0.0, |(_, w)| *w);
                 // Quantized so every runtime sorts on the same integers.
                 (-((a * boost * 1000.0).round())).clamp(-1e9, 1e9) as i64
             })
