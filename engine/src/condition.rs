@@ -520,8 +520,13 @@ fn cents(n: f64) -> Option<String> {
         let half = 1u128 << (k - 1);
         q + u128::from(r > half || (r == half && q & 1 == 1))
     };
+    // cents < 2^70: divided by 100 in two steps that fit u64, so that the whole part (below 2^63)
+    // prints as a u64 (no u128 printing in the browser's Wasm).
+    let (high, low) = ((cents >> 32) as u64, (cents & 0xffff_ffff) as u64);
+    let rest = ((high % 100) << 32) | low;
+    let whole = ((high / 100) << 32) | (rest / 100);
     let sign = if n.is_sign_negative() { "-" } else { "" };
-    Some(format!("{sign}{}.{:02}", cents / 100, cents % 100))
+    Some(format!("{sign}{whole}.{:02}", rest % 100))
 }
 
 /// A value as template text: strings trimmed, numbers plainly, times in RFC 3339; `None` for null,
