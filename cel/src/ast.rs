@@ -1,6 +1,5 @@
 //! The CEL syntax tree the parser builds and the checker and evaluator walk.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::value::Value;
@@ -277,26 +276,29 @@ pub(crate) fn calls(e: &Expr, pred: &dyn Fn(&Func) -> bool) -> bool {
     }
 }
 
-/// The variables a program reads, in order of first use, each once.
+/// The variables a program reads, in order of first use, each once. A rule reads a handful, so
+/// a search of the list beats a hash set (and its code, which the browser's Wasm would carry).
 #[derive(Default)]
 pub(crate) struct References {
     pub list: Vec<String>,
-    seen: HashSet<String>,
+}
+
+impl References {
+    fn add(&mut self, name: &str) {
+        if !self.list.iter().any(|n| n == name) {
+            self.list.push(name.to_string());
+        }
+    }
 }
 
 /// Collects the variables `e` reads (see `Program::references`); `locals` are the comprehension
 /// variables in scope.
 pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut References) {
-    let mut add = |name: &str| {
-        if out.seen.insert(name.to_string()) {
-            out.list.push(name.to_string());
-        }
-    };
     match &e.kind {
         ExprKind::Lit(_) => {}
         ExprKind::Ident(name) => {
             if !locals.contains(name) {
-                add(name);
+                out.add(name);
             }
         }
         ExprKind::Select {
@@ -308,7 +310,7 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
             if locals.iter().any(|l| &**l == root) {
                 references(operand, locals, out);
             } else {
-                add(q);
+                out.add(q);
             }
         }
         ExprKind::Select { operand: a, .. } | ExprKind::Not(a) | ExprKind::Neg(a) => {
@@ -321,8 +323,8 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
         ExprKind::Call { func, args, .. } => {
             args.iter().for_each(|i| references(i, locals, out));
             // The helpers read `now` themselves.
-            if matches!(func, Func::DaysSince | Func::HoursSince) && !locals.iter().any(|l| &**l == "now") && out.seen.insert("now".into()) {
-                out.list.push("now".into());
+            if matches!(func, Func::DaysSince | Func::HoursSince) && !locals.iter().any(|l| &**l == "now") {
+                out.add("now");
             }
         }
         ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {

@@ -98,7 +98,9 @@ pub const EDGE_FUNCTIONS: bool = cfg!(all(feature = "regex", feature = "format")
 /// A compiled (parsed, macro-expanded and, unless compiled unchecked, type-checked) expression.
 #[derive(Debug, Clone)]
 pub struct Program {
-    expr: ast::Expr,
+    /// Shared: a configuration refers to one compiled program from several places, and cloning
+    /// a `Program` should not copy its tree (nor link a deep `Expr::clone` into the runtimes).
+    expr: Arc<ast::Expr>,
     result_type: Type,
 }
 
@@ -110,7 +112,7 @@ impl Program {
         let mut expr = parse::parse(src)?;
         let result_type = check::check(&expr, decls)?;
         ast::fold_constants(&mut expr);
-        Ok(Program { expr, result_type })
+        Ok(Program { expr: Arc::new(expr), result_type })
     }
 
     /// Parses `src` without type-checking: every name is looked up at evaluation time, and type
@@ -120,7 +122,7 @@ impl Program {
         let mut expr = parse::parse(src)?;
         ast::fold_constants(&mut expr);
         Ok(Program {
-            expr,
+            expr: Arc::new(expr),
             result_type: Type::Dyn,
         })
     }

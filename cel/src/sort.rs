@@ -16,7 +16,7 @@ pub fn sort_by<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
         return;
     }
     let mut order: Vec<u32> = (0..v.len() as u32).collect();
-    sort_indexes(&mut order, &|a, b| cmp(&v[a as usize], &v[b as usize]));
+    sort_u32_by(&mut order, &|a, b| cmp(&v[a as usize], &v[b as usize]));
     let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
     v.extend(order.iter().filter_map(|&i| slots[i as usize].take()));
 }
@@ -32,9 +32,51 @@ pub fn sort_dedup<T: Ord>(v: &mut Vec<T>) {
     v.dedup();
 }
 
+/// Sorts `v` by `cmp`, stable: a natural merge sort (it merges the runs already in order, so
+/// a concatenation of a few sorted lists, as content similarity sorts, costs a few passes). Not
+/// the standard library's sorts: their stable and unstable versions were 8 KB of the browser's
+/// Wasm together, this is a few hundred bytes, and what the runtimes sort is short or nearly sorted.
 #[inline(never)]
-fn sort_indexes(order: &mut [u32], cmp: &dyn Fn(u32, u32) -> Ordering) {
-    order.sort_by(|&a, &b| cmp(a, b));
+pub fn sort_u32_by(v: &mut [u32], cmp: &dyn Fn(u32, u32) -> Ordering) {
+    let n = v.len();
+    if n < 2 {
+        return;
+    }
+    // Where each run starts (a run does not descend), then `n`.
+    let mut bounds: Vec<usize> = vec![0];
+    bounds.extend((1..n).filter(|&i| cmp(v[i - 1], v[i]) == Ordering::Greater));
+    bounds.push(n);
+    let mut buf: Vec<u32> = Vec::with_capacity(n);
+    while bounds.len() > 2 {
+        // Merges runs pairwise; an odd last run waits for the next pass.
+        let mut next: Vec<usize> = vec![0];
+        for pair in bounds[1..].chunks(2) {
+            if let [mid, end] = *pair {
+                let start = *next.last().unwrap_or(&0);
+                merge(&mut v[start..end], mid - start, &mut buf, cmp);
+            }
+            next.push(pair[pair.len() - 1]);
+        }
+        bounds = next;
+    }
+}
+
+/// Merges the sorted `v[..mid]` and `v[mid..]` in place through `buf`; at a tie the left wins.
+fn merge(v: &mut [u32], mid: usize, buf: &mut Vec<u32>, cmp: &dyn Fn(u32, u32) -> Ordering) {
+    buf.clear();
+    let (mut i, mut j) = (0, mid);
+    while i < mid && j < v.len() {
+        if cmp(v[j], v[i]) == Ordering::Less {
+            buf.push(v[j]);
+            j += 1;
+        } else {
+            buf.push(v[i]);
+            i += 1;
+        }
+    }
+    buf.extend_from_slice(&v[i..mid]);
+    buf.extend_from_slice(&v[j..]);
+    v.copy_from_slice(buf);
 }
 
 #[cfg(test)]
@@ -62,6 +104,14 @@ mod tests {
         let mut words = vec!["b", "a", "b", "c", "a"];
         sort_dedup(&mut words);
         assert_eq!(words, ["a", "b", "c"]);
+        let mut runs: Vec<u32> = (0..300).map(|i| (i * 7919 % 1000) / 3).collect();
+        runs.extend([5, 5, 1, 900, 2, 2, 0]);
+        for len in [0, 1, 2, 3, 10, 64, runs.len()] {
+            let (mut ours, mut std) = (runs[..len].to_vec(), runs[..len].to_vec());
+            sort_u32_by(&mut ours, &|a, b| a.cmp(&b));
+            std.sort_unstable();
+            assert_eq!(ours, std, "{len}");
+        }
         let mut none: Vec<u8> = Vec::new();
         sort_by(&mut none, u8::cmp);
         assert!(none.is_empty());

@@ -217,7 +217,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Program>, LoadError> {
     let mut programs = Vec::with_capacity(n);
     for _ in 0..n {
         let expr = r.expr(1)?;
-        programs.push(Program { expr, result_type: Type::Dyn });
+        programs.push(Program { expr: Arc::new(expr), result_type: Type::Dyn });
     }
     if r.pos != body.len() {
         return Err(err(r.pos, LoadErrorKind::TrailingBytes));

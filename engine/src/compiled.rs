@@ -15,7 +15,6 @@
 //! this one is a few kilobytes of Wasm where serde's generated readers of the same structures took
 //! several times that.
 
-use std::collections::BTreeMap;
 
 use crate::cel::{self, Program};
 use crate::condition::Condition;
@@ -23,7 +22,7 @@ use crate::decide::Strategy;
 use crate::error::FormatError;
 #[cfg(feature = "compile")]
 use crate::site::Piece;
-use crate::site::{Arm, Experiment, ListRule, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
+use crate::site::{Arm, Experiment, ListRule, Named, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
 use crate::time::Seconds;
 
 const MAGIC: &[u8; 4] = b"VSIT";
@@ -195,16 +194,16 @@ impl Reader<'_> {
     }
 
     /// A map: its count, then key and value pairs; keys in strictly ascending order, as written.
-    fn map<T>(&mut self, mut value: impl FnMut(&mut Self, &str) -> R<T>) -> R<BTreeMap<String, T>> {
+    fn map<T>(&mut self, mut value: impl FnMut(&mut Self, &str) -> R<T>) -> R<Named<T>> {
         let n = self.count()?;
-        let mut out = BTreeMap::new();
+        let mut out = Named::default();
         for _ in 0..n {
             let key = self.string()?;
-            if out.last_key_value().is_some_and(|(last, _)| *last >= key) {
+            if out.last_name().is_some_and(|last| *last >= key) {
                 return Err(self.fail("map keys out of order"));
             }
             let v = value(self, &key)?;
-            out.insert(key, v);
+            out.push(key, v);
         }
         Ok(out)
     }
@@ -265,6 +264,9 @@ impl Reader<'_> {
         let mut segments = Vec::new();
         for i in 0..self.count()? {
             let id = self.string()?;
+            if segments.last().is_some_and(|s: &Segment| s.id >= id) {
+                return Err(self.fail("segment ids out of order"));
+            }
             let when = self.condition(&|| format!("segments[{i}].when"))?;
             segments.push(Segment { id, description: String::new(), when });
         }
@@ -398,7 +400,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn map<T>(&mut self, map: &'a BTreeMap<String, T>, mut value: impl FnMut(&mut Self, &'a T)) {
+    fn map<T>(&mut self, map: &'a Named<T>, mut value: impl FnMut(&mut Self, &'a T)) {
         self.varint(map.len() as u64);
         for (k, v) in map {
             self.string(k);
@@ -586,11 +588,11 @@ mod tests {
             let widget = Widget { strategy: Strategy::Popular, k: None, category: None, price_min: None, price_max: None, max_per_category: None };
             let one = SiteConfig {
                 segments: site.segments[..1].to_vec(),
-                slots: BTreeMap::new(),
+                slots: Named::default(),
                 list_boost: 1.0,
                 list_rules: Vec::new(),
                 recs_k: 4,
-                widgets: [("w".to_owned(), widget)].into(),
+                widgets: std::collections::BTreeMap::from([("w".to_owned(), widget)]).into(),
                 experiments: Vec::new(),
                 demo_now: None,
                 session_before_consent: false,

@@ -22,7 +22,6 @@
 //! whose value is still an error (or not a bool) does not match, and a trace says why.
 
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
 #[cfg(feature = "compile")]
 use std::sync::{Arc, OnceLock};
 
@@ -31,6 +30,7 @@ use crate::cel::{self, Activation, Value};
 use crate::cel::{Decls, Schema, Type};
 use crate::decide::Context;
 use crate::profile::{ItemEvent, Trait};
+use crate::site::Named;
 use crate::time::Seconds;
 
 /// Evaluation budget per rule: far above any real rule over a 200-event session, far below what
@@ -264,7 +264,7 @@ pub struct Vars<'a> {
     cache: Cache<'a>,
     page: OnceCell<Value>,
     /// Each segment's result, and the same as the `segment` map.
-    segments: OnceCell<(BTreeMap<String, bool>, Value)>,
+    segments: OnceCell<(Named<bool>, Value)>,
 }
 
 /// Segment rules read everything but `segment`.
@@ -297,16 +297,17 @@ impl<'a> Vars<'a> {
     }
 
     /// Every segment of the site, evaluated once per decision.
-    pub fn segments(&self) -> &BTreeMap<String, bool> {
+    pub fn segments(&self) -> &Named<bool> {
         &self.segment_cache().0
     }
 
-    fn segment_cache(&self) -> &(BTreeMap<String, bool>, Value) {
+    fn segment_cache(&self) -> &(Named<bool>, Value) {
         self.segments.get_or_init(|| {
             let inner = WithoutSegments(self);
-            let mut results: BTreeMap<String, bool> = BTreeMap::new();
+            // The site's segments are in name order, ids unique (every loader checks).
+            let mut results = Named::default();
             for s in &self.ctx.bundle.site.segments {
-                results.insert(s.id.clone(), s.when.matches(&inner));
+                results.push(s.id.clone(), s.when.matches(&inner));
             }
             let value = map(results.iter().map(|(k, v)| (k.as_str(), Value::Bool(*v))));
             (results, value)
@@ -519,8 +520,13 @@ fn cents(n: f64) -> Option<String> {
         let half = 1u128 << (k - 1);
         q + u128::from(r > half || (r == half && q & 1 == 1))
     };
+    // cents < 2^70: divided by 100 in two steps that fit u64, so that the whole part (below 2^63)
+    // prints as a u64 (no u128 printing in the browser's Wasm).
+    let (high, low) = ((cents >> 32) as u64, (cents & 0xffff_ffff) as u64);
+    let rest = ((high % 100) << 32) | low;
+    let whole = ((high / 100) << 32) | (rest / 100);
     let sign = if n.is_sign_negative() { "-" } else { "" };
-    Some(format!("{sign}{}.{:02}", cents / 100, cents % 100))
+    Some(format!("{sign}{whole}.{:02}", rest % 100))
 }
 
 /// A value as template text: strings trimmed, numbers plainly, times in RFC 3339; `None` for null,

@@ -2,7 +2,6 @@
 //! One [`Bundle`] (site configuration + catalog + model) serves every request; a [`Context`] is one
 //! visitor on one page at one instant.
 
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -320,7 +319,8 @@ pub struct SlotDecision {
     pub slot: String,
     /// `None`: no variant matched, the shop's default content stays.
     pub variant: Option<String>,
-    pub fields: BTreeMap<String, String>,
+    /// In name order.
+    pub fields: crate::site::Named<String>,
     /// The visitor's arm, when an experiment runs on this slot (runtimes report the exposure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<Assignment>,
@@ -334,7 +334,7 @@ pub struct SlotDecision {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     /// Every segment of the site for this visitor.
-    pub segments: BTreeMap<String, bool>,
+    pub segments: crate::site::Named<bool>,
     pub slots: Vec<SlotTrace>,
     pub lists: Vec<ListTrace>,
     pub recs: Vec<RecsTrace>,
@@ -673,7 +673,7 @@ impl Context<'_> {
                 let reason = EDGE_ONLY.to_owned();
                 trace.slots.push(SlotTrace { slot: slot.to_owned(), variants: Vec::new(), chosen: None, reason, experiment: None });
             }
-            return SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new(), experiment: None, keep: true };
+            return SlotDecision { slot: slot.to_owned(), variant: None, fields: Default::default(), experiment: None, keep: true };
         }
         let variants = self.bundle.site.slots.get(slot).map_or(&[][..], Vec::as_slice);
         let exp = self.experiment_for(&target, vars);
@@ -740,12 +740,12 @@ impl Context<'_> {
                 slot: slot.to_owned(),
                 variant: Some(v.id.clone()),
                 fields: {
-                    // By insertion, not `collect` (which sorts: one more copy of the sort in Wasm).
-                    let mut fields = BTreeMap::new();
+                    // In the content's name order, as `Named` keeps its fields.
+                    let mut fields = crate::site::Named::default();
                     for (k, t) in &v.content {
                         let text = t.render(vars);
                         if !is_href_field(k) || is_safe_url(&text) {
-                            fields.insert(k.clone(), text);
+                            fields.push(k.clone(), text);
                         }
                     }
                     fields
@@ -753,7 +753,7 @@ impl Context<'_> {
                 experiment: assignment,
                 keep: false,
             },
-            None => SlotDecision { slot: slot.to_owned(), variant: None, fields: BTreeMap::new(), experiment: assignment, keep: false },
+            None => SlotDecision { slot: slot.to_owned(), variant: None, fields: Default::default(), experiment: assignment, keep: false },
         }
     }
 
@@ -777,7 +777,8 @@ impl Context<'_> {
         let arm = exp.as_ref().zip(assignment.as_ref()).and_then(|((e, _), a)| e.arms.iter().find(|x| x.id == a.arm));
         let keep = assignment.as_ref().is_some_and(|a| a.holdout) || arm.is_some_and(|a| a.default);
         let mut rule_traces = Vec::new();
-        let mut boosts: BTreeMap<&str, f64> = BTreeMap::new();
+        // Category boosts summed rule by rule; a few categories, so a list (not another map type).
+        let mut boosts: Vec<(&str, f64)> = Vec::new();
         let mut pin: Vec<&str> = Vec::new();
         let mut bury: Vec<&str> = Vec::new();
         for rule in site.list_rules.iter().filter(|r| r.list.as_deref().is_none_or(|l| l == list)) {
@@ -785,7 +786,10 @@ impl Context<'_> {
             let value = if keep || state != "active" { None } else { Some(rule.when.as_ref().map_or(Ok(true), |c| c.eval(vars))) };
             if value == Some(Ok(true)) {
                 for (cat, w) in &rule.boost {
-                    *boosts.entry(cat).or_default() += w;
+                    match boosts.iter_mut().find(|(c, _)| c == cat) {
+                        Some((_, sum)) => *sum += w,
+                        None => boosts.push((cat, 0.0 + w)),
+                    }
                 }
                 for p in &rule.pin {
                     if !pin.contains(&p.as_str()) {
@@ -842,7 +846,7 @@ impl Context<'_> {
                         ""
                     }
                 };
-                let a = affinities.get(category).copied().unwrap_or(0.0) + boosts.get(category).copied().unwrap_or(0.0);
+                let a = affinities.get(category) + boosts.iter().find(|(c, _)| *c == category).map_or(0.0, |(_, w)| *w);
                 // Quantized so every runtime sorts on the same integers.
                 (-((a * boost * 1000.0).round())).clamp(-1e9, 1e9) as i64
             })

@@ -727,7 +727,7 @@ impl Writer {
         self.arr(items, |w, s| w.str(s));
     }
 
-    pub fn str_map(&mut self, map: &BTreeMap<String, String>) {
+    pub fn str_map(&mut self, map: &crate::site::Named<String>) {
         self.obj(|w| {
             for (k, v) in map {
                 w.key(k).str(v);

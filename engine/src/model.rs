@@ -66,7 +66,7 @@ impl Default for TrainOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub(crate) items: Vec<String>,
-    pub(crate) index: HashMap<String, u32>,
+    pub(crate) index: crate::catalog::Ids,
     pub(crate) neighbors: Vec<Vec<(u32, f32)>>,
     /// "Viewed X, also viewed" rows, trained on view events alone; one per item (all empty when
     /// the log has no views).
@@ -107,7 +107,7 @@ fn event_weight(e: ItemEvent) -> f64 {
 
 impl Model {
     pub fn train(interactions: &[Interaction], options: &TrainOptions) -> Model {
-        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut index = crate::catalog::Ids::default();
         let mut items: Vec<String> = Vec::new();
         let mut user_index: HashMap<&str, u32> = HashMap::new();
         let mut user_names: Vec<&str> = Vec::new();
@@ -226,13 +226,18 @@ impl Model {
         }
         // Every history item counts the same: on held-out orders, decaying older items (0.85 per
         // step) cost a sixth of HR@10 (bench/results/2026-11-22-recsys-online-retail-diagnostics.md).
-        let mut scores: HashMap<u32, f64> = HashMap::new();
-        for h in &seen {
-            for &(j, s) in self.neighbors(h) {
-                *scores.entry(j).or_default() += f64::from(s);
+        // Each neighbour's weights summed in the order they come (no hash map: the browser's Wasm
+        // has one map shape, `Ids`): the neighbours in that order, stably sorted by neighbour.
+        let pairs: Vec<(u32, f32)> = seen.iter().flat_map(|h| self.neighbors(h)).copied().collect();
+        let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
+        crate::sort::sort_u32_by(&mut order, &|a, b| pairs[a as usize].0.cmp(&pairs[b as usize].0));
+        let mut ranked: Vec<(u32, f64)> = Vec::new();
+        for &(j, s) in order.iter().map(|&i| &pairs[i as usize]) {
+            match ranked.last_mut() {
+                Some((last, sum)) if *last == j => *sum += f64::from(s),
+                _ => ranked.push((j, 0.0 + f64::from(s))),
             }
         }
-        let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
         // Ties go by id, not by index: a sharded model numbers its items in the order shards arrive.
         crate::sort::sort_by(&mut ranked, |a, b| b.1.total_cmp(&a.1).then_with(|| self.item(a.0).cmp(self.item(b.0))));
         ranked.into_iter().map(|(j, _)| self.item(j)).collect()
@@ -263,7 +268,7 @@ impl Model {
     /// A model from checked tables (indices in range, ids unique).
     /// `viewed` is empty (no views) or has one row per item.
     pub(crate) fn from_parts(items: Vec<String>, neighbors: Vec<Vec<(u32, f32)>>, viewed: Vec<Vec<(u32, f32)>>, popular: Vec<(u32, u32)>, trending: Vec<(u32, u32)>) -> Result<Model, FormatError> {
-        let mut index = HashMap::with_capacity(items.len());
+        let mut index = crate::catalog::Ids::with_capacity_and_hasher(items.len(), Default::default());
         for (i, id) in items.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
                 return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {id:?}")));

@@ -505,8 +505,9 @@ impl LiveProfile {
 
     /// Category affinities: the snapshot's, plus this session's events by category (what
     /// [`LiveProfile::session_in_use`] allows).
-    pub fn affinities(&self, catalog: &Catalog, before_consent: bool) -> BTreeMap<String, f64> {
-        let mut out = if self.personalized() { self.snapshot.affinities.clone() } else { BTreeMap::new() };
+    pub fn affinities<'a>(&'a self, catalog: &'a Catalog, before_consent: bool) -> Affinities<'a> {
+        let snapshot = self.personalized().then_some(&self.snapshot.affinities);
+        let mut session: Vec<(&str, f64)> = Vec::new();
         for e in &self.session_in_use(before_consent).events {
             let Some(p) = catalog.get(&e.id) else { continue };
             if p.product_type.is_empty() {
@@ -517,9 +518,16 @@ impl LiveProfile {
                 ItemEvent::AddToCart => LIVE_WEIGHT_CART,
                 ItemEvent::Purchase => LIVE_WEIGHT_PURCHASE,
             };
-            *out.entry(p.product_type.clone()).or_default() += w;
+            // Added event by event onto the snapshot's value, in this order (the same sums).
+            match session.iter_mut().find(|(c, _)| *c == p.product_type) {
+                Some((_, a)) => *a += w,
+                None => {
+                    let base = snapshot.and_then(|m| m.get(&p.product_type)).copied().unwrap_or(0.0);
+                    session.push((&p.product_type, base + w));
+                }
+            }
         }
-        out
+        Affinities { snapshot, session }
     }
 
     /// Item history, oldest first: the snapshot's recent items (when consented) then this
@@ -532,6 +540,24 @@ impl LiveProfile {
     /// Items already bought (snapshot and session).
     pub fn purchased(&self, before_consent: bool) -> impl Iterator<Item = &str> {
         self.history(before_consent).filter(|e| e.event == ItemEvent::Purchase).map(|e| e.id.as_str())
+    }
+}
+
+/// A visitor's category affinities ([`LiveProfile::affinities`]): the snapshot's, and the
+/// categories this session's events moved. A list of the few the session touched rather than a
+/// copy of the snapshot's map (its clone and entry code in the browser's Wasm).
+pub struct Affinities<'a> {
+    snapshot: Option<&'a BTreeMap<String, f64>>,
+    session: Vec<(&'a str, f64)>,
+}
+
+impl Affinities<'_> {
+    /// The affinity for `category`; 0 when nothing says anything about it.
+    pub fn get(&self, category: &str) -> f64 {
+        match self.session.iter().find(|(c, _)| *c == category) {
+            Some((_, a)) => *a,
+            None => self.snapshot.and_then(|m| m.get(category)).copied().unwrap_or(0.0),
+        }
     }
 }
 

@@ -38,7 +38,7 @@ pub fn replay(bundle: &Bundle, profiles: &[LiveProfile], page: &Page, now: Secon
     for profile in profiles {
         let ctx = Context { bundle, profile, page, now };
         let vars = Vars::new(&ctx);
-        let inside: Vec<bool> = names.iter().map(|n| vars.segments().get(*n).copied().unwrap_or(false)).collect();
+        let inside: Vec<bool> = names.iter().map(|n| vars.segments().get(n).copied().unwrap_or(false)).collect();
         for (i, &a) in inside.iter().enumerate() {
             if !a {
                 continue;

@@ -22,12 +22,12 @@ use crate::time::Seconds;
 pub struct SiteConfig {
     /// In name order; each evaluated at most once per decision.
     pub segments: Vec<Segment>,
-    pub slots: BTreeMap<String, Vec<Variant>>,
+    pub slots: Named<Vec<Variant>>,
     pub list_boost: f64,
     pub list_rules: Vec<ListRule>,
     pub recs_k: usize,
     /// Widgets configured here rather than (or on top of) in markup, by widget name.
-    pub widgets: BTreeMap<String, Widget>,
+    pub widgets: Named<Widget>,
     pub experiments: Vec<Experiment>,
     /// A fixed "now" for demos on historical data; runtimes use it in place of their clock.
     pub demo_now: Option<Seconds>,
@@ -38,6 +38,107 @@ pub struct SiteConfig {
     /// Rules that call `matches()` or `format()` (or read a segment that does), by field, with the placement
     /// they decide (`None` for a segment's own rule). Filled by [`SiteConfig::mark_edge_only`].
     pub edge_only_rules: Vec<(String, Option<Target>)>,
+}
+
+/// A configuration's map by name (slots, widgets, content fields, boosts): built once, in name
+/// order, then only read. A sorted `Vec` rather than a `BTreeMap`, whose code the browser's Wasm
+/// carried once per value type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named<T>(Vec<(String, T)>);
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<T> Named<T> {
+    /// Adds `name` after every name so far; `false` (and nothing added) if it does not sort after
+    /// the last one, so that the names stay unique and in order.
+    pub fn push(&mut self, name: String, value: T) -> bool {
+        if self.0.last().is_some_and(|(last, _)| *last >= name) {
+            return false;
+        }
+        self.0.push((name, value));
+        true
+    }
+
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The last name (the greatest).
+    pub fn last_name(&self) -> Option<&String> {
+        self.0.last().map(|(k, _)| k)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Named<T> {
+    type Item = (&'a String, &'a T);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, T)>, fn(&'a (String, T)) -> (&'a String, &'a T)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut Named<T> {
+    type Item = (&'a String, &'a mut T);
+    type IntoIter = std::iter::Map<std::slice::IterMut<'a, (String, T)>, fn(&'a mut (String, T)) -> (&'a String, &'a mut T)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter_mut().map(|(k, v)| (&*k, v))
+    }
+}
+
+/// `named["x"]`, as on a map: panics when there is no `x` (for tests and examples; the runtimes
+/// call `get`).
+impl<T> std::ops::Index<&str> for Named<T> {
+    type Output = T;
+
+    fn index(&self, name: &str) -> &T {
+        self.get(name).expect("no such name")
+    }
+}
+
+/// As a JSON object, like the map it replaces.
+impl<T: serde::Serialize> serde::Serialize for Named<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, T>::deserialize(d).map(Named::from)
+    }
+}
+
+/// From a map's entries (in its name order).
+impl<T> From<BTreeMap<String, T>> for Named<T> {
+    fn from(map: BTreeMap<String, T>) -> Self {
+        Named(map.into_iter().collect())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,7 +156,7 @@ pub struct Variant {
     /// Higher wins among the variants that hold; ties go to the one listed first.
     pub priority: i64,
     pub schedule: Schedule,
-    pub content: BTreeMap<String, Template>,
+    pub content: Named<Template>,
 }
 
 /// When a variant or rule is live: from `start` (inclusive) until `end` (exclusive).
@@ -93,7 +194,7 @@ pub struct ListRule {
     pub pin: Vec<String>,
     pub bury: Vec<String>,
     /// Category (`product_type`) → extra weight added to the visitor's affinity for it.
-    pub boost: BTreeMap<String, f64>,
+    pub boost: Named<f64>,
 }
 
 /// Also the widget's compiled form (engine/src/compiled.rs).
@@ -462,7 +563,7 @@ impl SiteConfig {
                 segments.push(Segment { id: id.clone(), description: s.description.clone(), when });
             }
         }
-        let mut slots = BTreeMap::new();
+        let mut slots = Named::default();
         for (slot, variants) in &doc.slots {
             c.name(format!("slots.{slot}"), slot, "slot");
             let mut out: Vec<Variant> = Vec::new();
@@ -473,7 +574,7 @@ impl SiteConfig {
                     c.error(format!("{at}.id"), format!("variant {:?} appears twice in slot {slot:?}", v.id));
                 }
                 c.schedule(format!("{at}.schedule"), &v.schedule);
-                let mut content = BTreeMap::new();
+                let mut content = Named::default();
                 for (name, src) in &v.content {
                     c.name(format!("{at}.content.{name}"), name, "content field");
                     let t = c.template(format!("{at}.content.{name}"), src);
@@ -482,7 +583,7 @@ impl SiteConfig {
                             c.error(format!("{at}.content.{name}"), format!("expected a relative or http(s) URL, found {src:?} ({problem})"));
                         }
                     }
-                    content.insert(name.clone(), t);
+                    content.push(name.clone(), t);
                 }
                 let when = match &v.when {
                     None => None,
@@ -493,7 +594,7 @@ impl SiteConfig {
                 };
                 out.push(Variant { id: v.id.clone(), when, priority: v.priority, schedule: v.schedule, content });
             }
-            slots.insert(slot.clone(), out);
+            slots.push(slot.clone(), out);
         }
         let mut list_rules = Vec::new();
         for (i, r) in doc.lists.rules.iter().enumerate() {
@@ -512,12 +613,12 @@ impl SiteConfig {
                 },
                 None => None,
             };
-            list_rules.push(ListRule { id: r.id.clone(), list: r.list.clone(), when, schedule: r.schedule, pin: r.pin.clone(), bury: r.bury.clone(), boost: r.boost.clone() });
+            list_rules.push(ListRule { id: r.id.clone(), list: r.list.clone(), when, schedule: r.schedule, pin: r.pin.clone(), bury: r.bury.clone(), boost: r.boost.clone().into() });
         }
         if !doc.lists.boost.is_finite() {
             c.error("lists.boost".into(), format!("expected a finite number, found {}", doc.lists.boost));
         }
-        let mut widgets = BTreeMap::new();
+        let mut widgets = Named::default();
         for (name, w) in &doc.recs.widgets {
             let at = format!("recs.widgets.{name}");
             c.name(at.clone(), name, "widget");
@@ -529,7 +630,7 @@ impl SiteConfig {
                     c.error(format!("{at}.price_min"), format!("expected price_min ({a}) at most price_max ({b})"));
                 }
             }
-            widgets.insert(
+            widgets.push(
                 name.clone(),
                 Widget { strategy: w.strategy, k: w.k, category: w.category.clone(), price_min: w.price_min, price_max: w.price_max, max_per_category: w.max_per_category },
             );
@@ -543,7 +644,7 @@ impl SiteConfig {
             c.name(at.clone(), id, "experiment");
             let target = match (&e.slot, &e.list, &e.widget) {
                 (Some(s), None, None) => {
-                    if !slots.contains_key(s) {
+                    if slots.get(s).is_none() {
                         c.error(format!("{at}.slot"), format!("no slot {s:?} in `slots`"));
                     }
                     Target::Slot(s.clone())
