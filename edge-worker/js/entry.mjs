@@ -6,7 +6,10 @@
 //! since Rust futures are polled from `queueMicrotask` callbacks — inside a microtask, where it
 //! would otherwise leave the request's promise pending forever. Either way this entry starts a
 //! fresh instance (wasm-bindgen's `__wbg_reset_state`) and answers every request the dead instance
-//! held with the shop's page, unchanged, straight from the assets.
+//! held with the shop's page, unchanged, straight from the origin (or Vitrine's file from the assets).
+//!
+//! Requests the engine never looks at (anything but GET and HEAD outside `/vitrine/`, and websocket
+//! upgrades) are proxied to the origin here, without entering the Wasm at all.
 
 import { initSync, fetch as handle, __wbg_reset_state } from "./index.js";
 import wasmModule from "./index_bg.wasm";
@@ -49,10 +52,43 @@ function restartIfPanicked() {
   }
 }
 
+/** The shop's own server: `VITRINE_ORIGIN`, or the request's URL (a Cloudflare route's origin). */
+function toOrigin(request, env) {
+  const origin = (env.VITRINE_ORIGIN || "").trim().replace(/\/$/, "");
+  const url = new URL(request.url);
+  const target = origin ? origin + url.pathname + url.search : request.url;
+  const headers = new Headers(request.headers);
+  headers.set("x-vitrine-hop", "1");
+  if (origin) {
+    headers.set("x-forwarded-host", url.host);
+    headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
+  }
+  return fetch(new Request(target, { method: request.method, headers, body: request.body, redirect: "manual" }));
+}
+
+/** Vitrine's own files (`/vitrine/…`) come from the worker's assets, the rest from the shop. */
+function unchanged(request, env) {
+  const url = new URL(request.url);
+  if (url.pathname.startsWith("/vitrine/") && !url.pathname.startsWith("/vitrine/edge/")) {
+    url.pathname = url.pathname.slice("/vitrine".length);
+    return env.ASSETS.fetch(new Request(url, request));
+  }
+  return toOrigin(request, env);
+}
+
 export default {
   async fetch(request, env, ctx) {
+    const path = new URL(request.url).pathname;
+    const ours = path.startsWith("/vitrine/") || path.startsWith("/__vitrine/");
+    const readOnly = request.method === "GET" || request.method === "HEAD";
+    // Form posts, API calls and websocket upgrades are the shop's business: straight through,
+    // body streamed, never through the Wasm (which could not replay a consumed body on a trap).
+    if (!ours && (!readOnly || request.headers.get("upgrade"))) {
+      if (request.headers.has("x-vitrine-hop")) return new Response("Loop Detected", { status: 508 });
+      return toOrigin(request, env);
+    }
     // Kept for the fallback: the Rust side consumes the original.
-    const fallback = request.method === "GET" || request.method === "HEAD" ? request.clone() : null;
+    const fallback = readOnly ? request.clone() : null;
     let failOver;
     const trapped = new Promise((_, reject) => {
       failOver = reject;
@@ -64,7 +100,7 @@ export default {
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) restart(err);
       else console.error("vitrine: worker failed, serving the page unchanged:", err);
-      if (fallback) return env.ASSETS.fetch(fallback);
+      if (fallback && !fallback.headers.has("x-vitrine-hop")) return unchanged(fallback, env);
       return new Response("Internal Server Error", { status: 500 });
     } finally {
       inFlight.delete(failOver);

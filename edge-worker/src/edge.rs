@@ -1,5 +1,5 @@
-//! The Workers glue (wasm32 only): routes, the static shop behind `ASSETS`, the bundle cache, the
-//! visitor's profile from KV, and the streamed response. Everything that decides is in the engine;
+//! The Workers glue (wasm32 only): routes, the shop's origin, Vitrine's files behind `ASSETS`, the
+//! bundle cache, the visitor's profile from KV, and the streamed response. Everything that decides is in the engine;
 //! everything that touches HTML is in [`crate::rewrite`].
 
 use std::cell::RefCell;
@@ -8,9 +8,10 @@ use std::rc::Rc;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use vitrine_engine::{Bundle, CaseInput, LiveProfile, ProfileSnapshot};
-use worker::{event, Context, Env, Fetcher, Headers, Method, Request, RequestInit, Response, Result};
+use worker::{event, Context, Env, Fetch, Fetcher, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
 
 use crate::cookie::{self, CookieError};
+use crate::origin::{self, Bypass, ConfigError, Html, Route};
 use crate::rewrite::{Plan, Streamer};
 
 const HEADER: &str = "x-vitrine";
@@ -94,51 +95,154 @@ async fn decide_hook(mut req: Request) -> Result<Response> {
     Ok(Response::ok(case.decide(&bundle).to_json())?.with_headers(headers))
 }
 
-/// Serves the shop's page, personalized if it is HTML; anything else passes through untouched.
+/// The worker's configuration from `[vars]` (see [`crate::origin`]); a broken value is logged and
+/// fails safe: a bad bypass list bypasses everything, a bad origin answers 502.
+struct Config {
+    origin: Result<Option<String>, ConfigError>,
+    bypass: Bypass,
+    demo: bool,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Config {
+        let var = |name: &str| env.var(name).map(|v| v.to_string()).ok();
+        let origin = origin::parse_origin(var("VITRINE_ORIGIN").as_deref());
+        let bypass = Bypass::parse(var("VITRINE_BYPASS").as_deref()).unwrap_or_else(|e| {
+            worker::console_error!("vitrine: {e}; every page passes through unchanged");
+            Bypass::all()
+        });
+        Config { origin, bypass, demo: flag(env, "VITRINE_DEMO") }
+    }
+}
+
+/// Routes a `GET`/`HEAD` (entry.mjs sends other methods and websocket upgrades straight to the
+/// origin): Vitrine's files from the assets, bypass paths to the origin untouched, pages to the
+/// origin and back through the engine.
 async fn serve(req: Request, url: &str, env: &Env) -> Result<Response> {
+    if req.headers().has(HOP)? {
+        // Our own request came back: VITRINE_ORIGIN is unset outside Cloudflare, or names the worker.
+        worker::console_error!("vitrine: request loop: set VITRINE_ORIGIN to the shop's own server");
+        return Response::error("Loop Detected: VITRINE_ORIGIN must name the shop's server, not this worker", 508);
+    }
+    let config = Config::from_env(env);
+    let path = req.path();
+    match origin::route(&path, &config.bypass, config.demo) {
+        Route::Asset(asset) => serve_asset(req, url, asset, env).await,
+        Route::NotFound => Response::error("Not Found", 404),
+        Route::Bypass => from_origin(req, url, &config, false).await,
+        Route::Page => page(req, url, env, &config).await,
+    }
+}
+
+/// Marks the worker's requests to the origin, so that one arriving back is caught as a loop.
+const HOP: &str = "x-vitrine-hop";
+
+/// Vitrine's own file at `asset` in the assets, answered with the request's method and
+/// validators; content-addressed shards are cacheable for a year.
+async fn serve_asset(req: Request, url: &str, asset: &str, env: &Env) -> Result<Response> {
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        return Response::error("Method Not Allowed", 405);
+    }
     let assets = env.assets("ASSETS")?;
-    let is_get = req.method() == Method::Get;
-    let cookie_header = req.headers().get("cookie").ok().flatten();
-    let resp = assets.fetch_request(without_validators(req)?).await?;
-    if is_get && resp.status_code() == 200 && crate::paths::is_shard(url) {
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(copy_headers(req.headers(), &[]));
+    let resp = assets.fetch_request(Request::new_with_init(&format!("{}{asset}", origin::origin_of(url)), &init)?).await?;
+    if resp.status_code() == 200 && crate::paths::is_shard(url) {
         return Ok(immutable(resp));
     }
-    if !is_get || resp.status_code() != 200 || !is_utf8_html(resp.headers()) {
-        return Ok(resp);
-    }
-    let bundle = match bundle(&assets, url).await {
-        Ok(b) => b,
+    Ok(resp)
+}
+
+/// The shop's answer for this request: same method, path, query and headers, sent to
+/// `VITRINE_ORIGIN` (or the request's own URL), redirects not followed. `page_request` drops the
+/// validators (see [`page`]). Status, headers and body come back as the origin sent them; only a
+/// `Location` naming the origin itself is moved to the public site.
+async fn from_origin(req: Request, url: &str, config: &Config, page_request: bool) -> Result<Response> {
+    let origin = match &config.origin {
+        Ok(o) => o.as_deref(),
         Err(e) => {
-            worker::console_warn!("vitrine: bundle unavailable, page passed through: {e}");
-            return Ok(tagged(resp, "bypass; reason=bundle"));
+            worker::console_error!("vitrine: {e}");
+            return Ok(tagged(Response::error("Bad Gateway", 502)?, "bypass; reason=config"));
         }
     };
+    let target = origin::target(origin, url);
+    let validators: &[&str] = if page_request { &["host", "if-none-match", "if-modified-since"] } else { &["host"] };
+    let headers = copy_headers(req.headers(), validators);
+    let public = origin::origin_of(url);
+    if origin.is_some() {
+        // What a shop behind a proxy reads to build its own absolute URLs.
+        let (proto, host) = public.split_once("://").unwrap_or(("https", public));
+        headers.set("x-forwarded-host", host)?;
+        headers.set("x-forwarded-proto", proto)?;
+    }
+    headers.set(HOP, "1")?;
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(headers).with_redirect(RequestRedirect::Manual);
+    let resp = match Fetch::Request(Request::new_with_init(&target, &init)?).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            worker::console_error!("vitrine: origin unreachable ({target}): {e}");
+            return Ok(tagged(Response::error("Bad Gateway", 502)?, "bypass; reason=origin"));
+        }
+    };
+    let moved = resp.headers().get("location").ok().flatten().and_then(|l| origin::public_location(&l, origin, public));
+    match moved {
+        Some(location) => {
+            let headers = copy_headers(resp.headers(), &[]);
+            headers.set("location", &location)?;
+            let status = resp.status_code();
+            Ok(Response::builder().with_status(status).with_headers(headers).body(resp.body().clone()))
+        }
+        None => Ok(resp),
+    }
+}
+
+/// A shop page: fetched from the origin and, if it is a `200` HTML answer to a `GET`, personalized
+/// while it streams. Everything else (redirects, errors, `HEAD`, other types, unsupported
+/// charsets, `Cache-Control: no-transform`) is the origin's answer unchanged.
+///
+/// Page requests go to the origin without `If-None-Match` / `If-Modified-Since`: the shop's ETag
+/// describes the unpersonalized page, and a 304 would let the browser show a page personalized
+/// for whoever it was fetched as before (the demo's visitor switcher changes exactly that).
+/// "Page request" means one that accepts HTML, as navigations do; images and scripts keep their
+/// revalidation.
+async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Response> {
+    let is_get = req.method() == Method::Get;
+    let cookie_header = req.headers().get("cookie").ok().flatten();
+    let wants_html = req.headers().get("accept")?.is_some_and(|a| a.contains("text/html"));
+    let resp = from_origin(req, url, config, is_get && wants_html).await?;
+    if !is_get || resp.status_code() != 200 {
+        return Ok(resp);
+    }
+    let charset = match origin::html(resp.headers().get("content-type").ok().flatten().as_deref()) {
+        Html::No => return Ok(resp),
+        Html::Unsupported => return Ok(tagged(resp, "bypass; reason=charset")),
+        Html::Charset(c) => c,
+    };
+    if resp.headers().get("cache-control").ok().flatten().is_some_and(|c| c.to_ascii_lowercase().contains("no-transform")) {
+        return Ok(tagged(resp, "bypass; reason=no-transform"));
+    }
+    let assets = env.assets("ASSETS")?;
+    let bundle = match bundle(&assets, url).await {
+        Ok(b) => b,
+        Err(_) => return Ok(tagged(resp, "bypass; reason=bundle")),
+    };
     let (profile, outcome) = visitor(cookie_header.as_deref(), env).await;
-    Ok(personalize(resp, bundle, profile, outcome))
+    Ok(personalize(resp, bundle, profile, outcome, charset))
 }
 
 thread_local! {
     /// The bundle, parsed once per isolate: it only changes with a deploy, which starts new isolates.
-    static BUNDLE: RefCell<Option<Rc<Bundle>>> = const { RefCell::new(None) };
+    /// A failure is remembered too (with when it happened), so a broken bundle is retried at most
+    /// every [`BUNDLE_RETRY_MS`] instead of being fetched and parsed by every request.
+    static BUNDLE: RefCell<Option<Loaded>> = const { RefCell::new(None) };
 }
 
-/// Page requests go to the assets without `If-None-Match` / `If-Modified-Since`: the shop's ETag
-/// describes the unpersonalized file, and a 304 would let the browser show a page personalized
-/// for whoever it was fetched as before (the demo's visitor switcher changes exactly that).
-/// "Page request" means one that accepts HTML, as navigations do; images and scripts keep their
-/// revalidation.
-fn without_validators(req: Request) -> Result<Request> {
-    let headers = req.headers();
-    let wants_html = headers.get("accept")?.is_some_and(|a| a.contains("text/html"));
-    let conditional = headers.has("if-none-match")? || headers.has("if-modified-since")?;
-    if req.method() != Method::Get || !wants_html || !conditional {
-        return Ok(req);
-    }
-    let headers = copy_headers(req.headers(), &["if-none-match", "if-modified-since"]);
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    Request::new_with_init(&req.inner().url(), &init)
-}
+/// The bundle, or when and why loading it last failed.
+type Loaded = std::result::Result<Rc<Bundle>, (f64, String)>;
+
+/// How long a failed bundle load stands before the next request tries again.
+const BUNDLE_RETRY_MS: f64 = 10_000.0;
 
 /// A fresh, mutable copy of `headers` without the named ones (fetched responses' headers are
 /// immutable in Workers).
@@ -150,21 +254,6 @@ fn copy_headers(headers: &Headers, without: &[&str]) -> Headers {
         }
     }
     out
-}
-
-/// `text/html`, in UTF-8 or with no charset named (HTML served without one is read as UTF-8 by
-/// lol_html's default; other charsets are passed through rather than risk mangling them).
-fn is_utf8_html(headers: &Headers) -> bool {
-    let Ok(Some(ct)) = headers.get("content-type") else { return false };
-    let ct = ct.to_ascii_lowercase();
-    let mut parts = ct.split(';').map(str::trim);
-    if parts.next() != Some("text/html") {
-        return false;
-    }
-    parts.all(|p| match p.strip_prefix("charset=") {
-        Some(cs) => matches!(cs.trim_matches('"'), "utf-8" | "utf8"),
-        None => true,
-    })
 }
 
 /// The original response, cacheable for a year without revalidation.
@@ -183,34 +272,37 @@ fn tagged(resp: Response, value: &str) -> Response {
     Response::builder().with_status(status).with_headers(headers).body(resp.body().clone())
 }
 
-/// Loads `/vitrine/edge/bundle.json` (the bundle with the full model; the browser's
-/// `/vitrine/bundle.json` has only the model's head) from the assets once per isolate. Failures are not cached, so the
-/// next request tries again.
-const EDGE_BUNDLE: &str = "/vitrine/edge/bundle.json";
-
+/// Loads the edge bundle (`/edge/bundle.json` in the worker's assets, served publicly only in demo
+/// mode: it holds the full model; the browser's `/vitrine/bundle.json` has only the model's head)
+/// once per isolate.
 async fn bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bundle>, String> {
-    if let Some(b) = BUNDLE.with(|c| c.try_borrow().ok().and_then(|b| b.clone())) {
-        return Ok(b);
+    let now = worker::js_sys::Date::now();
+    let cached = BUNDLE.with(|c| c.try_borrow().ok().and_then(|b| b.clone()));
+    match cached {
+        Some(Ok(b)) => return Ok(b),
+        Some(Err((at, e))) if now - at < BUNDLE_RETRY_MS => return Err(e),
+        _ => {}
     }
-    let url = format!("{}{EDGE_BUNDLE}", origin(page));
-    let mut resp = assets.fetch(url, None).await.map_err(|e| e.to_string())?;
-    if resp.status_code() != 200 {
-        return Err(format!("{EDGE_BUNDLE}: HTTP {}", resp.status_code()));
+    let loaded = load_bundle(assets, page).await;
+    if let Err(e) = &loaded {
+        worker::console_error!("vitrine: edge bundle unavailable, pages pass through (retry in {} s): {e}", BUNDLE_RETRY_MS / 1000.0);
     }
-    let text = resp.text().await.map_err(|e| e.to_string())?;
-    let b = Rc::new(Bundle::from_json(&text).map_err(|e| e.to_string())?);
     BUNDLE.with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
-            *c = Some(b.clone());
+            *c = Some(loaded.clone().map_err(|e| (now, e)));
         }
     });
-    Ok(b)
+    loaded
 }
 
-/// `scheme://host[:port]` of an absolute URL as the runtime serializes it.
-fn origin(url: &str) -> &str {
-    let host = url.find("://").map_or(0, |i| i + 3);
-    url[host..].find('/').map_or(url, |p| &url[..host + p])
+async fn load_bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bundle>, String> {
+    let url = format!("{}{}", origin::origin_of(page), origin::EDGE_BUNDLE_ASSET);
+    let mut resp = assets.fetch(url, None).await.map_err(|e| e.to_string())?;
+    if resp.status_code() != 200 {
+        return Err(format!("{}: HTTP {}", origin::EDGE_BUNDLE_ASSET, resp.status_code()));
+    }
+    let text = resp.text().await.map_err(|e| e.to_string())?;
+    Ok(Rc::new(Bundle::from_json(&text).map_err(|e| e.to_string())?))
 }
 
 /// Whose page this is; the reason names why it is the anonymous default.
@@ -254,10 +346,10 @@ async fn visitor(cookie_header: Option<&str>, env: &Env) -> (LiveProfile, Outcom
 }
 
 /// The streamed, rewritten page. If the rewriter cannot even start, the page passes through.
-fn personalize(mut resp: Response, bundle: Rc<Bundle>, profile: LiveProfile, outcome: Outcome) -> Response {
+fn personalize(mut resp: Response, bundle: Rc<Bundle>, profile: LiveProfile, outcome: Outcome, charset: Option<&'static encoding_rs::Encoding>) -> Response {
     let now = bundle.site.demo_now.unwrap_or_else(|| (worker::js_sys::Date::now() / 1000.0).floor() as i64);
     let personalized = matches!(outcome, Outcome::Personalized);
-    let streamer = match Streamer::new(Plan { bundle, profile, now, handoff: personalized }) {
+    let streamer = match Streamer::with_charset(Plan { bundle, profile, now, handoff: personalized }, charset) {
         Ok(s) => s,
         Err(e) => {
             worker::console_error!("vitrine: rewriter setup failed: {e}");
@@ -268,9 +360,15 @@ fn personalize(mut resp: Response, bundle: Rc<Bundle>, profile: LiveProfile, out
         Ok(s) => s,
         Err(_) => return tagged(resp, "bypass; reason=body"),
     };
-    // The rewritten page has another length and is no longer the file the ETag names; it depends
-    // on the visitor's cookie and must not be shared by caches.
+    // The rewritten page has another length and is no longer the file the ETag names. It depends on
+    // the visitor's cookie: a personalized page is for this visitor's browser only; an anonymous
+    // one is the same for every anonymous visitor and keeps the shop's caching, but varies by cookie
+    // so that no cache serves it to a visitor who has since logged in (nor the other way round).
     let headers = copy_headers(resp.headers(), &["content-length", "etag", "last-modified"]);
+    let _ = headers.set("vary", &origin::vary_with_cookie(resp.headers().get("vary").ok().flatten().as_deref()));
+    if personalized {
+        let _ = headers.set("cache-control", "private, no-cache");
+    }
     let _ = headers.set(
         HEADER,
         &match outcome {
@@ -278,8 +376,6 @@ fn personalize(mut resp: Response, bundle: Rc<Bundle>, profile: LiveProfile, out
             Outcome::Default(reason) => format!("default; reason={reason}"),
         },
     );
-    let _ = headers.set("cache-control", "private, no-cache");
-    let _ = headers.append("vary", "Cookie");
     let body = futures_util::stream::unfold(Some((input, streamer)), |state| async move {
         let (mut input, mut streamer) = state?;
         loop {

@@ -46,6 +46,7 @@
 
 pub mod cookie;
 pub mod markup;
+pub mod origin;
 pub mod paths;
 pub mod rewrite;
 

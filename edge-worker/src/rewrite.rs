@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
-use lol_html::{ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, OutputSink, Selector, Settings};
+use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, OutputSink, Selector, Settings};
 use vitrine_engine::catalog::is_safe_url;
 use vitrine_engine::time::Seconds;
 use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision};
@@ -69,6 +69,14 @@ impl Streamer {
     /// Sets up the rewriter for one page. Fails only if a built-in selector does not parse, which
     /// the tests rule out; callers then pass the page through.
     pub fn new(plan: Plan) -> Result<Streamer, lol_html::errors::SelectorError> {
+        Streamer::with_charset(plan, None)
+    }
+
+    /// [`Streamer::new`] for a document in `charset`, the one its `Content-Type` names (any
+    /// ASCII-compatible encoding; inserted text is encoded in it, characters it cannot represent
+    /// as character references). `None`: UTF-8, unless a `<meta charset>` in the page names another.
+    pub fn with_charset(plan: Plan, charset: Option<&'static encoding_rs::Encoding>) -> Result<Streamer, lol_html::errors::SelectorError> {
+        let encoding = charset.and_then(AsciiCompatibleEncoding::new).unwrap_or_else(AsciiCompatibleEncoding::utf_8);
         let out = Rc::new(RefCell::new(Vec::new()));
         let settings = handlers(plan)?
             .into_iter()
@@ -84,7 +92,9 @@ impl Streamer {
             // so the page would lose bytes. Non-strict is safe here: everything Vitrine inserts is
             // escaped text, escaped attribute values or the shop's own template markup, so a
             // misjudged context can garble a personalization but never create markup.
-            .with_strict(false);
+            .with_strict(false)
+            .with_encoding(encoding)
+            .with_adjust_charset_on_meta_tag(charset.is_none());
         Ok(Streamer { rewriter: Some(HtmlRewriter::new(settings, Sink(out.clone()))), out, bailed_out: false })
     }
 

@@ -1,35 +1,15 @@
-// The edge worker in real workerd (`wrangler dev --local`) in front of the built demo shop, with
-// Workers KV seeded with test profiles: who gets which page, and that nothing else is changed. One
+// The edge worker in real workerd (`wrangler dev --local`) in front of the demo shop's own server
+// (the origin, tests/lib/edge.mjs), with Workers KV seeded with test profiles: who gets which page, and that nothing else is changed. One
 // test drives real Chromium through it, for what only a browser shows (shard preloads being used).
 // Needs scripts/build.sh to have run (demo-shop/dist/ and edge-worker/build/).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { lapsedProfile, XSS_NAME, EDGE_ONLY } from '../lib/fixtures.mjs';
 import { shardOf } from '../lib/shards.mjs';
 import { launch } from '../lib/chromium.mjs';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
-const config = join(root, 'edge-worker', 'wrangler.toml');
-const toml = readFileSync(config, 'utf8');
-const tomlString = (key) => (toml.match(new RegExp(`^\\s*${key}\\s*=\\s*"([^"]*)"`, 'm')) || [])[1];
-const dist = resolve(dirname(config), tomlString('directory'));
-const entry = resolve(dirname(config), tomlString('main'));
-const SECRET = tomlString('VITRINE_COOKIE_SECRET');
-for (const [what, path] of [['demo shop', join(dist, 'index.html')], ['bundle', join(dist, 'vitrine', 'edge', 'bundle.json')], ['edge worker', entry]]) {
-  assert.ok(existsSync(path), `${what} not built (${relative(root, path)} is missing): run scripts/build.sh first`);
-}
-assert.ok(SECRET, 'VITRINE_COOKIE_SECRET not found in edge-worker/wrangler.toml');
-
-// The same signature the worker computes: first 16 bytes of HMAC-SHA256(secret, vid), lowercase hex.
-const sign = (vid, secret = SECRET) => `${vid}.${createHmac('sha256', secret).update(vid).digest('hex').slice(0, 32)}`;
+import { startEdge, sign, root, dist } from '../lib/edge.mjs';
 
 // Real products of the demo catalog, bought by t-history.
 const HISTORY = ['10133', '15036', '10135'];
@@ -56,56 +36,14 @@ const personas = JSON.parse(readFileSync(join(dist, 'personas.json'), 'utf8'));
 const REAL = (personas.find((p) => /lapsed/i.test(p.label)) || personas[0]).vid;
 PROFILES[REAL] = readFileSync(join(root, 'build', 'profiles.jsonl'), 'utf8').split('\n').find((l) => l.includes(`"id":"${REAL}"`));
 
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
-let state, dev, base;
-let devLog = '';
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
+let edge, base;
 
 before(async () => {
-  state = mkdtempSync(join(tmpdir(), 'vitrine-edge-'));
-  const seed = join(state, 'kv.json');
-  writeFileSync(seed, JSON.stringify(Object.entries(PROFILES).map(([vid, p]) =>
-    ({ key: `profile:${vid}`, value: typeof p === 'string' ? p : JSON.stringify(p) }))));
-  execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', config],
-    { env, cwd: root, stdio: 'pipe' });
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // Its own process group, so that after() can stop wrangler together with its workerd.
-  dev = spawn(wrangler, ['dev', '--local', '--config', config, '--ip', '127.0.0.1', '--port', String(port),
-    '--var', 'VITRINE_TEST_HOOKS:on', '--persist-to', state, '--show-interactive-dev-session=false'],
-  { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (b) => { devLog = (devLog + b).slice(-20000); };
-  dev.stdout.on('data', keep);
-  dev.stderr.on('data', keep);
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (dev.exitCode !== null) assert.fail(`wrangler dev exited (${dev.exitCode}):\n${devLog}`);
-    try {
-      await fetch(base + '/favicon.svg');
-      break;
-    } catch {
-      if (Date.now() > deadline) assert.fail(`wrangler dev did not answer within 90 s:\n${devLog}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  edge = await startEdge({ profiles: PROFILES, vars: ['VITRINE_TEST_HOOKS:on'] });
+  base = edge.base;
 });
 
-after(() => {
-  if (dev && dev.exitCode === null) {
-    try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* already gone */ }
-  }
-  if (state) rmSync(state, { recursive: true, force: true });
-});
+after(() => edge?.close());
 
 async function get(path, cookie) {
   const res = await fetch(base + path, { headers: cookie ? { cookie } : {}, redirect: 'manual' });

@@ -1,0 +1,94 @@
+// Starts the edge worker in real workerd (`wrangler dev --local`) in front of a shop's own server
+// (demo-shop/server.mjs), with Workers KV seeded: what the edge tests and benchmarks run against.
+// Needs scripts/build.sh to have run (demo-shop/dist/ and edge-worker/build/).
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startShop } from '../../demo-shop/server.mjs';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+export const config = join(root, 'edge-worker', 'wrangler.toml');
+const toml = readFileSync(config, 'utf8');
+const tomlString = (key) => (toml.match(new RegExp(`^\\s*${key}\\s*=\\s*"([^"]*)"`, 'm')) || [])[1];
+/** The worker's own files (served at /vitrine/). */
+export const vitrineDir = resolve(dirname(config), tomlString('directory'));
+/** The shop the origin serves. */
+export const dist = join(root, 'demo-shop', 'dist');
+const entry = resolve(dirname(config), tomlString('main'));
+/** The demo configuration's published development secret. */
+export const SECRET = tomlString('VITRINE_COOKIE_SECRET');
+assert.ok(SECRET, 'VITRINE_COOKIE_SECRET not found in edge-worker/wrangler.toml');
+
+/** The same signature the worker computes: first 16 bytes of HMAC-SHA256(secret, vid), lowercase hex. */
+export const sign = (vid, secret = SECRET) => `${vid}.${createHmac('sha256', secret).update(vid).digest('hex').slice(0, 32)}`;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+/**
+ * profiles: { vid: snapshot object or raw text } seeded as `profile:<vid>`; routes: the origin's
+ * extra routes (startShop); vars: extra `--var` NAME:VALUE strings. Returns { base, origin, log(), close() }.
+ */
+export async function startEdge({ profiles = {}, routes = {}, vars = [] } = {}) {
+  for (const [what, path] of [['demo shop', join(dist, 'index.html')], ['bundle', join(vitrineDir, 'edge', 'bundle.json')], ['edge worker', entry]]) {
+    assert.ok(existsSync(path), `${what} not built (${relative(root, path)} is missing): run scripts/build.sh first`);
+  }
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
+  const state = mkdtempSync(join(tmpdir(), 'vitrine-edge-'));
+  const seed = join(state, 'kv.json');
+  writeFileSync(seed, JSON.stringify(Object.entries(profiles).map(([vid, p]) =>
+    ({ key: `profile:${vid}`, value: typeof p === 'string' ? p : JSON.stringify(p) }))));
+  execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', config],
+    { env, cwd: root, stdio: 'pipe' });
+
+  const shop = await startShop({ root: dist, routes });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // Its own process group, so that close() can stop wrangler together with its workerd.
+  const dev = spawn(wrangler, ['dev', '--local', '--config', config, '--ip', '127.0.0.1', '--port', String(port),
+    '--var', `VITRINE_ORIGIN:${shop.url}`, ...vars.flatMap((v) => ['--var', v]),
+    '--persist-to', state, '--show-interactive-dev-session=false'],
+  { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let devLog = '';
+  const keep = (b) => { devLog = (devLog + b).slice(-20000); };
+  dev.stdout.on('data', keep);
+  dev.stderr.on('data', keep);
+  const close = async () => {
+    if (dev.exitCode === null) {
+      try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* already gone */ }
+    }
+    rmSync(state, { recursive: true, force: true });
+    await shop.close();
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (dev.exitCode !== null) {
+      await close();
+      assert.fail(`wrangler dev exited (${dev.exitCode}):\n${devLog}`);
+    }
+    try {
+      await fetch(base + '/vitrine/vitrine.js');
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await close();
+        assert.fail(`wrangler dev did not answer within 90 s:\n${devLog}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return { base, origin: shop.url, log: () => devLog, close };
+}
