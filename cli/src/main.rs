@@ -26,6 +26,7 @@ use vitrine_engine::site::Target;
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
 use vitrine_cli::input::{self, InputError};
+use vitrine_edge::cookie;
 use vitrine_cli::output::{self, write_atomic, Outputs};
 
 /// The most recommendations per user `recommend --k` asks for.
@@ -255,6 +256,19 @@ enum Command {
     /// A data subject's requests against the profile store: export or delete customers' snapshots.
     #[command(subcommand)]
     Privacy(privacy::Privacy),
+    /// Sign a visitor id for the `vitrine_vid` cookie the edge reads (what a shop's backend sets
+    /// when a customer logs in; README, "Deploying"). The secret is read from the environment
+    /// variable VITRINE_COOKIE_SECRET, the worker's secret of the same name.
+    Cookie {
+        /// The visitor id: the `id` of the customer's profile snapshot (letters, digits and
+        /// `-_.:`, at most 128 characters).
+        #[arg(long)]
+        id: String,
+        /// Print a whole `Set-Cookie` header value (Path=/, HttpOnly, SameSite=Lax, Secure, a
+        /// year) instead of the cookie's value alone.
+        #[arg(long)]
+        set_cookie: bool,
+    },
 }
 
 /// Lifecycle thresholds of `vitrine profiles` (docs/formats.md, "Lifecycle stage").
@@ -613,6 +627,19 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("vitrine: {} KV entries -> {}", entries.len(), out.display());
         }
         Command::Privacy(request) => request.run()?,
+        Command::Cookie { id, set_cookie } => {
+            let secret = std::env::var("VITRINE_COOKIE_SECRET").unwrap_or_default();
+            if secret.is_empty() {
+                return Err(InputError("VITRINE_COOKIE_SECRET: expected the worker's cookie secret in the environment, found none".into()).into());
+            }
+            if secret == cookie::DEV_SECRET {
+                eprintln!("vitrine: warning: VITRINE_COOKIE_SECRET is the demo's published secret; a deployed worker refuses cookies signed with it");
+            }
+            let value = cookie::sign(&secret, &id).ok_or_else(|| {
+                InputError(format!("--id: expected letters, digits and -_.: (1 to 128 characters), found {id:?}"))
+            })?;
+            println!("{}", if set_cookie { cookie::set_cookie_header(Some(&value), true) } else { value });
+        }
     }
     Ok(())
 }

@@ -10,6 +10,10 @@ use sha2::Sha256;
 
 pub const COOKIE_NAME: &str = "vitrine_vid";
 
+/// The demo configuration's published secret (edge-worker/wrangler.toml). Anyone can sign any
+/// visitor id with it, so the worker accepts it only in demo mode (`VITRINE_DEMO=on`).
+pub const DEV_SECRET: &str = "vitrine-dev-only-cookie-secret-do-not-deploy";
+
 /// Bytes of the HMAC kept in the cookie.
 const SIG_BYTES: usize = 16;
 

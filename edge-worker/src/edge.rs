@@ -222,12 +222,20 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     if resp.headers().get("cache-control").ok().flatten().is_some_and(|c| c.to_ascii_lowercase().contains("no-transform")) {
         return Ok(tagged(resp, "bypass; reason=no-transform"));
     }
+    let secret = cookie_secret(env);
+    if secret == cookie::DEV_SECRET && !config.demo {
+        // Anyone can sign any visitor id with the published secret and read that customer's page.
+        worker::console_error!(
+            "vitrine: VITRINE_COOKIE_SECRET is the demo's published secret; pages pass through unpersonalized until a secret of your own is set (wrangler secret put VITRINE_COOKIE_SECRET)"
+        );
+        return Ok(tagged(resp, "bypass; reason=dev-secret"));
+    }
     let assets = env.assets("ASSETS")?;
     let bundle = match bundle(&assets, url).await {
         Ok(b) => b,
         Err(_) => return Ok(tagged(resp, "bypass; reason=bundle")),
     };
-    let (profile, outcome) = visitor(cookie_header.as_deref(), env).await;
+    let (profile, outcome) = visitor(cookie_header.as_deref(), &secret, env).await;
     Ok(personalize(resp, bundle, profile, outcome, charset))
 }
 
@@ -313,9 +321,16 @@ enum Outcome {
 
 /// Resolves the visitor: signed cookie → KV `profile:<vid>` → snapshot with consent. Every failure
 /// is the anonymous visitor, whose decisions are the shop's defaults plus non-personal recs.
-async fn visitor(cookie_header: Option<&str>, env: &Env) -> (LiveProfile, Outcome) {
+async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveProfile, Outcome) {
     let anonymous = |reason| (LiveProfile::new(ProfileSnapshot::anonymous()), Outcome::Default(reason));
-    let vid = match cookie::visitor(cookie_header, &cookie_secret(env)) {
+    if secret.is_empty() {
+        if cookie_header.and_then(cookie::find).is_none() {
+            return anonymous("no-cookie");
+        }
+        worker::console_error!("vitrine: no VITRINE_COOKIE_SECRET set: visitors' cookies cannot be verified (wrangler secret put VITRINE_COOKIE_SECRET)");
+        return anonymous("no-secret");
+    }
+    let vid = match cookie::visitor(cookie_header, secret) {
         Ok(vid) => vid,
         Err(CookieError::Missing) => return anonymous("no-cookie"),
         Err(CookieError::Invalid) => return anonymous("bad-cookie"),

@@ -14,6 +14,7 @@ import { startEdge, sign, dist } from '../lib/edge.mjs';
 const HERO = '<section class="hero" data-vitrine-slot="hero"><h1 data-vitrine-field="headline">Gifts</h1></section>';
 const page = (body, head = '<meta charset="utf-8">') => `<!doctype html><html><head>${head}<title>t</title></head><body data-vitrine-page="home">${body}</body></html>`;
 const BIG = randomBytes(6 << 20);
+const SECRET = randomBytes(16).toString('hex');
 let edge, base;
 
 /** What the origin saw of the last request to /__origin/headers. */
@@ -52,15 +53,17 @@ before(async () => {
   edge = await startEdge({
     profiles: { 't-zoe': lapsedProfile('Zo\u00eb', 't-zoe'), 't-ann': lapsedProfile('Ann', 't-ann') },
     routes: ROUTES,
-    vars: ['VITRINE_DEMO:off'],
+    // Production has a secret of its own (with the demo's published one it refuses to personalize:
+    // tests/edge/deploy.test.mjs).
+    vars: ['VITRINE_DEMO:off', `VITRINE_COOKIE_SECRET:${SECRET}`],
   });
   base = edge.base;
 });
 
 after(() => edge?.close());
 
-const ZOE = { cookie: `vitrine_vid=${sign('t-zoe')}` };
-const ANN = { cookie: `vitrine_vid=${sign('t-ann')}` };
+const ZOE = { cookie: `vitrine_vid=${sign('t-zoe', SECRET)}` };
+const ANN = { cookie: `vitrine_vid=${sign('t-ann', SECRET)}` };
 
 /** The raw response: status, headers and body bytes as sent (no decompression). */
 function raw(path, headers = {}, method = 'GET') {

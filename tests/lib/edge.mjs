@@ -40,25 +40,27 @@ function freePort() {
 
 /**
  * profiles: { vid: snapshot object or raw text } seeded as `profile:<vid>`; routes: the origin's
- * extra routes (startShop); vars: extra `--var` NAME:VALUE strings. Returns { base, origin, log(), close() }.
+ * extra routes (startShop); vars: extra `--var` NAME:VALUE strings; configFile: another wrangler
+ * configuration than the demo's. Returns { base, origin, log(), close() }.
  */
-export async function startEdge({ profiles = {}, routes = {}, vars = [] } = {}) {
+export async function startEdge({ profiles = {}, routes = {}, vars = [], configFile } = {}) {
   for (const [what, path] of [['demo shop', join(dist, 'index.html')], ['bundle', join(vitrineDir, 'edge', 'bundle.json')], ['edge worker', entry]]) {
     assert.ok(existsSync(path), `${what} not built (${relative(root, path)} is missing): run scripts/build.sh first`);
   }
+  const cfg = configFile ?? config;
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
   const state = mkdtempSync(join(tmpdir(), 'vitrine-edge-'));
   const seed = join(state, 'kv.json');
   writeFileSync(seed, JSON.stringify(Object.entries(profiles).map(([vid, p]) =>
     ({ key: `profile:${vid}`, value: typeof p === 'string' ? p : JSON.stringify(p) }))));
-  execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', config],
+  execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', cfg],
     { env, cwd: root, stdio: 'pipe' });
 
   const shop = await startShop({ root: dist, routes });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // Its own process group, so that close() can stop wrangler together with its workerd.
-  const dev = spawn(wrangler, ['dev', '--local', '--config', config, '--ip', '127.0.0.1', '--port', String(port),
+  const dev = spawn(wrangler, ['dev', '--local', '--config', cfg, '--ip', '127.0.0.1', '--port', String(port),
     '--var', `VITRINE_ORIGIN:${shop.url}`, ...vars.flatMap((v) => ['--var', v]),
     '--persist-to', state, '--show-interactive-dev-session=false'],
   { env, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
