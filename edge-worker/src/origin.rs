@@ -1,6 +1,6 @@
 //! Origin mode: the worker stands in front of the shop's own server. Which requests go where,
 //! what is forwarded, and what a response keeps — as plain functions, so the native tests cover
-//! them; [`crate::edge`] does the I/O.
+//! them; `edge.rs` does the I/O.
 //!
 //! Configuration (`[vars]` in wrangler.toml, or `wrangler dev --var NAME:VALUE`):
 //! - `VITRINE_ORIGIN`: `http(s)://host[:port]` of the shop's server. Unset, requests go to the
