@@ -42,7 +42,8 @@ function cacheControl(type) {
 
 /**
  * Starts the shop on 127.0.0.1. options.root: the site folder (default demo-shop/dist); options.port
- * (default: any free port); options.routes: { '/path': (req, res) => void } answered before files.
+ * (default: any free port); options.routes: { '/path': (req, res) => void } answered before files;
+ * options.upgrade: (req, socket, head) => void for protocol upgrades (websockets), else refused.
  */
 export async function startShop(options = {}) {
   const root = resolve(options.root ?? join(dirname(fileURLToPath(import.meta.url)), 'dist'));
@@ -104,11 +105,15 @@ export async function startShop(options = {}) {
       res.end('Internal Server Error');
     }
   });
+  server.on('upgrade', (req, socket, head) => {
+    if (options.upgrade) options.upgrade(req, socket, head);
+    else socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
   await new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, '127.0.0.1', ok);
   });
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

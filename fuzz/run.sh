@@ -10,7 +10,7 @@ seconds="${1:-240}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(model_bin model_json bundle shard condition cel compiled_rules compiled_site catalog_shard orders_csv interactions_csv catalog_source site_source histories)
+  targets=(model_bin model_json bundle shard condition cel compiled_rules compiled_site catalog_shard orders_csv interactions_csv catalog_source site_source histories edge_rewrite)
 fi
 mkdir -p "$CARGO_TARGET_DIR/fuzz-logs"
 for t in "${targets[@]}"; do

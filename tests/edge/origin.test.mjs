@@ -51,6 +51,13 @@ const ROUTES = {
 
 before(async () => {
   edge = await startEdge({
+    upgrade: (req, socket) => {
+      // A websocket handshake, then one text frame from the origin.
+      const accept = createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`);
+      socket.write(Buffer.concat([Buffer.from([0x81, 5]), Buffer.from('hello')]));
+      socket.on('error', () => {});
+    },
     profiles: { 't-zoe': lapsedProfile('Zo\u00eb', 't-zoe'), 't-ann': lapsedProfile('Ann', 't-ann') },
     routes: ROUTES,
     // Production has a secret of its own (with the demo's published one it refuses to personalize:
@@ -214,4 +221,24 @@ test('outside demo mode the edge bundle and the visitor switcher are not public;
   assert.ok(Buffer.from(await snippet.arrayBuffer()).equals(readFileSync(join(dist, 'vitrine', 'vitrine.js'))));
   // The worker still reads the bundle itself: pages are personalized.
   assert.equal((await fetch(base + '/', { headers: ANN })).headers.get('x-vitrine'), 'personalized');
+});
+
+test('a websocket upgrade reaches the origin and its messages come through', async () => {
+  const frame = await new Promise((ok, fail) => {
+    const req = httpRequest(base + '/__origin/socket', {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') },
+    });
+    req.on('upgrade', (res, socket, head) => {
+      let got = head;
+      const done = () => { if (got.length >= 7) { socket.destroy(); ok({ status: res.statusCode, got }); } };
+      socket.on('data', (d) => { got = Buffer.concat([got, d]); done(); });
+      done();
+    });
+    req.on('response', (res) => fail(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    req.on('error', fail);
+    setTimeout(() => fail(new Error('no websocket frame within 10 s')), 10_000);
+    req.end();
+  });
+  assert.equal(frame.status, 101);
+  assert.equal(frame.got.subarray(2, 7).toString(), 'hello');
 });

@@ -40,10 +40,10 @@ function freePort() {
 
 /**
  * profiles: { vid: snapshot object or raw text } seeded as `profile:<vid>`; routes: the origin's
- * extra routes (startShop); vars: extra `--var` NAME:VALUE strings; configFile: another wrangler
+ * extra routes and upgrade handler (startShop); vars: extra `--var` NAME:VALUE strings; configFile: another wrangler
  * configuration than the demo's. Returns { base, origin, log(), close() }.
  */
-export async function startEdge({ profiles = {}, routes = {}, vars = [], configFile } = {}) {
+export async function startEdge({ profiles = {}, routes = {}, upgrade, vars = [], configFile } = {}) {
   for (const [what, path] of [['demo shop', join(dist, 'index.html')], ['bundle', join(vitrineDir, 'edge', 'bundle.json')], ['edge worker', entry]]) {
     assert.ok(existsSync(path), `${what} not built (${relative(root, path)} is missing): run scripts/build.sh first`);
   }
@@ -56,7 +56,7 @@ export async function startEdge({ profiles = {}, routes = {}, vars = [], configF
   execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', cfg],
     { env, cwd: root, stdio: 'pipe' });
 
-  const shop = await startShop({ root: dist, routes });
+  const shop = await startShop({ root: dist, routes, upgrade });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // Its own process group, so that close() can stop wrangler together with its workerd.
