@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
 use crate::condition::{Vars, VarsCache};
 use crate::experiment::{self, Assignment};
+use crate::cel::Quoted;
 use crate::error::{FormatError, V1};
 use crate::json::{At, Writer, R};
 use crate::model::Model;
@@ -91,7 +92,7 @@ impl Bundle {
         match (model, catalog) {
             (Some(name), _) => Ok((true, name)),
             (None, Some(name)) => Ok((false, name)),
-            (None, None) => Err(FormatError::rule("bundle", "shards", format!("{path:?} is not under this bundle's shard directories"))),
+            (None, None) => Err(FormatError::rule("bundle", "shards", format!("{} is not under this bundle's shard directories", Quoted(path)))),
         }
     }
 }

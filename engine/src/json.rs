@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::cel::Quoted;
 use crate::error::{FormatError, FormatErrorKind, V1};
 use crate::time::Seconds;
 
@@ -43,7 +44,7 @@ impl Kind<'_> {
             Kind::Null => "null".into(),
             Kind::Bool(b) => format!("boolean `{b}`"),
             Kind::Num(n) => format!("number `{n}`"),
-            Kind::Str(s) => format!("string {s:?}"),
+            Kind::Str(s) => format!("string {}", Quoted(s)),
             Kind::Arr(_) => "a sequence".into(),
             Kind::Obj(_) => "a map".into(),
         }
@@ -464,7 +465,7 @@ impl<'c, 'a> At<'c, 'a> {
     /// An RFC 3339 time, as Unix seconds.
     pub fn time(&self) -> R<Seconds> {
         let s = self.str()?;
-        crate::time::parse(s).ok_or_else(|| self.invalid(format!("expected an RFC 3339 time, found {s:?}")))
+        crate::time::parse(s).ok_or_else(|| self.invalid(format!("expected an RFC 3339 time, found {}", Quoted(s))))
     }
 
     /// The items of an array, each with its path.

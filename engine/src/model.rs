@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::json::{At, R};
+use crate::cel::Quoted;
 use crate::error::{FormatError, V1};
 use crate::profile::ItemEvent;
 use crate::time::Seconds;
@@ -271,7 +272,7 @@ impl Model {
         let mut index = crate::catalog::Ids::with_capacity_and_hasher(items.len(), Default::default());
         for (i, id) in items.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
-                return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {id:?}")));
+                return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {}", Quoted(id))));
             }
         }
         let viewed = if viewed.is_empty() { vec![Vec::new(); items.len()] } else { viewed };
@@ -282,7 +283,7 @@ impl Model {
     pub fn from_json(text: &str) -> Result<Model, FormatError> {
         let doc = crate::json::read("model", text, ModelDoc::read)?;
         if doc.kind != "item-knn" {
-            return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {:?}", doc.kind)));
+            return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {}", Quoted(&doc.kind))));
         }
         let n = doc.items.len();
         let neighbors = if doc.shards.is_some() && doc.neighbors.is_empty() { vec![Vec::new(); n] } else { rows_from_json("neighbors", &doc.neighbors, n)? };
