@@ -9,11 +9,11 @@
 //! and one accessor per field.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::cel::Quoted;
 use crate::error::{FormatError, FormatErrorKind, V1};
+use crate::site::Named;
 use crate::time::Seconds;
 
 /// serde_json's limit: deeper input is an error, not a stack overflow.
@@ -487,10 +487,10 @@ impl<'c, 'a> At<'c, 'a> {
     }
 
     /// A map with string keys; a repeated key keeps its last value.
-    pub fn map<T>(&self, mut value: impl FnMut(At<'_, 'a>) -> R<T>) -> R<BTreeMap<String, T>> {
+    pub fn map<T>(&self, mut value: impl FnMut(At<'_, 'a>) -> R<T>) -> R<Named<T>> {
         match &self.v.kind {
             Kind::Obj(fields) => {
-                let mut out = BTreeMap::new();
+                let mut out = Named::default();
                 for (k, v) in fields {
                     out.insert(k.to_string(), value(At { doc: self.doc, v, path: Path::Key(&self.path, k) })?);
                 }

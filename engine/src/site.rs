@@ -42,9 +42,9 @@ pub struct SiteConfig {
     pub edge_only_rules: Vec<(String, Option<Target>)>,
 }
 
-/// A configuration's map by name (slots, widgets, content fields, boosts): built once, in name
-/// order, then only read. A sorted `Vec` rather than a `BTreeMap`, whose code the browser's Wasm
-/// carried once per value type.
+/// A map by name (a configuration's slots, widgets, content fields and boosts; a profile's traits
+/// and affinities): built once, in name order, then only read. A sorted `Vec` rather than a
+/// `BTreeMap`, whose code the browser's Wasm carried once per value type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Named<T>(Vec<(String, T)>);
 
@@ -63,6 +63,15 @@ impl<T> Named<T> {
         }
         self.0.push((name, value));
         true
+    }
+
+    /// Adds `name` in its place, or replaces its value (as `BTreeMap::insert`): for maps read in
+    /// any order, which are small (a profile's traits and affinities).
+    pub fn insert(&mut self, name: String, value: T) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&T> {
@@ -133,6 +142,23 @@ impl<T: serde::Serialize> serde::Serialize for Named<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         BTreeMap::<String, T>::deserialize(d).map(Named::from)
+    }
+}
+
+/// Entries inserted in turn: a repeated name keeps its last value, as in a `BTreeMap`.
+impl<T> Extend<(String, T)> for Named<T> {
+    fn extend<I: IntoIterator<Item = (String, T)>>(&mut self, entries: I) {
+        for (name, value) in entries {
+            self.insert(name, value);
+        }
+    }
+}
+
+impl<T> FromIterator<(String, T)> for Named<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(entries: I) -> Self {
+        let mut named = Named::default();
+        named.extend(entries);
+        named
     }
 }
 
