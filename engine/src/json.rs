@@ -435,15 +435,36 @@ impl<'c, 'a> At<'c, 'a> {
         }
     }
 
-    /// A whole number (no fraction or exponent) in `T`'s range.
-    pub fn int<T: TryFrom<i128>>(&self, what: &str) -> R<T> {
-        match self.v.kind {
-            Kind::Num(n) => {
-                let whole = n.parse::<i128>().map_err(|_| self.expected(what))?;
-                T::try_from(whole).map_err(|_| self.invalid(format!("invalid value: integer `{n}`, expected {what}")))
-            }
-            _ => Err(self.expected(what)),
+    /// A whole number (no fraction or exponent) in `T`'s range (an unsigned type's).
+    pub fn int<T: TryFrom<u64>>(&self, what: &str) -> R<T> {
+        self.whole(what)?.and_then(|m| T::try_from(m).ok()).ok_or_else(|| self.out_of_range(what))
+    }
+
+    /// [`At::int`]'s reading, in one copy for every `T`: `None` for an integer below 0 or past
+    /// u64. By hand, not as an i128 (whose parser and multiplication the browser's Wasm would
+    /// carry), with i128's errors: a fraction, an exponent or a magnitude past i128's is not an
+    /// integer at all.
+    fn whole(&self, what: &str) -> R<Option<u64>> {
+        let Kind::Num(n) = self.v.kind else { return Err(self.expected(what)) };
+        let (negative, digits) = match n.strip_prefix('-') {
+            Some(digits) => (true, digits),
+            None => (false, n),
+        };
+        let significant = digits.trim_start_matches('0');
+        let limit = if negative { "170141183460469231731687303715884105728" } else { "170141183460469231731687303715884105727" };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (significant.len(), significant) > (limit.len(), limit) {
+            return Err(self.expected(what));
         }
+        let magnitude = significant.bytes().try_fold(0u64, |m, d| m.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+        Ok(magnitude.filter(|&m| m == 0 || !negative))
+    }
+
+    fn out_of_range(&self, what: &str) -> Error {
+        let n = match self.v.kind {
+            Kind::Num(n) => n,
+            _ => "",
+        };
+        self.invalid(format!("invalid value: integer `{n}`, expected {what}"))
     }
 
     pub fn u32(&self) -> R<u32> {
@@ -769,6 +790,43 @@ mod tests {
         assert!(e.to_string().contains("duplicate field `a`"), "{e}");
         assert!(raw_fields(doc("{\"a\": [1,]}"), &["a"]).is_err());
         assert!(raw_fields(doc("[]"), &["a"]).is_err());
+    }
+
+    /// `At::int` as it was, on i128, to check that the hand-written reader agrees with it.
+    fn int_i128<T: TryFrom<i128>>(at: &At, what: &str) -> R<T> {
+        let Kind::Num(n) = at.v.kind else { return Err(at.expected(what)) };
+        let whole = n.parse::<i128>().map_err(|_| at.expected(what))?;
+        T::try_from(whole).map_err(|_| at.invalid(format!("invalid value: integer `{n}`, expected {what}")))
+    }
+
+    #[test]
+    fn integers_read_as_on_i128() {
+        let i128_max = "170141183460469231731687303715884105727";
+        let i128_min = "-170141183460469231731687303715884105728";
+        let mut texts: Vec<String> = [
+            "0", "-0", "1", "-1", "7", "255", "256", "-255", "4294967295", "4294967296", "18446744073709551615", "18446744073709551616",
+            "-18446744073709551616", "99999999999999999999999", "1.0", "1e3", "-1.5E-2", "0.0", "-0.0", "\"1\"", "true", "null", "[1]",
+            i128_max, i128_min, "170141183460469231731687303715884105728", "-170141183460469231731687303715884105729",
+            "1701411834604692317316873037158841057270", "999999999999999999999999999999999999999",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut seed: u64 = 3;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = 1 + (seed >> 58) as usize % 42;
+            let digits: String = (0..len).map(|i| char::from(b'1' + ((seed >> (i % 50)) % 9) as u8)).collect();
+            texts.push(if seed & 1 == 0 { digits } else { format!("-{digits}") });
+        }
+        for text in texts {
+            let d = doc(&text);
+            let j = parse(d).unwrap();
+            let at = At::root(d, &j);
+            let message = |e: Error| e.to_string();
+            assert_eq!(at.int::<u64>("u64").map_err(message), int_i128::<u64>(&at, "u64").map_err(message), "{text}");
+            assert_eq!(at.int::<u8>("u8").map_err(message), int_i128::<u8>(&at, "u8").map_err(message), "{text}");
+            assert_eq!(at.u32().map_err(message), int_i128::<u32>(&at, "u32").map_err(message), "{text}");
+        }
     }
 
     #[test]
