@@ -491,38 +491,40 @@ pub struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.0;
+        let (s, b) = (self.0, self.0.as_bytes());
         f.write_str("\"")?;
         let mut from = 0;
-        for (i, c) in s.char_indices() {
-            let escape = match c {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\0' => "\\0",
-                c if c.is_control() => "",
-                _ => continue,
+        for (i, &c) in b.iter().enumerate() {
+            // Every character to escape is ASCII, or a C1 control: 0xC2 then 0x80 to 0x9F.
+            let code = match c {
+                0xC2 if b.get(i + 1).is_some_and(|&n| n < 0xA0) => b[i + 1],
+                0x80.. => continue,
+                c => c,
+            };
+            let escape = match code {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0 => "\\0",
+                0x20..0x7F => continue,
+                _ => "",
             };
             f.write_str(&s[from..i])?;
-            from = i + c.len_utf8();
-            if !escape.is_empty() {
+            from = i + 1 + usize::from(code >= 0x80);
+            if escape.is_empty() {
+                // `\u{7f}`: lowercase hex without leading zeros, as `{:?}` writes it.
+                let hex = |d: u8| char::from(b"0123456789abcdef"[usize::from(d & 15)]);
+                f.write_str("\\u{")?;
+                if code >= 16 {
+                    f.write_char(hex(code >> 4))?;
+                }
+                f.write_char(hex(code))?;
+                f.write_str("}")?;
+            } else {
                 f.write_str(escape)?;
-                continue;
             }
-            // `\u{7f}`: lowercase hex without leading zeros, by hand (no integer formatting).
-            let (code, mut digits) = (c as u32, [0u8; 8]);
-            let mut n = 0;
-            while n == 0 || code >> (4 * n) != 0 {
-                digits[n] = b"0123456789abcdef"[(code >> (4 * n) & 15) as usize];
-                n += 1;
-            }
-            f.write_str("\\u{")?;
-            for &d in digits[..n].iter().rev() {
-                f.write_char(char::from(d))?;
-            }
-            f.write_str("}")?;
         }
         f.write_str(&s[from..])?;
         f.write_str("\"")
