@@ -13,12 +13,22 @@ use super::EvalErrorKind as K;
 pub(crate) fn no_match(func: &str, args: &[&Value]) -> K {
     K::NoMatchingOverload {
         func: func.to_string(),
-        args: args
-            .iter()
-            .map(|a| a.kind().name())
-            .collect::<Vec<_>>()
-            .join(", "),
+        args: join(&args.iter().map(|a| a.kind().name()).collect::<Vec<_>>(), ", "),
     }
+}
+
+/// `parts.join(sep)`, written out: the standard library's is several times the size in the
+/// browser's Wasm (a copy per separator length), for strings this short.
+fn join(parts: &[&str], sep: &str) -> String {
+    let len = parts.iter().map(|p| p.len()).sum::<usize>() + sep.len() * parts.len().saturating_sub(1);
+    let mut out = String::with_capacity(len);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// A compiled `matches()` pattern. A build without the `regex` feature has none (the type has no
@@ -194,7 +204,7 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
                     _ => return Err(bad()),
                 }
             }
-            V::from(parts.join(sep))
+            V::from(join(&parts, sep))
         }
         #[cfg(feature = "format")]
         (Func::Format, [V::String(f), V::List(items)]) if r => V::from(format(f, items)?),

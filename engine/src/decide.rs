@@ -270,7 +270,7 @@ impl RecsRequest {
             strategy: o.req("strategy", |x| {
                 let s = x.str()?;
                 Strategy::parse(s).ok_or_else(|| {
-                    let names = Strategy::NAMES.iter().map(|(_, n)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                    let names = crate::json::backticked(Strategy::NAMES.iter().map(|(_, n)| *n));
                     x.invalid(format!("unknown variant `{s}`, expected one of {names}"))
                 })
             })?,

@@ -103,6 +103,21 @@ pub(crate) fn raw_fields<'a>(doc: Doc<'a>, known: &[&str]) -> R<Vec<(Cow<'a, str
     Ok(spans.into_iter().map(|(k, (start, end))| (k, &doc.text[start..end])).collect())
 }
 
+/// Names as a message lists them: `` `a`, `b` ``. Written out rather than formatted and joined
+/// (another copy of `join` and of a `Vec<String>` collect in the browser's Wasm).
+pub(crate) fn backticked<'n>(names: impl Iterator<Item = &'n str>) -> String {
+    let mut out = String::new();
+    for (i, name) in names.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(name);
+        out.push('`');
+    }
+    out
+}
+
 /// The first of `fields` that a struct with the fields `known` refuses, with the message: one it
 /// does not know (unless `lenient`), or one it knows given twice.
 fn refused_field<K: AsRef<str>, T>(known: &[&str], fields: &[(K, T)], lenient: bool) -> Option<(usize, String)> {
@@ -112,7 +127,7 @@ fn refused_field<K: AsRef<str>, T>(known: &[&str], fields: &[(K, T)], lenient: b
             if lenient {
                 continue;
             }
-            let expected = known.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+            let expected = backticked(known.iter().copied());
             return Some((i, format!("unknown field `{k}`, expected one of {expected}")));
         }
         if fields[..i].iter().any(|(o, _)| o.as_ref() == k) {
