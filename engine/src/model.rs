@@ -288,16 +288,17 @@ impl Model {
         let n = doc.items.len();
         let neighbors = if doc.shards.is_some() && doc.neighbors.is_empty() { vec![Vec::new(); n] } else { rows_from_json("neighbors", &doc.neighbors, n)? };
         let viewed = if doc.viewed.is_empty() { Vec::new() } else { rows_from_json("viewed", &doc.viewed, n)? };
+        // A loop, not `collect` into a `Result` (its adapter code is a copy per use in the
+        // browser's Wasm).
         let ranking = |name: &str, rows: &[[u32; 2]]| -> Result<Vec<(u32, u32)>, FormatError> {
-            rows.iter()
-                .enumerate()
-                .map(|(x, &[i, c])| {
-                    if i as usize >= n {
-                        return Err(FormatError::rule("model", format!("{name}[{x}]"), format!("item {i} out of range")));
-                    }
-                    Ok((i, c))
-                })
-                .collect()
+            let mut out = Vec::with_capacity(rows.len());
+            for (x, &[i, c]) in rows.iter().enumerate() {
+                if i as usize >= n {
+                    return Err(FormatError::rule("model", format!("{name}[{x}]"), format!("item {i} out of range")));
+                }
+                out.push((i, c));
+            }
+            Ok(out)
         };
         let popular = ranking("popular", &doc.popular)?;
         let trending = ranking("trending", &doc.trending)?;
