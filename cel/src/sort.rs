@@ -17,8 +17,20 @@ pub fn sort_by<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
     }
     let mut order: Vec<u32> = (0..v.len() as u32).collect();
     sort_u32_by(&mut order, &|a, b| cmp(&v[a as usize], &v[b as usize]));
-    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
-    v.extend(order.iter().filter_map(|&i| slots[i as usize].take()));
+    // Position j takes the element at order[j]: applied in place, one cycle of the permutation
+    // at a time (no second vector of the elements; a done position is marked u32::MAX).
+    for start in 0..order.len() {
+        let mut j = start;
+        while order[j] != u32::MAX {
+            let k = order[j] as usize;
+            order[j] = u32::MAX;
+            if k == start {
+                break;
+            }
+            v.swap(j, k);
+            j = k;
+        }
+    }
 }
 
 /// [`sort_by`] on a key.
