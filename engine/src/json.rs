@@ -465,12 +465,24 @@ impl<'c, 'a> At<'c, 'a> {
             Some(digits) => (true, digits),
             None => (false, n),
         };
-        let significant = digits.trim_start_matches('0');
-        let limit = if negative { "170141183460469231731687303715884105728" } else { "170141183460469231731687303715884105727" };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (significant.len(), significant) > (limit.len(), limit) {
+        // One pass (bundles are mostly integers); the magnitude is `None` past u64.
+        let mut magnitude = Some(0u64);
+        for &d in digits.as_bytes() {
+            if !d.is_ascii_digit() {
+                return Err(self.expected(what));
+            }
+            magnitude = magnitude.and_then(|m| m.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+        }
+        if digits.is_empty() {
             return Err(self.expected(what));
         }
-        let magnitude = significant.bytes().try_fold(0u64, |m, d| m.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+        if magnitude.is_none() {
+            let significant = digits.trim_start_matches('0');
+            let limit = if negative { "170141183460469231731687303715884105728" } else { "170141183460469231731687303715884105727" };
+            if (significant.len(), significant) > (limit.len(), limit) {
+                return Err(self.expected(what));
+            }
+        }
         Ok(magnitude.filter(|&m| m == 0 || !negative))
     }
 
