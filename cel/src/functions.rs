@@ -125,8 +125,13 @@ pub(crate) fn arith(op: BinOp, a: &Value, b: &Value) -> Result<Value, K> {
         (Mul, V::Double(x), V::Double(y)) => V::Double(x * y),
         (Div, V::Double(x), V::Double(y)) => V::Double(x / y),
         (Add, V::String(x), V::String(y)) => V::from(format!("{x}{y}")),
-        (Add, V::Bytes(x), V::Bytes(y)) => V::Bytes(x.iter().chain(y.iter()).copied().collect()),
-        (Add, V::List(x), V::List(y)) => V::List(x.iter().chain(y.iter()).cloned().collect()),
+        (Add, V::Bytes(x), V::Bytes(y)) => V::Bytes([&x[..], &y[..]].concat().into()),
+        (Add, V::List(x), V::List(y)) => {
+            let mut items = Vec::with_capacity(x.len() + y.len());
+            items.extend_from_slice(x);
+            items.extend_from_slice(y);
+            V::List(items.into())
+        }
         (Add, V::Timestamp(t), V::Duration(d)) | (Add, V::Duration(d), V::Timestamp(t)) => {
             V::Timestamp(t.checked_add(*d).ok_or_else(ts_range)?)
         }
