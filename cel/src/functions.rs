@@ -247,7 +247,7 @@ fn convert(func: &Func, v: &Value) -> Result<Option<Value>, K> {
         (Func::Uint, V::String(s)) => V::Uint(s.parse().map_err(|_| invalid("uint"))?),
         (Func::Double, V::Int(i)) => V::Double(*i as f64),
         (Func::Double, V::Uint(u)) => V::Double(*u as f64),
-        (Func::Double, V::String(s)) => V::Double(s.parse().map_err(|_| invalid("double"))?),
+        (Func::Double, V::String(s)) => V::Double(crate::parse_f64(s).ok_or_else(|| invalid("double"))?),
         (Func::String, V::Bytes(b)) => V::from(std::str::from_utf8(b).map_err(|_| {
             K::InvalidArgument("invalid UTF-8 in bytes converted to string".into())
         })?),

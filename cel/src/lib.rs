@@ -56,6 +56,7 @@ mod ast;
 #[cfg(feature = "compile")]
 mod check;
 mod eval;
+mod float;
 mod functions;
 #[cfg(feature = "compile")]
 mod lex;
@@ -70,6 +71,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+pub use float::parse_f64;
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
 pub use value::{base64_decode, base64_encode, Key, Kind, Quoted, Value};
 #[cfg(feature = "compile")]

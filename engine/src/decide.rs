@@ -289,7 +289,7 @@ impl RecsRequest {
     /// strategy. `attr` returns an attribute's value by its full name.
     pub fn from_attributes(attr: impl Fn(&str) -> Option<String>) -> Option<RecsRequest> {
         let text = |name: &str| attr(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let number = |name: &str| text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite());
+        let number = |name: &str| text(name).and_then(|v| crate::cel::parse_f64(&v)).filter(|v| v.is_finite());
         Some(RecsRequest {
             widget: text("data-vitrine-recs").unwrap_or_default(),
             strategy: Strategy::parse(&text("data-vitrine-strategy")?)?,
