@@ -98,16 +98,21 @@ fn fast(b: &[u8]) -> Option<f64> {
         lg -= 1;
     }
     let ulp = lg - 52;
-    let (mut rem, div) = if ulp < 0 { (n << -ulp, d) } else { (n, d << ulp) };
-    let mut q: u64 = 0;
-    for bit in (0..54).rev() {
-        if rem >= div << bit {
-            rem -= div << bit;
-            q |= 1 << bit;
-        }
+    let scale = f64::from_bits(((ulp + 1023) as u64) << 52);
+    let (num, div) = if ulp < 0 { (n << -ulp, d) } else { (n, d << ulp) };
+    // The quotient from a double division, off by a few units at most (three roundings of
+    // relative size 2^-53 on a value below 2^53), then made exact: q × div ≤ num < (q + 1) × div.
+    // Products stay below 2^128: q is below 2^54 and div below 2^74.
+    let mut q = (n as f64 / d as f64 / scale) as u128;
+    while q * div > num {
+        q -= 1;
     }
-    q += u64::from(rem * 2 > div || (rem * 2 == div && q & 1 == 1));
-    Some(q as f64 * f64::from_bits(((ulp + 1023) as u64) << 52))
+    while num - q * div >= div {
+        q += 1;
+    }
+    let rem = num - q * div;
+    q += u128::from(rem * 2 > div || (rem * 2 == div && q & 1 == 1));
+    Some(q as f64 * scale)
 }
 
 /// The value of `digits[.digits][(e|E)[sign]digits]`, at least one digit before the exponent.
