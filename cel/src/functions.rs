@@ -13,12 +13,22 @@ use super::EvalErrorKind as K;
 pub(crate) fn no_match(func: &str, args: &[&Value]) -> K {
     K::NoMatchingOverload {
         func: func.to_string(),
-        args: args
-            .iter()
-            .map(|a| a.kind().name())
-            .collect::<Vec<_>>()
-            .join(", "),
+        args: join(&args.iter().map(|a| a.kind().name()).collect::<Vec<_>>(), ", "),
     }
+}
+
+/// `parts.join(sep)`, written out: the standard library's is several times the size in the
+/// browser's Wasm (a copy per separator length), for strings this short.
+fn join(parts: &[&str], sep: &str) -> String {
+    let len = parts.iter().map(|p| p.len()).sum::<usize>() + sep.len() * parts.len().saturating_sub(1);
+    let mut out = String::with_capacity(len);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// A compiled `matches()` pattern. A build without the `regex` feature has none (the type has no
@@ -115,8 +125,13 @@ pub(crate) fn arith(op: BinOp, a: &Value, b: &Value) -> Result<Value, K> {
         (Mul, V::Double(x), V::Double(y)) => V::Double(x * y),
         (Div, V::Double(x), V::Double(y)) => V::Double(x / y),
         (Add, V::String(x), V::String(y)) => V::from(format!("{x}{y}")),
-        (Add, V::Bytes(x), V::Bytes(y)) => V::Bytes(x.iter().chain(y.iter()).copied().collect()),
-        (Add, V::List(x), V::List(y)) => V::List(x.iter().chain(y.iter()).cloned().collect()),
+        (Add, V::Bytes(x), V::Bytes(y)) => V::Bytes([&x[..], &y[..]].concat().into()),
+        (Add, V::List(x), V::List(y)) => {
+            let mut items = Vec::with_capacity(x.len() + y.len());
+            items.extend_from_slice(x);
+            items.extend_from_slice(y);
+            V::List(items.into())
+        }
         (Add, V::Timestamp(t), V::Duration(d)) | (Add, V::Duration(d), V::Timestamp(t)) => {
             V::Timestamp(t.checked_add(*d).ok_or_else(ts_range)?)
         }
@@ -194,7 +209,7 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
                     _ => return Err(bad()),
                 }
             }
-            V::from(parts.join(sep))
+            V::from(join(&parts, sep))
         }
         #[cfg(feature = "format")]
         (Func::Format, [V::String(f), V::List(items)]) if r => V::from(format(f, items)?),
@@ -232,7 +247,7 @@ fn convert(func: &Func, v: &Value) -> Result<Option<Value>, K> {
         (Func::Uint, V::String(s)) => V::Uint(s.parse().map_err(|_| invalid("uint"))?),
         (Func::Double, V::Int(i)) => V::Double(*i as f64),
         (Func::Double, V::Uint(u)) => V::Double(*u as f64),
-        (Func::Double, V::String(s)) => V::Double(s.parse().map_err(|_| invalid("double"))?),
+        (Func::Double, V::String(s)) => V::Double(crate::parse_f64(s).ok_or_else(|| invalid("double"))?),
         (Func::String, V::Bytes(b)) => V::from(std::str::from_utf8(b).map_err(|_| {
             K::InvalidArgument("invalid UTF-8 in bytes converted to string".into())
         })?),

@@ -56,6 +56,7 @@ mod ast;
 #[cfg(feature = "compile")]
 mod check;
 mod eval;
+mod float;
 mod functions;
 #[cfg(feature = "compile")]
 mod lex;
@@ -70,8 +71,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+pub use float::parse_f64;
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
-pub use value::{base64_decode, base64_encode, Key, Kind, Value};
+pub use value::{base64_decode, base64_encode, Key, Kind, Quoted, Value};
 #[cfg(feature = "compile")]
 pub use wire::{encode, encode_text};
 pub use wire::{decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};
@@ -508,7 +510,7 @@ impl fmt::Display for EvalErrorKind {
             EvalErrorKind::UnsupportedKeyType(ty) => write!(f, "unsupported map key type {ty}"),
             EvalErrorKind::InvalidRegex(msg) => write!(f, "invalid regular expression: {msg}"),
             EvalErrorKind::UnsupportedTimeZone(tz) => {
-                write!(f, "unsupported time zone {tz:?}; use \"UTC\" or a fixed offset such as \"+05:30\"")
+                write!(f, "unsupported time zone {}; use \"UTC\" or a fixed offset such as \"+05:30\"", Quoted(tz))
             }
             EvalErrorKind::CostExceeded => f.write_str("evaluation cost budget exceeded"),
             EvalErrorKind::EdgeOnly(func) => write!(f, "{func} is evaluated at the edge only (this build leaves it out)"),

@@ -11,18 +11,30 @@
 use std::cmp::Ordering;
 
 /// Sorts `v` by `cmp`, stable: equal elements keep their order.
-pub fn sort_by<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
+pub fn sort_by<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
     if v.len() < 2 {
         return;
     }
     let mut order: Vec<u32> = (0..v.len() as u32).collect();
     sort_u32_by(&mut order, &|a, b| cmp(&v[a as usize], &v[b as usize]));
-    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
-    v.extend(order.iter().filter_map(|&i| slots[i as usize].take()));
+    // Position j takes the element at order[j]: applied in place, one cycle of the permutation
+    // at a time (no second vector of the elements; a done position is marked u32::MAX).
+    for start in 0..order.len() {
+        let mut j = start;
+        while order[j] != u32::MAX {
+            let k = order[j] as usize;
+            order[j] = u32::MAX;
+            if k == start {
+                break;
+            }
+            v.swap(j, k);
+            j = k;
+        }
+    }
 }
 
 /// [`sort_by`] on a key.
-pub fn sort_by_key<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(&T) -> K) {
+pub fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
     sort_by(v, |a, b| key(a).cmp(&key(b)));
 }
 

@@ -46,17 +46,26 @@ impl Timestamp {
         i128::from(self.secs) * i128::from(NANOS) + i128::from(self.nanos)
     }
 
-    fn from_total_nanos(n: i128) -> Option<Timestamp> {
-        let secs = i64::try_from(n.div_euclid(i128::from(NANOS))).ok()?;
-        Timestamp::new(secs, u32::try_from(n.rem_euclid(i128::from(NANOS))).ok()?)
-    }
+    // Adding and subtracting split the duration into whole seconds and nanoseconds (in
+    // [0, 10⁹)) and carry by hand: in i64, whose sums cannot overflow here (both seconds are
+    // within ±3·10¹¹), rather than in i128, whose division is a kilobyte of the browser's Wasm.
 
     pub fn checked_add(self, d: Duration) -> Option<Timestamp> {
-        Timestamp::from_total_nanos(self.total_nanos() + i128::from(d.nanos))
+        let (mut secs, mut nanos) = (self.secs + d.nanos.div_euclid(NANOS), i64::from(self.nanos) + d.nanos.rem_euclid(NANOS));
+        if nanos >= NANOS {
+            secs += 1;
+            nanos -= NANOS;
+        }
+        Timestamp::new(secs, nanos as u32)
     }
 
     pub fn checked_sub(self, d: Duration) -> Option<Timestamp> {
-        Timestamp::from_total_nanos(self.total_nanos() - i128::from(d.nanos))
+        let (mut secs, mut nanos) = (self.secs - d.nanos.div_euclid(NANOS), i64::from(self.nanos) - d.nanos.rem_euclid(NANOS));
+        if nanos < 0 {
+            secs -= 1;
+            nanos += NANOS;
+        }
+        Timestamp::new(secs, nanos as u32)
     }
 
     /// `self - earlier` as a duration; `None` if it does not fit.
@@ -225,7 +234,9 @@ impl Duration {
         if rest.is_empty() {
             return None;
         }
-        let mut total: i128 = 0;
+        // In u64, not i128 (whose division is a kilobyte of the browser's Wasm): every step that
+        // overflows it is past i64::MAX anyway, which is an error.
+        let mut total: u64 = 0;
         while !rest.is_empty() {
             let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
             let int_part = &rest[..int_len];
@@ -242,7 +253,7 @@ impl Duration {
             let unit_len = rest
                 .find(|c: char| c.is_ascii_digit() || c == '.')
                 .unwrap_or(rest.len());
-            let unit: i128 = match &rest[..unit_len] {
+            let unit: u64 = match &rest[..unit_len] {
                 "ns" => 1,
                 "us" | "µs" | "μs" => 1_000,
                 "ms" => 1_000_000,
@@ -253,32 +264,26 @@ impl Duration {
             };
             rest = &rest[unit_len..];
             // More than 20 integer digits overflow every unit. Fraction digits past the 18th
-            // weigh less than a nanosecond even in hours, so dropping them keeps the math exact
-            // to the nanosecond and inside i128.
+            // are dropped (they weigh less than a nanosecond even in hours).
             if int_part.len() > 20 {
                 return None;
             }
-            let whole: i128 = if int_part.is_empty() {
+            let whole: u64 = if int_part.is_empty() {
                 0
             } else {
                 int_part.parse().ok()?
             };
             let frac_part = &frac_part[..frac_part.len().min(18)];
-            let frac: i128 = if frac_part.is_empty() {
-                0
-            } else {
-                frac_part.parse().ok()?
-            };
-            let scale = 10i128.pow(frac_part.len() as u32);
-            total = total
-                .checked_add(whole.checked_mul(unit)?)?
-                .checked_add(frac * unit / scale)?;
-            if total > i128::from(i64::MAX) {
+            // ⌊0.d₁d₂…dₖ × unit⌋ exactly, by Horner's rule from the last digit: for an integer n,
+            // ⌊(n + ⌊y⌋) / 10⌋ = ⌊(n + y) / 10⌋, so flooring at every step floors the whole.
+            let frac = frac_part.bytes().rev().fold(0, |acc, d| (u64::from(d - b'0') * unit + acc) / 10);
+            total = total.checked_add(whole.checked_mul(unit)?)?.checked_add(frac)?;
+            if total > i64::MAX as u64 {
                 return None;
             }
         }
-        let total = if negative { -total } else { total };
-        i64::try_from(total).ok().map(Duration::from_nanos)
+        let total = total as i64;
+        Some(Duration::from_nanos(if negative { -total } else { total }))
     }
 }
 
@@ -347,6 +352,133 @@ mod tests {
         }
         assert_eq!(days_from_civil(1, 1, 1) * 86_400, MIN_SECS);
         assert_eq!(days_from_civil(9999, 12, 31) * 86_400 + 86_399, MAX_SECS);
+    }
+
+    /// The i128 arithmetic that `Duration::parse` and `Timestamp::checked_add`/`checked_sub`
+    /// replaced, to check that they agree with it.
+    fn parse_duration_i128(s: &str) -> Option<Duration> {
+        let (negative, mut rest) = match s.as_bytes().first()? {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        if rest == "0" {
+            return Some(Duration::from_nanos(0));
+        }
+        if rest.is_empty() {
+            return None;
+        }
+        let mut total: i128 = 0;
+        while !rest.is_empty() {
+            let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let int_part = &rest[..int_len];
+            rest = &rest[int_len..];
+            let mut frac_part = "";
+            if let Some(after) = rest.strip_prefix('.') {
+                let len = after.bytes().take_while(u8::is_ascii_digit).count();
+                frac_part = &after[..len];
+                rest = &after[len..];
+            }
+            if int_part.is_empty() && frac_part.is_empty() {
+                return None;
+            }
+            let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+            let unit: i128 = match &rest[..unit_len] {
+                "ns" => 1,
+                "us" | "µs" | "μs" => 1_000,
+                "ms" => 1_000_000,
+                "s" => 1_000_000_000,
+                "m" => 60_000_000_000,
+                "h" => 3_600_000_000_000,
+                _ => return None,
+            };
+            rest = &rest[unit_len..];
+            if int_part.len() > 20 {
+                return None;
+            }
+            let whole: i128 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+            let frac_part = &frac_part[..frac_part.len().min(18)];
+            let frac: i128 = if frac_part.is_empty() { 0 } else { frac_part.parse().ok()? };
+            let scale = 10i128.pow(frac_part.len() as u32);
+            total = total.checked_add(whole.checked_mul(unit)?)?.checked_add(frac * unit / scale)?;
+            if total > i128::from(i64::MAX) {
+                return None;
+            }
+        }
+        let total = if negative { -total } else { total };
+        i64::try_from(total).ok().map(Duration::from_nanos)
+    }
+
+    fn add_i128(t: Timestamp, nanos: i128) -> Option<Timestamp> {
+        let n = i128::from(t.secs) * i128::from(NANOS) + i128::from(t.nanos) + nanos;
+        let secs = i64::try_from(n.div_euclid(i128::from(NANOS))).ok()?;
+        Timestamp::new(secs, u32::try_from(n.rem_euclid(i128::from(NANOS))).ok()?)
+    }
+
+    #[test]
+    fn duration_and_timestamp_arithmetic_agree_with_i128() {
+        let mut seed: u64 = 11;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seed >> 11
+        };
+        let units = ["ns", "us", "µs", "ms", "s", "m", "h", "x", ""];
+        let mut sources: Vec<String> = [
+            "0", "-0", "+0", "1.5h", "-1.5s", "2400h", ".5s", "5.s", "1.h", "-.000000001s", "9223372036854775807ns",
+            "-9223372036854775807ns", "9223372036854775808ns", "-9223372036854775808ns", "2562047h47m16.854775807s",
+            "2562047h47m16.854775808s", "2562047.788015215h", "0.99999999999999999999999h", "1.999999999999999999h",
+            "18446744073709551615ns", "18446744073709551616ns", "99999999999999999999ns", "00000000000000000001h",
+            "153722867m", "153722868m", "106751.99116730063d",
+        ]
+        .map(String::from)
+        .to_vec();
+        for _ in 0..200_000 {
+            let mut s = String::from(["", "-", "+"][(next() % 3) as usize]);
+            for _ in 0..1 + next() % 3 {
+                let int_len = next() % 22;
+                s += &(0..int_len).map(|_| char::from(b'0' + (next() % 10) as u8)).collect::<String>();
+                if next() % 2 == 0 {
+                    s.push('.');
+                    let frac_len = next() % 24;
+                    s += &(0..frac_len).map(|_| char::from(b'0' + (next() % 10) as u8)).collect::<String>();
+                }
+                s += units[(next() % units.len() as u64) as usize];
+            }
+            sources.push(s);
+        }
+        let mut parsed = 0;
+        for s in &sources {
+            let d = Duration::parse(s);
+            assert_eq!(d, parse_duration_i128(s), "{s}");
+            parsed += usize::from(d.is_some());
+        }
+        // Enough of them valid for the comparison to mean something.
+        assert!(parsed > sources.len() / 10, "{parsed} of {}", sources.len());
+        let edges = [MIN_SECS, MIN_SECS + 1, -1, 0, 1, 1_234_567_890, MAX_SECS - 1, MAX_SECS];
+        let spans = [i64::MIN, i64::MIN + 1, -NANOS - 1, -NANOS, -1, 0, 1, NANOS - 1, NANOS, i64::MAX];
+        let mut cases: Vec<(Timestamp, i64)> = Vec::new();
+        for &secs in &edges {
+            for nanos in [0, 1, 999_999_999] {
+                for &d in &spans {
+                    cases.push((Timestamp::new(secs, nanos).unwrap(), d));
+                }
+            }
+        }
+        for _ in 0..200_000 {
+            let secs = MIN_SECS + (next() % (MAX_SECS - MIN_SECS + 1) as u64) as i64;
+            let t = Timestamp::new(secs, (next() % NANOS as u64) as u32).unwrap();
+            let d = match next() % 3 {
+                0 => next() as i64 - (1 << 52),
+                1 => (next() % 4_000_000_000) as i64 - 2_000_000_000,
+                _ => (next() << 11) as i64,
+            };
+            cases.push((t, d));
+        }
+        for (t, d) in cases {
+            let dur = Duration::from_nanos(d);
+            assert_eq!(t.checked_add(dur), add_i128(t, i128::from(d)), "{t} + {d}ns");
+            assert_eq!(t.checked_sub(dur), add_i128(t, -i128::from(d)), "{t} - {d}ns");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use super::time::{Duration, Timestamp};
@@ -325,8 +325,8 @@ impl Value {
     /// other scalars as text, aggregates abbreviated to their type.
     pub(crate) fn literal(&self) -> String {
         match self {
-            Value::String(s) => format!("{:?}", &**s),
-            Value::Bytes(b) => format!("b{:?}", String::from_utf8_lossy(b)),
+            Value::String(s) => Quoted(s).to_string(),
+            Value::Bytes(b) => format!("b{}", Quoted(&String::from_utf8_lossy(b))),
             Value::Uint(u) => format!("{u}u"),
             Value::List(_) | Value::Map(_) | Value::Timestamp(_) | Value::Duration(_) => {
                 format!("a {} value", self.kind())
@@ -482,6 +482,55 @@ impl Value {
     }
 }
 
+/// `s` in double quotes for an error message, as `{:?}` writes it for ASCII text: `"`, `\\` and
+/// control characters escaped (`\\n`, `\\t`, `\\r`, `\\0`, else `\\u{1b}`), every other character as
+/// it is. `{:?}` would also escape unprintable and combining Unicode characters, which links the
+/// standard library's Unicode tables into the browser's Wasm for messages that never need them.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, b) = (self.0, self.0.as_bytes());
+        f.write_str("\"")?;
+        let mut from = 0;
+        for (i, &c) in b.iter().enumerate() {
+            // Every character to escape is ASCII, or a C1 control: 0xC2 then 0x80 to 0x9F.
+            let code = match c {
+                0xC2 if b.get(i + 1).is_some_and(|&n| n < 0xA0) => b[i + 1],
+                0x80.. => continue,
+                c => c,
+            };
+            let escape = match code {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0 => "\\0",
+                0x20..0x7F => continue,
+                _ => "",
+            };
+            f.write_str(&s[from..i])?;
+            from = i + 1 + usize::from(code >= 0x80);
+            if escape.is_empty() {
+                // `\u{7f}`: lowercase hex without leading zeros, as `{:?}` writes it.
+                let hex = |d: u8| char::from(b"0123456789abcdef"[usize::from(d & 15)]);
+                f.write_str("\\u{")?;
+                if code >= 16 {
+                    f.write_char(hex(code >> 4))?;
+                }
+                f.write_char(hex(code))?;
+                f.write_str("}")?;
+            } else {
+                f.write_str(escape)?;
+            }
+        }
+        f.write_str(&s[from..])?;
+        f.write_str("\"")
+    }
+}
+
 /// The text `string(x)` and the `%s` format clause give: strings as they are, bytes as UTF-8
 /// text, doubles in shortest form (`1.5`, `1e+06`, `NaN`), lists as `[a, b]` and maps as
 /// `{k: v}` with entries sorted by their text.
@@ -624,7 +673,16 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::format_double;
+    use super::{format_double, Quoted};
+
+    #[test]
+    fn quoted_is_debug_for_ascii_and_escapes_controls() {
+        let ascii: String = (0..128u8).map(char::from).collect();
+        for s in ["", "plain", "say \"hi\"", "back\\slash", "tab\tnew\nline\r\0", &ascii] {
+            assert_eq!(Quoted(s).to_string(), format!("{s:?}"));
+        }
+        assert_eq!(Quoted("caf\u{e9} \u{85}\u{9f}").to_string(), "\"caf\u{e9} \\u{85}\\u{9f}\"");
+    }
 
     /// What `format_double` printed with the standard library's float printing.
     fn with_std(d: f64) -> String {

@@ -6,6 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
+use crate::cel::Quoted;
 use crate::error::{FormatError, FormatErrorKind, V1};
 use crate::json::{At, R};
 
@@ -32,7 +33,7 @@ impl Product {
         let o = at.obj(&["id", "title", "link", "price", "availability", "product_type", "brand", "image_link"])?;
         let url = |x: At| {
             let s = x.str()?;
-            Url::parse(s).ok_or_else(|| x.invalid(format!("expected a relative or http(s) URL, found {s:?}")))
+            Url::parse(s).ok_or_else(|| x.invalid(format!("expected a relative or http(s) URL, found {}", Quoted(s))))
         };
         Ok(Product {
             id: o.req_string("id")?,
@@ -40,11 +41,11 @@ impl Product {
             link: o.req("link", url)?,
             price: o.req("price", |x| {
                 let s = x.str()?;
-                Price::parse(s).ok_or_else(|| x.invalid(format!("expected a price like \"2.55 GBP\", found {s:?}")))
+                Price::parse(s).ok_or_else(|| x.invalid(format!("expected a price like \"2.55 GBP\", found {}", Quoted(s))))
             })?,
             availability: o.or("availability", Availability::default, |x| {
                 let s = x.str()?;
-                Availability::parse(s).ok_or_else(|| x.invalid(format!("expected one of in_stock, out_of_stock, preorder, backorder, found {s:?}")))
+                Availability::parse(s).ok_or_else(|| x.invalid(format!("expected one of in_stock, out_of_stock, preorder, backorder, found {}", Quoted(s))))
             })?,
             product_type: o.or_string("product_type")?,
             brand: o.or_string("brand")?,
@@ -250,7 +251,7 @@ impl Catalog {
         }
         let mut catalog = Catalog { by_id: Ids::with_capacity_and_hasher(products.len(), Default::default()), ..Catalog::default() };
         if let Some((i, id)) = catalog.extend(products) {
-            return Err(FormatError::rule("catalog", format!("products[{i}].id"), format!("duplicate product id {id:?}")));
+            return Err(FormatError::rule("catalog", format!("products[{i}].id"), format!("duplicate product id {}", Quoted(&id))));
         }
         Ok(catalog)
     }
@@ -349,25 +350,25 @@ impl Catalog {
             };
             let (id, c) = required("id")?;
             if let Some(first) = seen.insert(id.to_owned(), line_no) {
-                return Err(err(line_no, c, "id", FormatErrorKind::Invalid(format!("duplicate product id {id:?} (first on line {first})"))));
+                return Err(err(line_no, c, "id", FormatErrorKind::Invalid(format!("duplicate product id {} (first on line {first})", Quoted(id)))));
             }
             let (title, _) = required("title")?;
             let (link, c) = required("link")?;
             let link = Url::parse(link)
-                .ok_or_else(|| err(line_no, c, "link", FormatErrorKind::Invalid(format!("expected a relative or http(s) URL, found {link:?}"))))?;
+                .ok_or_else(|| err(line_no, c, "link", FormatErrorKind::Invalid(format!("expected a relative or http(s) URL, found {}", Quoted(link)))))?;
             let (price, c) = required("price")?;
             let price = Price::parse(price)
-                .ok_or_else(|| err(line_no, c, "price", FormatErrorKind::Invalid(format!("expected a price like \"2.55 GBP\", found {price:?}"))))?;
+                .ok_or_else(|| err(line_no, c, "price", FormatErrorKind::Invalid(format!("expected a price like \"2.55 GBP\", found {}", Quoted(price)))))?;
             let availability = match cell("availability") {
                 ("", _) => Availability::InStock,
                 (a, c) => Availability::parse(a).ok_or_else(|| {
-                    err(line_no, c, "availability", FormatErrorKind::Invalid(format!("expected in_stock, out_of_stock, preorder or backorder, found {a:?}")))
+                    err(line_no, c, "availability", FormatErrorKind::Invalid(format!("expected in_stock, out_of_stock, preorder or backorder, found {}", Quoted(a))))
                 })?,
             };
             let image_link = match cell("image_link") {
                 ("", _) => None,
                 (u, c) => Some(Url::parse(u).ok_or_else(|| {
-                    err(line_no, c, "image_link", FormatErrorKind::Invalid(format!("expected a relative or http(s) URL, found {u:?}")))
+                    err(line_no, c, "image_link", FormatErrorKind::Invalid(format!("expected a relative or http(s) URL, found {}", Quoted(u))))
                 })?),
             };
             products.push(Product {

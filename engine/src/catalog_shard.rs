@@ -24,6 +24,7 @@ use std::sync::Mutex;
 
 
 use crate::catalog::{similar, Catalog, Product, SIMILAR_ROW};
+use crate::cel::Quoted;
 use crate::error::FormatError;
 use crate::shard::{content_hash, shard_of, ShardFile, ShardLayout};
 
@@ -176,7 +177,7 @@ impl Catalog {
             return Ok(());
         }
         let count = sh.layout.count;
-        let misplaced = |id: &str| FormatError::rule("catalog", "shards", format!("{id:?} belongs to shard {}, found in {name}", shard_of(id, count)));
+        let misplaced = |id: &str| FormatError::rule("catalog", "shards", format!("{} belongs to shard {}, found in {name}", Quoted(id), shard_of(id, count)));
         match part {
             Part::Products => {
                 let part = Catalog::from_json(text)?;
@@ -203,7 +204,7 @@ impl Catalog {
                         return Err(misplaced(id));
                     }
                     if others.len() > SIMILAR_ROW || others.iter().any(|r| r.is_empty() || r == id) {
-                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), format!("expected at most {SIMILAR_ROW} other non-empty ids after {id:?}")));
+                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), format!("expected at most {SIMILAR_ROW} other non-empty ids after {}", Quoted(id))));
                     }
                 }
                 if let Some(sh) = &mut self.sharding {
@@ -222,7 +223,7 @@ impl Catalog {
             return Err(FormatError::rule("catalog", "shards", "expected a catalog head, found a full catalog"));
         };
         parse_name(name).filter(|&(_, s)| s < sh.layout.count).ok_or_else(|| {
-            FormatError::rule("catalog", "shards", format!("{name:?} is not one of this catalog's shards ({} of each kind)", sh.layout.count))
+            FormatError::rule("catalog", "shards", format!("{} is not one of this catalog's shards ({} of each kind)", Quoted(name), sh.layout.count))
         })
     }
 

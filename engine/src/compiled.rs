@@ -19,6 +19,7 @@
 use crate::cel::{self, Program};
 use crate::condition::Condition;
 use crate::decide::Strategy;
+use crate::cel::Quoted;
 use crate::error::FormatError;
 #[cfg(feature = "compile")]
 use crate::site::Piece;
@@ -240,7 +241,7 @@ impl Reader<'_> {
 
     fn strategy(&mut self, field: &dyn Fn() -> String) -> R<Strategy> {
         let name = self.string()?;
-        Strategy::parse(&name).ok_or_else(|| Box::new(corrupt(field(), format!("unknown strategy {name:?}"))))
+        Strategy::parse(&name).ok_or_else(|| Box::new(corrupt(field(), format!("unknown strategy {}", Quoted(&name)))))
     }
 
     fn template(&mut self, field: &dyn Fn() -> String) -> R<Template> {

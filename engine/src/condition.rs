@@ -309,7 +309,7 @@ impl<'a> Vars<'a> {
             for s in &self.ctx.bundle.site.segments {
                 results.push(s.id.clone(), s.when.matches(&inner));
             }
-            let value = map(results.iter().map(|(k, v)| (k.as_str(), Value::Bool(*v))));
+            let value = map(results.iter().map(|(k, v)| (k.as_str(), Value::Bool(*v))).collect());
             (results, value)
         })
     }
@@ -317,10 +317,10 @@ impl<'a> Vars<'a> {
     fn profile_value(&self) -> Value {
         let p = self.ctx.profile;
         let snap = &p.snapshot;
-        let consent = map([("personalization", Value::Bool(p.personalized()))]);
+        let consent = map(vec![("personalization", Value::Bool(p.personalized()))]);
         if !p.personalized() {
             // Nothing personal is read without consent.
-            return map([("consent", consent)]);
+            return map(vec![("consent", consent)]);
         }
         let mut orders: Vec<(&str, Value)> = vec![
             ("count", Value::Int(i64::from(snap.orders.count) + i64::from(p.session.orders))),
@@ -332,18 +332,18 @@ impl<'a> Vars<'a> {
         let mut fields: Vec<(&str, Value)> = vec![
             ("id", Value::from(snap.id.as_str())),
             ("consent", consent),
-            ("traits", map(snap.traits.iter().map(|(k, t)| (k.as_str(), trait_value(t))))),
+            ("traits", map(snap.traits.iter().map(|(k, t)| (k.as_str(), trait_value(t))).collect())),
             ("orders", map(orders)),
             (
                 "recent_items",
                 Value::from(
                     snap.recent_items
                         .iter()
-                        .map(|r| map([("id", Value::from(r.id.as_str())), ("time", ts(r.time).unwrap_or(Value::Null)), ("event", Value::from(event_name(r.event)))]))
+                        .map(|r| map(vec![("id", Value::from(r.id.as_str())), ("time", ts(r.time).unwrap_or(Value::Null)), ("event", Value::from(event_name(r.event)))]))
                         .collect::<Vec<_>>(),
                 ),
             ),
-            ("affinities", map(snap.affinities.iter().map(|(k, a)| (k.as_str(), Value::Double(*a))))),
+            ("affinities", map(snap.affinities.iter().map(|(k, a)| (k.as_str(), Value::Double(*a))).collect())),
             ("segments", Value::from(snap.segments.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>())),
         ];
         if let Some(r) = &snap.rfm {
@@ -364,8 +364,6 @@ impl<'a> Vars<'a> {
             fields.push(("lifecycle", map(lc)));
         }
         if let Some(c) = &snap.clv {
-            // A Vec, as `rfm` and `lifecycle` build theirs: one instance of `map` for all three
-            // (an array would be another, which the browser's Wasm would carry).
             let clv = vec![
                 ("expected_orders", Value::Double(c.expected_orders)),
                 ("expected_value", Value::Double(c.expected_value)),
@@ -437,7 +435,7 @@ impl<'a> Vars<'a> {
                 }
             }
         }
-        map([
+        map(vec![
             ("cart", Value::from(s.cart.iter().map(|c| Value::from(c.as_str())).collect::<Vec<_>>())),
             ("cart_size", Value::Int(s.cart.len() as i64)),
             ("views", Value::Int(s.events.iter().filter(|e| e.event == ItemEvent::View).count() as i64)),
@@ -471,7 +469,9 @@ impl Activation for Vars<'_> {
     }
 }
 
-fn map<'k>(fields: impl IntoIterator<Item = (&'k str, Value)>) -> Value {
+/// A CEL map from its fields. One copy for every caller (a `Vec`, not any iterator): the
+/// browser's Wasm carried one per iterator type.
+fn map(fields: Vec<(&str, Value)>) -> Value {
     Value::map_of(fields.into_iter().map(|(k, v)| (cel::Key::from(k), v)))
 }
 

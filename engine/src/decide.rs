@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
 use crate::condition::{Vars, VarsCache};
 use crate::experiment::{self, Assignment};
+use crate::cel::Quoted;
 use crate::error::{FormatError, V1};
 use crate::json::{At, Writer, R};
 use crate::model::Model;
@@ -91,7 +92,7 @@ impl Bundle {
         match (model, catalog) {
             (Some(name), _) => Ok((true, name)),
             (None, Some(name)) => Ok((false, name)),
-            (None, None) => Err(FormatError::rule("bundle", "shards", format!("{path:?} is not under this bundle's shard directories"))),
+            (None, None) => Err(FormatError::rule("bundle", "shards", format!("{} is not under this bundle's shard directories", Quoted(path)))),
         }
     }
 }
@@ -269,7 +270,7 @@ impl RecsRequest {
             strategy: o.req("strategy", |x| {
                 let s = x.str()?;
                 Strategy::parse(s).ok_or_else(|| {
-                    let names = Strategy::NAMES.iter().map(|(_, n)| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                    let names = crate::json::backticked(Strategy::NAMES.iter().map(|(_, n)| *n));
                     x.invalid(format!("unknown variant `{s}`, expected one of {names}"))
                 })
             })?,
@@ -288,7 +289,7 @@ impl RecsRequest {
     /// strategy. `attr` returns an attribute's value by its full name.
     pub fn from_attributes(attr: impl Fn(&str) -> Option<String>) -> Option<RecsRequest> {
         let text = |name: &str| attr(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let number = |name: &str| text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite());
+        let number = |name: &str| text(name).and_then(|v| crate::cel::parse_f64(&v)).filter(|v| v.is_finite());
         Some(RecsRequest {
             widget: text("data-vitrine-recs").unwrap_or_default(),
             strategy: Strategy::parse(&text("data-vitrine-strategy")?)?,

@@ -9,10 +9,11 @@
 //! and one accessor per field.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::cel::Quoted;
 use crate::error::{FormatError, FormatErrorKind, V1};
+use crate::site::Named;
 use crate::time::Seconds;
 
 /// serde_json's limit: deeper input is an error, not a stack overflow.
@@ -43,7 +44,7 @@ impl Kind<'_> {
             Kind::Null => "null".into(),
             Kind::Bool(b) => format!("boolean `{b}`"),
             Kind::Num(n) => format!("number `{n}`"),
-            Kind::Str(s) => format!("string {s:?}"),
+            Kind::Str(s) => format!("string {}", Quoted(s)),
             Kind::Arr(_) => "a sequence".into(),
             Kind::Obj(_) => "a map".into(),
         }
@@ -102,6 +103,21 @@ pub(crate) fn raw_fields<'a>(doc: Doc<'a>, known: &[&str]) -> R<Vec<(Cow<'a, str
     Ok(spans.into_iter().map(|(k, (start, end))| (k, &doc.text[start..end])).collect())
 }
 
+/// Names as a message lists them: `` `a`, `b` ``. Written out rather than formatted and joined
+/// (another copy of `join` and of a `Vec<String>` collect in the browser's Wasm).
+pub(crate) fn backticked<'n>(names: impl Iterator<Item = &'n str>) -> String {
+    let mut out = String::new();
+    for (i, name) in names.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(name);
+        out.push('`');
+    }
+    out
+}
+
 /// The first of `fields` that a struct with the fields `known` refuses, with the message: one it
 /// does not know (unless `lenient`), or one it knows given twice.
 fn refused_field<K: AsRef<str>, T>(known: &[&str], fields: &[(K, T)], lenient: bool) -> Option<(usize, String)> {
@@ -111,7 +127,7 @@ fn refused_field<K: AsRef<str>, T>(known: &[&str], fields: &[(K, T)], lenient: b
             if lenient {
                 continue;
             }
-            let expected = known.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+            let expected = backticked(known.iter().copied());
             return Some((i, format!("unknown field `{k}`, expected one of {expected}")));
         }
         if fields[..i].iter().any(|(o, _)| o.as_ref() == k) {
@@ -428,21 +444,55 @@ impl<'c, 'a> At<'c, 'a> {
     pub fn f64(&self) -> R<f64> {
         match self.v.kind {
             // JSON's grammar is a subset of Rust's float syntax; too large is infinite, as
-            // serde_json reports it: an error.
-            Kind::Num(n) => n.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| self.invalid(format!("number out of range: {n}"))),
+            // serde_json reports it: an error. `parse_f64` reads as `str::parse` does, without
+            // the standard library's tables (14 KB of the browser's gzipped Wasm).
+            Kind::Num(n) => crate::cel::parse_f64(n).filter(|x| x.is_finite()).ok_or_else(|| self.invalid(format!("number out of range: {n}"))),
             _ => Err(self.expected("a number")),
         }
     }
 
-    /// A whole number (no fraction or exponent) in `T`'s range.
-    pub fn int<T: TryFrom<i128>>(&self, what: &str) -> R<T> {
-        match self.v.kind {
-            Kind::Num(n) => {
-                let whole = n.parse::<i128>().map_err(|_| self.expected(what))?;
-                T::try_from(whole).map_err(|_| self.invalid(format!("invalid value: integer `{n}`, expected {what}")))
+    /// A whole number (no fraction or exponent) in `T`'s range (an unsigned type's).
+    pub fn int<T: TryFrom<u64>>(&self, what: &str) -> R<T> {
+        self.whole(what)?.and_then(|m| T::try_from(m).ok()).ok_or_else(|| self.out_of_range(what))
+    }
+
+    /// [`At::int`]'s reading, in one copy for every `T`: `None` for an integer below 0 or past
+    /// u64. By hand, not as an i128 (whose parser and multiplication the browser's Wasm would
+    /// carry), with i128's errors: a fraction, an exponent or a magnitude past i128's is not an
+    /// integer at all.
+    fn whole(&self, what: &str) -> R<Option<u64>> {
+        let Kind::Num(n) = self.v.kind else { return Err(self.expected(what)) };
+        let (negative, digits) = match n.strip_prefix('-') {
+            Some(digits) => (true, digits),
+            None => (false, n),
+        };
+        // One pass (bundles are mostly integers); the magnitude is `None` past u64.
+        let mut magnitude = Some(0u64);
+        for &d in digits.as_bytes() {
+            if !d.is_ascii_digit() {
+                return Err(self.expected(what));
             }
-            _ => Err(self.expected(what)),
+            magnitude = magnitude.and_then(|m| m.checked_mul(10)?.checked_add(u64::from(d - b'0')));
         }
+        if digits.is_empty() {
+            return Err(self.expected(what));
+        }
+        if magnitude.is_none() {
+            let significant = digits.trim_start_matches('0');
+            let limit = if negative { "170141183460469231731687303715884105728" } else { "170141183460469231731687303715884105727" };
+            if (significant.len(), significant) > (limit.len(), limit) {
+                return Err(self.expected(what));
+            }
+        }
+        Ok(magnitude.filter(|&m| m == 0 || !negative))
+    }
+
+    fn out_of_range(&self, what: &str) -> Error {
+        let n = match self.v.kind {
+            Kind::Num(n) => n,
+            _ => "",
+        };
+        self.invalid(format!("invalid value: integer `{n}`, expected {what}"))
     }
 
     pub fn u32(&self) -> R<u32> {
@@ -464,7 +514,7 @@ impl<'c, 'a> At<'c, 'a> {
     /// An RFC 3339 time, as Unix seconds.
     pub fn time(&self) -> R<Seconds> {
         let s = self.str()?;
-        crate::time::parse(s).ok_or_else(|| self.invalid(format!("expected an RFC 3339 time, found {s:?}")))
+        crate::time::parse(s).ok_or_else(|| self.invalid(format!("expected an RFC 3339 time, found {}", Quoted(s))))
     }
 
     /// The items of an array, each with its path.
@@ -486,10 +536,10 @@ impl<'c, 'a> At<'c, 'a> {
     }
 
     /// A map with string keys; a repeated key keeps its last value.
-    pub fn map<T>(&self, mut value: impl FnMut(At<'_, 'a>) -> R<T>) -> R<BTreeMap<String, T>> {
+    pub fn map<T>(&self, mut value: impl FnMut(At<'_, 'a>) -> R<T>) -> R<Named<T>> {
         match &self.v.kind {
             Kind::Obj(fields) => {
-                let mut out = BTreeMap::new();
+                let mut out = Named::default();
                 for (k, v) in fields {
                     out.insert(k.to_string(), value(At { doc: self.doc, v, path: Path::Key(&self.path, k) })?);
                 }
@@ -768,6 +818,43 @@ mod tests {
         assert!(e.to_string().contains("duplicate field `a`"), "{e}");
         assert!(raw_fields(doc("{\"a\": [1,]}"), &["a"]).is_err());
         assert!(raw_fields(doc("[]"), &["a"]).is_err());
+    }
+
+    /// `At::int` as it was, on i128, to check that the hand-written reader agrees with it.
+    fn int_i128<T: TryFrom<i128>>(at: &At, what: &str) -> R<T> {
+        let Kind::Num(n) = at.v.kind else { return Err(at.expected(what)) };
+        let whole = n.parse::<i128>().map_err(|_| at.expected(what))?;
+        T::try_from(whole).map_err(|_| at.invalid(format!("invalid value: integer `{n}`, expected {what}")))
+    }
+
+    #[test]
+    fn integers_read_as_on_i128() {
+        let i128_max = "170141183460469231731687303715884105727";
+        let i128_min = "-170141183460469231731687303715884105728";
+        let mut texts: Vec<String> = [
+            "0", "-0", "1", "-1", "7", "255", "256", "-255", "4294967295", "4294967296", "18446744073709551615", "18446744073709551616",
+            "-18446744073709551616", "99999999999999999999999", "1.0", "1e3", "-1.5E-2", "0.0", "-0.0", "\"1\"", "true", "null", "[1]",
+            i128_max, i128_min, "170141183460469231731687303715884105728", "-170141183460469231731687303715884105729",
+            "1701411834604692317316873037158841057270", "999999999999999999999999999999999999999",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut seed: u64 = 3;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = 1 + (seed >> 58) as usize % 42;
+            let digits: String = (0..len).map(|i| char::from(b'1' + ((seed >> (i % 50)) % 9) as u8)).collect();
+            texts.push(if seed & 1 == 0 { digits } else { format!("-{digits}") });
+        }
+        for text in texts {
+            let d = doc(&text);
+            let j = parse(d).unwrap();
+            let at = At::root(d, &j);
+            let message = |e: Error| e.to_string();
+            assert_eq!(at.int::<u64>("u64").map_err(message), int_i128::<u64>(&at, "u64").map_err(message), "{text}");
+            assert_eq!(at.int::<u8>("u8").map_err(message), int_i128::<u8>(&at, "u8").map_err(message), "{text}");
+            assert_eq!(at.u32().map_err(message), int_i128::<u32>(&at, "u32").map_err(message), "{text}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::json::{At, R};
+use crate::cel::Quoted;
 use crate::error::{FormatError, V1};
 use crate::profile::ItemEvent;
 use crate::time::Seconds;
@@ -271,7 +272,7 @@ impl Model {
         let mut index = crate::catalog::Ids::with_capacity_and_hasher(items.len(), Default::default());
         for (i, id) in items.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
-                return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {id:?}")));
+                return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {}", Quoted(id))));
             }
         }
         let viewed = if viewed.is_empty() { vec![Vec::new(); items.len()] } else { viewed };
@@ -282,21 +283,22 @@ impl Model {
     pub fn from_json(text: &str) -> Result<Model, FormatError> {
         let doc = crate::json::read("model", text, ModelDoc::read)?;
         if doc.kind != "item-knn" {
-            return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {:?}", doc.kind)));
+            return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {}", Quoted(&doc.kind))));
         }
         let n = doc.items.len();
         let neighbors = if doc.shards.is_some() && doc.neighbors.is_empty() { vec![Vec::new(); n] } else { rows_from_json("neighbors", &doc.neighbors, n)? };
         let viewed = if doc.viewed.is_empty() { Vec::new() } else { rows_from_json("viewed", &doc.viewed, n)? };
+        // A loop, not `collect` into a `Result` (its adapter code is a copy per use in the
+        // browser's Wasm).
         let ranking = |name: &str, rows: &[[u32; 2]]| -> Result<Vec<(u32, u32)>, FormatError> {
-            rows.iter()
-                .enumerate()
-                .map(|(x, &[i, c])| {
-                    if i as usize >= n {
-                        return Err(FormatError::rule("model", format!("{name}[{x}]"), format!("item {i} out of range")));
-                    }
-                    Ok((i, c))
-                })
-                .collect()
+            let mut out = Vec::with_capacity(rows.len());
+            for (x, &[i, c]) in rows.iter().enumerate() {
+                if i as usize >= n {
+                    return Err(FormatError::rule("model", format!("{name}[{x}]"), format!("item {i} out of range")));
+                }
+                out.push((i, c));
+            }
+            Ok(out)
         };
         let popular = ranking("popular", &doc.popular)?;
         let trending = ranking("trending", &doc.trending)?;

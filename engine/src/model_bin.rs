@@ -118,17 +118,19 @@ impl Model {
         }
         let neighbors = rows(&mut r, "neighbors", n)?;
         let viewed = if flags & 1 != 0 { rows(&mut r, "viewed", n)? } else { Vec::new() };
+        // Loops, not `collect` into a `Result`: each of those is its own adapter code in the
+        // browser's Wasm.
         let mut ranking = |name: &str, count: usize| -> Result<Vec<(u32, u32)>, FormatError> {
-            (0..count)
-                .map(|x| {
-                    let i = r.u32(name)?;
-                    let v = r.u32(name)?;
-                    if i as usize >= n {
-                        return Err(err(&format!("{name}[{x}]"), format!("item index {i} out of range (items: {n})")));
-                    }
-                    Ok((i, v))
-                })
-                .collect()
+            let mut out = Vec::with_capacity(count);
+            for x in 0..count {
+                let i = r.u32(name)?;
+                let v = r.u32(name)?;
+                if i as usize >= n {
+                    return Err(err(&format!("{name}[{x}]"), format!("item index {i} out of range (items: {n})")));
+                }
+                out.push((i, v));
+            }
+            Ok(out)
         };
         let popular = ranking("popular", n_popular)?;
         let trending = ranking("trending", n_trending)?;

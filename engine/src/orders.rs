@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::catalog::Catalog;
 use crate::error::V1;
 use crate::profile::{Consent, ItemEvent, Lifecycle, OrderMetrics, ProfileSnapshot, RecentItem, Rfm, Stage, Trait};
+use crate::site::Named;
 use crate::time::Seconds;
 
 /// One invoice line. `customer` is `None` for guest orders.
@@ -306,7 +307,7 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
     for (((id, acc), facts), standing) in customers.into_iter().zip(facts).zip(standings) {
         let Facts { count, revenue, first, last, recency_days, .. } = facts;
         let Standing { r, f, m, expected_gap, stage } = standing;
-        let mut traits = BTreeMap::new();
+        let mut traits = Named::default();
         if let Some((country, _)) = acc.countries.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) {
             traits.insert("country".to_owned(), Trait::Str(country.clone()));
         }

@@ -1,13 +1,12 @@
 //! Profile snapshots (what the data platform knows) and the live, in-session profile that GA4
 //! ecommerce events update.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::error::{FormatError, V1};
 use crate::json::{self, At, R};
+use crate::site::Named;
 use crate::time::Seconds;
 
 /// A visitor's profile snapshot, `"v": 1` (documented in docs/formats.md).
@@ -18,14 +17,14 @@ pub struct ProfileSnapshot {
     pub id: String,
     #[serde(default)]
     pub consent: Consent,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub traits: BTreeMap<String, Trait>,
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
+    pub traits: Named<Trait>,
     #[serde(default)]
     pub orders: OrderMetrics,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent_items: Vec<RecentItem>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub affinities: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
+    pub affinities: Named<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<String>,
     /// Recency, frequency and monetary value with their 1–5 scores within the issuing run.
@@ -284,10 +283,10 @@ impl ProfileSnapshot {
             v: V1,
             id: String::new(),
             consent: Consent::default(),
-            traits: BTreeMap::new(),
+            traits: Named::default(),
             orders: OrderMetrics::default(),
             recent_items: Vec::new(),
-            affinities: BTreeMap::new(),
+            affinities: Named::default(),
             segments: Vec::new(),
             rfm: None,
             lifecycle: None,
@@ -308,10 +307,10 @@ impl ProfileSnapshot {
                 let c = x.obj(&["personalization"])?;
                 Ok(Consent { personalization: c.or("personalization", || false, |x| x.bool())? })
             })?,
-            traits: o.or("traits", BTreeMap::new, |x| x.map(Trait::read))?,
+            traits: o.or("traits", Named::default, |x| x.map(Trait::read))?,
             orders: o.or("orders", OrderMetrics::default, OrderMetrics::read)?,
             recent_items: o.or("recent_items", Vec::new, |x| x.items(RecentItem::read))?,
-            affinities: o.or("affinities", BTreeMap::new, |x| x.map(|x| x.f64()))?,
+            affinities: o.or("affinities", Named::default, |x| x.map(|x| x.f64()))?,
             segments: o.or_strings("segments")?,
             rfm: o.opt("rfm", Rfm::read)?,
             lifecycle: o.opt("lifecycle", Lifecycle::read)?,
@@ -547,7 +546,7 @@ impl LiveProfile {
 /// categories this session's events moved. A list of the few the session touched rather than a
 /// copy of the snapshot's map (its clone and entry code in the browser's Wasm).
 pub struct Affinities<'a> {
-    snapshot: Option<&'a BTreeMap<String, f64>>,
+    snapshot: Option<&'a Named<f64>>,
     session: Vec<(&'a str, f64)>,
 }
 

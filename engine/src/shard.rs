@@ -19,6 +19,7 @@
 //! never by the index an item happens to get. An item whose shard is missing (a failed fetch)
 //! simply has no neighbours: widgets fall back to popular items, as for an unknown product.
 
+use crate::cel::Quoted;
 use crate::error::FormatError;
 use crate::model::{Model, MAX_RANKED};
 
@@ -40,7 +41,7 @@ impl ShardLayout {
             return Err(FormatError::rule("model", "shards.count", format!("expected 1 to {MAX_SHARDS}, found {count}")));
         }
         if !is_safe_base(&base) {
-            return Err(FormatError::rule("model", "shards.base", format!("expected a relative path of letters, digits, '-', '_' and '/', ending in '/', found {base:?}")));
+            return Err(FormatError::rule("model", "shards.base", format!("expected a relative path of letters, digits, '-', '_' and '/', ending in '/', found {}", Quoted(&base))));
         }
         Ok(ShardLayout { count, base, views })
     }
@@ -128,6 +129,16 @@ pub enum Table {
     Bought,
     /// View neighbours: also_viewed (`v<s>.vtm`).
     Viewed,
+}
+
+impl Table {
+    /// Its name in messages (`Bought`, `Viewed`), written without `Debug`'s formatting machinery.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Bought => "Bought",
+            Table::Viewed => "Viewed",
+        }
+    }
 }
 
 /// A shard's file name, relative to the base: `<s>.vtm`, or `v<s>.vtm` for "also viewed" rows.
@@ -262,7 +273,7 @@ impl Model {
         };
         let ShardLayout { count, views, .. } = sh.layout;
         let Some((table, shard)) = parse_name(name).filter(|&(t, s)| s < count && (t == Table::Bought || views)) else {
-            return Err(FormatError::rule("model", "shards", format!("{name:?} is not one of this model's shards ({count} per table{})", if views { ", with views" } else { "" })));
+            return Err(FormatError::rule("model", "shards", format!("{} is not one of this model's shards ({count} per table{})", Quoted(name), if views { ", with views" } else { "" })));
         };
         if bytes.is_empty() {
             if let Some(sh) = &mut self.sharding {
@@ -280,10 +291,10 @@ impl Model {
         let other = if table == Table::Bought { Table::Viewed } else { Table::Bought };
         for (i, id) in part.items.iter().enumerate() {
             if !part.table(other)[i].is_empty() {
-                return Err(FormatError::rule("model", "shards", format!("{name} carries a {other:?} row for {id:?}")));
+                return Err(FormatError::rule("model", "shards", format!("{name} carries a {} row for {}", other.name(), Quoted(id))));
             }
             if !part.table(table)[i].is_empty() && shard_of(id, count) != shard {
-                return Err(FormatError::rule("model", "shards", format!("row of {id:?} belongs to shard {}, found in {name}", shard_of(id, count))));
+                return Err(FormatError::rule("model", "shards", format!("row of {} belongs to shard {}, found in {name}", Quoted(id), shard_of(id, count))));
             }
         }
         for (i, id) in part.items.iter().enumerate() {

@@ -12,6 +12,8 @@ use crate::cel::{self, Activation};
 use crate::condition::{self, Condition};
 #[cfg(feature = "compile")]
 use crate::condition::Scope;
+#[cfg(feature = "compile")]
+use crate::cel::Quoted;
 use crate::decide::Strategy;
 use crate::error::FormatError;
 #[cfg(feature = "compile")]
@@ -40,9 +42,9 @@ pub struct SiteConfig {
     pub edge_only_rules: Vec<(String, Option<Target>)>,
 }
 
-/// A configuration's map by name (slots, widgets, content fields, boosts): built once, in name
-/// order, then only read. A sorted `Vec` rather than a `BTreeMap`, whose code the browser's Wasm
-/// carried once per value type.
+/// A map by name (a configuration's slots, widgets, content fields and boosts; a profile's traits
+/// and affinities): built once, in name order, then only read. A sorted `Vec` rather than a
+/// `BTreeMap`, whose code the browser's Wasm carried once per value type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Named<T>(Vec<(String, T)>);
 
@@ -61,6 +63,15 @@ impl<T> Named<T> {
         }
         self.0.push((name, value));
         true
+    }
+
+    /// Adds `name` in its place, or replaces its value (as `BTreeMap::insert`): for maps read in
+    /// any order, which are small (a profile's traits and affinities).
+    pub fn insert(&mut self, name: String, value: T) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&T> {
@@ -131,6 +142,23 @@ impl<T: serde::Serialize> serde::Serialize for Named<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         BTreeMap::<String, T>::deserialize(d).map(Named::from)
+    }
+}
+
+/// Entries inserted in turn: a repeated name keeps its last value, as in a `BTreeMap`.
+impl<T> Extend<(String, T)> for Named<T> {
+    fn extend<I: IntoIterator<Item = (String, T)>>(&mut self, entries: I) {
+        for (name, value) in entries {
+            self.insert(name, value);
+        }
+    }
+}
+
+impl<T> FromIterator<(String, T)> for Named<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(entries: I) -> Self {
+        let mut named = Named::default();
+        named.extend(entries);
+        named
     }
 }
 
@@ -474,7 +502,7 @@ impl Compiler {
 
     fn name(&mut self, field: String, name: &str, what: &str) {
         if !is_name(name) {
-            self.error(field, format!("{what} names are 1 to 64 lowercase letters, digits, `_` and `-`; found {name:?}"));
+            self.error(field, format!("{what} names are 1 to 64 lowercase letters, digits, `_` and `-`; found {}", Quoted(name)));
         }
     }
 
@@ -571,7 +599,7 @@ impl SiteConfig {
                 let at = format!("slots.{slot}[{i}]");
                 c.name(format!("{at}.id"), &v.id, "variant");
                 if variants[..i].iter().any(|w| w.id == v.id) {
-                    c.error(format!("{at}.id"), format!("variant {:?} appears twice in slot {slot:?}", v.id));
+                    c.error(format!("{at}.id"), format!("variant {} appears twice in slot {}", Quoted(&v.id), Quoted(slot)));
                 }
                 c.schedule(format!("{at}.schedule"), &v.schedule);
                 let mut content = Named::default();
@@ -580,7 +608,7 @@ impl SiteConfig {
                     let t = c.template(format!("{at}.content.{name}"), src);
                     if crate::decide::is_href_field(name) {
                         if let Some(problem) = t.unsafe_url() {
-                            c.error(format!("{at}.content.{name}"), format!("expected a relative or http(s) URL, found {src:?} ({problem})"));
+                            c.error(format!("{at}.content.{name}"), format!("expected a relative or http(s) URL, found {} ({problem})", Quoted(src)));
                         }
                     }
                     content.push(name.clone(), t);
@@ -645,7 +673,7 @@ impl SiteConfig {
             let target = match (&e.slot, &e.list, &e.widget) {
                 (Some(s), None, None) => {
                     if slots.get(s).is_none() {
-                        c.error(format!("{at}.slot"), format!("no slot {s:?} in `slots`"));
+                        c.error(format!("{at}.slot"), format!("no slot {} in `slots`", Quoted(s)));
                     }
                     Target::Slot(s.clone())
                 }
@@ -657,7 +685,7 @@ impl SiteConfig {
                 }
             };
             if let Some(other) = experiments.iter().find(|x| x.target == target) {
-                c.error(at.clone(), format!("experiment {:?} already tests this placement: one experiment per slot, list or widget", other.id));
+                c.error(at.clone(), format!("experiment {} already tests this placement: one experiment per slot, list or widget", Quoted(&other.id)));
             }
             if !(0.0..1.0).contains(&e.holdout) {
                 c.error(format!("{at}.holdout"), format!("expected a share from 0 up to (not including) 1, found {}", e.holdout));
@@ -673,12 +701,12 @@ impl SiteConfig {
                 let arm_at = format!("{at}.arms[{i}]");
                 c.name(format!("{arm_at}.id"), &a.id, "arm");
                 if a.id == "holdout" || e.arms[..i].iter().any(|b| b.id == a.id) {
-                    c.error(format!("{arm_at}.id"), format!("arm ids must be unique and not \"holdout\"; found {:?}", a.id));
+                    c.error(format!("{arm_at}.id"), format!("arm ids must be unique and not \"holdout\"; found {}", Quoted(&a.id)));
                 }
                 match (&target, &a.variant, &a.strategy) {
                     (Target::Slot(s), Some(v), None) => {
                         if !slots.get(s).is_some_and(|vs| vs.iter().any(|x| &x.id == v)) {
-                            c.error(format!("{arm_at}.variant"), format!("no variant {v:?} in slot {s:?}"));
+                            c.error(format!("{arm_at}.variant"), format!("no variant {} in slot {}", Quoted(v), Quoted(s)));
                         }
                     }
                     (Target::Widget(_), None, Some(_)) | (_, None, None) => {}
