@@ -231,7 +231,7 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
         return Ok(tagged(resp, "bypass; reason=dev-secret"));
     }
     let assets = env.assets("ASSETS")?;
-    let bundle = match bundle(&assets, url).await {
+    let bundle = match bundle(assets, url).await {
         Ok(b) => b,
         Err(_) => return Ok(tagged(resp, "bypass; reason=bundle")),
     };
@@ -241,13 +241,26 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
 
 thread_local! {
     /// The bundle, parsed once per isolate: it only changes with a deploy, which starts new isolates.
-    /// A failure is remembered too (with when it happened), so a broken bundle is retried at most
-    /// every [`BUNDLE_RETRY_MS`] instead of being fetched and parsed by every request.
-    static BUNDLE: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+    /// One request loads it at a time; a failure is remembered (with when it happened), so a broken
+    /// bundle is fetched and parsed at most every [`BUNDLE_RETRY_MS`], not by every request or
+    /// every concurrent one.
+    static BUNDLE: RefCell<Option<Cache>> = const { RefCell::new(None) };
 }
 
-/// The bundle, or when and why loading it last failed.
-type Loaded = std::result::Result<Rc<Bundle>, (f64, String)>;
+#[derive(Clone)]
+enum Cache {
+    /// A request is loading it, since this time.
+    Loading(f64),
+    Ready(Rc<Bundle>),
+    /// The last load failed at this time, for this reason.
+    Failed(f64, String),
+}
+
+/// How long a request waits for another one's load (a Workers request cannot await another
+/// request's promise, so it polls the cache); past this, the load is taken as lost and redone.
+const BUNDLE_WAIT_MS: f64 = 5_000.0;
+/// How often a waiting request looks again.
+const BUNDLE_POLL_MS: u64 = 10;
 
 /// How long a failed bundle load stands before the next request tries again.
 const BUNDLE_RETRY_MS: f64 = 10_000.0;
@@ -283,24 +296,31 @@ fn tagged(resp: Response, value: &str) -> Response {
 /// Loads the edge bundle (`/edge/bundle.json` in the worker's assets, served publicly only in demo
 /// mode: it holds the full model; the browser's `/vitrine/bundle.json` has only the model's head)
 /// once per isolate.
-async fn bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bundle>, String> {
-    let now = worker::js_sys::Date::now();
-    let cached = BUNDLE.with(|c| c.try_borrow().ok().and_then(|b| b.clone()));
-    match cached {
-        Some(Ok(b)) => return Ok(b),
-        Some(Err((at, e))) if now - at < BUNDLE_RETRY_MS => return Err(e),
-        _ => {}
-    }
-    let loaded = load_bundle(assets, page).await;
-    if let Err(e) = &loaded {
-        worker::console_error!("vitrine: edge bundle unavailable, pages pass through (retry in {} s): {e}", BUNDLE_RETRY_MS / 1000.0);
-    }
-    BUNDLE.with(|c| {
-        if let Ok(mut c) = c.try_borrow_mut() {
-            *c = Some(loaded.clone().map_err(|e| (now, e)));
+async fn bundle(assets: Fetcher, page: &str) -> std::result::Result<Rc<Bundle>, String> {
+    let read = || BUNDLE.with(|c| c.try_borrow().ok().and_then(|c| c.clone()));
+    let write = |v: Cache| BUNDLE.with(|c| c.try_borrow_mut().map(|mut c| *c = Some(v)).is_ok());
+    loop {
+        let now = worker::js_sys::Date::now();
+        match read() {
+            Some(Cache::Ready(b)) => return Ok(b),
+            Some(Cache::Failed(at, e)) if now - at < BUNDLE_RETRY_MS => return Err(e),
+            Some(Cache::Loading(since)) if now - since < BUNDLE_WAIT_MS => {
+                worker::Delay::from(std::time::Duration::from_millis(BUNDLE_POLL_MS)).await;
+                continue;
+            }
+            _ => {}
         }
-    });
-    loaded
+        write(Cache::Loading(now));
+        let loaded = load_bundle(&assets, page).await;
+        match &loaded {
+            Ok(b) => write(Cache::Ready(b.clone())),
+            Err(e) => {
+                worker::console_error!("vitrine: edge bundle unavailable, pages pass through (retry in {} s): {e}", BUNDLE_RETRY_MS / 1000.0);
+                write(Cache::Failed(worker::js_sys::Date::now(), e.clone()))
+            }
+        };
+        return loaded;
+    }
 }
 
 async fn load_bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bundle>, String> {
@@ -354,6 +374,11 @@ async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveP
             return anonymous("bad-profile");
         }
     };
+    if snapshot.id != vid {
+        // A store mix-up must never show one customer another's page.
+        worker::console_error!("vitrine: profile:{vid} holds the snapshot of {:?}; refused", snapshot.id);
+        return anonymous("bad-profile");
+    }
     if !snapshot.consent.personalization {
         return anonymous("no-consent");
     }

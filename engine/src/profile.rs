@@ -294,7 +294,16 @@ impl ProfileSnapshot {
         }
     }
 
+    /// The largest snapshot any runtime reads, in bytes of JSON (docs/formats.md). Real ones are a
+    /// few KB (the demo's largest: 2.2 KB); the edge copies the snapshot into the page, so an
+    /// unbounded trait would become an unbounded page.
+    pub const MAX_BYTES: usize = 64 << 10;
+
     pub fn from_json(text: &str) -> Result<ProfileSnapshot, FormatError> {
+        if text.len() > ProfileSnapshot::MAX_BYTES {
+            let (len, max) = (text.len(), ProfileSnapshot::MAX_BYTES);
+            return Err(FormatError::rule("profile", "", format!("{len} bytes, more than the {max} a snapshot may have")));
+        }
         json::read("profile", text, ProfileSnapshot::read)
     }
 
@@ -563,6 +572,17 @@ impl Affinities<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_are_capped_at_64_kb() {
+        let at = |n: usize| format!(r#"{{"v":1,"id":"c-1","traits":{{"notes":"{}"}}}}"#, "x".repeat(n));
+        let fits = at(ProfileSnapshot::MAX_BYTES - 40);
+        assert!(fits.len() <= ProfileSnapshot::MAX_BYTES);
+        assert!(ProfileSnapshot::from_json(&fits).is_ok());
+        let over = at(ProfileSnapshot::MAX_BYTES);
+        let e = ProfileSnapshot::from_json(&over).unwrap_err();
+        assert_eq!(e.to_string(), format!("profile: {} bytes, more than the 65536 a snapshot may have", over.len()));
+    }
 
     #[test]
     fn snapshot_round_trip_and_errors() {

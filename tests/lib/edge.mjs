@@ -53,8 +53,10 @@ export async function startEdge({ profiles = {}, routes = {}, upgrade, vars = []
   const seed = join(state, 'kv.json');
   writeFileSync(seed, JSON.stringify(Object.entries(profiles).map(([vid, p]) =>
     ({ key: `profile:${vid}`, value: typeof p === 'string' ? p : JSON.stringify(p) }))));
-  execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', cfg],
-    { env, cwd: root, stdio: 'pipe' });
+  if (Object.keys(profiles).length) {
+    execFileSync(wrangler, ['kv', 'bulk', 'put', seed, '--binding', 'PROFILES', '--local', '--persist-to', state, '--config', cfg],
+      { env, cwd: root, stdio: 'pipe' });
+  }
 
   const shop = await startShop({ root: dist, routes, upgrade });
   const port = await freePort();
