@@ -83,8 +83,10 @@ const GA4 = { view: 'view_item', add_to_cart: 'add_to_cart', purchase: 'purchase
  */
 function attributes(v) {
   const snap = v.profile;
-  const s = v.session;
   const consent = snap.consent?.personalization === true;
+  // Before consent Vitrine reads neither the snapshot nor the session, only the page (docs/markup.md,
+  // "Consent"; a site may opt in to the session with consent.session_before_consent, this one does not).
+  const s = consent ? v.session : { events: [], cart: [], orders: 0, revenue: 0 };
   const tagged = [...(consent ? snap.recent_items ?? [] : []).map((r) => [r, 'snapshot']), ...s.events.map((r) => [r, 'session'])];
   tagged.sort((a, b) => Date.parse(a[0].time) - Date.parse(b[0].time)); // stable, as in the engine
   const events = tagged.map(([r, source]) => {

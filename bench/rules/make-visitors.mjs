@@ -12,7 +12,7 @@
 //   add, and a session of 180 events over ten days, so `events` holds 200; on a category page.
 //   One view sits exactly 7 days before `now`, on the edge of the 7-day windows.
 // - main_no_consent: the same snapshot and session without consent: Vitrine then sees only
-//   `profile.consent` and this session's events.
+//   `profile.consent` and the page (the session, too, waits for consent).
 // - new_visitor: consent but no profile (no orders, RFM, lifecycle or traits), 12 events: toy
 //   views and, this session, the purchase of an item that has since left the catalog (its event
 //   has no price or category).
