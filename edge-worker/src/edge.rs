@@ -21,14 +21,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     // The URL as the runtime serialized it. Not parsed with the `url` crate: for the three slices
     // needed here its IDNA tables cost 160 KB of Wasm (70 KB gzip).
     let url = req.inner().url();
-    if flag(&env, "VITRINE_TEST_HOOKS") && req.headers().has("x-vitrine-test-trap").unwrap_or(false) {
+    if local_flag(&env, "VITRINE_TEST_HOOKS", &url) && req.headers().has("x-vitrine-test-trap").unwrap_or(false) {
         // Test hook: a trap, as a panic would cause under `panic = "abort"`, to prove that the JS
         // entry still serves the shop's page and replaces the dead instance.
         core::arch::wasm32::unreachable();
     }
     match req.path().as_str() {
-        "/__vitrine/demo/become" if req.method() == Method::Get && flag(&env, "VITRINE_DEMO") => become_visitor(&url, &env),
-        "/__vitrine/decide" if req.method() == Method::Post && flag(&env, "VITRINE_TEST_HOOKS") => decide_hook(req).await,
+        "/__vitrine/demo/become" if req.method() == Method::Get && local_flag(&env, "VITRINE_DEMO", &url) => become_visitor(&url, &env),
+        "/__vitrine/decide" if req.method() == Method::Post && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => decide_hook(req).await,
         "/__vitrine/demo/become" | "/__vitrine/decide" => Response::error("Not Found", 404),
         _ => serve(req, &url, &env).await,
     }
@@ -37,6 +37,23 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 /// A `[vars]` switch: on only when set to exactly `on`.
 fn flag(env: &Env, name: &str) -> bool {
     env.var(name).map(|v| v.to_string() == "on").unwrap_or(false)
+}
+
+/// A demo or test switch: on only for requests to a loopback host, so that the demo's
+/// configuration deployed as it is still serves no switcher, no test hook and no public model, and
+/// refuses its published secret (logged once per isolate).
+fn local_flag(env: &Env, name: &str, url: &str) -> bool {
+    if !flag(env, name) {
+        return false;
+    }
+    if origin::is_loopback(url) {
+        return true;
+    }
+    thread_local!(static WARNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if !WARNED.with(|w| w.replace(true)) {
+        worker::console_error!("vitrine: {name} is on, but only serves loopback hosts; ignored for {}", origin::origin_of(url));
+    }
+    false
 }
 
 /// Vars and secrets read the same; production sets the secret with `wrangler secret put`.
@@ -104,14 +121,14 @@ struct Config {
 }
 
 impl Config {
-    fn from_env(env: &Env) -> Config {
+    fn from_env(env: &Env, url: &str) -> Config {
         let var = |name: &str| env.var(name).map(|v| v.to_string()).ok();
         let origin = origin::parse_origin(var("VITRINE_ORIGIN").as_deref());
         let bypass = Bypass::parse(var("VITRINE_BYPASS").as_deref()).unwrap_or_else(|e| {
             worker::console_error!("vitrine: {e}; every page passes through unchanged");
             Bypass::all()
         });
-        Config { origin, bypass, demo: flag(env, "VITRINE_DEMO") }
+        Config { origin, bypass, demo: local_flag(env, "VITRINE_DEMO", url) }
     }
 }
 
@@ -124,7 +141,7 @@ async fn serve(req: Request, url: &str, env: &Env) -> Result<Response> {
         worker::console_error!("vitrine: request loop: set VITRINE_ORIGIN to the shop's own server");
         return Response::error("Loop Detected: VITRINE_ORIGIN must name the shop's server, not this worker", 508);
     }
-    let config = Config::from_env(env);
+    let config = Config::from_env(env, url);
     let path = req.path();
     match origin::route(&path, &config.bypass, config.demo) {
         Route::Asset(asset) => serve_asset(req, url, asset, env).await,

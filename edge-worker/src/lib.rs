@@ -47,7 +47,9 @@
 //!   origin's; only a `Location` naming the origin itself moves to the public host. Anonymous pages
 //!   keep the origin's caching (varied by cookie); personalized ones are private.
 //! - **Safe as shipped.** The demo's published cookie secret makes the worker pass pages through
-//!   unless `VITRINE_DEMO` is on; the edge bundle is served publicly only in demo mode.
+//!   unless `VITRINE_DEMO` is on; the edge bundle is served publicly only in demo mode; and demo
+//!   and test switches only work for loopback hosts, so the demo's configuration deployed as it is
+//!   is a production one.
 //! - **Text stays text.** Profile and catalog strings are inserted as escaped text or escaped
 //!   attribute values; URLs must pass the engine's `is_safe_url`. The profile hand-off `<script>`
 //!   escapes `<`, `>` and `&` so no value can close it.

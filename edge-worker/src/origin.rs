@@ -107,6 +107,17 @@ pub fn origin_of(url: &str) -> &str {
     url[host..].find('/').map_or(url, |p| &url[..host + p])
 }
 
+/// Whether an absolute URL's host is this machine (`localhost`, `127.x.x.x`, `[::1]`): where the
+/// demo and the tests run, and where demo switches are honoured.
+pub fn is_loopback(url: &str) -> bool {
+    let authority = origin_of(url).split_once("://").map_or("", |(_, a)| a);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => return v6.split(']').next() == Some("::1"),
+        None => authority.rsplit_once(':').map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority }),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.strip_prefix("127.").is_some_and(|rest| rest.split('.').count() == 3 && rest.split('.').all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit())))
+}
+
 /// The URL to fetch from the shop for `request_url`: the same path and query on the configured
 /// origin, or the request's own URL when none is configured.
 pub fn target(origin: Option<&str>, request_url: &str) -> String {
@@ -219,6 +230,16 @@ mod tests {
         assert_eq!(target(o, "https://shop.example/"), "http://127.0.0.1:9000/");
         assert_eq!(target(None, "https://shop.example/c/all?page=2"), "https://shop.example/c/all?page=2");
         assert_eq!(origin_of("https://shop.example:8443/p/1"), "https://shop.example:8443");
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for yes in ["http://127.0.0.1:8787/", "http://127.0.0.1/x", "http://localhost:8787/p/1", "http://LOCALHOST/", "http://[::1]:8787/", "http://127.1.2.3:1/"] {
+            assert!(is_loopback(yes), "{yes}");
+        }
+        for no in ["https://shop.example/", "http://127.0.0.1.evil.example/", "http://localhost.evil.example/", "http://[::2]/", "http://128.0.0.1/", "http://127.0.0/", "http://10.0.0.1:8787/"] {
+            assert!(!is_loopback(no), "{no}");
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,4 +113,34 @@ test('`vitrine cookie` refuses a missing secret and a bad id with exit code 2', 
   const bad = run(['--id', 'c 1<'], SECRET);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--id: expected letters, digits and -_\.: \(1 to 128 characters\), found "c 1<"/);
+});
+
+test('the demo\'s own configuration, deployed as it is, serves nothing of the demo to a real host', async () => {
+  const edge = await startEdge({ profiles: { [LAPSED]: lapsedProfile() } });
+  // As a deployment sees it: the shop's hostname, not loopback (wrangler dev takes the URL's host
+  // from the Host header).
+  const get = (path, headers = {}) => new Promise((ok, fail) => {
+    const r = request(edge.base + path, { headers: { host: 'shop.example', ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const text = (res.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString();
+        ok({ status: res.statusCode, vitrine: res.headers['x-vitrine'], text });
+      });
+    });
+    r.on('error', fail);
+    r.end();
+  });
+  try {
+    assert.equal((await get('/__vitrine/demo/become?vid=c-1&next=/')).status, 404, 'no visitor switcher');
+    assert.equal((await get('/vitrine/edge/bundle.json')).status, 404, 'no public model');
+    const page = await get('/', { cookie: `vitrine_vid=${execFileSync(vitrine, ['cookie', '--id', LAPSED], { env: { ...env, VITRINE_COOKIE_SECRET: DEV_SECRET }, stdio: 'pipe' }).toString().trim()}` });
+    assert.equal(page.vitrine, 'bypass; reason=dev-secret', 'the published secret unlocks nothing');
+    assert.equal(page.text, readFileSync(join(dist, 'index.html'), 'utf8'));
+    for (let i = 0; i < 30 && !/only serves loopback hosts/.test(edge.log()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(edge.log(), /VITRINE_DEMO is on, but only serves loopback hosts/);
+  } finally {
+    await edge.close();
+  }
 });
