@@ -3,16 +3,19 @@
 // worker on a bypass path (pass-through), through the worker for an anonymous visitor, and
 // personalized for the lapsed persona. Sequential latency (p50/p99 to the last byte), then
 // requests/s with a bounded number of concurrent clients; and cold starts: the first page after
-// a fresh isolate (which loads the edge bundle) against the warm median. A benchmark, not a test:
+// a fresh isolate (which loads the edge bundle) against the warm median; and the runtime's memory
+// (workerd's resident set) before and after each kind of traffic, broken input included (a
+// corrupt edge bundle: every page passes through). A benchmark, not a test:
 // wrangler dev adds its own proxy hop, so compare the rows with each other.
 //
 //   node bench/edge-origin.mjs [--n 300] [--concurrency 8] [--total 800] [--cold 3] [--json FILE]
 //
 // Writes build/bench/page-50k.html (the page, also read by edge-worker/benches/rewrite.rs).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEdge, root, dist, sign } from '../tests/lib/edge.mjs';
+import { startEdge, configVariant, root, dist, sign } from '../tests/lib/edge.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -61,8 +64,9 @@ async function once(url, headers, expect) {
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function measure(kind, url, headers, expect) {
+async function measure(kind, url, headers, expect, edge) {
   for (let i = 0; i < 20; i++) await once(url, headers, expect);
+  const before = edge?.memory();
   const xs = [];
   for (let i = 0; i < N; i++) xs.push(await once(url, headers, expect));
   xs.sort((a, b) => a - b);
@@ -72,7 +76,7 @@ async function measure(kind, url, headers, expect) {
     while (next++ < TOTAL) await once(url, headers, expect);
   }));
   const rps = TOTAL / ((performance.now() - t0) / 1000);
-  return { kind, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), rps };
+  return { kind, p50_ms: pct(xs, 50), p99_ms: pct(xs, 99), rps, rss_kb: edge && [before, edge.memory()] };
 }
 
 const edge = await startEdge(edgeOptions);
@@ -80,12 +84,29 @@ let rows;
 try {
   rows = [
     await measure('origin directly', `${edge.origin}/big`, {}, (x) => x === null),
-    await measure('worker, pass-through (bypass path)', `${edge.base}/bypass/big`, COOKIE, (x) => x === null),
-    await measure('worker, anonymous', `${edge.base}/big`, {}, (x) => x === 'default; reason=no-cookie'),
-    await measure('worker, personalized', `${edge.base}/big`, COOKIE, (x) => x === 'personalized'),
+    await measure('worker, pass-through (bypass path)', `${edge.base}/bypass/big`, COOKIE, (x) => x === null, edge),
+    await measure('worker, anonymous', `${edge.base}/big`, {}, (x) => x === 'default; reason=no-cookie', edge),
+    await measure('worker, personalized', `${edge.base}/big`, COOKIE, (x) => x === 'personalized', edge),
   ];
 } finally {
   await edge.close();
+}
+// Broken input: the same worker over a corrupt edge bundle (every page passes through, the
+// failure cached and retried every 10 s).
+const tmp = mkdtempSync(join(tmpdir(), 'vitrine-bench-'));
+try {
+  const configFile = configVariant(tmp, (dir) => {
+    const b = join(dir, 'edge', 'bundle.json');
+    writeFileSync(b, readFileSync(b, 'utf8').slice(0, 100_000));
+  });
+  const broken = await startEdge({ ...edgeOptions, configFile });
+  try {
+    rows.push(await measure('worker, corrupt bundle (broken input)', `${broken.base}/big`, COOKIE, (x) => x === 'bypass; reason=bundle', broken));
+  } finally {
+    await broken.close();
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }
 
 // Cold starts: a fresh wrangler dev each time; its readiness probe starts the isolate, so the first
@@ -107,10 +128,14 @@ for (let i = 0; i < COLD; i++) {
 
 const f = (x) => x.toFixed(2).padStart(8);
 console.log(`## Edge in origin mode (wrangler dev, local workerd, loopback): a ${PAGE.length}-byte page, persona ${VID}`);
-console.log(`Sequential: ${N} requests each after 20 warm-up; concurrent: ${TOTAL} requests over ${C} clients.\n`);
-console.log('| path | p50 ms | p99 ms | requests/s |');
-console.log('|---|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.kind} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${r.rps.toFixed(0).padStart(6)} |`);
+console.log(`Sequential: ${N} requests each after 20 warm-up; concurrent: ${TOTAL} requests over ${C} clients. Memory: after the warm-up and after both loads (one worker runs pass-through, anonymous and personalized in turn; the corrupt bundle has its own).\n`);
+console.log('| path | p50 ms | p99 ms | requests/s | workerd RSS before → after, MB |');
+console.log('|---|---:|---:|---:|---:|');
+const mb = (kb) => (kb / 1024).toFixed(0);
+for (const r of rows) {
+  const rss = r.rss_kb ? `${mb(r.rss_kb[0])} → ${mb(r.rss_kb[1])}` : '-';
+  console.log(`| ${r.kind} | ${f(r.p50_ms)} | ${f(r.p99_ms)} | ${r.rps.toFixed(0).padStart(6)} | ${rss} |`);
+}
 const base = rows[1];
 console.log(`\nPersonalized vs pass-through through the same worker: p50 ${(rows[3].p50_ms / base.p50_ms).toFixed(2)}x ` +
   `(+${(rows[3].p50_ms - base.p50_ms).toFixed(2)} ms), requests/s ${(rows[3].rps / base.rps).toFixed(2)}x; ` +

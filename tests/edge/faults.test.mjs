@@ -4,25 +4,20 @@
 // not re-read by every request.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lapsedProfile } from '../lib/fixtures.mjs';
-import { startEdge, config, dist, vitrineDir, root, sign } from '../lib/edge.mjs';
+import { startEdge, configVariant, dist, sign } from '../lib/edge.mjs';
 
 const original = readFileSync(join(dist, 'index.html'), 'utf8');
 let tmp;
 
-/** The demo configuration over a copy of Vitrine's files, changed by `edit(dir)`, and `toml` edits. */
-function variant(name, edit, tomlEdit = (t) => t) {
+/** The demo configuration over a changed copy of Vitrine's files (tests/lib/edge.mjs). */
+function variant(name, edit, tomlEdit) {
   const dir = join(tmp, name);
-  cpSync(vitrineDir, join(dir, 'vitrine'), { recursive: true });
-  edit(join(dir, 'vitrine'));
-  const file = join(dir, 'wrangler.toml');
-  writeFileSync(file, tomlEdit(readFileSync(config, 'utf8'))
-    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, 'edge-worker', 'build', 'entry.mjs'))}`)
-    .replace(/^directory = .*$/m, `directory = ${JSON.stringify(join(dir, 'vitrine'))}`));
-  return file;
+  mkdirSync(dir, { recursive: true });
+  return configVariant(dir, edit, tomlEdit);
 }
 
 before(() => { tmp = mkdtempSync(join(tmpdir(), 'vitrine-faults-')); });

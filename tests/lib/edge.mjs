@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -27,6 +27,20 @@ assert.ok(SECRET, 'VITRINE_COOKIE_SECRET not found in edge-worker/wrangler.toml'
 
 /** The same signature the worker computes: first 16 bytes of HMAC-SHA256(secret, vid), lowercase hex. */
 export const sign = (vid, secret = SECRET) => `${vid}.${createHmac('sha256', secret).update(vid).digest('hex').slice(0, 32)}`;
+
+/**
+ * The demo configuration over a copy of Vitrine's files in `dir`, changed by `edit(vitrineCopy)`,
+ * its text by `tomlEdit`: for faults (a corrupt bundle, no KV binding). Returns the config's path.
+ */
+export function configVariant(dir, edit = () => {}, tomlEdit = (t) => t) {
+  cpSync(vitrineDir, join(dir, 'vitrine'), { recursive: true });
+  edit(join(dir, 'vitrine'));
+  const file = join(dir, 'wrangler.toml');
+  writeFileSync(file, tomlEdit(readFileSync(config, 'utf8'))
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, 'edge-worker', 'build', 'entry.mjs'))}`)
+    .replace(/^directory = .*$/m, `directory = ${JSON.stringify(join(dir, 'vitrine'))}`));
+  return file;
+}
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -94,5 +108,9 @@ export async function startEdge({ profiles = {}, routes = {}, upgrade, vars = []
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  return { base, origin: shop.url, log: () => devLog, close };
+  /** Resident memory of the runtime (workerd processes of this wrangler), in KB. */
+  const memory = () => execFileSync('ps', ['-eo', 'pgid=,rss=,comm='], { encoding: 'utf8' }).split('\n')
+    .map((l) => l.trim().split(/\s+/)).filter(([g, , c]) => Number(g) === dev.pid && /workerd/.test(c ?? ''))
+    .reduce((sum, [, rss]) => sum + Number(rss), 0);
+  return { base, origin: shop.url, log: () => devLog, memory, close };
 }
