@@ -60,7 +60,8 @@ export async function startShop(options = {}) {
       try { path = decodeURIComponent(url.pathname); } catch { path = null; }
       const found = path && !path.includes('\0') ? await resolveFile(root, path) : null;
       if (found?.directory) {
-        res.writeHead(301, { location: url.pathname + '/' + url.search, 'cache-control': 'public, max-age=3600' }).end();
+        // One leading slash: `//host/dir` must not become a redirect to another host.
+        res.writeHead(301, { location: `/${url.pathname.replace(/^\/+/, '')}/${url.search}`, 'cache-control': 'public, max-age=3600' }).end();
         return;
       }
       if (!found) {
