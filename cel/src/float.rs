@@ -32,50 +32,71 @@ pub fn parse_f64(s: &str) -> Option<f64> {
     } else if rest.eq_ignore_ascii_case(b"nan") {
         f64::NAN
     } else {
-        fast(rest).or_else(|| decimal(rest))?
+        let number = Number::split(rest)?;
+        fast(&number).unwrap_or_else(|| decimal(&number))
     };
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// Clinger's fast path, allocating nothing: the value of a well-formed number of at most 19
-/// significant digits worth at most 2^53 and a power of ten up to 10^22 (what the runtimes read:
-/// `0.25`, `12.99`, `1e-3`); `None` for anything else, which [`decimal`] then reads.
-fn fast(b: &[u8]) -> Option<f64> {
-    let (mut m, mut significant, mut exp, mut point, mut seen) = (0u64, 0, 0i64, false, false);
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            c @ b'0'..=b'9' => {
-                seen = true;
-                if c != b'0' || m != 0 {
-                    significant += 1;
-                    if significant > 19 {
-                        return None;
-                    }
-                }
-                m = m * 10 + u64::from(c - b'0');
-                exp -= i64::from(point);
+/// A number's syntax, checked once: `digits[.digits][(e|E)[sign]digits]` with at least one digit
+/// before the exponent, or `.digits`.
+struct Number<'a> {
+    /// The digits, with the point where it was.
+    mantissa: &'a [u8],
+    /// The exponent as written, saturated far beyond any finite or nonzero result.
+    exp: i64,
+}
+
+impl Number<'_> {
+    fn split(b: &[u8]) -> Option<Number<'_>> {
+        let (mut len, mut point) = (0, false);
+        while let Some(&c) = b.get(len) {
+            match c {
+                b'0'..=b'9' => {}
+                b'.' if !point => point = true,
+                _ => break,
             }
-            b'.' if !point => point = true,
-            _ => break,
+            len += 1;
         }
-        i += 1;
-    }
-    if !seen {
-        return None;
-    }
-    if i < b.len() {
-        let rest = &b[i + 1..];
+        let (mantissa, rest) = b.split_at(len);
+        if !mantissa.iter().any(u8::is_ascii_digit) {
+            return None;
+        }
+        let Some((&e, rest)) = rest.split_first() else { return Some(Number { mantissa, exp: 0 }) };
+        if e != b'e' && e != b'E' {
+            return None;
+        }
         let (negative, digits) = match rest.first() {
             Some(b'-') => (true, &rest[1..]),
             Some(b'+') => (false, &rest[1..]),
             _ => (false, rest),
         };
-        if !matches!(b[i], b'e' | b'E') || digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let e = digits.iter().fold(0i64, |e, &d| e * 10 + i64::from(d - b'0'));
-        exp += if negative { -e } else { e };
+        let exp = digits.iter().fold(0i64, |e, &d| (e * 10 + i64::from(d - b'0')).min(1 << 40));
+        Some(Number { mantissa, exp: if negative { -exp } else { exp } })
+    }
+}
+
+/// Clinger's fast path, allocating nothing: the value of a number of at most 19 significant
+/// digits worth at most 2^53 and a power of ten up to 10^22 (what the runtimes read: `0.25`,
+/// `12.99`, `1e-3`); `None` for anything else, which [`decimal`] then reads.
+fn fast(number: &Number) -> Option<f64> {
+    let (mut m, mut significant, mut exp, mut point) = (0u64, 0, number.exp, false);
+    for &c in number.mantissa {
+        if c == b'.' {
+            point = true;
+            continue;
+        }
+        if c != b'0' || m != 0 {
+            significant += 1;
+            if significant > 19 {
+                return None;
+            }
+        }
+        m = m * 10 + u64::from(c - b'0');
+        exp -= i64::from(point);
     }
     if !(-22..=22).contains(&exp) {
         return None;
@@ -115,69 +136,27 @@ fn fast(b: &[u8]) -> Option<f64> {
     Some(q as f64 * scale)
 }
 
-/// The value of `digits[.digits][(e|E)[sign]digits]`, at least one digit before the exponent.
-fn decimal(b: &[u8]) -> Option<f64> {
+/// The value of a number of any length, exactly.
+fn decimal(number: &Number) -> f64 {
     // The significant digits (no leading zeros), and the power of ten of the last one kept.
     let mut digits: Vec<u8> = Vec::new();
-    let mut exp: i64 = 0;
-    let mut seen = false;
+    let mut exp = number.exp;
     let mut dropped = false;
     let mut point = false;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'0'..=b'9' => {
-                seen = true;
-                if digits.len() == MAX_DIGITS {
-                    // Dropped: a digit of the whole part still scales what was kept.
-                    dropped |= c != b'0';
-                    exp += i64::from(!point);
-                } else {
-                    // Leading zeros are not kept; after the point they still move it.
-                    if c != b'0' || !digits.is_empty() {
-                        digits.push(c - b'0');
-                    }
-                    exp -= i64::from(point);
-                }
+    for &c in number.mantissa {
+        if c == b'.' {
+            point = true;
+        } else if digits.len() == MAX_DIGITS {
+            // Dropped: a digit of the whole part still scales what was kept.
+            dropped |= c != b'0';
+            exp += i64::from(!point);
+        } else {
+            // Leading zeros are not kept; after the point they still move it.
+            if c != b'0' || !digits.is_empty() {
+                digits.push(c - b'0');
             }
-            b'.' if !point => point = true,
-            _ => break,
+            exp -= i64::from(point);
         }
-        i += 1;
-    }
-    if !seen {
-        return None;
-    }
-    if i < b.len() {
-        // An exponent, and nothing after it.
-        if b[i] != b'e' && b[i] != b'E' {
-            return None;
-        }
-        i += 1;
-        let negative = match b.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        if i == b.len() {
-            return None;
-        }
-        let mut e: i64 = 0;
-        for &c in &b[i..] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            // Saturates far beyond any finite or nonzero result.
-            e = (e * 10 + i64::from(c - b'0')).min(1 << 40);
-        }
-        exp += if negative { -e } else { e };
     }
     if dropped {
         digits.push(1);
@@ -188,17 +167,17 @@ fn decimal(b: &[u8]) -> Option<f64> {
         exp += 1;
     }
     if digits.is_empty() {
-        return Some(0.0);
+        return 0.0;
     }
     // The value is in [10^(top - 1), 10^top).
     let top = exp + digits.len() as i64;
     if top > 310 {
-        return Some(f64::INFINITY);
+        return f64::INFINITY;
     }
     if top < -323 {
-        return Some(0.0);
+        return 0.0;
     }
-    Some(exact(&digits, exp))
+    exact(&digits, exp)
 }
 
 /// `digits × 10^exp`, correctly rounded, in big integers: the value as a fraction n / d, its
