@@ -203,15 +203,10 @@ async fn from_origin(req: Request, url: &str, config: &Config, page_request: boo
         }
     };
     let moved = resp.headers().get("location").ok().flatten().and_then(|l| origin::public_location(&l, origin, public));
-    match moved {
-        Some(location) => {
-            let headers = copy_headers(resp.headers(), &[]);
-            headers.set("location", &location)?;
-            let status = resp.status_code();
-            Ok(Response::builder().with_status(status).with_headers(headers).body(resp.body().clone()))
-        }
-        None => Ok(resp),
-    }
+    Ok(match moved {
+        Some(location) => with_header(resp, "location", &location),
+        None => resp,
+    })
 }
 
 /// A shop page: fetched from the origin and, if it is a `200` HTML answer to a `GET`, personalized
@@ -296,16 +291,18 @@ fn copy_headers(headers: &Headers, without: &[&str]) -> Headers {
 
 /// The original response, cacheable for a year without revalidation.
 fn immutable(resp: Response) -> Response {
-    let headers = copy_headers(resp.headers(), &[]);
-    let _ = headers.set("cache-control", "public, max-age=31536000, immutable");
-    let status = resp.status_code();
-    Response::builder().with_status(status).with_headers(headers).body(resp.body().clone())
+    with_header(resp, "cache-control", "public, max-age=31536000, immutable")
 }
 
 /// The original response with only an `x-vitrine` header added.
 fn tagged(resp: Response, value: &str) -> Response {
+    with_header(resp, HEADER, value)
+}
+
+/// The original response (status, headers, streamed body) with one header set.
+fn with_header(resp: Response, name: &str, value: &str) -> Response {
     let headers = copy_headers(resp.headers(), &[]);
-    let _ = headers.set(HEADER, value);
+    let _ = headers.set(name, value);
     let status = resp.status_code();
     Response::builder().with_status(status).with_headers(headers).body(resp.body().clone())
 }
