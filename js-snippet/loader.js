@@ -202,54 +202,42 @@
     return result;
   };
 
-  var STRATEGIES = ['also_bought', 'also_viewed', 'for_you', 'popular', 'trending', 'similar', 'recently_viewed'];
-
   // --- reading the page --------------------------------------------------------------------------
+  // The engine reads the markup (docs/markup.md, engine/src/markup.rs): the snippet hands it the
+  // raw data-vitrine-* values and keeps the elements, so entry i of a decision applies to element i.
   function all(root, sel) { return Array.prototype.slice.call(root.querySelectorAll(sel)); }
 
+  function attrs(el) {
+    var o = {};
+    for (var i = 0; i < el.attributes.length; i++) {
+      var a = el.attributes[i];
+      if (a.name.lastIndexOf('data-vitrine-', 0) === 0) o[a.name] = a.value;
+    }
+    return o;
+  }
+
+  // The elements the last request read, in document order.
+  var placed = { slots: [], lists: [], recs: [] };
   function request() {
-    var body = document.body;
-    var page = { type: body.getAttribute('data-vitrine-page') || 'other' };
-    if (body.hasAttribute('data-vitrine-product')) page.product = body.getAttribute('data-vitrine-product');
-    if (body.hasAttribute('data-vitrine-category')) page.category = body.getAttribute('data-vitrine-category');
+    placed = { slots: all(document, '[data-vitrine-slot]'), lists: all(document, '[data-vitrine-list]'), recs: all(document, '[data-vitrine-recs]') };
     return {
-      page: page,
-      slots: all(document, '[data-vitrine-slot]').map(function (el) { return el.getAttribute('data-vitrine-slot'); }),
-      lists: all(document, '[data-vitrine-list]').map(function (el) {
+      page: attrs(document.body),
+      slots: placed.slots.map(function (el) { return el.getAttribute('data-vitrine-slot'); }),
+      lists: placed.lists.map(function (el) {
         return {
           list: el.getAttribute('data-vitrine-list'),
           items: all(el, ':scope > [data-vitrine-item]').map(function (c) { return c.getAttribute('data-vitrine-item'); })
         };
       }),
-      recs: all(document, '[data-vitrine-recs]').map(function (el) {
-        // The same attributes the edge reads (engine RecsRequest::from_attributes).
-        var a = function (name) { var v = el.getAttribute('data-vitrine-' + name); return v == null ? '' : v.trim(); };
-        // Like the edge, leave a widget without a known strategy alone (rather than fail the page).
-        if (STRATEGIES.indexOf(a('strategy')) < 0) return null;
-        var r = { widget: a('recs'), strategy: a('strategy') };
-        if (a('product')) r.product = a('product');
-        if (a('filter-category')) r.category = a('filter-category');
-        [['k', 'k'], ['max-per-category', 'max_per_category']].forEach(function (f) {
-          var n = parseInt(a(f[0]), 10);
-          if (n >= 0) r[f[1]] = n;
-        });
-        [['price-min', 'price_min'], ['price-max', 'price_max']].forEach(function (f) {
-          var n = parseFloat(a(f[0]));
-          if (isFinite(n)) r[f[1]] = n;
-        });
-        return r;
-      }).filter(Boolean)
+      recs: placed.recs.map(attrs)
     };
   }
 
   // --- applying decisions --------------------------------------------------------------------------
-  function safeUrl(u) {
-    // Same rule as the engine: relative, or http(s). Browsers strip control characters and spaces
-    // before reading a scheme, so any of those rejects the URL outright.
-    if (typeof u !== 'string' || !u || /[\u0000-\u0020\u007f-\u009f]/.test(u)) return false;
-    var m = /^([^:/?#]*):/.exec(u);
-    return !m || /^https?$/i.test(m[1]);
-  }
+  // A field name in a slot or template, as the engine compares names: without the HTML (ASCII)
+  // whitespace around it.
+  function name(v) { return v == null ? '' : v.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, ''); }
+  function own(o, k) { return o != null && Object.prototype.hasOwnProperty.call(o, k) && typeof o[k] === 'string'; }
 
   function remember(el, what, value) {
     var o = originals.get(el) || {};
@@ -258,83 +246,76 @@
 
   // Each apply* changes only what differs, so a page the edge already personalized sees no change
   // until a live event changes a decision.
-  function applySlot(d) {
-    if (d.keep) return; // decided by a rule only the edge evaluates (matches()): stays as served
-    all(document, '[data-vitrine-slot="' + CSS.escape(d.slot) + '"]').forEach(function (slot) {
-      if (d.variant) { if (slot.getAttribute('data-vitrine-variant') !== d.variant) slot.setAttribute('data-vitrine-variant', d.variant); }
-      else if (slot.hasAttribute('data-vitrine-variant')) slot.removeAttribute('data-vitrine-variant');
-      all(slot, '[data-vitrine-field]').forEach(function (el) {
-        var name = el.getAttribute('data-vitrine-field');
-        remember(el, 'text', el.textContent);
-        var text = d.fields && name in d.fields ? d.fields[name] : originals.get(el).text;
-        if (el.textContent !== text) el.textContent = text;
-      });
-      all(slot, '[data-vitrine-href]').forEach(function (el) {
-        var name = el.getAttribute('data-vitrine-href');
-        remember(el, 'href', el.getAttribute('href'));
-        var url = d.fields && d.fields[name];
-        var next = safeUrl(url) ? url : originals.get(el).href;
-        if (next == null) { if (el.hasAttribute('href')) el.removeAttribute('href'); }
-        else if (el.getAttribute('href') !== next) el.setAttribute('href', next);
-      });
+  function applySlot(d, i) {
+    var slot = placed.slots[i];
+    if (d.keep || !slot) return; // keep: decided by a rule only the edge evaluates (matches())
+    if (d.variant) { if (slot.getAttribute('data-vitrine-variant') !== d.variant) slot.setAttribute('data-vitrine-variant', d.variant); }
+    else if (slot.hasAttribute('data-vitrine-variant')) slot.removeAttribute('data-vitrine-variant');
+    all(slot, '[data-vitrine-field]').forEach(function (el) {
+      var n = name(el.getAttribute('data-vitrine-field'));
+      remember(el, 'text', el.textContent);
+      var text = own(d.fields, n) ? d.fields[n] : originals.get(el).text;
+      if (el.textContent !== text) el.textContent = text;
+    });
+    all(slot, '[data-vitrine-href]').forEach(function (el) {
+      var n = name(el.getAttribute('data-vitrine-href'));
+      remember(el, 'href', el.getAttribute('href'));
+      // URL fields only (`href`, `*_href`): the engine checked their values when it decided.
+      var next = /(^|_)href$/.test(n) && own(d.fields, n) ? d.fields[n] : originals.get(el).href;
+      if (next == null) { if (el.hasAttribute('href')) el.removeAttribute('href'); }
+      else if (el.getAttribute('href') !== next) el.setAttribute('href', next);
     });
   }
 
-  function applyList(d) {
-    if (d.keep) return;
-    all(document, '[data-vitrine-list="' + CSS.escape(d.list) + '"]').forEach(function (list) {
-      remember(list, 'children', Array.prototype.slice.call(list.children));
-      // Already shown in the decided order: by the edge's CSS `order` with these very keys (one per
-      // item, in the order the request read them; the edge leaves key 0, the default, unwritten),
-      // or in the DOM itself.
-      var kids = all(list, ':scope > [data-vitrine-item]');
-      var ids = kids.map(function (c) { return c.getAttribute('data-vitrine-item'); });
-      if (kids.length === d.keys.length && kids.every(function (c, i) { return (c.style.order || '0') === String(d.keys[i]); })) return;
-      if (ids.join('\n') === d.items.join('\n') && kids.every(function (c) { return !c.style.order; })) return;
-      var byId = {};
-      kids.forEach(function (c, i) { byId[ids[i]] = c; });
-      d.items.forEach(function (id) {
-        var el = byId[id];
-        if (!el) return;
-        el.style.order = ''; // the edge's CSS order is superseded by the real DOM order
-        list.appendChild(el);
-      });
+  function applyList(d, i) {
+    var list = placed.lists[i];
+    if (d.keep || !list) return;
+    remember(list, 'children', Array.prototype.slice.call(list.children));
+    // Already shown in the decided order: by the edge's CSS `order` with these very keys (one per
+    // item, in the order the request read them; the edge leaves key 0, the default, unwritten),
+    // or in the DOM itself.
+    var kids = all(list, ':scope > [data-vitrine-item]');
+    if (kids.length === d.keys.length && kids.every(function (c, i) { return (c.style.order || '0') === String(d.keys[i]); })) return;
+    // The decided order is the stable order of the keys (the request's items, in document order).
+    var order = kids.map(function (c, i) { return i; }).sort(function (a, b) { return d.keys[a] - d.keys[b] || a - b; });
+    if (order.every(function (k, i) { return k === i; }) && kids.every(function (c) { return !c.style.order; })) return;
+    order.forEach(function (k) {
+      var el = kids[k];
+      el.style.order = ''; // the edge's CSS order is superseded by the real DOM order
+      list.appendChild(el);
     });
   }
 
-  function applyRecs(d) {
-    if (d.keep) return; // an experiment's default arm or holdout: the widget stays as served
+  function applyRecs(d, i) {
+    var box = placed.recs[i];
+    if (d.keep || !box) return; // an experiment's default arm or holdout, or an unknown strategy: as served
     var ids = d.items.map(function (item) { return item.id; }).join(' ');
-    all(document, '[data-vitrine-recs="' + CSS.escape(d.widget) + '"]').forEach(function (box) {
-      var tpl = box.querySelector(':scope > template');
-      if (!tpl) return;
-      // Already showing exactly these products (the edge filled it, or an earlier decision here).
-      if (box.hasAttribute('data-vitrine-filled') && box.getAttribute('data-vitrine-items') === ids) return;
-      remember(box, 'children', Array.prototype.slice.call(box.children));
-      remember(box, 'filled', box.getAttribute('data-vitrine-filled'));
-      remember(box, 'items', box.getAttribute('data-vitrine-items'));
-      var frag = document.createDocumentFragment();
-      d.items.forEach(function (item) {
-        var node = tpl.content.cloneNode(true);
-        var bound = all(node, '[data-vitrine-bind],[data-vitrine-bind-href],[data-vitrine-bind-src],[data-vitrine-bind-alt]');
-        bound.forEach(function (el) {
-          var f = el.getAttribute('data-vitrine-bind');
-          if (f && item[f] != null) el.textContent = item[f];
-          ['href', 'src'].forEach(function (attr) {
-            var name = el.getAttribute('data-vitrine-bind-' + attr);
-            if (name && safeUrl(item[name])) el.setAttribute(attr, item[name]);
-          });
-          var alt = el.getAttribute('data-vitrine-bind-alt');
-          if (alt && item[alt] != null) el.setAttribute('alt', item[alt]);
+    var tpl = box.querySelector(':scope > template');
+    if (!tpl) return;
+    // Already showing exactly these products (the edge filled it, or an earlier decision here).
+    if (box.hasAttribute('data-vitrine-filled') && box.getAttribute('data-vitrine-items') === ids) return;
+    remember(box, 'children', Array.prototype.slice.call(box.children));
+    remember(box, 'filled', box.getAttribute('data-vitrine-filled'));
+    remember(box, 'items', box.getAttribute('data-vitrine-items'));
+    var frag = document.createDocumentFragment();
+    d.items.forEach(function (item) {
+      var node = tpl.content.cloneNode(true);
+      all(node, '[data-vitrine-bind],[data-vitrine-bind-href],[data-vitrine-bind-src],[data-vitrine-bind-alt]').forEach(function (el) {
+        var f = name(el.getAttribute('data-vitrine-bind'));
+        if (own(item, f)) el.textContent = item[f];
+        ['href', 'src', 'alt'].forEach(function (attr) {
+          var n = name(el.getAttribute('data-vitrine-bind-' + attr));
+          // URLs from the URL fields only (`link`, `image_link`: checked when the catalog loaded).
+          if (own(item, n) && (attr === 'alt' || /^(image_)?link$/.test(n) && item[n])) el.setAttribute(attr, item[n]);
         });
-        frag.appendChild(node);
       });
-      // Replace what an earlier decision (here or at the edge) filled in.
-      Array.prototype.slice.call(box.children).forEach(function (c) { if (c !== tpl) box.removeChild(c); });
-      box.appendChild(frag);
-      box.setAttribute('data-vitrine-filled', String(d.items.length));
-      box.setAttribute('data-vitrine-items', ids);
+      frag.appendChild(node);
     });
+    // Replace what an earlier decision (here or at the edge) filled in.
+    Array.prototype.slice.call(box.children).forEach(function (c) { if (c !== tpl) box.removeChild(c); });
+    box.appendChild(frag);
+    box.setAttribute('data-vitrine-filled', String(d.items.length));
+    box.setAttribute('data-vitrine-items', ids);
   }
 
   // Shard files (immutable, next to the bundle): model rows and catalog entries. A file that fails

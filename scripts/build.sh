@@ -60,6 +60,10 @@ $VITRINE bundle --site build/cases/site.json --catalog build/cases/catalog.json 
 # Rules calling matches(), which the browser leaves to the edge (tests/cases/edge-only-site.json).
 $VITRINE bundle --site tests/cases/edge-only-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
   --out build/cases/edge-only-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
+# Pages in markup for the edge and the snippet (tests/cases/markup.json), on the same catalog and model.
+node -e 'const fs = require("fs"); fs.writeFileSync("build/cases/markup-site.json", JSON.stringify(JSON.parse(fs.readFileSync("tests/cases/markup.json", "utf8")).site));'
+$VITRINE bundle --site build/cases/markup-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
+  --out build/cases/markup-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
 
 log "browser snippet"
 bash js-snippet/build.sh

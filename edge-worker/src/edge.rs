@@ -29,7 +29,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     match req.path().as_str() {
         "/__vitrine/demo/become" if req.method() == Method::Get && local_flag(&env, "VITRINE_DEMO", &url) => become_visitor(&url, &env),
         "/__vitrine/decide" if req.method() == Method::Post && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => decide_hook(req).await,
-        "/__vitrine/demo/become" | "/__vitrine/decide" => Response::error("Not Found", 404),
+        "/__vitrine/rewrite" if req.method() == Method::Post && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => rewrite_hook(req).await,
+        "/__vitrine/demo/become" | "/__vitrine/decide" | "/__vitrine/rewrite" => Response::error("Not Found", 404),
         _ => serve(req, &url, &env).await,
     }
 }
@@ -110,6 +111,35 @@ async fn decide_hook(mut req: Request) -> Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
     Ok(Response::ok(case.decide(&bundle).to_json())?.with_headers(headers))
+}
+
+/// `POST /__vitrine/rewrite` (test hook): `{"bundle": …, "case": …, "html": "…"}` → the page as the
+/// worker's streaming rewriter personalizes it for the case's visitor at the case's time, so the
+/// shared markup cases (tests/cases/markup.json) run through the worker in workerd.
+async fn rewrite_hook(mut req: Request) -> Result<Response> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Hook<'a> {
+        #[serde(borrow)]
+        bundle: &'a serde_json::value::RawValue,
+        #[serde(borrow)]
+        case: &'a serde_json::value::RawValue,
+        html: String,
+    }
+    let body = req.text().await?;
+    let hook: Hook = match serde_json::from_str(&body) {
+        Ok(h) => h,
+        Err(e) => return Response::error(format!("expected {{\"bundle\": …, \"case\": …, \"html\": …}}: {e}"), 400),
+    };
+    let (bundle, case) = match (Bundle::from_json(hook.bundle.get()), CaseInput::from_json(hook.case.get())) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => return Response::error(e.to_string(), 400),
+    };
+    let profile = case.live_profile(&bundle);
+    let plan = Plan { bundle: Rc::new(bundle), profile, now: case.now, handoff: false };
+    let headers = Headers::new();
+    headers.set("content-type", "text/html; charset=utf-8")?;
+    Ok(Response::ok(crate::rewrite::rewrite_str(&hook.html, plan))?.with_headers(headers))
 }
 
 /// The worker's configuration from `[vars]` (see [`crate::origin`]); a broken value is logged and

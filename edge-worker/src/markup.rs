@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use vitrine_engine::catalog::is_safe_url;
+use vitrine_engine::markup::{is_url_field, trim, BIND, BIND_ALT, BIND_HREF, BIND_SRC};
 use vitrine_engine::RecItem;
 
 /// Escapes text for an HTML text node.
@@ -102,8 +103,7 @@ pub enum Token {
 
 /// The attributes a template may bind, each behind `data-vitrine-bind-<name>`; `url` says the value
 /// must pass the URL check.
-const BOUND_ATTRS: [(&str, &str, bool); 3] =
-    [("href", "data-vitrine-bind-href", true), ("src", "data-vitrine-bind-src", true), ("alt", "data-vitrine-bind-alt", false)];
+const BOUND_ATTRS: [(&str, &str, bool); 3] = [("href", BIND_HREF, true), ("src", BIND_SRC, true), ("alt", BIND_ALT, false)];
 
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
@@ -112,8 +112,9 @@ fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Appends one rendered copy of `template` for `item` to `out`.
 ///
 /// `data-vitrine-bind="f"` replaces the element's content with the field as text;
-/// `data-vitrine-bind-href|src|alt="f"` set that attribute (URLs must pass [`is_safe_url`], else the
-/// template's own value stays). Unknown fields leave the template as written.
+/// `data-vitrine-bind-href|src|alt="f"` set that attribute (`href` and `src` from the URL fields
+/// only, [`is_url_field`]; an empty URL leaves the template's own value). Unknown fields leave the
+/// template as written.
 pub fn render(template: &[Token], item: &RecItem, out: &mut String) {
     let mut skipping: Option<usize> = None;
     for t in template {
@@ -129,8 +130,10 @@ pub fn render(template: &[Token], item: &RecItem, out: &mut String) {
                     .iter()
                     .filter_map(|&(target, binder, url)| {
                         let field = decode_entities(attr(attrs, binder)?);
-                        let value = item.field(field.trim())?;
-                        (!url || is_safe_url(value)).then_some((target, value))
+                        let field = trim(&field);
+                        let value = item.field(field)?;
+                        // The catalog checked its URLs; checking again costs nothing here.
+                        (!url || is_url_field(field) && is_safe_url(value)).then_some((target, value))
                     })
                     .collect();
                 out.push('<');
@@ -155,7 +158,7 @@ pub fn render(template: &[Token], item: &RecItem, out: &mut String) {
                     out.push('"');
                 }
                 out.push_str(if *self_closing { " />" } else { ">" });
-                let text = attr(attrs, "data-vitrine-bind").and_then(|f| item.field(decode_entities(f).trim()));
+                let text = attr(attrs, BIND).and_then(|f| item.field(trim(&decode_entities(f))));
                 if let (Some(text), false) = (text, *self_closing) {
                     out.push_str(&escape_text(text));
                     skipping = Some(*id);

@@ -18,8 +18,9 @@ use std::rc::Rc;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
 use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, OutputSink, Selector, Settings};
-use vitrine_engine::catalog::is_safe_url;
 use vitrine_engine::time::Seconds;
+use vitrine_engine::decide::is_href_field;
+use vitrine_engine::markup::{self, trim, FIELD, HREF, ITEM, LIST, RECS, SLOT};
 use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision};
 
 use crate::markup::{decode_entities, escape_attr, handoff_script, render, Token};
@@ -283,16 +284,16 @@ fn handlers(plan: Plan) -> Result<Vec<Handler>, lol_html::errors::SelectorError>
         on_element("head", head(s()))?,
         on_element("script[src]", script(s()))?,
         on_element("body", body(s()))?,
-        on_element("[data-vitrine-slot]", slot(s()))?,
-        on_element("[data-vitrine-slot] [data-vitrine-field]", field(s()))?,
-        on_element("[data-vitrine-slot] [data-vitrine-href]", href(s()))?,
-        on_element("[data-vitrine-list]", list(s()))?,
+        on_element(&format!("[{SLOT}]"), slot(s()))?,
+        on_element(&format!("[{SLOT}] [{FIELD}]"), field(s()))?,
+        on_element(&format!("[{SLOT}] [{HREF}]"), href(s()))?,
+        on_element(&format!("[{LIST}]"), list(s()))?,
         // Only a list's children: CSS `order` reorders flex and grid items, nothing deeper.
-        on_element("[data-vitrine-list] > [data-vitrine-item]", item(s()))?,
-        on_element("[data-vitrine-recs]", recs(s()))?,
-        on_element("[data-vitrine-recs] > template", template(s()))?,
-        on_element("[data-vitrine-recs] > template *", template_element(s()))?,
-        on_text("[data-vitrine-recs] > template", template_text(s()))?,
+        on_element(&format!("[{LIST}] > [{ITEM}]"), item(s()))?,
+        on_element(&format!("[{RECS}]"), recs(s()))?,
+        on_element(&format!("[{RECS}] > template"), template(s()))?,
+        on_element(&format!("[{RECS}] > template *"), template_element(s()))?,
+        on_text(&format!("[{RECS}] > template"), template_text(s()))?,
     ])
 }
 
@@ -323,11 +324,7 @@ fn script(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 /// Reads the page context; also places the hand-off if the page had no `</head>`.
 fn body(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
-        let page = Page {
-            kind: attr(el, "data-vitrine-page").unwrap_or_default(),
-            product: attr(el, "data-vitrine-product").filter(|p| !p.is_empty()),
-            category: attr(el, "data-vitrine-category").filter(|c| !c.is_empty()),
-        };
+        let page: Page = markup::page(|name| attr(el, name));
         if let Some(script) = with(&st, |s| {
             s.page = page;
             s.handoff.take()
@@ -340,7 +337,7 @@ fn body(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 
 fn slot(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
-        let name = attr(el, "data-vitrine-slot").unwrap_or_default();
+        let name = attr(el, SLOT).map(|v| trim(&v).to_owned()).unwrap_or_default();
         let decision = with(&st, |s| Some(s.ctx().decide_slot(&name)));
         let Some(decision) = decision else { return Ok(()) };
         if let Some(v) = &decision.variant {
@@ -358,15 +355,19 @@ fn slot(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     }
 }
 
-/// A slot field's new text, if the winning variant sets it.
-fn slot_value(st: &Shared, el: &Element<'_, '_>, name_attr: &str) -> Option<String> {
+/// A slot field's new value, if the winning variant sets it; `url`: URL fields only.
+fn slot_value(st: &Shared, el: &Element<'_, '_>, name_attr: &str, url: bool) -> Option<String> {
     let name = attr(el, name_attr)?;
-    with(st, |s| s.slots.last().and_then(|d| d.fields.get(name.trim()).cloned()))
+    let name = trim(&name);
+    if url && !is_href_field(name) {
+        return None;
+    }
+    with(st, |s| s.slots.last().and_then(|d| d.fields.get(name).cloned()))
 }
 
 fn field(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
-        if let Some(text) = slot_value(&st, el, "data-vitrine-field") {
+        if let Some(text) = slot_value(&st, el, FIELD, false) {
             // As text: lol_html escapes it, so a profile's `<img onerror>` stays a string.
             el.set_inner_content(&text, ContentType::Text);
         }
@@ -376,7 +377,8 @@ fn field(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 
 fn href(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
-        if let Some(url) = slot_value(&st, el, "data-vitrine-href").filter(|u| is_safe_url(u)) {
+        // Checked by the engine when it decided (an unsafe value is no value).
+        if let Some(url) = slot_value(&st, el, HREF, true) {
             let _ = el.set_attribute("href", &escape_attr(&url));
         }
         Ok(())
@@ -386,7 +388,7 @@ fn href(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 fn list(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
         if el.can_have_content() {
-            let name = attr(el, "data-vitrine-list").unwrap_or_default();
+            let name = attr(el, LIST).map(|v| trim(&v).to_owned()).unwrap_or_default();
             with(&st, |s| s.lists.push(name));
             let st = st.clone();
             on_end(el, move |_| {
@@ -402,7 +404,7 @@ fn list(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 /// depends on that item alone, and the browser's stable layout order equals the decided order.
 fn item(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
-        let Some(id) = attr(el, "data-vitrine-item") else { return Ok(()) };
+        let Some(id) = attr(el, ITEM).map(|v| trim(&v).to_owned()) else { return Ok(()) };
         let key = with(&st, |s| {
             let list = s.lists.last().cloned().unwrap_or_default();
             s.ctx().rank_list(&list, &[id]).keys.first().copied()
@@ -420,7 +422,7 @@ fn item(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 
 fn recs(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
-        let Some(req) = RecsRequest::from_attributes(|name| attr(el, name)) else { return Ok(()) };
+        let Some(req) = markup::recs(|name| attr(el, name)) else { return Ok(()) };
         if !el.can_have_content() {
             return Ok(());
         }

@@ -284,24 +284,6 @@ impl RecsRequest {
     }
 }
 
-impl RecsRequest {
-    /// Reads a widget's `data-vitrine-*` attributes (docs/markup.md); `None` without a known
-    /// strategy. `attr` returns an attribute's value by its full name.
-    pub fn from_attributes(attr: impl Fn(&str) -> Option<String>) -> Option<RecsRequest> {
-        let text = |name: &str| attr(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let number = |name: &str| text(name).and_then(|v| crate::cel::parse_f64(&v)).filter(|v| v.is_finite());
-        Some(RecsRequest {
-            widget: text("data-vitrine-recs").unwrap_or_default(),
-            strategy: Strategy::parse(&text("data-vitrine-strategy")?)?,
-            product: text("data-vitrine-product"),
-            k: text("data-vitrine-k").and_then(|k| k.parse().ok()),
-            category: text("data-vitrine-filter-category"),
-            price_min: number("data-vitrine-price-min"),
-            price_max: number("data-vitrine-price-max"),
-            max_per_category: text("data-vitrine-max-per-category").and_then(|k| k.parse().ok()),
-        })
-    }
-}
 
 /// The answer, `"v": 1`: what every runtime applies to the page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -412,7 +394,9 @@ pub struct ListDecision {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecsDecision {
     pub widget: String,
-    pub strategy: Strategy,
+    /// `None` for a widget whose strategy this version does not know: it is left alone (`keep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
     pub items: Vec<RecItem>,
     /// Leave the widget as the shop served it (an experiment's default arm or holdout).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -448,7 +432,9 @@ impl Decision {
             w.key("recs").arr(&self.recs, |w, r| {
                 w.obj(|w| {
                     w.key("widget").str(&r.widget);
-                    w.key("strategy").str(r.strategy.name());
+                    if let Some(s) = r.strategy {
+                        w.key("strategy").str(s.name());
+                    }
                     w.key("items").arr(&r.items, |w, i| {
                         w.obj(|w| {
                             for (k, v) in [("id", &i.id), ("title", &i.title), ("link", &i.link), ("price", &i.price), ("image_link", &i.image_link), ("product_type", &i.product_type), ("brand", &i.brand)] {
@@ -908,7 +894,7 @@ impl Context<'_> {
         // Model rows still to be loaded (a partial model) keep the widget as served, as entries do.
         let rows_missing = self.bundle.model.shard_layout().is_some() && !self.bundle.model.missing_shards(self.model_needs(req.strategy, req.product.as_deref())).is_empty();
         if keep || rows_missing {
-            return RecsDecision { widget: req.widget, strategy: req.strategy, items: Vec::new(), keep: true, experiment: assignment };
+            return RecsDecision { widget: req.widget, strategy: Some(req.strategy), items: Vec::new(), keep: true, experiment: assignment };
         }
         let mut decision = self.recommend_items(&req);
         decision.experiment = assignment;
@@ -989,7 +975,7 @@ impl Context<'_> {
         // Entries still to come: deciding now could show what the full catalog would not. The
         // widget stays as served until they are loaded (a runtime that gives up keeps it).
         if pending > 0 || req.strategy == Strategy::Similar && current.is_some_and(|p| catalog.similar_pending(p)) {
-            return RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items: Vec::new(), keep: true, experiment: None };
+            return RecsDecision { widget: req.widget.clone(), strategy: Some(req.strategy), items: Vec::new(), keep: true, experiment: None };
         }
         let items = chosen
             .into_iter()
@@ -1003,7 +989,7 @@ impl Context<'_> {
                 brand: p.brand.clone(),
             })
             .collect();
-        RecsDecision { widget: req.widget.clone(), strategy: req.strategy, items, keep: false, experiment: None }
+        RecsDecision { widget: req.widget.clone(), strategy: Some(req.strategy), items, keep: false, experiment: None }
     }
 
     /// The items whose model rows `req` reads: the current product for also_bought and also_viewed,

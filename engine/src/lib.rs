@@ -55,6 +55,7 @@ pub mod error;
 pub mod experiment;
 pub(crate) mod json;
 pub mod kpis;
+pub mod markup;
 pub mod model;
 pub mod model_bin;
 pub mod orders;
@@ -71,6 +72,7 @@ pub use catalog::{Availability, Catalog, Price, Product};
 pub use condition::{Condition, ConditionError};
 pub use decide::{Bundle, Context, Decision, ListDecision, Page, RecItem, RecsDecision, RecsRequest, Request, SlotDecision, Strategy};
 pub use error::{FormatError, FormatErrorKind};
+pub use markup::Markup;
 pub use model::{Interaction, Model};
 pub use profile::{Event, LiveProfile, ProfileSnapshot, Session};
 pub use site::SiteConfig;
@@ -94,18 +96,24 @@ impl CaseInput {
                 profile: o.opt("profile", ProfileSnapshot::read)?,
                 events: o.or("events", Vec::new, |x| x.items(Event::read))?,
                 now: o.req_time("now")?,
-                request: o.req("request", Request::read)?,
+                request: o.or("request", Request::default, Request::read)?,
             })
         })
     }
 
-    /// Replays the events on the snapshot and decides.
-    pub fn decide(&self, bundle: &Bundle) -> Decision {
+    /// The visitor: the snapshot with the events replayed on it.
+    pub fn live_profile(&self, bundle: &Bundle) -> LiveProfile {
         let snapshot = self.profile.clone().unwrap_or_else(ProfileSnapshot::anonymous);
         let mut profile = LiveProfile::new(snapshot);
         for e in &self.events {
             profile.apply_with_catalog(e, self.now, &bundle.catalog);
         }
+        profile
+    }
+
+    /// Replays the events on the snapshot and decides.
+    pub fn decide(&self, bundle: &Bundle) -> Decision {
+        let profile = self.live_profile(bundle);
         Context { bundle, profile: &profile, page: &self.request.page, now: self.now }.decide(&self.request)
     }
 }

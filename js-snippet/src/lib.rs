@@ -21,7 +21,7 @@ use vitrine_engine::site::SiteConfig;
 #[cfg(feature = "dev")]
 use vitrine_engine::Page;
 use vitrine_engine::profile::ItemEvent;
-use vitrine_engine::{Bundle, Context, Event, LiveProfile, ProfileSnapshot, Request, Session};
+use vitrine_engine::{Bundle, Context, Event, LiveProfile, Markup, ProfileSnapshot, Session};
 use wasm_bindgen::prelude::*;
 
 /// One visitor's engine: the bundle plus the live profile.
@@ -188,28 +188,30 @@ impl Vitrine {
         self.bundle.add_file(path, bytes).map_err(err)
     }
 
-    /// Decides, and names the shard files the decision could not read (model rows, catalog entries,
-    /// similar rows): `[decision JSON, ...files]`. With no files the decision is the full
+    /// Decides for the page's markup (a [`Markup`] document: raw `data-vitrine-*` values, read
+    /// in the engine), and names the shard files the decision could not read (model rows, catalog
+    /// entries, similar rows): `[decision JSON, ...files]`. With no files the decision is the full
     /// bundle's (apply it); otherwise fetch and `addShard` them and ask again: a few rounds at
     /// most, as a widget's candidates are known once their rows are loaded. Placements that read
-    /// something missing are `keep` meanwhile. Always no files for a full bundle.
+    /// something missing are `keep` meanwhile. Always no files for a full bundle. The decision has
+    /// one entry per slot, list and widget of the markup, in its order.
     #[wasm_bindgen(js_name = decideSettling)]
-    pub fn decide_settling(&self, request_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
-        let request = Request::from_json(request_json).map_err(err)?;
+    pub fn decide_settling(&self, markup_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
+        let markup = Markup::from_json(markup_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
-        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
-        let (decision, mut missed) = ctx.decide_settling(&request, &self.vars);
-        missed.insert(0, decision.to_json());
+        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &markup.request.page, now };
+        let (decision, mut missed) = ctx.decide_settling(&markup.request, &self.vars);
+        missed.insert(0, markup.widgets(decision).to_json());
         Ok(missed)
     }
 
-    /// Decides for a request (`{"page":..,"slots":[..],"lists":[..],"recs":[..]}`); returns the
+    /// Decides for the page's markup (as [`Vitrine::decide_settling`] reads it); returns the
     /// decision JSON. `now_ms` is ignored when the site pins `demo_now`.
-    pub fn decide(&self, request_json: &str, now_ms: f64) -> Result<String, JsError> {
-        let request = Request::from_json(request_json).map_err(err)?;
+    pub fn decide(&self, markup_json: &str, now_ms: f64) -> Result<String, JsError> {
+        let markup = Markup::from_json(markup_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
-        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &request.page, now };
-        Ok(ctx.decide_cached(&request, &self.vars).to_json())
+        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &markup.request.page, now };
+        Ok(markup.widgets(ctx.decide_cached(&markup.request, &self.vars)).to_json())
     }
 }
 

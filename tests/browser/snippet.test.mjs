@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { startStatic } from '../lib/static-server.mjs';
-import { lapsedProfile, XSS_NAME, EDGE_ONLY } from '../lib/fixtures.mjs';
+import { lapsedProfile, XSS_NAME, EDGE_ONLY, toMarkup } from '../lib/fixtures.mjs';
 import { shardOf } from '../lib/shards.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,6 +79,8 @@ test('shared decision cases give identical results in the Wasm build', async () 
   await engineOnPage(page);
   // Through the production entry points, as the loader drives them: the snapshot, then each
   // event, then the request.
+  // The request as the page's markup states it: the engine reads it as the loader hands it over.
+  for (const c of doc.cases) c.input.markup = toMarkup(c.input.request);
   const results = await page.evaluate(({ bundle, cases }) => cases.map(({ input }) => {
     const engine = new wasm_bindgen.Vitrine(JSON.stringify(bundle));
     const now = Date.parse(input.now);
@@ -87,7 +89,7 @@ test('shared decision cases give identical results in the Wasm build', async () 
       const need = engine.push(JSON.stringify(e), now);
       if (need && need.length) throw new Error(`${JSON.stringify(e)} asks for shard files ${need} of a full bundle`);
     }
-    const decision = JSON.parse(engine.decide(JSON.stringify(input.request), now));
+    const decision = JSON.parse(engine.decide(JSON.stringify(input.markup), now));
     engine.free();
     return decision;
   }), doc);
@@ -127,8 +129,8 @@ test('rules calling matches() or format() are left to the edge: their placements
   const d = await page.evaluate(({ bundle, c }) => {
     const engine = new wasm_bindgen.Vitrine(bundle);
     engine.setProfile(JSON.stringify(c.profile));
-    return JSON.parse(engine.decide(JSON.stringify(c.request), Date.parse(c.now)));
-  }, { bundle, c: EDGE_ONLY });
+    return JSON.parse(engine.decide(JSON.stringify(c.markup), Date.parse(c.now)));
+  }, { bundle, c: { ...EDGE_ONLY, markup: toMarkup(EDGE_ONLY.request) } });
   assert.deepEqual(d.slots, [
     { slot: 'hero', variant: null, fields: {}, keep: true },
     { slot: 'tagline', variant: null, fields: {}, keep: true },

@@ -23,3 +23,21 @@ export const EDGE_ONLY = {
     recs: [],
   },
 };
+
+// A decision request (tests/cases/*.json) as a page's markup states it: the raw data-vitrine-*
+// values the snippet hands the engine, which reads them (engine/src/markup.rs).
+export function toMarkup(request) {
+  const attrs = (pairs) => Object.fromEntries(pairs.filter(([, v]) => v != null).map(([k, v]) => ['data-vitrine-' + k, String(v)]));
+  const p = request.page || {};
+  const markup = {
+    page: attrs([['page', p.type], ['product', p.product], ['category', p.category]]),
+    slots: request.slots || [],
+    lists: request.lists || [],
+    recs: (request.recs || []).map((r) => attrs([
+      ['recs', r.widget], ['strategy', r.strategy], ['product', r.product], ['k', r.k], ['filter-category', r.category],
+      ['price-min', r.price_min], ['price-max', r.price_max], ['max-per-category', r.max_per_category],
+    ])),
+  };
+  if (request.trace) markup.trace = true;
+  return markup;
+}

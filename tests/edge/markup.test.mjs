@@ -1,0 +1,89 @@
+// The shared markup cases (tests/cases/markup.json): each page is personalized by the worker's
+// streaming rewriter in workerd, and by the snippet in Chromium without an edge (browser-only
+// mode). One extractor reads the visible result of every placement in Chromium — slot variants,
+// field texts and links, each list's order as laid out (CSS `order` included), each widget's cards
+// — and both must show exactly what the case states.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch } from '../lib/chromium.mjs';
+import { startEdge, root, dist } from '../lib/edge.mjs';
+import { startStatic, scriptJson } from '../lib/static-server.mjs';
+
+const doc = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'markup.json'), 'utf8'));
+// The cases' site compiled by `vitrine bundle` (scripts/build.sh) on decisions.json's catalog and model.
+const bundle = readFileSync(join(root, 'build', 'cases', 'markup-bundle.json'), 'utf8');
+
+const page = (c, head = '') =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>${c.name.replace(/[<&]/g, '')}</title>${head}</head><body ${c.body}>${c.html}</body></html>`;
+
+// Runs in the page: what a visitor sees of each placement, in document order.
+function visible() {
+  const text = (el) => el.textContent.replace(/\s+/g, ' ').trim();
+  const all = (root, sel) => [...root.querySelectorAll(sel)];
+  return {
+    slots: all(document, '[data-vitrine-slot]').map((s) => ({
+      variant: s.getAttribute('data-vitrine-variant'),
+      fields: all(s, '[data-vitrine-field]').map(text),
+      hrefs: all(s, '[data-vitrine-href]').map((a) => a.getAttribute('href')),
+    })),
+    lists: all(document, '[data-vitrine-list]').map((l) => [...l.children]
+      .filter((c) => c.hasAttribute('data-vitrine-item'))
+      .map((c, i) => ({ id: c.getAttribute('data-vitrine-item').trim(), order: Number(getComputedStyle(c).order), i }))
+      .sort((a, b) => a.order - b.order || a.i - b.i)
+      .map((x) => x.id)),
+    recs: all(document, '[data-vitrine-recs]').map((r) => (r.hasAttribute('data-vitrine-filled')
+      ? [...r.children].filter((c) => c.tagName !== 'TEMPLATE').map((c) => {
+        const img = c.querySelector('img');
+        return `${text(c)}|${c.getAttribute('href')}|${img?.getAttribute('src')}|${img?.getAttribute('alt')}`;
+      })
+      : null)),
+  };
+}
+
+let edge, browser, shop;
+before(async () => {
+  [edge, browser, shop] = await Promise.all([startEdge({ vars: ['VITRINE_TEST_HOOKS:on'] }), launch(), startStatic(dist)]);
+});
+after(async () => {
+  await browser?.close();
+  await shop?.close();
+  await edge?.close();
+});
+
+test('markup cases: the edge worker in workerd shows what each case states', async () => {
+  assert.ok(doc.cases.length >= 5);
+  const tab = await browser.newPage();
+  for (const c of doc.cases) {
+    const input = { now: c.now, ...(c.profile ? { profile: c.profile } : {}) };
+    const res = await fetch(edge.base + '/__vitrine/rewrite', { method: 'POST', body: JSON.stringify({ bundle: JSON.parse(bundle), case: input, html: page(c) }) });
+    const html = await res.text();
+    assert.equal(res.status, 200, `${c.name}: ${html}`);
+    // Shown without any script: what the edge streamed is what the visitor sees.
+    await tab.setContent(html);
+    assert.deepEqual(await tab.evaluate(visible), c.expected, `edge: ${c.name}`);
+  }
+  await tab.close();
+});
+
+test('markup cases: the snippet in Chromium (browser-only) shows what each case states', async () => {
+  for (const [i, c] of doc.cases.entries()) {
+    const tab = await browser.newPage();
+    const problems = [];
+    tab.on('pageerror', (e) => problems.push(e.message));
+    tab.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') problems.push(m.text()); });
+    // The shop's own page: the snapshot handed over as the edge would (a shop's backend may do
+    // the same), the snippet and this case's bundle from /vitrine/.
+    const head = (c.profile ? `<script type="application/json" id="vitrine-profile">${scriptJson(JSON.stringify(c.profile))}</script>` : '') +
+      '<script async src="/vitrine/vitrine.js"></script>';
+    await tab.route(`${shop.url}/markup/${i}`, (r) => r.fulfill({ contentType: 'text/html; charset=utf-8', body: page(c, head) }));
+    await tab.route(/\/(img|p)\//, (r) => r.fulfill({ contentType: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
+    await tab.route(`${shop.url}/vitrine/bundle.json`, (r) => r.fulfill({ contentType: 'application/json', body: bundle }));
+    await tab.goto(`${shop.url}/markup/${i}`);
+    await tab.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
+    assert.deepEqual(await tab.evaluate(visible), c.expected, `snippet: ${c.name}`);
+    assert.deepEqual(problems, [], c.name);
+    await tab.close();
+  }
+});
