@@ -64,6 +64,10 @@ $VITRINE bundle --site tests/cases/edge-only-site.json --catalog build/cases/cat
 node -e 'const fs = require("fs"); fs.writeFileSync("build/cases/markup-site.json", JSON.stringify(JSON.parse(fs.readFileSync("tests/cases/markup.json", "utf8")).site));'
 $VITRINE bundle --site build/cases/markup-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
   --out build/cases/markup-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
+# Experiment assignment (tests/cases/hashes.json): one experiment per salt.
+node -e 'const fs = require("fs"); fs.writeFileSync("build/cases/hashes-site.json", JSON.stringify(JSON.parse(fs.readFileSync("tests/cases/hashes.json", "utf8")).site));'
+$VITRINE bundle --site build/cases/hashes-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
+  --out build/cases/hashes-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
 
 log "browser snippet"
 bash js-snippet/build.sh

@@ -1,4 +1,4 @@
-// The shared markup cases (tests/cases/markup.json): each page is personalized by the worker's
+// The shared markup and hash cases (tests/cases/markup.json, hashes.json). Each markup page is personalized by the worker's
 // streaming rewriter in workerd, and by the snippet in Chromium without an edge (browser-only
 // mode). One extractor reads the visible result of every placement in Chromium — slot variants,
 // field texts and links, each list's order as laid out (CSS `order` included), each widget's cards
@@ -86,4 +86,37 @@ test('markup cases: the snippet in Chromium (browser-only) shows what each case 
     assert.deepEqual(problems, [], c.name);
     await tab.close();
   }
+});
+
+// Experiment assignment (tests/cases/hashes.json): visitor id and salt to bucket, read from the
+// decision of the cases' site (one experiment per salt, slot `s<i>`), the native engine's test too.
+const hashes = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'hashes.json'), 'utf8'));
+const hashBundle = readFileSync(join(root, 'build', 'cases', 'hashes-bundle.json'), 'utf8');
+const slotOf = (salt) => `s${Object.values(hashes.site.experiments).findIndex((e) => e.salt === salt)}`;
+const visitor = (id) => ({ v: 1, id, consent: { personalization: true } });
+
+test('hash cases: the edge worker assigns every visitor the stated bucket', async () => {
+  assert.ok(hashes.cases.length >= 50);
+  for (const c of hashes.cases) {
+    const input = { profile: visitor(c.id), now: '2026-01-01T00:00:00Z', request: { slots: [slotOf(c.salt)] } };
+    const res = await fetch(edge.base + '/__vitrine/decide', { method: 'POST', body: JSON.stringify({ bundle: JSON.parse(hashBundle), case: input }) });
+    const d = await res.json();
+    assert.equal(Math.round(d.slots[0].experiment.bucket * 10000), c.bucket, `${c.salt} / ${c.id}`);
+  }
+});
+
+test('hash cases: the Wasm build in Chromium assigns every visitor the stated bucket', async () => {
+  const tab = await browser.newPage();
+  await tab.goto(shop.url + '/');
+  await tab.addScriptTag({ url: '/vitrine/vitrine-worker.js' });
+  const got = await tab.evaluate(async ({ bundle, cases }) => {
+    await wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' });
+    const engine = new wasm_bindgen.Vitrine(bundle);
+    return cases.map((c) => {
+      engine.setProfile(JSON.stringify(c.profile));
+      return JSON.parse(engine.decide(JSON.stringify({ slots: [c.slot] }), Date.now())).slots[0].experiment.bucket;
+    });
+  }, { bundle: hashBundle, cases: hashes.cases.map((c) => ({ profile: visitor(c.id), slot: slotOf(c.salt) })) });
+  hashes.cases.forEach((c, i) => assert.equal(Math.round(got[i] * 10000), c.bucket, `${c.salt} / ${c.id}`));
+  await tab.close();
 });
