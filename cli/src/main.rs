@@ -256,6 +256,30 @@ enum Command {
     /// A data subject's requests against the profile store: export or delete customers' snapshots.
     #[command(subcommand)]
     Privacy(privacy::Privacy),
+    /// What this visitor would see on this page, and why: reads the page's `data-vitrine-*` markup
+    /// as the edge does and prints the decision (JSON) for every slot, list and widget, in
+    /// document order.
+    Decide {
+        /// The bundle (`vitrine bundle --out`).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The visitor's profile snapshot (one JSON document, e.g. a line of `vitrine profiles`);
+        /// without it, an anonymous visitor.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// The page (HTML), as the shop serves it.
+        #[arg(long)]
+        page: PathBuf,
+        /// This session's GA4 events so far: a JSON array, oldest first.
+        #[arg(long)]
+        events: Option<PathBuf>,
+        /// The instant to decide at (RFC 3339); default the site's `demo_now`, else now.
+        #[arg(long)]
+        now: Option<String>,
+        /// Explain every placement: segments, each variant's rule and result, experiment arms.
+        #[arg(long)]
+        trace: bool,
+    },
     /// Sign a visitor id for the `vitrine_vid` cookie the edge reads (what a shop's backend sets
     /// when a customer logs in; README, "Deploying"). The secret is read from the environment
     /// variable VITRINE_COOKIE_SECRET, the worker's secret of the same name.
@@ -627,6 +651,34 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("vitrine: {} KV entries -> {}", entries.len(), out.display());
         }
         Command::Privacy(request) => request.run()?,
+        Command::Decide { bundle, profile, page, events, now, trace } => {
+            let bundle = vitrine_engine::Bundle::from_json(&input::read_text(&bundle)?).map_err(|e| InputError(format!("{}: {e}", bundle.display())))?;
+            let snapshot = match &profile {
+                Some(path) => ProfileSnapshot::from_json(input::read_text(path)?.trim()).map_err(|e| InputError(format!("{}: {e}", path.display())))?,
+                None => ProfileSnapshot::anonymous(),
+            };
+            let now = match now {
+                Some(t) => vitrine_engine::time::parse_export(&t).ok_or_else(|| InputError(format!("--now: expected RFC 3339, found {t:?}")))?,
+                None => bundle.site.demo_now.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)),
+            };
+            let mut visitor = vitrine_engine::LiveProfile::new(snapshot);
+            if let Some(path) = &events {
+                let text = input::read_text(path)?;
+                let list: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text)
+                    .map_err(|e| InputError(format!("{}:{}:{}: expected a JSON array of GA4 events: {e}", path.display(), e.line(), e.column())))?;
+                for (i, raw) in list.iter().enumerate() {
+                    let event = vitrine_engine::Event::from_json(raw.get()).map_err(|e| InputError(format!("{}: event [{i}]: {e}", path.display())))?;
+                    visitor.apply_with_catalog(&event, now, &bundle.catalog);
+                }
+            }
+            let html = input::read_text(&page)?;
+            let mut markup = vitrine_edge::scan::scan(&html).ok_or_else(|| InputError(format!("{}: lol_html could not read the page", page.display())))?;
+            markup.request.trace = trace;
+            let ctx = vitrine_engine::Context { bundle: &bundle, profile: &visitor, page: &markup.request.page, now };
+            let decision = markup.widgets(ctx.decide(&markup.request));
+            let pretty: serde_json::Value = serde_json::from_str(&decision.to_json())?;
+            println!("{}", serde_json::to_string_pretty(&pretty)?);
+        }
         Command::Cookie { id, set_cookie } => {
             let secret = std::env::var("VITRINE_COOKIE_SECRET").unwrap_or_default();
             if secret.is_empty() {

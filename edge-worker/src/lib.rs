@@ -62,6 +62,7 @@ pub mod markup;
 pub mod origin;
 pub mod paths;
 pub mod rewrite;
+pub mod scan;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -271,7 +271,8 @@ fn handlers(plan: Plan) -> Result<Vec<Handler>, lol_html::errors::SelectorError>
         bundle: plan.bundle,
         profile: plan.profile,
         now: plan.now,
-        page: Page::default(),
+        // Until `<body>` streams past (a page may leave it implied): an `other` page.
+        page: markup::page(|_| None::<String>),
         slots: Vec::new(),
         lists: Vec::new(),
         widget: None,
