@@ -19,6 +19,7 @@ use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
 use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, OutputSink, Selector, Settings};
 use vitrine_engine::time::Seconds;
+use vitrine_engine::condition::PageVars;
 use vitrine_engine::decide::is_href_field;
 use vitrine_engine::markup::{self, trim, FIELD, HREF, ITEM, LIST, RECS, SLOT};
 use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision};
@@ -162,6 +163,8 @@ struct State {
     profile: LiveProfile,
     now: Seconds,
     page: Page,
+    /// The visitor's variables on this page, segments included: built once for the whole page.
+    vars: PageVars,
     /// Open slots, innermost last: a field belongs to the nearest enclosing slot.
     slots: Vec<SlotDecision>,
     /// Open lists, innermost last.
@@ -188,7 +191,7 @@ impl State {
     fn preloads(&mut self, req: &RecsRequest) -> String {
         let bundle = self.bundle.clone();
         let Some(layout) = bundle.browser_shards.as_ref().filter(|_| self.snippet) else { return String::new() };
-        let files = layout.files(self.ctx().rec_model_items(req));
+        let files = layout.files(self.ctx().rec_model_items_on(req, &self.vars));
         let mut html = String::new();
         for file in files {
             if self.preloaded.contains(&file) {
@@ -273,6 +276,7 @@ fn handlers(plan: Plan) -> Result<Vec<Handler>, lol_html::errors::SelectorError>
         now: plan.now,
         // Until `<body>` streams past (a page may leave it implied): an `other` page.
         page: markup::page(|_| None::<String>),
+        vars: PageVars::default(),
         slots: Vec::new(),
         lists: Vec::new(),
         widget: None,
@@ -328,6 +332,8 @@ fn body(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
         let page: Page = markup::page(|name| attr(el, name));
         if let Some(script) = with(&st, |s| {
             s.page = page;
+            // Variables read before `<body>` belong to the page without its context.
+            s.vars = PageVars::default();
             s.handoff.take()
         }) {
             el.before(&script, ContentType::Html);
@@ -339,7 +345,7 @@ fn body(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
 fn slot(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
     move |el| {
         let name = attr(el, SLOT).map(|v| trim(&v).to_owned()).unwrap_or_default();
-        let decision = with(&st, |s| Some(s.ctx().decide_slot(&name)));
+        let decision = with(&st, |s| Some(s.ctx().decide_slot_on(&name, &s.vars)));
         let Some(decision) = decision else { return Ok(()) };
         if let Some(v) = &decision.variant {
             let _ = el.set_attribute("data-vitrine-variant", &escape_attr(v));
@@ -408,7 +414,7 @@ fn item(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
         let Some(id) = attr(el, ITEM).map(|v| trim(&v).to_owned()) else { return Ok(()) };
         let key = with(&st, |s| {
             let list = s.lists.last().cloned().unwrap_or_default();
-            s.ctx().rank_list(&list, &[id]).keys.first().copied()
+            s.ctx().rank_list_on(&list, &[id], &s.vars).keys.first().copied()
         });
         // Zero is the default `order`: leaving those items untouched keeps the markup unchanged
         // for anonymous visitors.
@@ -431,7 +437,7 @@ fn recs(st: Shared) -> impl FnMut(&mut Element<'_, '_>) -> HandlerResult {
         if !links.is_empty() {
             el.before(&links, ContentType::Html);
         }
-        let Some(decision) = with(&st, |s| Some(s.ctx().recommend(&req))) else { return Ok(()) };
+        let Some(decision) = with(&st, |s| Some(s.ctx().recommend_on(&req, &s.vars))) else { return Ok(()) };
         if decision.keep {
             // An experiment's default arm or holdout: the widget stays as the shop served it.
             return Ok(());

@@ -252,9 +252,28 @@ impl VarsCache {
     }
 }
 
+/// The variables of one visitor on one page, kept across that page's decisions: the visitor's
+/// ([`VarsCache`]), the page's and every segment's result, each built at most once per page. The
+/// edge decides element by element while the page streams; with this it evaluates the segments
+/// once per page, not once per slot, list item or widget. Belongs to one [`Context`] (bundle,
+/// profile, page, now): make a new one when any of them changes.
+#[derive(Default)]
+pub struct PageVars {
+    visitor: VarsCache,
+    page: OnceCell<Value>,
+    segments: OnceCell<(Named<bool>, Value)>,
+}
+
+impl std::fmt::Debug for PageVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageVars").field("segments", &self.segments.get().map(|s| &s.0)).finish_non_exhaustive()
+    }
+}
+
 enum Cache<'a> {
     Own(VarsCache),
     Shared(&'a VarsCache),
+    Page(&'a PageVars),
 }
 
 /// The variables of one decision, built lazily (a rule that never reads `events` never pays for
@@ -289,10 +308,30 @@ impl<'a> Vars<'a> {
         Vars { ctx, cache: Cache::Shared(cache), page: OnceCell::new(), segments: OnceCell::new() }
     }
 
+    /// Variables of the page `pv` keeps (see [`PageVars`]), which must belong to `ctx` as it is now.
+    pub fn on_page(ctx: &'a Context<'a>, pv: &'a PageVars) -> Vars<'a> {
+        Vars { ctx, cache: Cache::Page(pv), page: OnceCell::new(), segments: OnceCell::new() }
+    }
+
     fn cache(&self) -> &VarsCache {
         match &self.cache {
             Cache::Own(c) => c,
             Cache::Shared(c) => c,
+            Cache::Page(p) => &p.visitor,
+        }
+    }
+
+    fn page_cell(&self) -> &OnceCell<Value> {
+        match &self.cache {
+            Cache::Page(p) => &p.page,
+            _ => &self.page,
+        }
+    }
+
+    fn segments_cell(&self) -> &OnceCell<(Named<bool>, Value)> {
+        match &self.cache {
+            Cache::Page(p) => &p.segments,
+            _ => &self.segments,
         }
     }
 
@@ -302,7 +341,7 @@ impl<'a> Vars<'a> {
     }
 
     fn segment_cache(&self) -> &(Named<bool>, Value) {
-        self.segments.get_or_init(|| {
+        self.segments_cell().get_or_init(|| {
             let inner = WithoutSegments(self);
             // The site's segments are in name order, ids unique (every loader checks).
             let mut results = Named::default();
@@ -461,7 +500,7 @@ impl Activation for Vars<'_> {
             "profile" => self.cache().profile.get_or_init(|| self.profile_value()).clone(),
             "events" => self.cache().events.get_or_init(|| self.events_value()).clone(),
             "session" => self.cache().session.get_or_init(|| self.session_value()).clone(),
-            "page" => self.page.get_or_init(|| self.page_value()).clone(),
+            "page" => self.page_cell().get_or_init(|| self.page_value()).clone(),
             "now" => ts(self.ctx.now)?,
             "segment" => self.segment_cache().1.clone(),
             _ => return None,

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
-use crate::condition::{Vars, VarsCache};
+use crate::condition::{PageVars, Vars, VarsCache};
 use crate::experiment::{self, Assignment};
 use crate::cel::Quoted;
 use crate::error::{FormatError, V1};
@@ -647,6 +647,13 @@ impl Context<'_> {
         self.slot_with(&Vars::new(self), slot, None)
     }
 
+    /// [`Context::decide_slot`] with the page's variables kept in `pv`: the page-scoped entry
+    /// point of a runtime that decides element by element (the edge). A whole request decides
+    /// with one set of variables already ([`Context::decide`]).
+    pub fn decide_slot_on(&self, slot: &str, pv: &PageVars) -> SlotDecision {
+        self.slot_with(&Vars::on_page(self, pv), slot, None)
+    }
+
     /// Whether this runtime leaves `target` to the edge: it has no `matches()`, and a rule that
     /// decides the placement calls it (docs/site.md, "Rules the browser leaves to the edge").
     fn edge_decides(&self, target: &Target) -> bool {
@@ -750,6 +757,11 @@ impl Context<'_> {
         self.list_with(&Vars::new(self), list, items, None)
     }
 
+    /// [`Context::rank_list`] with the page's variables kept in `pv` (see [`Context::decide_slot_on`]).
+    pub fn rank_list_on(&self, list: &str, items: &[String], pv: &PageVars) -> ListDecision {
+        self.list_with(&Vars::on_page(self, pv), list, items, None)
+    }
+
     fn list_with(&self, vars: &Vars, list: &str, items: &[String], trace: Option<&mut Trace>) -> ListDecision {
         let target = Target::List(list.to_owned());
         if self.edge_decides(&target) {
@@ -851,6 +863,11 @@ impl Context<'_> {
     /// configured in `recs.widgets` takes its settings from there (markup fills what it leaves out).
     pub fn recommend(&self, req: &RecsRequest) -> RecsDecision {
         self.recs_with(&Vars::new(self), req, None)
+    }
+
+    /// [`Context::recommend`] with the page's variables kept in `pv` (see [`Context::decide_slot_on`]).
+    pub fn recommend_on(&self, req: &RecsRequest, pv: &PageVars) -> RecsDecision {
+        self.recs_with(&Vars::on_page(self, pv), req, None)
     }
 
     /// The widget as it will be decided: `recs.widgets` settings over the markup's, an experiment
@@ -1004,6 +1021,11 @@ impl Context<'_> {
     /// [`Context::model_items`] of one widget.
     pub fn rec_model_items<'r>(&'r self, r: &'r RecsRequest) -> Vec<(&'r str, Table)> {
         self.rec_model_items_with(&Vars::new(self), r)
+    }
+
+    /// [`Context::rec_model_items`] with the page's variables kept in `pv`.
+    pub fn rec_model_items_on<'r>(&'r self, r: &'r RecsRequest, pv: &PageVars) -> Vec<(&'r str, Table)> {
+        self.rec_model_items_with(&Vars::on_page(self, pv), r)
     }
 
     fn rec_model_items_with<'r>(&'r self, vars: &Vars, r: &'r RecsRequest) -> Vec<(&'r str, Table)> {
