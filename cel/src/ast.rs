@@ -202,10 +202,7 @@ const NAMES: &[(&str, Func)] = &[
 impl Func {
     #[cfg(feature = "compile")]
     pub fn from_name(name: &str) -> Func {
-        NAMES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or_else(|| Func::Unknown(name.into()), |(_, f)| f.clone())
+        NAMES.iter().find(|(n, _)| *n == name).map_or_else(|| Func::Unknown(name.into()), |(_, f)| f.clone())
     }
 
     /// The id in the compiled form; `None` for an unknown function (written by name).
@@ -227,10 +224,7 @@ impl Func {
             return name;
         }
         let id = std::mem::discriminant(self);
-        NAMES
-            .iter()
-            .find(|(_, f)| std::mem::discriminant(f) == id)
-            .map_or("?", |(n, _)| n)
+        NAMES.iter().find(|(_, f)| std::mem::discriminant(f) == id).map_or("?", |(n, _)| n)
     }
 }
 
@@ -239,23 +233,14 @@ impl Expr {
         let child = |e: &Expr| e.height;
         let height = 1 + match &kind {
             ExprKind::Lit(_) | ExprKind::Ident(_) => 0,
-            ExprKind::Select { operand, .. } | ExprKind::Not(operand) | ExprKind::Neg(operand) => {
-                child(operand)
-            }
+            ExprKind::Select { operand, .. } | ExprKind::Not(operand) | ExprKind::Neg(operand) => child(operand),
             ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => child(a).max(child(b)),
-            ExprKind::Call { args: items, .. }
-            | ExprKind::List(items)
-            | ExprKind::And(items)
-            | ExprKind::Or(items) => items.iter().map(child).max().unwrap_or(0),
-            ExprKind::Map(entries) => entries
-                .iter()
-                .map(|(k, v)| child(k).max(child(v)))
-                .max()
-                .unwrap_or(0),
+            ExprKind::Call { args: items, .. } | ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {
+                items.iter().map(child).max().unwrap_or(0)
+            }
+            ExprKind::Map(entries) => entries.iter().map(|(k, v)| child(k).max(child(v))).max().unwrap_or(0),
             ExprKind::Cond(a, b, c) => child(a).max(child(b)).max(child(c)),
-            ExprKind::Comprehension(c) => child(&c.range)
-                .max(child(&c.body))
-                .max(c.filter.as_ref().map_or(0, child)),
+            ExprKind::Comprehension(c) => child(&c.range).max(child(&c.body)).max(c.filter.as_ref().map_or(0, child)),
         };
         Expr { span, height, kind }
     }
@@ -301,11 +286,7 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
                 out.add(name);
             }
         }
-        ExprKind::Select {
-            operand,
-            qualified: Some(q),
-            ..
-        } => {
+        ExprKind::Select { operand, qualified: Some(q), .. } => {
             let root = q.split('.').next().unwrap_or_default();
             if locals.iter().any(|l| &**l == root) {
                 references(operand, locals, out);
@@ -313,9 +294,7 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
                 out.add(q);
             }
         }
-        ExprKind::Select { operand: a, .. } | ExprKind::Not(a) | ExprKind::Neg(a) => {
-            references(a, locals, out)
-        }
+        ExprKind::Select { operand: a, .. } | ExprKind::Not(a) | ExprKind::Neg(a) => references(a, locals, out),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
             references(a, locals, out);
             references(b, locals, out);
@@ -334,9 +313,7 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
             references(k, locals, out);
             references(v, locals, out);
         }),
-        ExprKind::Cond(a, b, c) => [a, b, c]
-            .into_iter()
-            .for_each(|i| references(i, locals, out)),
+        ExprKind::Cond(a, b, c) => [a, b, c].into_iter().for_each(|i| references(i, locals, out)),
         ExprKind::Comprehension(c) => {
             references(&c.range, locals, out);
             let pushed = 1 + usize::from(c.var2.is_some());

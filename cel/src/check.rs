@@ -12,11 +12,7 @@ use super::value::{Kind, Value};
 use super::{CelError, CelErrorKind, Decls, Span, Type};
 
 pub(crate) fn check(e: &Expr, decls: &Decls) -> Result<Type, Vec<CelError>> {
-    let mut c = Checker {
-        decls,
-        locals: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut c = Checker { decls, locals: Vec::new(), errors: Vec::new() };
     let t = c.ty(e);
     if c.errors.is_empty() {
         Ok(t)
@@ -66,18 +62,8 @@ impl Checker<'_> {
     }
 
     fn no_overload(&mut self, span: Span, func: &str, args: &[&Type]) -> Type {
-        let args = args
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        self.error(
-            span,
-            CelErrorKind::NoMatchingOverload {
-                func: func.to_string(),
-                args,
-            },
-        )
+        let args = args.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+        self.error(span, CelErrorKind::NoMatchingOverload { func: func.to_string(), args })
     }
 
     /// Reports unless `t` can be a bool.
@@ -90,13 +76,7 @@ impl Checker<'_> {
     /// Reports unless `t` can be a bool, for macro predicates and filters.
     fn want_predicate(&mut self, t: &Type, span: Span) {
         if !matches!(t, Type::Bool | Type::Dyn) {
-            self.error(
-                span,
-                CelErrorKind::Expected {
-                    expected: "a bool predicate",
-                    found: format!("a value of type `{t}`"),
-                },
-            );
+            self.error(span, CelErrorKind::Expected { expected: "a bool predicate", found: format!("a value of type `{t}`") });
         }
     }
 
@@ -117,12 +97,7 @@ impl Checker<'_> {
                 Value::Type(_) => Type::Type,
             },
             ExprKind::Ident(name) => self.name(name, e.span),
-            ExprKind::Select {
-                operand,
-                field,
-                test,
-                qualified,
-            } => {
+            ExprKind::Select { operand, field, test, qualified } => {
                 if let Some(q) = qualified.as_deref().filter(|q| !self.is_local_root(q)) {
                     if !*test {
                         return self.qualified(q, e.span);
@@ -143,49 +118,33 @@ impl Checker<'_> {
                 let (base, index) = (self.ty(a), self.ty(i));
                 match &base {
                     Type::Dyn => Type::Dyn,
-                    Type::List(elem) if matches!(index, Type::Int | Type::Uint | Type::Dyn) => {
-                        (**elem).clone()
-                    }
-                    Type::Map(k, v) if comparable(k, &index) && index != Type::Null => {
-                        (**v).clone()
-                    }
+                    Type::List(elem) if matches!(index, Type::Int | Type::Uint | Type::Dyn) => (**elem).clone(),
+                    Type::Map(k, v) if comparable(k, &index) && index != Type::Null => (**v).clone(),
                     Type::Object(_) if matches!(index, Type::String | Type::Dyn) => Type::Dyn,
                     _ => self.no_overload(e.span, "_[_]", &[&base, &index]),
                 }
             }
-            ExprKind::Call {
-                func,
-                receiver,
-                args,
-            } => {
+            ExprKind::Call { func, receiver, args } => {
                 let types: Vec<Type> = args.iter().map(|a| self.ty(a)).collect();
                 self.call(func, *receiver, &types, e.span)
             }
             ExprKind::List(items) => {
                 let types: Vec<Type> = items.iter().map(|i| self.ty(i)).collect();
-                list(types.split_first().map_or(Type::Dyn, |(first, rest)| {
-                    rest.iter().fold(first.clone(), |acc, t| join(&acc, t))
-                }))
+                list(types.split_first().map_or(Type::Dyn, |(first, rest)| rest.iter().fold(first.clone(), |acc, t| join(&acc, t))))
             }
             ExprKind::Map(entries) => {
                 let mut key: Option<Type> = None;
                 let mut value: Option<Type> = None;
                 for (k, v) in entries {
                     let kt = self.ty(k);
-                    if !matches!(
-                        kt,
-                        Type::Int | Type::Uint | Type::Bool | Type::String | Type::Dyn
-                    ) {
+                    if !matches!(kt, Type::Int | Type::Uint | Type::Bool | Type::String | Type::Dyn) {
                         self.no_overload(k.span, "map key", &[&kt]);
                     }
                     let vt = self.ty(v);
                     key = Some(key.map_or(kt.clone(), |acc| join(&acc, &kt)));
                     value = Some(value.map_or(vt.clone(), |acc| join(&acc, &vt)));
                 }
-                Type::Map(
-                    Box::new(key.unwrap_or(Type::Dyn)),
-                    Box::new(value.unwrap_or(Type::Dyn)),
-                )
+                Type::Map(Box::new(key.unwrap_or(Type::Dyn)), Box::new(value.unwrap_or(Type::Dyn)))
             }
             ExprKind::Not(a) => {
                 let t = self.ty(a);
@@ -204,11 +163,7 @@ impl Checker<'_> {
                 }
             }
             ExprKind::And(items) | ExprKind::Or(items) => {
-                let func = if matches!(e.kind, ExprKind::And(_)) {
-                    "_&&_"
-                } else {
-                    "_||_"
-                };
+                let func = if matches!(e.kind, ExprKind::And(_)) { "_&&_" } else { "_||_" };
                 for item in items {
                     let t = self.ty(item);
                     self.want_bool(&t, item.span, func);
@@ -257,11 +212,7 @@ impl Checker<'_> {
                     }
                     Macro::Map | Macro::TransformList => list(body),
                     Macro::TransformMap => {
-                        let key = if matches!(range, Type::List(_)) {
-                            Type::Int
-                        } else {
-                            first
-                        };
+                        let key = if matches!(range, Type::List(_)) { Type::Int } else { first };
                         Type::Map(Box::new(key), Box::new(body))
                     }
                 }
@@ -286,13 +237,7 @@ impl Checker<'_> {
             return Type::Type;
         }
         let suggestion = self.suggest(name);
-        self.error(
-            span,
-            CelErrorKind::UndeclaredReference {
-                name: name.to_string(),
-                suggestion,
-            },
-        )
+        self.error(span, CelErrorKind::UndeclaredReference { name: name.to_string(), suggestion })
     }
 
     /// A dotted name `a.b.c`: its longest declared prefix, then field selections.
@@ -300,15 +245,8 @@ impl Checker<'_> {
         let segments: Vec<&str> = q.split('.').collect();
         for k in (1..=segments.len()).rev() {
             let prefix = segments[..k].join(".");
-            let found = self
-                .locals
-                .iter()
-                .rev()
-                .find(|(n, _)| **n == *prefix)
-                .map(|(_, t)| t.clone());
-            let found = found
-                .or_else(|| self.decls.get(&prefix).cloned())
-                .or_else(|| Kind::from_name(&prefix).map(|_| Type::Type));
+            let found = self.locals.iter().rev().find(|(n, _)| **n == *prefix).map(|(_, t)| t.clone());
+            let found = found.or_else(|| self.decls.get(&prefix).cloned()).or_else(|| Kind::from_name(&prefix).map(|_| Type::Type));
             if let Some(mut t) = found {
                 for field in &segments[k..] {
                     t = self.field(&t, field, span);
@@ -317,13 +255,7 @@ impl Checker<'_> {
             }
         }
         let suggestion = self.suggest(q);
-        self.error(
-            span,
-            CelErrorKind::UndeclaredReference {
-                name: q.to_string(),
-                suggestion,
-            },
-        )
+        self.error(span, CelErrorKind::UndeclaredReference { name: q.to_string(), suggestion })
     }
 
     fn field(&mut self, t: &Type, field: &str, span: Span) -> Type {
@@ -332,13 +264,8 @@ impl Checker<'_> {
             Type::Object(schema) => match schema.field(field) {
                 Some(t) => t.clone(),
                 None => {
-                    let suggestion = schema
-                        .fields
-                        .iter()
-                        .map(|(n, _)| (levenshtein(field, n), n))
-                        .filter(|(d, n)| *d * 2 <= n.len().max(2))
-                        .min()
-                        .map(|(_, n)| n.clone());
+                    let suggestion =
+                        schema.fields.iter().map(|(n, _)| (levenshtein(field, n), n)).filter(|(d, n)| *d * 2 <= n.len().max(2)).min().map(|(_, n)| n.clone());
                     self.error(span, CelErrorKind::NoSuchField { path: format!("{}.{field}", schema.name), suggestion })
                 }
             },
@@ -390,11 +317,7 @@ impl Checker<'_> {
                 R::ListStr => list(Type::String),
             },
             None => {
-                let shown = if receiver {
-                    format!("{name} (as a method)")
-                } else {
-                    name.to_string()
-                };
+                let shown = if receiver { format!("{name} (as a method)") } else { name.to_string() };
                 self.no_overload(span, &shown, &args.iter().collect::<Vec<_>>())
             }
         }
@@ -408,15 +331,8 @@ fn binary(op: BinOp, x: &Type, y: &Type) -> Option<Type> {
     Some(match op {
         BinOp::Eq | BinOp::Ne => comparable(x, y).then_some(T::Bool)?,
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            let orderable = |t: &T| {
-                is_num(t)
-                    || matches!(
-                        t,
-                        T::String | T::Bytes | T::Bool | T::Timestamp | T::Duration | T::Dyn
-                    )
-            };
-            let ok =
-                orderable(x) && orderable(y) && (dyn_either || x == y || (is_num(x) && is_num(y)));
+            let orderable = |t: &T| is_num(t) || matches!(t, T::String | T::Bytes | T::Bool | T::Timestamp | T::Duration | T::Dyn);
+            let ok = orderable(x) && orderable(y) && (dyn_either || x == y || (is_num(x) && is_num(y)));
             ok.then_some(T::Bool)?
         }
         BinOp::In => match y {
@@ -428,21 +344,15 @@ fn binary(op: BinOp, x: &Type, y: &Type) -> Option<Type> {
         },
         _ if dyn_either => T::Dyn,
         BinOp::Add => match (x, y) {
-            (T::Int, T::Int)
-            | (T::Uint, T::Uint)
-            | (T::Double, T::Double)
-            | (T::String, T::String)
-            | (T::Bytes, T::Bytes)
-            | (T::Duration, T::Duration) => x.clone(),
+            (T::Int, T::Int) | (T::Uint, T::Uint) | (T::Double, T::Double) | (T::String, T::String) | (T::Bytes, T::Bytes) | (T::Duration, T::Duration) => {
+                x.clone()
+            }
             (T::List(a), T::List(b)) => list(join(a, b)),
             (T::Timestamp, T::Duration) | (T::Duration, T::Timestamp) => T::Timestamp,
             _ => return None,
         },
         BinOp::Sub => match (x, y) {
-            (T::Int, T::Int)
-            | (T::Uint, T::Uint)
-            | (T::Double, T::Double)
-            | (T::Duration, T::Duration) => x.clone(),
+            (T::Int, T::Int) | (T::Uint, T::Uint) | (T::Double, T::Double) | (T::Duration, T::Duration) => x.clone(),
             (T::Timestamp, T::Timestamp) => T::Duration,
             (T::Timestamp, T::Duration) => T::Timestamp,
             _ => return None,
@@ -479,11 +389,7 @@ impl P {
     fn accepts(self, t: &Type) -> bool {
         match (self, t) {
             (_, Type::Dyn) | (P::Any, _) => true,
-            (P::Int, Type::Int)
-            | (P::Uint, Type::Uint)
-            | (P::Double, Type::Double)
-            | (P::Str, Type::String)
-            | (P::Bytes, Type::Bytes) => true,
+            (P::Int, Type::Int) | (P::Uint, Type::Uint) | (P::Double, Type::Double) | (P::Str, Type::String) | (P::Bytes, Type::Bytes) => true,
             (P::Bool, Type::Bool)
             | (P::Ts, Type::Timestamp)
             | (P::Dur, Type::Duration)
@@ -601,39 +507,19 @@ const SIGNATURES: &[(&str, Style, &[P], R)] = &[
     ("indexOf", Style::Method, &[P::Str, P::Str], R::Int),
     ("indexOf", Style::Method, &[P::Str, P::Str, P::Int], R::Int),
     ("lastIndexOf", Style::Method, &[P::Str, P::Str], R::Int),
-    (
-        "lastIndexOf",
-        Style::Method,
-        &[P::Str, P::Str, P::Int],
-        R::Int,
-    ),
+    ("lastIndexOf", Style::Method, &[P::Str, P::Str, P::Int], R::Int),
     ("lowerAscii", Style::Method, &[P::Str], R::Str),
     ("upperAscii", Style::Method, &[P::Str], R::Str),
     ("trim", Style::Method, &[P::Str], R::Str),
     ("reverse", Style::Method, &[P::Str], R::Str),
     ("replace", Style::Method, &[P::Str, P::Str, P::Str], R::Str),
-    (
-        "replace",
-        Style::Method,
-        &[P::Str, P::Str, P::Str, P::Int],
-        R::Str,
-    ),
+    ("replace", Style::Method, &[P::Str, P::Str, P::Str, P::Int], R::Str),
     ("split", Style::Method, &[P::Str, P::Str], R::ListStr),
-    (
-        "split",
-        Style::Method,
-        &[P::Str, P::Str, P::Int],
-        R::ListStr,
-    ),
+    ("split", Style::Method, &[P::Str, P::Str, P::Int], R::ListStr),
     ("join", Style::Method, &[P::ListStr], R::Str),
     ("join", Style::Method, &[P::ListStr, P::Str], R::Str),
     ("substring", Style::Method, &[P::Str, P::Int], R::Str),
-    (
-        "substring",
-        Style::Method,
-        &[P::Str, P::Int, P::Int],
-        R::Str,
-    ),
+    ("substring", Style::Method, &[P::Str, P::Int, P::Int], R::Str),
     ("format", Style::Method, &[P::Str, P::List], R::Str),
     ("strings.quote", Style::Global, &[P::Str], R::Str),
 ];

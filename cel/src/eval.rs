@@ -19,11 +19,7 @@ type EResult = Result<Value, EvalError>;
 
 impl<'a> Eval<'a> {
     pub fn new(vars: &'a dyn Activation, budget: u64) -> Eval<'a> {
-        Eval {
-            vars,
-            locals: Vec::new(),
-            budget,
-        }
+        Eval { vars, locals: Vec::new(), budget }
     }
 
     /// Spends `units` of the budget. Once it is spent, every later charge fails too, so the
@@ -36,10 +32,7 @@ impl<'a> Eval<'a> {
             }
             None => {
                 self.budget = 0;
-                Err(EvalError {
-                    span,
-                    kind: K::CostExceeded,
-                })
+                Err(EvalError { span, kind: K::CostExceeded })
             }
         }
     }
@@ -49,15 +42,8 @@ impl<'a> Eval<'a> {
         let err = |kind| EvalError { span: e.span, kind };
         match &e.kind {
             ExprKind::Lit(v) => Ok(v.clone()),
-            ExprKind::Ident(name) => self
-                .lookup(name)
-                .ok_or_else(|| err(K::UnboundVariable(name.to_string()))),
-            ExprKind::Select {
-                operand,
-                field,
-                test,
-                qualified,
-            } => {
+            ExprKind::Ident(name) => self.lookup(name).ok_or_else(|| err(K::UnboundVariable(name.to_string()))),
+            ExprKind::Select { operand, field, test, qualified } => {
                 if let Some(q) = qualified.as_deref().filter(|q| !self.is_local_root(q)) {
                     if let Some(v) = self.vars.get(q) {
                         return Ok(if *test { Value::Bool(true) } else { v });
@@ -80,11 +66,7 @@ impl<'a> Eval<'a> {
                 let (base, index) = (self.eval(a)?, self.eval(i)?);
                 self.index(&base, &index).map_err(err)
             }
-            ExprKind::Call {
-                func,
-                receiver,
-                args,
-            } => {
+            ExprKind::Call { func, receiver, args } => {
                 let mut values = Vec::with_capacity(args.len());
                 for a in args {
                     values.push(self.eval(a)?);
@@ -158,13 +140,7 @@ impl<'a> Eval<'a> {
     /// A built-in call on evaluated arguments. Not inlined, like the other helpers that do the
     /// work of a node: `eval` recurses once per tree level, so its own frame must stay small.
     #[inline(never)]
-    fn call(
-        &mut self,
-        func: &super::ast::Func,
-        receiver: bool,
-        values: &[Value],
-        span: Span,
-    ) -> EResult {
+    fn call(&mut self, func: &super::ast::Func, receiver: bool, values: &[Value], span: Span) -> EResult {
         if let super::ast::Func::DaysSince | super::ast::Func::HoursSince = func {
             return self.since(func, values, span);
         }
@@ -178,8 +154,7 @@ impl<'a> Eval<'a> {
         // Without the regex engine the call is an `EdgeOnly` error, whatever its cost: the edge
         // decides (and charges) it.
         #[cfg(feature = "regex")]
-        if let (super::ast::Func::Matches(compiled), [Value::String(s), Value::String(p)]) = (func, values)
-        {
+        if let (super::ast::Func::Matches(compiled), [Value::String(s), Value::String(p)]) = (func, values) {
             // A pattern that is not a literal is compiled here, every call: that costs too (and
             // is charged before compiling, so a pattern too big to compile is paid for as well).
             if compiled.is_none() {
@@ -191,8 +166,7 @@ impl<'a> Eval<'a> {
         }
         self.charge(units, span)?;
         let limit = usize::try_from(self.budget.saturating_mul(8)).unwrap_or(usize::MAX);
-        let v = functions::call(func, receiver, values, limit)
-            .map_err(|kind| EvalError { span, kind })?;
+        let v = functions::call(func, receiver, values, limit).map_err(|kind| EvalError { span, kind })?;
         self.charge(v.size_hint(), span)?;
         Ok(v)
     }
@@ -214,10 +188,7 @@ impl<'a> Eval<'a> {
 
     /// The weight of `v`, failing when it is more than the budget left.
     pub fn weigh(&self, v: &Value, span: Span) -> Result<u64, EvalError> {
-        v.weight(self.budget).ok_or(EvalError {
-            span,
-            kind: K::CostExceeded,
-        })
+        v.weight(self.budget).ok_or(EvalError { span, kind: K::CostExceeded })
     }
 
     /// Compares with CEL's `==`, paying for every element compared.
@@ -225,19 +196,14 @@ impl<'a> Eval<'a> {
         let mut left = self.budget;
         let equal = x.equals_within(y, &mut left);
         self.charge(self.budget - left, span)?;
-        equal.ok_or(EvalError {
-            span,
-            kind: K::CostExceeded,
-        })
+        equal.ok_or(EvalError { span, kind: K::CostExceeded })
     }
 
     fn lookup(&self, name: &str) -> Option<Value> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| &**n == name) {
             return Some(v.clone());
         }
-        self.vars
-            .get(name)
-            .or_else(|| Kind::from_name(name).map(Value::Type))
+        self.vars.get(name).or_else(|| Kind::from_name(name).map(Value::Type))
     }
 
     /// `local.field <op> literal` (`==`, `!=`, `in`, `<`, `<=`, `>`, `>=`) without cloning the
@@ -310,23 +276,13 @@ impl<'a> Eval<'a> {
                 let i = match index {
                     Value::Int(i) => *i,
                     Value::Uint(u) => i64::try_from(*u).unwrap_or(i64::MAX),
-                    Value::Double(d) if d.fract() == 0.0 && d.abs() < super::value::TWO_63 => {
-                        *d as i64
-                    }
-                    Value::Double(d) => {
-                        return Err(K::InvalidArgument(format!("invalid list index {}", super::value::format_double(*d))))
-                    }
+                    Value::Double(d) if d.fract() == 0.0 && d.abs() < super::value::TWO_63 => *d as i64,
+                    Value::Double(d) => return Err(K::InvalidArgument(format!("invalid list index {}", super::value::format_double(*d)))),
                     other => return Err(no_match("_[_]", &[base, other])),
                 };
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| items.get(i))
-                    .cloned()
-                    .ok_or_else(|| K::IndexOutOfRange(i.to_string()))
+                usize::try_from(i).ok().and_then(|i| items.get(i)).cloned().ok_or_else(|| K::IndexOutOfRange(i.to_string()))
             }
-            Value::Map(map) => map_get(map, index)
-                .cloned()
-                .ok_or_else(|| K::NoSuchKey(index.literal())),
+            Value::Map(map) => map_get(map, index).cloned().ok_or_else(|| K::NoSuchKey(index.literal())),
             _ => Err(no_match("_[_]", &[base, index])),
         }
     }
@@ -380,10 +336,7 @@ impl<'a> Eval<'a> {
                 }
                 Ok(v) => {
                     let func = if or { "_||_" } else { "_&&_" };
-                    first_error.get_or_insert(EvalError {
-                        span,
-                        kind: no_match(func, &[&v]),
-                    });
+                    first_error.get_or_insert(EvalError { span, kind: no_match(func, &[&v]) });
                 }
             }
         }
@@ -480,8 +433,7 @@ impl<'a> Eval<'a> {
                 },
                 Macro::Map | Macro::TransformList => list.push(result?),
                 Macro::TransformMap => {
-                    let k = Key::from_value(&key)
-                        .ok_or_else(|| err(K::UnsupportedKeyType(key.kind().name().to_string())))?;
+                    let k = Key::from_value(&key).ok_or_else(|| err(K::UnsupportedKeyType(key.kind().name().to_string())))?;
                     map.insert(k, result?);
                 }
             }
@@ -508,10 +460,7 @@ fn select(base: &Value, field: &Arc<str>, test: bool) -> Result<Value, K> {
             (Some(v), false) => Ok(v.clone()),
             (None, false) => Err(K::NoSuchKey(format!("'{field}'"))),
         },
-        other => Err(K::InvalidArgument(format!(
-            "type `{}` does not support field selection",
-            other.kind()
-        ))),
+        other => Err(K::InvalidArgument(format!("type `{}` does not support field selection", other.kind()))),
     }
 }
 

@@ -14,9 +14,7 @@
 const MAX_DIGITS: usize = 800;
 
 /// 10^0 to 10^22: every one exactly a double.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
+const POW10: [f64; 23] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 /// `s` as `s.parse::<f64>().ok()` reads it: an optional sign, then `inf`, `infinity` or `nan` in
 /// any case, or digits with an optional point (`1`, `1.`, `.5`) and exponent (`e-7`, `E+3`).
@@ -310,10 +308,53 @@ mod tests {
     #[test]
     fn syntax_as_the_standard_library() {
         for s in [
-            "", "+", "-", ".", "e", "e5", ".e5", "1e", "1e+", "1e-", "1.", ".5", "1.e5", "-.5e-3", "+1.5E+3", "1..5", "1.5.", "1e5.5", "1e5e5",
-            " 1", "1 ", "1_000", "0x10", "inf", "-inf", "+inf", "INF", "Infinity", "-infinity", "infinit", "infinityy", "nan", "NaN", "-nan",
-            "+NAN", "nana", "0", "-0", "+0", "00", "000.000", "-0.0e-0", "0e999999999999999999999", "1e999999999999999999999",
-            "1e-999999999999999999999", "٣", "1\u{0}",
+            "",
+            "+",
+            "-",
+            ".",
+            "e",
+            "e5",
+            ".e5",
+            "1e",
+            "1e+",
+            "1e-",
+            "1.",
+            ".5",
+            "1.e5",
+            "-.5e-3",
+            "+1.5E+3",
+            "1..5",
+            "1.5.",
+            "1e5.5",
+            "1e5e5",
+            " 1",
+            "1 ",
+            "1_000",
+            "0x10",
+            "inf",
+            "-inf",
+            "+inf",
+            "INF",
+            "Infinity",
+            "-infinity",
+            "infinit",
+            "infinityy",
+            "nan",
+            "NaN",
+            "-nan",
+            "+NAN",
+            "nana",
+            "0",
+            "-0",
+            "+0",
+            "00",
+            "000.000",
+            "-0.0e-0",
+            "0e999999999999999999999",
+            "1e999999999999999999999",
+            "1e-999999999999999999999",
+            "٣",
+            "1\u{0}",
         ] {
             same(s);
         }
@@ -360,7 +401,9 @@ mod tests {
             // Machine-written numbers of everyday size: 16 to 19 significant digits, the point
             // anywhere, small exponents (the u128 path).
             let x = (r.next() >> (r.next() % 40)) as f64 / POW10[(r.next() % 23) as usize] * 1.000_000_1;
-            for s in [format!("{x}"), format!("{x:e}"), format!("{:.18e}", x), format!("{}e{}", r.next() % 10_000_000_000_000_000_000, (r.next() % 45) as i64 - 22)] {
+            for s in
+                [format!("{x}"), format!("{x:e}"), format!("{:.18e}", x), format!("{}e{}", r.next() % 10_000_000_000_000_000_000, (r.next() % 45) as i64 - 22)]
+            {
                 same(&s);
             }
         }

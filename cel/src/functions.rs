@@ -11,10 +11,7 @@ use super::EvalErrorKind as K;
 /// The error for arguments no overload takes, naming their runtime types.
 #[inline(never)]
 pub(crate) fn no_match(func: &str, args: &[&Value]) -> K {
-    K::NoMatchingOverload {
-        func: func.to_string(),
-        args: join(&args.iter().map(|a| a.kind().name()).collect::<Vec<_>>(), ", "),
-    }
+    K::NoMatchingOverload { func: func.to_string(), args: join(&args.iter().map(|a| a.kind().name()).collect::<Vec<_>>(), ", ") }
 }
 
 /// `parts.join(sep)`, written out: the standard library's is several times the size in the
@@ -43,11 +40,7 @@ pub(crate) type Pattern = std::convert::Infallible;
 #[cfg(feature = "regex")]
 #[inline(never)]
 pub(crate) fn compile_regex(pattern: &str) -> Result<Pattern, String> {
-    regex_lite::RegexBuilder::new(pattern)
-        .size_limit(1 << 16)
-        .nest_limit(64)
-        .build()
-        .map_err(|e| e.to_string())
+    regex_lite::RegexBuilder::new(pattern).size_limit(1 << 16).nest_limit(64).build().map_err(|e| e.to_string())
 }
 
 #[cfg(feature = "regex")]
@@ -92,12 +85,8 @@ pub(crate) fn arith(op: BinOp, a: &Value, b: &Value) -> Result<Value, K> {
     let ts_range = || K::Range("timestamp".into());
     let dur_range = || K::Range("duration".into());
     Ok(match (op, a, b) {
-        (Div, V::Int(_), V::Int(0)) | (Div, V::Uint(_), V::Uint(0)) => {
-            return Err(K::DivisionByZero)
-        }
-        (Mod, V::Int(_), V::Int(0)) | (Mod, V::Uint(_), V::Uint(0)) => {
-            return Err(K::ModulusByZero)
-        }
+        (Div, V::Int(_), V::Int(0)) | (Div, V::Uint(_), V::Uint(0)) => return Err(K::DivisionByZero),
+        (Mod, V::Int(_), V::Int(0)) | (Mod, V::Uint(_), V::Uint(0)) => return Err(K::ModulusByZero),
         (_, V::Int(x), V::Int(y)) => V::Int(
             match op {
                 Add => x.checked_add(*y),
@@ -132,19 +121,11 @@ pub(crate) fn arith(op: BinOp, a: &Value, b: &Value) -> Result<Value, K> {
             items.extend_from_slice(y);
             V::List(items.into())
         }
-        (Add, V::Timestamp(t), V::Duration(d)) | (Add, V::Duration(d), V::Timestamp(t)) => {
-            V::Timestamp(t.checked_add(*d).ok_or_else(ts_range)?)
-        }
-        (Add, V::Duration(x), V::Duration(y)) => {
-            V::Duration(x.checked_add(*y).ok_or_else(dur_range)?)
-        }
+        (Add, V::Timestamp(t), V::Duration(d)) | (Add, V::Duration(d), V::Timestamp(t)) => V::Timestamp(t.checked_add(*d).ok_or_else(ts_range)?),
+        (Add, V::Duration(x), V::Duration(y)) => V::Duration(x.checked_add(*y).ok_or_else(dur_range)?),
         (Sub, V::Timestamp(x), V::Timestamp(y)) => V::Duration(x.since(*y).ok_or_else(dur_range)?),
-        (Sub, V::Timestamp(t), V::Duration(d)) => {
-            V::Timestamp(t.checked_sub(*d).ok_or_else(ts_range)?)
-        }
-        (Sub, V::Duration(x), V::Duration(y)) => {
-            V::Duration(x.checked_sub(*y).ok_or_else(dur_range)?)
-        }
+        (Sub, V::Timestamp(t), V::Duration(d)) => V::Timestamp(t.checked_sub(*d).ok_or_else(ts_range)?),
+        (Sub, V::Duration(x), V::Duration(y)) => V::Duration(x.checked_sub(*y).ok_or_else(dur_range)?),
         _ => return Err(no_match(op.symbol(), &[a, b])),
     })
 }
@@ -175,23 +156,14 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
                 return Err(K::EdgeOnly("matches()"));
             }
         }),
-        (
-            Func::Int
-            | Func::Uint
-            | Func::Double
-            | Func::String
-            | Func::Bytes
-            | Func::Bool
-            | Func::Timestamp
-            | Func::Duration,
-            [v],
-        ) if !r => convert(func, v)?.ok_or_else(bad)?,
+        (Func::Int | Func::Uint | Func::Double | Func::String | Func::Bytes | Func::Bool | Func::Timestamp | Func::Duration, [v]) if !r => {
+            convert(func, v)?.ok_or_else(bad)?
+        }
         (Func::Type, [v]) if !r => V::Type(v.kind()),
         (Func::Dyn, [v]) if !r => v.clone(),
         (_, [V::Timestamp(t)]) if r => V::Int(timestamp_field(func, *t, 0).ok_or_else(bad)?),
         (_, [V::Timestamp(t), V::String(zone)]) if r => {
-            let offset =
-                zone_offset(zone).ok_or_else(|| K::UnsupportedTimeZone(zone.to_string()))?;
+            let offset = zone_offset(zone).ok_or_else(|| K::UnsupportedTimeZone(zone.to_string()))?;
             V::Int(timestamp_field(func, *t, offset).ok_or_else(bad)?)
         }
         (_, [V::Duration(d)]) if r => V::Int(duration_field(func, *d).ok_or_else(bad)?),
@@ -224,17 +196,10 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
 /// `timestamp()` and `duration()`. `Ok(None)` means no overload for the argument's type.
 fn convert(func: &Func, v: &Value) -> Result<Option<Value>, K> {
     use Value as V;
-    let invalid =
-        |what: &str| K::InvalidArgument(format!("cannot convert {} to {what}", v.literal()));
+    let invalid = |what: &str| K::InvalidArgument(format!("cannot convert {} to {what}", v.literal()));
     Ok(Some(match (func, v) {
-        (Func::Int, V::Int(_))
-        | (Func::Uint, V::Uint(_))
-        | (Func::Double, V::Double(_))
-        | (Func::String, V::String(_)) => v.clone(),
-        (Func::Bytes, V::Bytes(_))
-        | (Func::Bool, V::Bool(_))
-        | (Func::Timestamp, V::Timestamp(_))
-        | (Func::Duration, V::Duration(_)) => v.clone(),
+        (Func::Int, V::Int(_)) | (Func::Uint, V::Uint(_)) | (Func::Double, V::Double(_)) | (Func::String, V::String(_)) => v.clone(),
+        (Func::Bytes, V::Bytes(_)) | (Func::Bool, V::Bool(_)) | (Func::Timestamp, V::Timestamp(_)) | (Func::Duration, V::Duration(_)) => v.clone(),
         (Func::Int, V::Uint(u)) => V::Int(i64::try_from(*u).map_err(|_| K::Range("int".into()))?),
         // Both bounds are exclusive: -2^63 is representable but CEL (like cel-go) rejects it.
         (Func::Int, V::Double(d)) if *d > -TWO_63 && *d < TWO_63 => V::Int(d.trunc() as i64),
@@ -248,29 +213,19 @@ fn convert(func: &Func, v: &Value) -> Result<Option<Value>, K> {
         (Func::Double, V::Int(i)) => V::Double(*i as f64),
         (Func::Double, V::Uint(u)) => V::Double(*u as f64),
         (Func::Double, V::String(s)) => V::Double(crate::parse_f64(s).ok_or_else(|| invalid("double"))?),
-        (Func::String, V::Bytes(b)) => V::from(std::str::from_utf8(b).map_err(|_| {
-            K::InvalidArgument("invalid UTF-8 in bytes converted to string".into())
-        })?),
-        (
-            Func::String,
-            V::Int(_) | V::Uint(_) | V::Double(_) | V::Bool(_) | V::Timestamp(_) | V::Duration(_),
-        ) => V::from(v.to_string()),
+        (Func::String, V::Bytes(b)) => V::from(std::str::from_utf8(b).map_err(|_| K::InvalidArgument("invalid UTF-8 in bytes converted to string".into()))?),
+        (Func::String, V::Int(_) | V::Uint(_) | V::Double(_) | V::Bool(_) | V::Timestamp(_) | V::Duration(_)) => V::from(v.to_string()),
         (Func::Bytes, V::String(s)) => V::Bytes(s.as_bytes().into()),
         (Func::Bool, V::String(s)) => V::Bool(match &**s {
             "1" | "t" | "true" | "TRUE" | "True" => true,
             "0" | "f" | "false" | "FALSE" | "False" => false,
             _ => return Err(invalid("bool")),
         }),
-        (Func::Timestamp, V::String(s)) => V::Timestamp(
-            Timestamp::parse(s)
-                .ok_or_else(|| invalid("timestamp (RFC 3339 between years 1 and 9999)"))?,
-        ),
-        (Func::Timestamp, V::Int(secs)) => {
-            V::Timestamp(Timestamp::new(*secs, 0).ok_or_else(|| K::Range("timestamp".into()))?)
+        (Func::Timestamp, V::String(s)) => V::Timestamp(Timestamp::parse(s).ok_or_else(|| invalid("timestamp (RFC 3339 between years 1 and 9999)"))?),
+        (Func::Timestamp, V::Int(secs)) => V::Timestamp(Timestamp::new(*secs, 0).ok_or_else(|| K::Range("timestamp".into()))?),
+        (Func::Duration, V::String(s)) => {
+            V::Duration(Duration::parse(s).ok_or_else(|| invalid("duration (such as \"1h30m\" or \"1.5s\", within ±292 years)"))?)
         }
-        (Func::Duration, V::String(s)) => V::Duration(Duration::parse(s).ok_or_else(|| {
-            invalid("duration (such as \"1h30m\" or \"1.5s\", within ±292 years)")
-        })?),
         _ => return Ok(None),
     }))
 }
@@ -318,28 +273,16 @@ fn string_ext(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Opti
                 None => return Err(out_of_range(*i)),
             }
         }
-        (Func::IndexOf, [V::String(sub)]) => {
-            V::Int(index_of(&chars(), sub, 0).map_err(out_of_range)?)
-        }
-        (Func::IndexOf, [V::String(sub), V::Int(start)]) => {
-            V::Int(index_of(&chars(), sub, *start).map_err(out_of_range)?)
-        }
-        (Func::LastIndexOf, [V::String(sub)]) => {
-            V::Int(last_index_of(&chars(), sub, None).map_err(out_of_range)?)
-        }
-        (Func::LastIndexOf, [V::String(sub), V::Int(end)]) => {
-            V::Int(last_index_of(&chars(), sub, Some(*end)).map_err(out_of_range)?)
-        }
+        (Func::IndexOf, [V::String(sub)]) => V::Int(index_of(&chars(), sub, 0).map_err(out_of_range)?),
+        (Func::IndexOf, [V::String(sub), V::Int(start)]) => V::Int(index_of(&chars(), sub, *start).map_err(out_of_range)?),
+        (Func::LastIndexOf, [V::String(sub)]) => V::Int(last_index_of(&chars(), sub, None).map_err(out_of_range)?),
+        (Func::LastIndexOf, [V::String(sub), V::Int(end)]) => V::Int(last_index_of(&chars(), sub, Some(*end)).map_err(out_of_range)?),
         (Func::LowerAscii, []) => V::from(s.to_ascii_lowercase()),
         (Func::UpperAscii, []) => V::from(s.to_ascii_uppercase()),
         (Func::Trim, []) => V::from(s.trim()),
         (Func::Reverse, []) => V::from(s.chars().rev().collect::<String>()),
-        (Func::Replace, [V::String(old), V::String(new)]) => {
-            V::from(replace(s, old, new, -1, limit)?)
-        }
-        (Func::Replace, [V::String(old), V::String(new), V::Int(n)]) => {
-            V::from(replace(s, old, new, *n, limit)?)
-        }
+        (Func::Replace, [V::String(old), V::String(new)]) => V::from(replace(s, old, new, -1, limit)?),
+        (Func::Replace, [V::String(old), V::String(new), V::Int(n)]) => V::from(replace(s, old, new, *n, limit)?),
         (Func::Split, [V::String(sep)]) => split(s, sep, -1),
         (Func::Split, [V::String(sep), V::Int(n)]) => split(s, sep, *n),
         (Func::Substring, [V::Int(start)]) => {
@@ -356,19 +299,13 @@ fn index_of(chars: &[char], sub: &str, start: i64) -> Result<i64, i64> {
     let sub: Vec<char> = sub.chars().collect();
     let from = usize::try_from(start).map_err(|_| start)?;
     if sub.is_empty() {
-        return if from <= chars.len() {
-            Ok(start)
-        } else {
-            Err(start)
-        };
+        return if from <= chars.len() { Ok(start) } else { Err(start) };
     }
     if from > chars.len() {
         return Err(start);
     }
     let last = chars.len().checked_sub(sub.len());
-    Ok(last
-        .and_then(|last| (from..=last).find(|&i| chars[i..i + sub.len()] == sub[..]))
-        .map_or(-1, |i| i as i64))
+    Ok(last.and_then(|last| (from..=last).find(|&i| chars[i..i + sub.len()] == sub[..])).map_or(-1, |i| i as i64))
 }
 
 /// The last code-point position at or before `end` (by default, anywhere) where `sub` starts,
@@ -386,37 +323,22 @@ fn last_index_of(chars: &[char], sub: &str, end: Option<i64>) -> Result<i64, i64
     let Some(last) = n.checked_sub(sub.len()) else {
         return Ok(-1);
     };
-    Ok((0..=to.min(last))
-        .rev()
-        .find(|&i| chars[i..i + sub.len()] == sub[..])
-        .map_or(-1, |i| i as i64))
+    Ok((0..=to.min(last)).rev().find(|&i| chars[i..i + sub.len()] == sub[..]).map_or(-1, |i| i as i64))
 }
 
 fn substring(chars: &[char], start: i64, end: i64) -> Result<Value, K> {
     let n = chars.len();
-    let s = usize::try_from(start)
-        .ok()
-        .filter(|&s| s <= n)
-        .ok_or_else(|| K::IndexOutOfRange(start.to_string()))?;
-    let e = usize::try_from(end)
-        .ok()
-        .filter(|&e| e <= n)
-        .ok_or_else(|| K::IndexOutOfRange(end.to_string()))?;
+    let s = usize::try_from(start).ok().filter(|&s| s <= n).ok_or_else(|| K::IndexOutOfRange(start.to_string()))?;
+    let e = usize::try_from(end).ok().filter(|&e| e <= n).ok_or_else(|| K::IndexOutOfRange(end.to_string()))?;
     if s > e {
-        return Err(K::InvalidArgument(format!(
-            "invalid substring range. start: {start}, end: {end}"
-        )));
+        return Err(K::InvalidArgument(format!("invalid substring range. start: {start}, end: {end}")));
     }
     Ok(Value::from(chars[s..e].iter().collect::<String>()))
 }
 
 /// Replaces the first `n` occurrences (all when `n` is negative), refusing results over `limit`.
 fn replace(s: &str, old: &str, new: &str, n: i64, limit: usize) -> Result<String, K> {
-    let occurrences = if old.is_empty() {
-        s.chars().count() + 1
-    } else {
-        s.matches(old).count()
-    };
+    let occurrences = if old.is_empty() { s.chars().count() + 1 } else { s.matches(old).count() };
     let count = usize::try_from(n).map_or(occurrences, |n| n.min(occurrences));
     let grown = count.saturating_mul(new.len()).saturating_add(s.len());
     if grown.saturating_sub(count.saturating_mul(old.len())) > limit {
@@ -501,22 +423,15 @@ fn format(f: &str, args: &[Value]) -> Result<String, K> {
             }
             precision = Some(p);
         }
-        let verb = chars
-            .next()
-            .ok_or_else(|| fail("could not parse formatting clause: unterminated clause".into()))?;
+        let verb = chars.next().ok_or_else(|| fail("could not parse formatting clause: unterminated clause".into()))?;
         if verb == '%' && precision.is_none() {
             out.push('%');
             continue;
         }
         if !matches!(verb, 's' | 'd' | 'f' | 'e' | 'b' | 'o' | 'x' | 'X') {
-            return Err(fail(format!(
-                "could not parse formatting clause: unrecognized formatting clause {:?}",
-                verb.to_string()
-            )));
+            return Err(fail(format!("could not parse formatting clause: unrecognized formatting clause {:?}", verb.to_string())));
         }
-        let arg = args
-            .get(next)
-            .ok_or_else(|| K::IndexOutOfRange(format!("{next} (format argument)")))?;
+        let arg = args.get(next).ok_or_else(|| K::IndexOutOfRange(format!("{next} (format argument)")))?;
         next += 1;
         out.push_str(&format_clause(verb, precision, arg)?);
     }
@@ -526,20 +441,13 @@ fn format(f: &str, args: &[Value]) -> Result<String, K> {
 #[cfg(feature = "format")]
 fn format_clause(verb: char, precision: Option<usize>, arg: &Value) -> Result<String, K> {
     use Value as V;
-    let wrong = |what: &str| {
-        K::InvalidArgument(format!(
-            "error during formatting: {what}, was given {}",
-            arg.kind().name()
-        ))
-    };
+    let wrong = |what: &str| K::InvalidArgument(format!("error during formatting: {what}, was given {}", arg.kind().name()));
     let special = |d: f64| (!d.is_finite()).then(|| super::value::format_double(d));
     Ok(match (verb, arg) {
         ('s', _) => arg.to_string(),
         ('d', V::Int(i)) => i.to_string(),
         ('d', V::Uint(u)) => u.to_string(),
-        ('d', V::Double(d)) => {
-            special(*d).ok_or_else(|| wrong("decimal clause can only be used on integers"))?
-        }
+        ('d', V::Double(d)) => special(*d).ok_or_else(|| wrong("decimal clause can only be used on integers"))?,
         ('d', _) => return Err(wrong("decimal clause can only be used on integers")),
         ('f' | 'e', V::Int(_) | V::Uint(_) | V::Double(_)) => {
             let d = match arg {
@@ -556,11 +464,7 @@ fn format_clause(verb: char, precision: Option<usize>, arg: &Value) -> Result<St
                     let sci = format!("{d:.p$e}");
                     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
                     let exp: i32 = exp.parse().unwrap_or(0);
-                    format!(
-                        "{mantissa}e{}{:02}",
-                        if exp < 0 { '-' } else { '+' },
-                        exp.unsigned_abs()
-                    )
+                    format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
                 }
             }
         }
@@ -582,24 +486,11 @@ fn format_clause(verb: char, precision: Option<usize>, arg: &Value) -> Result<St
                 V::Bytes(b) => b,
                 _ => &[],
             };
-            bytes
-                .iter()
-                .map(|b| {
-                    if verb == 'x' {
-                        format!("{b:02x}")
-                    } else {
-                        format!("{b:02X}")
-                    }
-                })
-                .collect()
+            bytes.iter().map(|b| if verb == 'x' { format!("{b:02x}") } else { format!("{b:02X}") }).collect()
         }
         ('b', _) => return Err(wrong("only integers and bools can be formatted as binary")),
         ('o', _) => return Err(wrong("octal clause can only be used on integers")),
-        _ => {
-            return Err(wrong(
-                "only integers, byte buffers, and strings can be formatted as hex",
-            ))
-        }
+        _ => return Err(wrong("only integers, byte buffers, and strings can be formatted as hex")),
     })
 }
 
@@ -618,8 +509,7 @@ fn radix(verb: char, n: u64) -> String {
 pub(crate) fn make_map(entries: Vec<(Value, Value)>) -> Result<Value, K> {
     let mut map = BTreeMap::new();
     for (k, v) in entries {
-        let key = Key::from_value(&k)
-            .ok_or_else(|| K::UnsupportedKeyType(k.kind().name().to_string()))?;
+        let key = Key::from_value(&k).ok_or_else(|| K::UnsupportedKeyType(k.kind().name().to_string()))?;
         if super::value::map_get(&map, &k).is_some() {
             return Err(K::RepeatedKey(k.to_string()));
         }

@@ -81,13 +81,7 @@ impl Tok {
 
 /// Tokenizes `src`; the token list always ends with `Eof`.
 pub(crate) fn lex(src: &str) -> (Vec<(Tok, Span)>, Vec<CelError>) {
-    let mut lx = Lexer {
-        src,
-        b: src.as_bytes(),
-        pos: 0,
-        toks: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut lx = Lexer { src, b: src.as_bytes(), pos: 0, toks: Vec::new(), errors: Vec::new() };
     lx.run();
     let end = src.len();
     lx.toks.push((Tok::Eof, (end, end)));
@@ -137,10 +131,7 @@ impl Lexer<'_> {
                         self.pos = j;
                         self.string(start, raw, bytes);
                     } else {
-                        while self.pos < self.b.len()
-                            && (self.b[self.pos].is_ascii_alphanumeric()
-                                || self.b[self.pos] == b'_')
-                        {
+                        while self.pos < self.b.len() && (self.b[self.pos].is_ascii_alphanumeric() || self.b[self.pos] == b'_') {
                             self.pos += 1;
                         }
                         self.push(Tok::Ident(self.src[start..self.pos].to_string()), start);
@@ -205,13 +196,7 @@ impl Lexer<'_> {
     fn number(&mut self, start: usize) {
         let b = self.b;
         let digits = |mut i: usize, hex: bool| {
-            while i < b.len()
-                && (if hex {
-                    b[i].is_ascii_hexdigit()
-                } else {
-                    b[i].is_ascii_digit()
-                })
-            {
+            while i < b.len() && (if hex { b[i].is_ascii_hexdigit() } else { b[i].is_ascii_digit() }) {
                 i += 1;
             }
             i
@@ -242,10 +227,7 @@ impl Lexer<'_> {
         if float {
             match self.src[start..i].parse::<f64>() {
                 Ok(d) => self.push(Tok::Double(d), start),
-                Err(_) => self.error(
-                    (start, i),
-                    CelErrorKind::InvalidNumber(self.src[start..i].to_string()),
-                ),
+                Err(_) => self.error((start, i), CelErrorKind::InvalidNumber(self.src[start..i].to_string())),
             }
         } else {
             let value = self.src[start..i].parse::<u64>();
@@ -261,10 +243,7 @@ impl Lexer<'_> {
         match value {
             Some(v) if unsigned => self.push(Tok::Uint(v), start),
             Some(v) => self.push(Tok::Int(v), start),
-            None => self.error(
-                (start, self.pos),
-                CelErrorKind::InvalidNumber(self.src[start..self.pos].to_string()),
-            ),
+            None => self.error((start, self.pos), CelErrorKind::InvalidNumber(self.src[start..self.pos].to_string())),
         }
     }
 
@@ -328,10 +307,7 @@ impl Lexer<'_> {
         } else {
             match String::from_utf8(out) {
                 Ok(s) => self.push(Tok::Str(s), start),
-                Err(_) => self.error(
-                    (start, self.pos),
-                    CelErrorKind::InvalidEscape("producing invalid UTF-8".into()),
-                ),
+                Err(_) => self.error((start, self.pos), CelErrorKind::InvalidEscape("producing invalid UTF-8".into())),
             }
         }
     }
@@ -370,16 +346,9 @@ impl Lexer<'_> {
             b'U' if !bytes => (16, 8),
             _ => {
                 // Step over a whole (possibly multi-byte) character so spans stay on boundaries.
-                let width = self
-                    .src
-                    .get(start + 1..)
-                    .and_then(|r| r.chars().next())
-                    .map_or(0, char::len_utf8);
+                let width = self.src.get(start + 1..).and_then(|r| r.chars().next()).map_or(0, char::len_utf8);
                 self.pos = (start + 1 + width).min(self.b.len());
-                self.error(
-                    (start, self.pos),
-                    CelErrorKind::InvalidEscape(self.src[start..self.pos].to_string()),
-                );
+                self.error((start, self.pos), CelErrorKind::InvalidEscape(self.src[start..self.pos].to_string()));
                 return false;
             }
         };
@@ -391,21 +360,12 @@ impl Lexer<'_> {
                 c.is_ascii_hexdigit()
             }
         };
-        let found = self.b[self.pos..]
-            .iter()
-            .take(len)
-            .take_while(|c| is_digit(c))
-            .count();
+        let found = self.b[self.pos..].iter().take(len).take_while(|c| is_digit(c)).count();
         let digits = &self.src[self.pos..self.pos + found];
         self.pos += found;
-        let value = u32::from_str_radix(digits, radix)
-            .ok()
-            .filter(|&v| found == len && (radix != 8 || v <= 0o377));
+        let value = u32::from_str_radix(digits, radix).ok().filter(|&v| found == len && (radix != 8 || v <= 0o377));
         let Some(value) = value else {
-            self.error(
-                (start, self.pos),
-                CelErrorKind::InvalidEscape(self.src[start..self.pos].to_string()),
-            );
+            self.error((start, self.pos), CelErrorKind::InvalidEscape(self.src[start..self.pos].to_string()));
             return false;
         };
         let end = self.pos;
@@ -421,10 +381,7 @@ impl Lexer<'_> {
                 true
             }
             None => {
-                self.error(
-                    (start, end),
-                    CelErrorKind::InvalidEscape(self.src[start..end].to_string()),
-                );
+                self.error((start, end), CelErrorKind::InvalidEscape(self.src[start..end].to_string()));
                 false
             }
         }

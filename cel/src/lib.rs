@@ -74,9 +74,9 @@ use std::sync::Arc;
 pub use float::parse_f64;
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
 pub use value::{base64_decode, base64_encode, Key, Kind, Quoted, Value};
+pub use wire::{decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};
 #[cfg(feature = "compile")]
 pub use wire::{encode, encode_text};
-pub use wire::{decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};
 
 /// A byte range `(start, end)` in the source text.
 pub type Span = (usize, usize);
@@ -123,10 +123,7 @@ impl Program {
     pub fn compile_unchecked(src: &str) -> Result<Program, Vec<CelError>> {
         let mut expr = parse::parse(src)?;
         ast::fold_constants(&mut expr);
-        Ok(Program {
-            expr: Arc::new(expr),
-            result_type: Type::Dyn,
-        })
+        Ok(Program { expr: Arc::new(expr), result_type: Type::Dyn })
     }
 
     /// Evaluates with [`DEFAULT_BUDGET`].
@@ -349,10 +346,7 @@ pub enum CelErrorKind {
     /// A number literal that does not fit its type.
     InvalidNumber(String),
     /// The parser expected one thing and found another.
-    Expected {
-        expected: &'static str,
-        found: String,
-    },
+    Expected { expected: &'static str, found: String },
     /// A reserved word used as a name.
     ReservedWord(String),
     /// Syntax outside the supported subset (message construction, optional selection).
@@ -364,10 +358,7 @@ pub enum CelErrorKind {
     /// Source longer than [`MAX_SOURCE_LEN`] bytes.
     TooLong,
     /// A name that is not declared, with the closest declared name if one is close.
-    UndeclaredReference {
-        name: String,
-        suggestion: Option<String>,
-    },
+    UndeclaredReference { name: String, suggestion: Option<String> },
     /// A function this implementation does not have.
     UnknownFunction(String),
     /// No overload of the operator or function takes these argument types.
@@ -397,16 +388,10 @@ impl fmt::Display for CelErrorKind {
             CelErrorKind::BadMacro(msg) => f.write_str(msg),
             CelErrorKind::TooDeep => write!(f, "expression nested deeper than {MAX_DEPTH} levels"),
             CelErrorKind::TooLong => write!(f, "expression longer than {MAX_SOURCE_LEN} bytes"),
-            CelErrorKind::UndeclaredReference {
-                name,
-                suggestion: Some(s),
-            } => {
+            CelErrorKind::UndeclaredReference { name, suggestion: Some(s) } => {
                 write!(f, "undeclared reference to `{name}`; did you mean `{s}`?")
             }
-            CelErrorKind::UndeclaredReference {
-                name,
-                suggestion: None,
-            } => write!(f, "undeclared reference to `{name}`"),
+            CelErrorKind::UndeclaredReference { name, suggestion: None } => write!(f, "undeclared reference to `{name}`"),
             CelErrorKind::UnknownFunction(name) => write!(f, "unknown function `{name}`"),
             CelErrorKind::NoMatchingOverload { func, args } => {
                 write!(f, "no matching overload for `{func}` applied to ({args})")
@@ -545,19 +530,12 @@ fn render(source: &str, span: Span, message: &dyn fmt::Display) -> String {
     };
     let start = floor(span.0);
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[start..]
-        .find('\n')
-        .map_or(source.len(), |i| start + i);
+    let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
     let line_no = source[..start].matches('\n').count() + 1;
     let col = source[line_start..start].chars().count() + 1;
     let end = floor(span.1).clamp(start, line_end);
     let width = source[start..end].chars().count().max(1);
-    format!(
-        "{line_no}:{col}: {message}\n  {}\n  {}{}",
-        &source[line_start..line_end],
-        " ".repeat(col - 1),
-        "^".repeat(width)
-    )
+    format!("{line_no}:{col}: {message}\n  {}\n  {}{}", &source[line_start..line_end], " ".repeat(col - 1), "^".repeat(width))
 }
 
 #[cfg(test)]
@@ -570,10 +548,7 @@ mod tests {
             .var("profile.orders.count", Type::Int)
             .var("profile.orders.last", Type::Timestamp)
             .var("profile.segments", Type::List(Box::new(Type::String)))
-            .var(
-                "profile.traits",
-                Type::parse("map(string, string)").unwrap(),
-            )
+            .var("profile.traits", Type::parse("map(string, string)").unwrap())
             .var("now", Type::Timestamp)
     }
 
@@ -582,25 +557,15 @@ mod tests {
         traits.insert(Key::from("tier"), Value::from("gold"));
         let mut v = BTreeMap::new();
         v.insert("profile.orders.count".to_string(), Value::Int(3));
-        v.insert(
-            "profile.orders.last".to_string(),
-            Value::Timestamp(Timestamp::new(1_234_567_890, 0).unwrap()),
-        );
-        v.insert(
-            "profile.segments".to_string(),
-            Value::from(vec![Value::from("vip"), Value::from("new")]),
-        );
+        v.insert("profile.orders.last".to_string(), Value::Timestamp(Timestamp::new(1_234_567_890, 0).unwrap()));
+        v.insert("profile.segments".to_string(), Value::from(vec![Value::from("vip"), Value::from("new")]));
         v.insert("profile.traits".to_string(), Value::from(traits));
-        v.insert(
-            "now".to_string(),
-            Value::Timestamp(Timestamp::new(1_234_567_890 + 86_400 * 100, 0).unwrap()),
-        );
+        v.insert("now".to_string(), Value::Timestamp(Timestamp::new(1_234_567_890 + 86_400 * 100, 0).unwrap()));
         v
     }
 
     fn eval(src: &str) -> Result<Value, EvalError> {
-        let program =
-            Program::compile(src, &decls()).unwrap_or_else(|e| panic!("{}", e[0].render(src)));
+        let program = Program::compile(src, &decls()).unwrap_or_else(|e| panic!("{}", e[0].render(src)));
         program.eval(&vars())
     }
 
@@ -619,10 +584,7 @@ mod tests {
     }
 
     fn eval_error(src: &str) -> EvalErrorKind {
-        match Program::compile_unchecked(src)
-            .unwrap_or_else(|e| panic!("{}", e[0].render(src)))
-            .eval(&vars())
-        {
+        match Program::compile_unchecked(src).unwrap_or_else(|e| panic!("{}", e[0].render(src))).eval(&vars()) {
             Ok(v) => panic!("{src} gave {v:?}"),
             Err(e) => e.kind,
         }
@@ -630,46 +592,28 @@ mod tests {
 
     #[test]
     fn evaluates_profile_conditions() {
-        check(
-            "profile.orders.count >= 3 && 'vip' in profile.segments",
-            true,
-        );
-        check(
-            "profile.traits.tier == 'gold' && profile.traits['tier'].startsWith('go')",
-            true,
-        );
+        check("profile.orders.count >= 3 && 'vip' in profile.segments", true);
+        check("profile.traits.tier == 'gold' && profile.traits['tier'].startsWith('go')", true);
         check("now - profile.orders.last >= duration('2400h')", true);
         check("(now - profile.orders.last).getHours() / 24", 100i64);
         check("profile.orders.last.getDayOfWeek('+05:30')", 6i64);
         check("profile.segments.exists(s, s.matches('^v.p$'))", true);
-        check(
-            "profile.segments.map(s, s.upperAscii()).join(', ')",
-            "VIP, NEW",
-        );
+        check("profile.segments.map(s, s.upperAscii()).join(', ')", "VIP, NEW");
     }
 
     #[test]
     fn arithmetic_follows_cel() {
-        assert_eq!(
-            eval_error("9223372036854775807 + 1"),
-            EvalErrorKind::Overflow
-        );
+        assert_eq!(eval_error("9223372036854775807 + 1"), EvalErrorKind::Overflow);
         assert_eq!(eval_error("1 / 0"), EvalErrorKind::DivisionByZero);
         assert_eq!(eval_error("1u - 2u"), EvalErrorKind::Overflow);
-        assert!(matches!(
-            eval_error("1 + 1u"),
-            EvalErrorKind::NoMatchingOverload { .. }
-        ));
+        assert!(matches!(eval_error("1 + 1u"), EvalErrorKind::NoMatchingOverload { .. }));
         check("-9223372036854775808", i64::MIN);
         check("1 == 1.0 && 1u == 1 && [1, 2u] == [1.0, 2]", true);
         check("{1: 'a'}[1u] + string({'b': 2}.b)", "a2");
         // A decided && or || absorbs an error on either side.
         check("1 / 0 == 1 || true", true);
         check("false && 1 / 0 == 1", false);
-        assert_eq!(
-            eval_error("true && 1 / 0 == 1"),
-            EvalErrorKind::DivisionByZero
-        );
+        assert_eq!(eval_error("true && 1 / 0 == 1"), EvalErrorKind::DivisionByZero);
     }
 
     #[test]
@@ -681,68 +625,28 @@ mod tests {
             "2:3: undeclared reference to `profile.order.last`; did you mean `profile.orders.last`?\n    profile.order.last > 0\n    ^^^^^^^^^^^^^^^^^^"
         );
         let src = "1 +\n  (2 / 0)";
-        let e = Program::compile(src, &decls())
-            .unwrap()
-            .eval(&())
-            .unwrap_err();
-        assert_eq!(
-            e.render(src),
-            "2:3: division by zero\n    (2 / 0)\n    ^^^^^^^"
-        );
+        let e = Program::compile(src, &decls()).unwrap().eval(&()).unwrap_err();
+        assert_eq!(e.render(src), "2:3: division by zero\n    (2 / 0)\n    ^^^^^^^");
         let src = "size('é') > 'x";
         let errors = Program::compile(src, &decls()).unwrap_err();
-        assert_eq!(
-            errors[0].render(src),
-            "1:13: unterminated literal\n  size('é') > 'x\n              ^^"
-        );
+        assert_eq!(errors[0].render(src), "1:13: unterminated literal\n  size('é') > 'x\n              ^^");
         // Spans from elsewhere are clamped, never sliced through a character.
         let e = CelError::new((1, 99), CelErrorKind::TooDeep);
-        assert_eq!(
-            e.render("é"),
-            format!("1:1: expression nested deeper than {MAX_DEPTH} levels\n  é\n  ^")
-        );
+        assert_eq!(e.render("é"), format!("1:1: expression nested deeper than {MAX_DEPTH} levels\n  é\n  ^"));
     }
 
     #[test]
     fn every_error_is_reported() {
         let kinds = compile_error("foo + bar.baz + qux(1) + profile.order.count");
         assert_eq!(kinds.len(), 4, "{kinds:?}");
-        assert_eq!(
-            kinds[0],
-            CelErrorKind::UndeclaredReference {
-                name: "foo".into(),
-                suggestion: None
-            }
-        );
-        assert_eq!(
-            kinds[1],
-            CelErrorKind::UndeclaredReference {
-                name: "bar.baz".into(),
-                suggestion: None
-            }
-        );
+        assert_eq!(kinds[0], CelErrorKind::UndeclaredReference { name: "foo".into(), suggestion: None });
+        assert_eq!(kinds[1], CelErrorKind::UndeclaredReference { name: "bar.baz".into(), suggestion: None });
         assert_eq!(kinds[2], CelErrorKind::UnknownFunction("qux".into()));
         let suggestion = Some("profile.orders.count".to_string());
-        assert_eq!(
-            kinds[3],
-            CelErrorKind::UndeclaredReference {
-                name: "profile.order.count".into(),
-                suggestion
-            }
-        );
+        assert_eq!(kinds[3], CelErrorKind::UndeclaredReference { name: "profile.order.count".into(), suggestion });
         // Every lexical error, not just the first.
         let kinds = compile_error(r#"'\q' + "\u12" + 3 ^"#);
-        assert!(
-            matches!(
-                kinds.as_slice(),
-                [
-                    CelErrorKind::InvalidEscape(_),
-                    CelErrorKind::InvalidEscape(_),
-                    CelErrorKind::UnexpectedChar('^')
-                ]
-            ),
-            "{kinds:?}"
-        );
+        assert!(matches!(kinds.as_slice(), [CelErrorKind::InvalidEscape(_), CelErrorKind::InvalidEscape(_), CelErrorKind::UnexpectedChar('^')]), "{kinds:?}");
     }
 
     #[test]
@@ -764,36 +668,15 @@ mod tests {
             let ok = src == "[1.5]";
             assert_eq!(Program::compile(src, &decls()).is_ok(), ok, "{src}");
         }
-        assert_eq!(
-            Program::compile("profile.segments", &decls())
-                .unwrap()
-                .result_type()
-                .to_string(),
-            "list(string)"
-        );
-        assert_eq!(
-            Program::compile("{'a': [1], 'b': []}", &decls())
-                .unwrap()
-                .result_type()
-                .to_string(),
-            "map(string, dyn)"
-        );
+        assert_eq!(Program::compile("profile.segments", &decls()).unwrap().result_type().to_string(), "list(string)");
+        assert_eq!(Program::compile("{'a': [1], 'b': []}", &decls()).unwrap().result_type().to_string(), "map(string, dyn)");
     }
 
     #[test]
     fn depth_is_limited() {
-        let nest = |open: &str, leaf: &str, close: &str, n: usize| {
-            format!("{}{leaf}{}", open.repeat(n), close.repeat(n))
-        };
+        let nest = |open: &str, leaf: &str, close: &str, n: usize| format!("{}{leaf}{}", open.repeat(n), close.repeat(n));
         // CEL asks for at least 32 levels; MAX_DEPTH allows more and refuses beyond.
-        for (open, leaf, close) in [
-            ("(", "1", ")"),
-            ("[", "1", "]"),
-            ("-", "1", ""),
-            ("!", "true", ""),
-            ("size([", "1", "])"),
-            ("[1].all(x, ", "true", ")"),
-        ] {
+        for (open, leaf, close) in [("(", "1", ")"), ("[", "1", "]"), ("-", "1", ""), ("!", "true", ""), ("size([", "1", "])"), ("[1].all(x, ", "true", ")")] {
             let ok = nest(open, leaf, close, 32);
             assert!(Program::compile_unchecked(&ok).is_ok(), "{ok}");
             let deep = nest(open, leaf, close, MAX_DEPTH + 1);
@@ -802,29 +685,13 @@ mod tests {
         }
         let chain = |op: &str, n: usize| vec!["1"; n].join(op);
         assert!(Program::compile_unchecked(&chain(" + ", 50)).is_ok());
-        assert_eq!(
-            Program::compile_unchecked(&chain(" + ", MAX_DEPTH + 2)).unwrap_err()[0].kind,
-            CelErrorKind::TooDeep
-        );
-        assert_eq!(
-            Program::compile_unchecked(&format!("a{}", ".b".repeat(MAX_DEPTH + 1))).unwrap_err()[0]
-                .kind,
-            CelErrorKind::TooDeep
-        );
+        assert_eq!(Program::compile_unchecked(&chain(" + ", MAX_DEPTH + 2)).unwrap_err()[0].kind, CelErrorKind::TooDeep);
+        assert_eq!(Program::compile_unchecked(&format!("a{}", ".b".repeat(MAX_DEPTH + 1))).unwrap_err()[0].kind, CelErrorKind::TooDeep);
         // `||` and `&&` chains are flat, so long lists of alternatives are fine.
         let alternatives = vec!["false"; 5000].join(" || ");
-        assert_eq!(
-            Program::compile_unchecked(&alternatives)
-                .unwrap()
-                .eval(&())
-                .unwrap(),
-            Value::Bool(false)
-        );
+        assert_eq!(Program::compile_unchecked(&alternatives).unwrap().eval(&()).unwrap(), Value::Bool(false));
         let long = "1 + ".repeat(MAX_SOURCE_LEN / 4 + 1) + "1";
-        assert_eq!(
-            Program::compile_unchecked(&long).unwrap_err()[0].kind,
-            CelErrorKind::TooLong
-        );
+        assert_eq!(Program::compile_unchecked(&long).unwrap_err()[0].kind, CelErrorKind::TooLong);
     }
 
     #[test]
@@ -832,15 +699,9 @@ mod tests {
         // Wasm gets a 1 MiB stack. Optimized builds need about 400 KiB for the deepest programs
         // MAX_DEPTH lets through, so half of Wasm's stack is asserted; unoptimized builds need
         // several times more, and are only checked not to overflow a generous stack.
-        let stack = if cfg!(debug_assertions) {
-            8 << 20
-        } else {
-            512 << 10
-        };
+        let stack = if cfg!(debug_assertions) { 8 << 20 } else { 512 << 10 };
         let run = || {
-            let deep = |open: &str, leaf: &str, close: &str, n: usize| {
-                format!("{}{leaf}{}", open.repeat(n), close.repeat(n))
-            };
+            let deep = |open: &str, leaf: &str, close: &str, n: usize| format!("{}{leaf}{}", open.repeat(n), close.repeat(n));
             let n = MAX_DEPTH - 1;
             for src in [
                 deep("(", "1", ")", n),
@@ -850,18 +711,12 @@ mod tests {
                 deep("{1: ", "2", "}", n),
                 deep("size([", "1", "])", n / 2),
             ] {
-                let program = Program::compile(&src, &Decls::new())
-                    .unwrap_or_else(|e| panic!("{}", e[0].render(&src)));
+                let program = Program::compile(&src, &Decls::new()).unwrap_or_else(|e| panic!("{}", e[0].render(&src)));
                 program.eval(&()).unwrap();
                 let _ = program.references();
             }
         };
-        std::thread::Builder::new()
-            .stack_size(stack)
-            .spawn(run)
-            .unwrap()
-            .join()
-            .unwrap();
+        std::thread::Builder::new().stack_size(stack).spawn(run).unwrap().join().unwrap();
     }
 
     #[test]
@@ -871,44 +726,23 @@ mod tests {
         let cubic = format!("{items}.all(a, {items}.all(b, {items}.all(c, true)))");
         assert_eq!(eval_error(&cubic), EvalErrorKind::CostExceeded);
         // Exceeding the budget is not absorbed by `||`.
-        assert_eq!(
-            eval_error(&format!("{cubic} || true")),
-            EvalErrorKind::CostExceeded
-        );
-        assert_eq!(
-            eval_error(&format!("{items}.exists(x, {cubic})")),
-            EvalErrorKind::CostExceeded
-        );
+        assert_eq!(eval_error(&format!("{cubic} || true")), EvalErrorKind::CostExceeded);
+        assert_eq!(eval_error(&format!("{items}.exists(x, {cubic})")), EvalErrorKind::CostExceeded);
         // Doubling a list at every step grows exponentially: stopped by the size charges.
         // Each step doubles the value's logical size while sharing its parts in memory; the
         // result, comparing it and rendering it are all paid for by logical size.
         let doubling = format!("[1]{}", ".map(x, [x, x]).map(y, y + y)".repeat(30));
         assert_eq!(eval_error(&doubling), EvalErrorKind::CostExceeded);
-        assert_eq!(
-            eval_error(&format!("{doubling} == {doubling}")),
-            EvalErrorKind::CostExceeded
-        );
-        assert_eq!(
-            eval_error(&format!("{doubling}[0] in [{doubling}[0]]")),
-            EvalErrorKind::CostExceeded
-        );
-        assert_eq!(
-            eval_error(&format!("'%s'.format([{doubling}]).size() > 0")),
-            EvalErrorKind::CostExceeded
-        );
+        assert_eq!(eval_error(&format!("{doubling} == {doubling}")), EvalErrorKind::CostExceeded);
+        assert_eq!(eval_error(&format!("{doubling}[0] in [{doubling}[0]]")), EvalErrorKind::CostExceeded);
+        assert_eq!(eval_error(&format!("'%s'.format([{doubling}]).size() > 0")), EvalErrorKind::CostExceeded);
         // Replacing every position of a long string with a long string.
         let long = "a".repeat(5000);
-        assert_eq!(
-            eval_error(&format!("'{long}'.replace('', '{long}')")),
-            EvalErrorKind::CostExceeded
-        );
+        assert_eq!(eval_error(&format!("'{long}'.replace('', '{long}')")), EvalErrorKind::CostExceeded);
         // A small budget is respected exactly.
         let program = Program::compile_unchecked("[1, 2, 3].map(x, x * 2)").unwrap();
         assert!(program.eval_with_budget(&(), 5).is_err());
-        assert_eq!(
-            program.eval_with_budget(&(), 100).unwrap(),
-            Value::from(vec![Value::Int(2), Value::Int(4), Value::Int(6)])
-        );
+        assert_eq!(program.eval_with_budget(&(), 100).unwrap(), Value::from(vec![Value::Int(2), Value::Int(4), Value::Int(6)]));
     }
 
     #[test]
@@ -998,26 +832,19 @@ mod tests {
                 let _ = program.eval_with_budget(&vars(), 10_000);
                 let _ = program.references();
             }
-            let _ = Program::compile(src, &decls())
-                .map_err(|e| e.iter().map(|e| e.render(src)).collect::<Vec<_>>());
+            let _ = Program::compile(src, &decls()).map_err(|e| e.iter().map(|e| e.render(src)).collect::<Vec<_>>());
         }
         // Random token soup, reproducible (a linear congruential generator, no dependencies).
         let tokens = [
-            "1", "2u", "1.5", "'s'", "b'b'", "x", "profile", ".", "orders", "(", ")", "[", "]",
-            "{", "}", ":", ",", "?", "+", "-", "*", "/", "%", "!", "==", "<", ">=", "&&", "||",
-            "in", "true", "null", "has", "all", "map", "size", "int", "e", "`k`", "'%s'", "format",
-            "matches", "'\\x4",
+            "1", "2u", "1.5", "'s'", "b'b'", "x", "profile", ".", "orders", "(", ")", "[", "]", "{", "}", ":", ",", "?", "+", "-", "*", "/", "%", "!", "==",
+            "<", ">=", "&&", "||", "in", "true", "null", "has", "all", "map", "size", "int", "e", "`k`", "'%s'", "format", "matches", "'\\x4",
         ];
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..20_000 {
             let mut src = String::new();
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             for _ in 0..(seed >> 59) + 1 {
-                seed = seed
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                 src.push_str(tokens[(seed >> 33) as usize % tokens.len()]);
                 src.push(' ');
             }
@@ -1032,16 +859,7 @@ mod tests {
     fn references_list_each_path_once() {
         let src = "profile.orders.count > 1 && profile.segments.exists(s, s == profile.traits.tier) && profile.orders.count < 9 && now > profile.orders.last";
         let program = Program::compile(src, &decls()).unwrap();
-        assert_eq!(
-            program.references(),
-            [
-                "profile.orders.count",
-                "profile.segments",
-                "profile.traits.tier",
-                "now",
-                "profile.orders.last"
-            ]
-        );
+        assert_eq!(program.references(), ["profile.orders.count", "profile.segments", "profile.traits.tier", "now", "profile.orders.last"]);
         let program = Program::compile_unchecked("[1].map(x, x.y + z)").unwrap();
         assert_eq!(program.references(), ["z"]);
     }
@@ -1057,45 +875,23 @@ mod tests {
         vars.insert("a.b.c".to_string(), Value::from("from a.b.c"));
         assert_eq!(program.eval(&vars).unwrap(), Value::from("from a.b.c"));
         // Parentheses force field selection; a comprehension variable shadows qualified names.
-        assert_eq!(
-            Program::compile_unchecked("(a.b).c")
-                .unwrap()
-                .eval(&vars)
-                .unwrap(),
-            Value::from("from a.b")
-        );
-        assert_eq!(
-            Program::compile_unchecked("[{'c': 1}].map(a, a.c)")
-                .unwrap()
-                .eval(&vars)
-                .unwrap(),
-            Value::from(vec![Value::Int(1)])
-        );
-        assert_eq!(
-            Program::compile_unchecked("has(a.b.c)")
-                .unwrap()
-                .eval(&vars)
-                .unwrap(),
-            Value::Bool(true)
-        );
+        assert_eq!(Program::compile_unchecked("(a.b).c").unwrap().eval(&vars).unwrap(), Value::from("from a.b"));
+        assert_eq!(Program::compile_unchecked("[{'c': 1}].map(a, a.c)").unwrap().eval(&vars).unwrap(), Value::from(vec![Value::Int(1)]));
+        assert_eq!(Program::compile_unchecked("has(a.b.c)").unwrap().eval(&vars).unwrap(), Value::Bool(true));
     }
 
     #[test]
     fn json_conversions_round_trip() {
-        for src in ["[1, 2u, 1.5, 'x', b'\\xff', true, null, {'k': [1]}, int, timestamp('2009-02-13T23:31:30.5Z'), duration('-1.5s')]", "0.0 / 0.0", "-1.0 / 0.0"] {
+        for src in
+            ["[1, 2u, 1.5, 'x', b'\\xff', true, null, {'k': [1]}, int, timestamp('2009-02-13T23:31:30.5Z'), duration('-1.5s')]", "0.0 / 0.0", "-1.0 / 0.0"]
+        {
             let v = Program::compile_unchecked(src).unwrap().eval(&()).unwrap();
             let back = Value::from_typed_json(&v.to_typed_json()).unwrap();
             assert_eq!(back.to_typed_json(), v.to_typed_json(), "{src}");
         }
-        assert_eq!(
-            Value::from_typed_json(&serde_json::json!({"bytes_b64": "AP8="})).unwrap(),
-            Value::Bytes(vec![0, 255].into())
-        );
+        assert_eq!(Value::from_typed_json(&serde_json::json!({"bytes_b64": "AP8="})).unwrap(), Value::Bytes(vec![0, 255].into()));
         assert!(Value::from_typed_json(&serde_json::json!({"int": "x"})).is_err());
-        assert!(Value::from_typed_json(
-            &serde_json::json!({"map": [[{"double": 1.0}, {"int": "1"}]]})
-        )
-        .is_err());
+        assert!(Value::from_typed_json(&serde_json::json!({"map": [[{"double": 1.0}, {"int": "1"}]]})).is_err());
         let json = serde_json::json!({"count": 12, "big": 18_446_744_073_709_551_615u64, "aov": 1.5, "tags": ["a"], "none": null});
         let plain = Value::from_json(&json);
         let ints = Value::from_json_with_ints(&json);
@@ -1112,14 +908,7 @@ mod tests {
 
     #[test]
     fn types_parse_and_print() {
-        for t in [
-            "int",
-            "list(string)",
-            "map(string, list(map(int, dyn)))",
-            "google.protobuf.Timestamp",
-            "null_type",
-            "type",
-        ] {
+        for t in ["int", "list(string)", "map(string, list(map(int, dyn)))", "google.protobuf.Timestamp", "null_type", "type"] {
             assert_eq!(Type::parse(t).unwrap().to_string(), t);
         }
         assert_eq!(Type::parse("map(string)"), None);

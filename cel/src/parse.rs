@@ -44,11 +44,7 @@ pub(crate) fn parse(src: &str) -> Result<Expr, Vec<CelError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut p = Parser {
-        toks: &toks,
-        pos: 0,
-        depth: 0,
-    };
+    let mut p = Parser { toks: &toks, pos: 0, depth: 0 };
     let e = p.expr().map_err(|e| vec![e])?;
     if p.peek() != &Tok::Eof {
         return Err(vec![p.expected("an operator or the end of the expression")]);
@@ -68,26 +64,15 @@ impl Parser<'_> {
     }
 
     fn peek_at(&self, ahead: usize) -> &Tok {
-        self.toks
-            .get(self.pos + ahead)
-            .or(self.toks.last())
-            .map_or(&Tok::Eof, |t| &t.0)
+        self.toks.get(self.pos + ahead).or(self.toks.last()).map_or(&Tok::Eof, |t| &t.0)
     }
 
     fn span(&self) -> Span {
-        self.toks
-            .get(self.pos)
-            .or(self.toks.last())
-            .map_or((0, 0), |t| t.1)
+        self.toks.get(self.pos).or(self.toks.last()).map_or((0, 0), |t| t.1)
     }
 
     fn bump(&mut self) -> (Tok, Span) {
-        let t = self
-            .toks
-            .get(self.pos)
-            .or(self.toks.last())
-            .cloned()
-            .unwrap_or((Tok::Eof, (0, 0)));
+        let t = self.toks.get(self.pos).or(self.toks.last()).cloned().unwrap_or((Tok::Eof, (0, 0)));
         if self.pos < self.toks.len() {
             self.pos += 1;
         }
@@ -103,13 +88,7 @@ impl Parser<'_> {
     }
 
     fn expected(&self, expected: &'static str) -> CelError {
-        CelError::new(
-            self.span(),
-            CelErrorKind::Expected {
-                expected,
-                found: self.peek().describe(),
-            },
-        )
+        CelError::new(self.span(), CelErrorKind::Expected { expected, found: self.peek().describe() })
     }
 
     fn expect(&mut self, tok: &Tok, expected: &'static str) -> PResult<Span> {
@@ -151,10 +130,7 @@ impl Parser<'_> {
             let a = p.binary(1)?;
             p.expect(&Tok::Colon, "`:`")?;
             let b = p.expr()?;
-            p.node(
-                (cond.span.0, b.span.1),
-                ExprKind::Cond(Box::new(cond), Box::new(a), Box::new(b)),
-            )
+            p.node((cond.span.0, b.span.1), ExprKind::Cond(Box::new(cond), Box::new(a), Box::new(b)))
         })
     }
 
@@ -198,14 +174,7 @@ impl Parser<'_> {
                         _ => vec![lhs],
                     };
                     items.push(rhs);
-                    self.node(
-                        span,
-                        if or {
-                            ExprKind::Or(items)
-                        } else {
-                            ExprKind::And(items)
-                        },
-                    )?
+                    self.node(span, if or { ExprKind::Or(items) } else { ExprKind::And(items) })?
                 }
             };
         }
@@ -221,13 +190,11 @@ impl Parser<'_> {
                 p.node((start, e.span.1), ExprKind::Not(Box::new(e)))
             }),
             // `-` directly before a number is part of the literal (so `-9223372036854775808` fits).
-            Tok::Minus if !matches!(self.peek_at(1), Tok::Int(_) | Tok::Double(_)) => {
-                self.nested(|p| {
-                    p.bump();
-                    let e = p.unary()?;
-                    p.node((start, e.span.1), ExprKind::Neg(Box::new(e)))
-                })
-            }
+            Tok::Minus if !matches!(self.peek_at(1), Tok::Int(_) | Tok::Double(_)) => self.nested(|p| {
+                p.bump();
+                let e = p.unary()?;
+                p.node((start, e.span.1), ExprKind::Neg(Box::new(e)))
+            }),
             _ => self.member(),
         }
     }
@@ -242,12 +209,7 @@ impl Parser<'_> {
                     let (name, plain) = match tok {
                         Tok::Ident(name) => (name, true),
                         Tok::Quoted(name) => (name, false),
-                        Tok::Question => {
-                            return Err(CelError::new(
-                                name_span,
-                                CelErrorKind::Unsupported("optional field selection (`.?`)"),
-                            ))
-                        }
+                        Tok::Question => return Err(CelError::new(name_span, CelErrorKind::Unsupported("optional field selection (`.?`)"))),
                         _ => {
                             self.pos -= 1;
                             return Err(self.expected("a field or method name"));
@@ -263,55 +225,24 @@ impl Parser<'_> {
                         let qualified = match &e.kind {
                             _ if parenthesized || !plain => None,
                             ExprKind::Ident(root) => Some(format!("{root}.{name}").into()),
-                            ExprKind::Select {
-                                qualified: Some(q),
-                                test: false,
-                                ..
-                            } => Some(format!("{q}.{name}").into()),
+                            ExprKind::Select { qualified: Some(q), test: false, .. } => Some(format!("{q}.{name}").into()),
                             _ => None,
                         };
                         let span = (e.span.0, name_span.1);
-                        e = self.node(
-                            span,
-                            ExprKind::Select {
-                                operand: Box::new(e),
-                                field: name.into(),
-                                test: false,
-                                qualified,
-                            },
-                        )?;
+                        e = self.node(span, ExprKind::Select { operand: Box::new(e), field: name.into(), test: false, qualified })?;
                     }
                 }
                 Tok::LBracket => {
                     self.bump();
                     if self.peek() == &Tok::Question {
-                        return Err(CelError::new(
-                            self.span(),
-                            CelErrorKind::Unsupported("optional indexing (`[?`)"),
-                        ));
+                        return Err(CelError::new(self.span(), CelErrorKind::Unsupported("optional indexing (`[?`)")));
                     }
                     let index = self.expr()?;
                     let end = self.expect(&Tok::RBracket, "`]`")?.1;
-                    e = self.node(
-                        (e.span.0, end),
-                        ExprKind::Index(Box::new(e), Box::new(index)),
-                    )?;
+                    e = self.node((e.span.0, end), ExprKind::Index(Box::new(e), Box::new(index)))?;
                 }
-                Tok::LBrace
-                    if !parenthesized
-                        && matches!(
-                            e.kind,
-                            ExprKind::Ident(_)
-                                | ExprKind::Select {
-                                    qualified: Some(_),
-                                    ..
-                                }
-                        ) =>
-                {
-                    return Err(CelError::new(
-                        self.span(),
-                        CelErrorKind::Unsupported("message construction"),
-                    ));
+                Tok::LBrace if !parenthesized && matches!(e.kind, ExprKind::Ident(_) | ExprKind::Select { qualified: Some(_), .. }) => {
+                    return Err(CelError::new(self.span(), CelErrorKind::Unsupported("message construction")));
                 }
                 _ => return Ok(e),
             }
@@ -338,10 +269,7 @@ impl Parser<'_> {
         match tok {
             Tok::Int(n) => match i64::try_from(n) {
                 Ok(v) => lit(Value::Int(v)),
-                Err(_) => Err(CelError::new(
-                    span,
-                    CelErrorKind::InvalidNumber(format!("{n} (larger than the largest int)")),
-                )),
+                Err(_) => Err(CelError::new(span, CelErrorKind::InvalidNumber(format!("{n} (larger than the largest int)")))),
             },
             Tok::Uint(n) => lit(Value::Uint(n)),
             Tok::Double(d) => lit(Value::Double(d)),
@@ -352,24 +280,9 @@ impl Parser<'_> {
                 let span = (span.0, num_span.1);
                 let v = match num {
                     Tok::Int(n) if n <= 1 << 63 => Value::Int(0i64.wrapping_sub_unsigned(n)),
-                    Tok::Int(n) => {
-                        return Err(CelError::new(
-                            span,
-                            CelErrorKind::InvalidNumber(format!(
-                                "-{n} (smaller than the smallest int)"
-                            )),
-                        ))
-                    }
+                    Tok::Int(n) => return Err(CelError::new(span, CelErrorKind::InvalidNumber(format!("-{n} (smaller than the smallest int)")))),
                     Tok::Double(d) => Value::Double(-d),
-                    _ => {
-                        return Err(CelError::new(
-                            span,
-                            CelErrorKind::Expected {
-                                expected: "a number",
-                                found: num.describe(),
-                            },
-                        ))
-                    }
+                    _ => return Err(CelError::new(span, CelErrorKind::Expected { expected: "a number", found: num.describe() })),
                 };
                 Ok((Expr::new(span, ExprKind::Lit(v)), false))
             }
@@ -407,22 +320,12 @@ impl Parser<'_> {
                 let end = self.toks.get(self.pos - 1).map_or(span.1, |t| t.1 .1);
                 Ok((self.node((span.0, end), ExprKind::Map(entries))?, false))
             }
-            Tok::Quoted(_) => Err(CelError::new(
-                span,
-                CelErrorKind::Expected {
-                    expected: "a value",
-                    found: "a backquoted name (allowed only after `.`)".into(),
-                },
-            )),
+            Tok::Quoted(_) => {
+                Err(CelError::new(span, CelErrorKind::Expected { expected: "a value", found: "a backquoted name (allowed only after `.`)".into() }))
+            }
             tok => {
                 self.pos -= 1;
-                Err(CelError::new(
-                    span,
-                    CelErrorKind::Expected {
-                        expected: "a value",
-                        found: tok.describe(),
-                    },
-                ))
+                Err(CelError::new(span, CelErrorKind::Expected { expected: "a value", found: tok.describe() }))
             }
         }
     }
@@ -434,68 +337,30 @@ impl Parser<'_> {
             "true" => return lit(Value::Bool(true)),
             "false" => return lit(Value::Bool(false)),
             "null" => return lit(Value::Null),
-            n if RESERVED.contains(&n) => {
-                return Err(CelError::new(span, CelErrorKind::ReservedWord(name)))
-            }
+            n if RESERVED.contains(&n) => return Err(CelError::new(span, CelErrorKind::ReservedWord(name))),
             _ => {}
         }
         if !self.eat(&Tok::LParen) {
             return Ok((Expr::new(span, ExprKind::Ident(name.into())), false));
         }
         let args = self.list(&Tok::RParen)?;
-        let span = (
-            span.0,
-            self.toks.get(self.pos - 1).map_or(span.1, |t| t.1 .1),
-        );
+        let span = (span.0, self.toks.get(self.pos - 1).map_or(span.1, |t| t.1 .1));
         if name == "has" {
             let mut args = args;
             return match (args.pop(), args.is_empty()) {
-                (
-                    Some(Expr {
-                        kind:
-                            ExprKind::Select {
-                                operand,
-                                field,
-                                test: false,
-                                qualified,
-                            },
-                        ..
-                    }),
-                    true,
-                ) => {
-                    let kind = ExprKind::Select {
-                        operand,
-                        field,
-                        test: true,
-                        qualified,
-                    };
+                (Some(Expr { kind: ExprKind::Select { operand, field, test: false, qualified }, .. }), true) => {
+                    let kind = ExprKind::Select { operand, field, test: true, qualified };
                     Ok((self.node(span, kind)?, false))
                 }
-                _ => Err(CelError::new(
-                    span,
-                    CelErrorKind::BadMacro(
-                        "has() takes one field selection, such as has(a.b)".into(),
-                    ),
-                )),
+                _ => Err(CelError::new(span, CelErrorKind::BadMacro("has() takes one field selection, such as has(a.b)".into()))),
             };
         }
-        let kind = ExprKind::Call {
-            func: compile_func(&name, &args)?,
-            receiver: false,
-            args,
-        };
+        let kind = ExprKind::Call { func: compile_func(&name, &args)?, receiver: false, args };
         Ok((self.node(span, kind)?, false))
     }
 
     /// `target.name(args)`: a macro, `strings.quote(...)` or a receiver-style call.
-    fn method(
-        &mut self,
-        target: Expr,
-        parenthesized: bool,
-        name: &str,
-        mut args: Vec<Expr>,
-        name_span: Span,
-    ) -> PResult<Expr> {
+    fn method(&mut self, target: Expr, parenthesized: bool, name: &str, mut args: Vec<Expr>, name_span: Span) -> PResult<Expr> {
         let span = (target.span.0, name_span.1);
         let shape = match (name, args.len()) {
             ("all", 2 | 3) => Some((Macro::All, args.len() == 3, false)),
@@ -513,61 +378,27 @@ impl Parser<'_> {
             for arg in args.drain(..n_vars) {
                 match arg.kind {
                     ExprKind::Ident(v) => vars.push(v),
-                    _ => {
-                        return Err(CelError::new(
-                            arg.span,
-                            CelErrorKind::BadMacro(format!(
-                                "the variables of {name}() must be simple names"
-                            )),
-                        ))
-                    }
+                    _ => return Err(CelError::new(arg.span, CelErrorKind::BadMacro(format!("the variables of {name}() must be simple names")))),
                 }
             }
             let mut rest = args.into_iter();
             let filter = if has_filter { rest.next() } else { None };
             let (Some(body), Some(var)) = (rest.next(), vars.first().cloned()) else {
-                return Err(CelError::new(
-                    span,
-                    CelErrorKind::BadMacro(format!("{name}() needs a body")),
-                ));
+                return Err(CelError::new(span, CelErrorKind::BadMacro(format!("{name}() needs a body"))));
             };
             if vars.get(1).is_some_and(|v2| *v2 == var) {
-                return Err(CelError::new(
-                    span,
-                    CelErrorKind::BadMacro(format!("the two variables of {name}() must differ")),
-                ));
+                return Err(CelError::new(span, CelErrorKind::BadMacro(format!("the two variables of {name}() must differ"))));
             }
-            let c = Comprehension {
-                kind,
-                range: target,
-                var,
-                var2: vars.get(1).cloned(),
-                filter,
-                body,
-            };
+            let c = Comprehension { kind, range: target, var, var2: vars.get(1).cloned(), filter, body };
             return self.node(span, ExprKind::Comprehension(Box::new(c)));
         }
-        if name == "quote"
-            && !parenthesized
-            && matches!(&target.kind, ExprKind::Ident(n) if &**n == "strings")
-        {
-            let kind = ExprKind::Call {
-                func: compile_func("strings.quote", &args)?,
-                receiver: false,
-                args,
-            };
+        if name == "quote" && !parenthesized && matches!(&target.kind, ExprKind::Ident(n) if &**n == "strings") {
+            let kind = ExprKind::Call { func: compile_func("strings.quote", &args)?, receiver: false, args };
             return self.node(span, kind);
         }
         let func = compile_func(name, &args)?;
         args.insert(0, target);
-        self.node(
-            span,
-            ExprKind::Call {
-                func,
-                receiver: true,
-                args,
-            },
-        )
+        self.node(span, ExprKind::Call { func, receiver: true, args })
     }
 }
 
@@ -576,15 +407,7 @@ impl Parser<'_> {
 #[inline(never)]
 fn compile_func(name: &str, args: &[Expr]) -> PResult<Func> {
     let func = Func::from_name(name);
-    if let (
-        Func::Matches(_),
-        Some(Expr {
-            kind: ExprKind::Lit(Value::String(pattern)),
-            span,
-            ..
-        }),
-    ) = (&func, args.last())
-    {
+    if let (Func::Matches(_), Some(Expr { kind: ExprKind::Lit(Value::String(pattern)), span, .. })) = (&func, args.last()) {
         return match super::functions::compile_regex(pattern) {
             Ok(re) => Ok(Func::Matches(Some(Arc::new(re)))),
             Err(msg) => Err(CelError::new(*span, CelErrorKind::InvalidRegex(msg))),

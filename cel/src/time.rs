@@ -5,7 +5,6 @@
 
 use std::fmt;
 
-
 const NANOS: i64 = 1_000_000_000;
 /// 0001-01-01T00:00:00Z, the first instant CEL timestamps may hold.
 const MIN_SECS: i64 = -62_135_596_800;
@@ -28,8 +27,7 @@ pub struct Duration {
 impl Timestamp {
     /// `secs` since the Unix epoch plus `nanos` (below 10⁹); `None` outside years 1 to 9999.
     pub fn new(secs: i64, nanos: u32) -> Option<Timestamp> {
-        ((MIN_SECS..=MAX_SECS).contains(&secs) && i64::from(nanos) < NANOS)
-            .then_some(Timestamp { secs, nanos })
+        ((MIN_SECS..=MAX_SECS).contains(&secs) && i64::from(nanos) < NANOS).then_some(Timestamp { secs, nanos })
     }
 
     /// Whole seconds since the Unix epoch (rounded down).
@@ -70,9 +68,7 @@ impl Timestamp {
 
     /// `self - earlier` as a duration; `None` if it does not fit.
     pub fn since(self, earlier: Timestamp) -> Option<Duration> {
-        i64::try_from(self.total_nanos() - earlier.total_nanos())
-            .ok()
-            .map(Duration::from_nanos)
+        i64::try_from(self.total_nanos() - earlier.total_nanos()).ok().map(Duration::from_nanos)
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, up to 9 fraction digits.
@@ -80,9 +76,7 @@ impl Timestamp {
         let b = s.as_bytes();
         let num = |from: usize, len: usize| -> Option<i64> {
             let part = b.get(from..from + len)?;
-            part.iter().try_fold(0i64, |acc, &c| {
-                c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
-            })
+            part.iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
         };
         let sep = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
         if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
@@ -90,13 +84,7 @@ impl Timestamp {
         }
         let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
         let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-        if !(1..=12).contains(&month)
-            || day < 1
-            || day > days_in_month(year, month)
-            || hour > 23
-            || minute > 59
-            || second > 59
-        {
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
             return None;
         }
         let mut i = 19;
@@ -120,8 +108,7 @@ impl Timestamp {
             }
             _ => return None,
         };
-        let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-            - offset;
+        let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
         Timestamp::new(secs, u32::try_from(nanos).ok()?)
     }
 
@@ -181,11 +168,7 @@ pub(crate) fn zone_offset(zone: &str) -> Option<i64> {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = self.civil(0);
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            c.year, c.month, c.day, c.hours, c.minutes, c.seconds
-        )?;
+        write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.year, c.month, c.day, c.hours, c.minutes, c.seconds)?;
         write_fraction(f, self.nanos)?;
         f.write_str("Z")
     }
@@ -209,15 +192,11 @@ impl Duration {
     }
 
     pub fn checked_add(self, other: Duration) -> Option<Duration> {
-        self.nanos
-            .checked_add(other.nanos)
-            .map(Duration::from_nanos)
+        self.nanos.checked_add(other.nanos).map(Duration::from_nanos)
     }
 
     pub fn checked_sub(self, other: Duration) -> Option<Duration> {
-        self.nanos
-            .checked_sub(other.nanos)
-            .map(Duration::from_nanos)
+        self.nanos.checked_sub(other.nanos).map(Duration::from_nanos)
     }
 
     /// Parses Go's duration syntax, which CEL uses: an optional sign, then one or more decimal
@@ -250,9 +229,7 @@ impl Duration {
             if int_part.is_empty() && frac_part.is_empty() {
                 return None;
             }
-            let unit_len = rest
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(rest.len());
+            let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
             let unit: u64 = match &rest[..unit_len] {
                 "ns" => 1,
                 "us" | "µs" | "μs" => 1_000,
@@ -268,11 +245,7 @@ impl Duration {
             if int_part.len() > 20 {
                 return None;
             }
-            let whole: u64 = if int_part.is_empty() {
-                0
-            } else {
-                int_part.parse().ok()?
-            };
+            let whole: u64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
             let frac_part = &frac_part[..frac_part.len().min(18)];
             // ⌊0.d₁d₂…dₖ × unit⌋ exactly, by Horner's rule from the last digit: for an integer n,
             // ⌊(n + ⌊y⌋) / 10⌋ = ⌊(n + y) / 10⌋, so flooring at every step floors the whole.
@@ -424,11 +397,32 @@ mod tests {
         };
         let units = ["ns", "us", "µs", "ms", "s", "m", "h", "x", ""];
         let mut sources: Vec<String> = [
-            "0", "-0", "+0", "1.5h", "-1.5s", "2400h", ".5s", "5.s", "1.h", "-.000000001s", "9223372036854775807ns",
-            "-9223372036854775807ns", "9223372036854775808ns", "-9223372036854775808ns", "2562047h47m16.854775807s",
-            "2562047h47m16.854775808s", "2562047.788015215h", "0.99999999999999999999999h", "1.999999999999999999h",
-            "18446744073709551615ns", "18446744073709551616ns", "99999999999999999999ns", "00000000000000000001h",
-            "153722867m", "153722868m", "106751.99116730063d",
+            "0",
+            "-0",
+            "+0",
+            "1.5h",
+            "-1.5s",
+            "2400h",
+            ".5s",
+            "5.s",
+            "1.h",
+            "-.000000001s",
+            "9223372036854775807ns",
+            "-9223372036854775807ns",
+            "9223372036854775808ns",
+            "-9223372036854775808ns",
+            "2562047h47m16.854775807s",
+            "2562047h47m16.854775808s",
+            "2562047.788015215h",
+            "0.99999999999999999999999h",
+            "1.999999999999999999h",
+            "18446744073709551615ns",
+            "18446744073709551616ns",
+            "99999999999999999999ns",
+            "00000000000000000001h",
+            "153722867m",
+            "153722868m",
+            "106751.99116730063d",
         ]
         .map(String::from)
         .to_vec();
@@ -486,41 +480,15 @@ mod tests {
         let t = Timestamp::parse("2009-02-13T23:31:30.120Z").unwrap();
         assert_eq!((t.secs(), t.nanos()), (1_234_567_890, 120_000_000));
         assert_eq!(t.to_string(), "2009-02-13T23:31:30.12Z");
-        assert_eq!(
-            Timestamp::parse("2009-02-14T01:31:30+02:00")
-                .unwrap()
-                .secs(),
-            1_234_567_890
-        );
-        for bad in [
-            "",
-            "2009-02-13",
-            "2009-02-30T00:00:00Z",
-            "2009-02-13T23:31:30",
-            "10000-01-01T00:00:00Z",
-            "0000-12-31T23:59:59Z",
-        ] {
+        assert_eq!(Timestamp::parse("2009-02-14T01:31:30+02:00").unwrap().secs(), 1_234_567_890);
+        for bad in ["", "2009-02-13", "2009-02-30T00:00:00Z", "2009-02-13T23:31:30", "10000-01-01T00:00:00Z", "0000-12-31T23:59:59Z"] {
             assert_eq!(Timestamp::parse(bad), None, "{bad}");
         }
         assert_eq!(Duration::parse("1h45m47s").unwrap().to_string(), "6347s");
         assert_eq!(Duration::parse("-1.5s").unwrap().nanos(), -1_500_000_000);
-        assert_eq!(
-            Duration::parse("123.321456789s").unwrap().to_string(),
-            "123.321456789s"
-        );
-        assert_eq!(
-            Duration::parse("-999999999ns").unwrap().to_string(),
-            "-0.999999999s"
-        );
-        for bad in [
-            "",
-            "s",
-            "1",
-            "1x",
-            "320000000000s",
-            "99999999999999999999999h",
-            ".",
-        ] {
+        assert_eq!(Duration::parse("123.321456789s").unwrap().to_string(), "123.321456789s");
+        assert_eq!(Duration::parse("-999999999ns").unwrap().to_string(), "-0.999999999s");
+        for bad in ["", "s", "1", "1x", "320000000000s", "99999999999999999999999h", "."] {
             assert_eq!(Duration::parse(bad), None, "{bad}");
         }
         assert_eq!(zone_offset("-02:30"), Some(-9000));

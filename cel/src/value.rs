@@ -72,10 +72,7 @@ const KIND_NAMES: &[(Kind, &str)] = &[
 impl Kind {
     /// The CEL name: `int`, `null_type`, `google.protobuf.Timestamp`, ...
     pub fn name(self) -> &'static str {
-        KIND_NAMES
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map_or("?", |(_, n)| n)
+        KIND_NAMES.iter().find(|(k, _)| *k == self).map_or("?", |(_, n)| n)
     }
 
     /// The type a (possibly qualified) type name denotes.
@@ -171,17 +168,12 @@ impl From<&str> for Key {
 
 /// The entry of `map` whose key equals `key` under CEL's numeric equality.
 pub(crate) fn map_get<'a>(map: &'a BTreeMap<Key, Value>, key: &Value) -> Option<&'a Value> {
-    let as_int = |i: i64| {
-        map.get(&Key::Int(i))
-            .or_else(|| u64::try_from(i).ok().and_then(|u| map.get(&Key::Uint(u))))
-    };
+    let as_int = |i: i64| map.get(&Key::Int(i)).or_else(|| u64::try_from(i).ok().and_then(|u| map.get(&Key::Uint(u))));
     match key {
         Value::Bool(b) => map.get(&Key::Bool(*b)),
         Value::String(s) => map.get(&Key::String(s.clone())),
         Value::Int(i) => as_int(*i),
-        Value::Uint(u) => map
-            .get(&Key::Uint(*u))
-            .or_else(|| i64::try_from(*u).ok().and_then(|i| map.get(&Key::Int(i)))),
+        Value::Uint(u) => map.get(&Key::Uint(*u)).or_else(|| i64::try_from(*u).ok().and_then(|i| map.get(&Key::Int(i)))),
         Value::Double(d) => match double_to_i64_exact(*d) {
             Some(i) => as_int(i),
             None => double_to_u64_exact(*d).and_then(|u| map.get(&Key::Uint(u))),
@@ -305,9 +297,7 @@ impl Value {
             (V::Uint(a), V::Uint(b)) => Some(a.cmp(b)),
             (V::Double(a), V::Double(b)) => a.partial_cmp(b),
             (V::Int(a), V::Uint(b)) => Some(u64::try_from(*a).map_or(Ordering::Less, |a| a.cmp(b))),
-            (V::Uint(a), V::Int(b)) => {
-                Some(u64::try_from(*b).map_or(Ordering::Greater, |b| a.cmp(&b)))
-            }
+            (V::Uint(a), V::Int(b)) => Some(u64::try_from(*b).map_or(Ordering::Greater, |b| a.cmp(&b))),
             (V::Int(a), V::Double(b)) => (*a as f64).partial_cmp(b),
             (V::Double(a), V::Int(b)) => a.partial_cmp(&(*b as f64)),
             (V::Uint(a), V::Double(b)) => (*a as f64).partial_cmp(b),
@@ -390,10 +380,7 @@ impl Value {
     /// `{"timestamp": "2009-02-13T23:31:30Z"}`, `{"duration": "1.5s"}`.
     pub fn from_typed_json(json: &serde_json::Value) -> Result<Value, String> {
         use serde_json::Value as J;
-        let fields = json
-            .as_object()
-            .filter(|o| o.len() == 1)
-            .ok_or_else(|| format!("expected a one-key object, found {json}"))?;
+        let fields = json.as_object().filter(|o| o.len() == 1).ok_or_else(|| format!("expected a one-key object, found {json}"))?;
         let Some((tag, v)) = fields.iter().next() else {
             return Err("empty object".into());
         };
@@ -410,39 +397,22 @@ impl Value {
                 "NaN" => f64::NAN,
                 "Infinity" => f64::INFINITY,
                 "-Infinity" => f64::NEG_INFINITY,
-                s if s
-                    .bytes()
-                    .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c)) =>
-                {
-                    s.parse().map_err(|_| bad())?
-                }
+                s if s.bytes().all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c)) => s.parse().map_err(|_| bad())?,
                 _ => return Err(bad()),
             }),
             ("string", J::String(s)) => Value::from(s.as_str()),
             ("bytes_b64", J::String(s)) => Value::Bytes(base64_decode(s).ok_or_else(bad)?.into()),
             ("bool", J::Bool(b)) => Value::Bool(*b),
             ("null", J::Null) => Value::Null,
-            ("list", J::Array(items)) => Value::List(
-                items
-                    .iter()
-                    .map(Value::from_typed_json)
-                    .collect::<Result<_, _>>()?,
-            ),
+            ("list", J::Array(items)) => Value::List(items.iter().map(Value::from_typed_json).collect::<Result<_, _>>()?),
             ("map", J::Array(entries)) => {
                 let mut map = BTreeMap::new();
                 for entry in entries {
-                    let (Some(k), Some(v), 2) = (
-                        entry.get(0),
-                        entry.get(1),
-                        entry.as_array().map_or(0, Vec::len),
-                    ) else {
+                    let (Some(k), Some(v), 2) = (entry.get(0), entry.get(1), entry.as_array().map_or(0, Vec::len)) else {
                         return Err(format!("expected a [key, value] pair, found {entry}"));
                     };
                     let key = Value::from_typed_json(k)?;
-                    map.insert(
-                        Key::from_value(&key).ok_or_else(|| format!("invalid map key {k}"))?,
-                        Value::from_typed_json(v)?,
-                    );
+                    map.insert(Key::from_value(&key).ok_or_else(|| format!("invalid map key {k}"))?, Value::from_typed_json(v)?);
                 }
                 Value::from(map)
             }
@@ -555,10 +525,7 @@ impl fmt::Display for Value {
                 f.write_str("]")
             }
             Value::Map(map) => {
-                let mut entries: Vec<(String, String)> = map
-                    .iter()
-                    .map(|(k, v)| (k.to_value().to_string(), v.to_string()))
-                    .collect();
+                let mut entries: Vec<(String, String)> = map.iter().map(|(k, v)| (k.to_value().to_string(), v.to_string())).collect();
                 crate::sort::sort_by(&mut entries, Ord::cmp);
                 f.write_str("{")?;
                 for (i, (k, v)) in entries.iter().enumerate() {
@@ -583,11 +550,7 @@ pub(crate) fn format_double(d: f64) -> String {
         return "NaN".into();
     }
     if d.is_infinite() {
-        return if d > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
+        return if d > 0.0 { "Infinity".into() } else { "-Infinity".into() };
     }
     // The shortest digits from zmij (what serde_json prints with), laid out here: the standard
     // library's float printing is several KB of the browser's Wasm.
@@ -624,11 +587,7 @@ pub(crate) fn format_double(d: f64) -> String {
     } else {
         let (first, rest) = digits.split_at(1);
         let dot = if rest.is_empty() { "" } else { "." };
-        format!(
-            "{sign}{first}{dot}{rest}e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.unsigned_abs()
-        )
+        format!("{sign}{first}{dot}{rest}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
     }
 }
 
@@ -638,10 +597,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(B64[(n >> (18 - 6 * i)) as usize & 63]));
@@ -699,8 +655,28 @@ mod tests {
     #[test]
     fn doubles_print_as_with_the_standard_library_but_ties_to_even() {
         let mut cases = vec![
-            0.0, -0.0, 1.0, -1.5, 0.1, 1e-4, 1e-5, 1.5e-7, 123456.0, 1e15, 1e16, 1e20, 1e21, 1.5e21, 1e22, 5e-324,
-            f64::MAX, f64::MIN_POSITIVE, 0.3333333333333333, 100.0, 1234.5678, 9007199254740993.0,
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            0.1,
+            1e-4,
+            1e-5,
+            1.5e-7,
+            123456.0,
+            1e15,
+            1e16,
+            1e20,
+            1e21,
+            1.5e21,
+            1e22,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            0.3333333333333333,
+            100.0,
+            1234.5678,
+            9007199254740993.0,
         ];
         // A reproducible spread over every magnitude (a linear congruential generator).
         let mut seed: u64 = 7;

@@ -67,8 +67,20 @@ enum Tag {
 const BIN_OPS: [BinOp; 12] =
     [BinOp::Eq, BinOp::Ne, BinOp::Lt, BinOp::Le, BinOp::Gt, BinOp::Ge, BinOp::In, BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Mod];
 const MACROS: [Macro; 7] = [Macro::All, Macro::Exists, Macro::ExistsOne, Macro::Map, Macro::Filter, Macro::TransformList, Macro::TransformMap];
-const KINDS: [Kind; 12] =
-    [Kind::Null, Kind::Bool, Kind::Int, Kind::Uint, Kind::Double, Kind::String, Kind::Bytes, Kind::List, Kind::Map, Kind::Timestamp, Kind::Duration, Kind::Type];
+const KINDS: [Kind; 12] = [
+    Kind::Null,
+    Kind::Bool,
+    Kind::Int,
+    Kind::Uint,
+    Kind::Double,
+    Kind::String,
+    Kind::Bytes,
+    Kind::List,
+    Kind::Map,
+    Kind::Timestamp,
+    Kind::Duration,
+    Kind::Type,
+];
 const UNKNOWN_FUNC: u8 = 255;
 
 // Value tags.
@@ -718,7 +730,14 @@ mod tests {
     fn the_deepest_programs_load() {
         let n = MAX_DEPTH - 1;
         let deep = |open: &str, leaf: &str, close: &str, n: usize| format!("{}{leaf}{}", open.repeat(n), close.repeat(n));
-        for src in [deep("(", "1", ")", n), deep("-(", "1", ")", n / 2), deep("[", "1", "]", n), deep("[1].map(x, ", "x", ")", n - 10), deep("{1: ", "2", "}", n), deep("size([", "1", "])", n / 2)] {
+        for src in [
+            deep("(", "1", ")", n),
+            deep("-(", "1", ")", n / 2),
+            deep("[", "1", "]", n),
+            deep("[1].map(x, ", "x", ")", n - 10),
+            deep("{1: ", "2", "}", n),
+            deep("size([", "1", "])", n / 2),
+        ] {
             let p = Program::compile(&src, &Decls::new()).unwrap();
             decode(&encode(&[&p], true)).unwrap_or_else(|e| panic!("{e}"));
         }

@@ -135,7 +135,9 @@ fn main() -> anyhow::Result<()> {
         let head_text = Bundle::assemble(&site, &catalog_head.to_json(), &model_head.to_json());
         let head_gz = gz(head_text.as_bytes());
         let mut files: HashMap<String, (Vec<u8>, usize)> = HashMap::new();
-        for (base, parts) in [(&model_head.shard_layout().expect("sharded").base, model_files), (&catalog_head.shard_layout().expect("sharded").base, catalog_files)] {
+        for (base, parts) in
+            [(&model_head.shard_layout().expect("sharded").base, model_files), (&catalog_head.shard_layout().expect("sharded").base, catalog_files)]
+        {
             for (name, bytes) in parts {
                 let size = gz(&bytes);
                 files.insert(format!("{base}{name}"), (bytes, size));
@@ -144,9 +146,13 @@ fn main() -> anyhow::Result<()> {
         let mut product_pages = Vec::new();
         let mut home_pages = Vec::new();
         for (current, hist) in &pages {
-            let recent: Vec<serde_json::Value> =
-                hist.iter().enumerate().map(|(k, id)| serde_json::json!({"id": id, "time": format!("2011-11-{:02}T10:00:00Z", 1 + k % 28), "event": "purchase"})).collect();
-            let snapshot = serde_json::json!({"v": 1, "id": "c-visitor", "consent": {"personalization": true}, "orders": {"count": hist.len()}, "recent_items": recent});
+            let recent: Vec<serde_json::Value> = hist
+                .iter()
+                .enumerate()
+                .map(|(k, id)| serde_json::json!({"id": id, "time": format!("2011-11-{:02}T10:00:00Z", 1 + k % 28), "event": "purchase"}))
+                .collect();
+            let snapshot =
+                serde_json::json!({"v": 1, "id": "c-visitor", "consent": {"personalization": true}, "orders": {"count": hist.len()}, "recent_items": recent});
             let profile = LiveProfile::new(ProfileSnapshot::from_json(&snapshot.to_string())?);
             let product = serde_json::json!({"page": {"type": "product", "product": current}, "slots": ["hero"],
                 "recs": [{"widget": "also-bought", "strategy": "also_bought", "k": 6}, {"widget": "similar", "strategy": "similar", "k": 6}]});

@@ -12,7 +12,8 @@ fn main() -> anyhow::Result<()> {
     let bundle = Bundle::from_json(&std::fs::read_to_string(bundle)?)?;
     let text = std::fs::read_to_string(profiles)?;
     let started = Instant::now();
-    let profiles: Vec<LiveProfile> = text.lines().filter(|l| !l.trim().is_empty()).map(|l| ProfileSnapshot::from_json(l).map(LiveProfile::new)).collect::<Result<_, _>>()?;
+    let profiles: Vec<LiveProfile> =
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| ProfileSnapshot::from_json(l).map(LiveProfile::new)).collect::<Result<_, _>>()?;
     let loaded = started.elapsed();
     let page = Page { kind: "home".into(), ..Page::default() };
     let now = bundle.site.demo_now.unwrap_or(0);

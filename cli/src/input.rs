@@ -216,13 +216,7 @@ pub fn parse_interactions(path: &Path, text: &str) -> Result<Vec<Interaction>, I
                 q => return Err(row.error("quantity", format!("expected a quantity >= 0, found {q}"))),
             },
         };
-        out.push(Interaction {
-            user: row.required("user")?.to_owned(),
-            item: row.required("item")?.to_owned(),
-            time: row.time("timestamp")?,
-            event,
-            quantity,
-        });
+        out.push(Interaction { user: row.required("user")?.to_owned(), item: row.required("item")?.to_owned(), time: row.time("timestamp")?, event, quantity });
         Ok(())
     })?;
     Ok(out)
@@ -407,7 +401,8 @@ pub fn parse_order_export(path: &Path, text: &str, columns: &Columns) -> Result<
             Some(h) => row.get(h).unwrap_or("").to_owned(),
             None => String::new(),
         };
-        let line = OrderLine { invoice, stock_code, quantity: row.number(&columns.quantity)?, time, unit_price: row.number(&columns.price)?, customer, country };
+        let line =
+            OrderLine { invoice, stock_code, quantity: row.number(&columns.quantity)?, time, unit_price: row.number(&columns.price)?, customer, country };
         // Negative quantities stay: they are returns and cancellations in Online Retail.
         let amount = line.quantity * line.unit_price;
         if amount.is_nan() || amount.abs() > MAX_LINE_AMOUNT {

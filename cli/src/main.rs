@@ -17,17 +17,17 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use vitrine_engine::clv;
 use vitrine_engine::kpis::{KpiOptions, Period, Products};
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
-use vitrine_engine::clv;
 use vitrine_engine::profile::{Clv, Stage};
 use vitrine_engine::site::Target;
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
 use vitrine_cli::input::{self, InputError};
-use vitrine_edge::cookie;
 use vitrine_cli::output::{self, write_atomic, Outputs};
+use vitrine_edge::cookie;
 
 /// The most recommendations per user `recommend --k` asks for.
 const MAX_K: u64 = 1000;
@@ -43,9 +43,12 @@ fn positive(s: &str) -> Result<f64, String> {
     }
 }
 
-
 #[derive(Parser)]
-#[command(name = "vitrine", version, about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift and KPIs, predict customer lifetime value")]
+#[command(
+    name = "vitrine",
+    version,
+    about = "Vitrine personalization engine: train, recommend, build profiles, compile bundles, measure uplift and KPIs, predict customer lifetime value"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -442,7 +445,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             write_atomic(&out, text.as_bytes())?;
             eprintln!(
                 "vitrine: {} profiles from {} lines ({} guest, {} cancellation, {} non-product, {} invalid, {} after --now) -> {}",
-                profiles.len(), stats.lines, stats.guest_lines, stats.cancellation_lines, stats.non_product_lines, stats.invalid_lines, stats.future_lines, out.display()
+                profiles.len(),
+                stats.lines,
+                stats.guest_lines,
+                stats.cancellation_lines,
+                stats.non_product_lines,
+                stats.invalid_lines,
+                stats.future_lines,
+                out.display()
             );
             let stages: Vec<String> =
                 Stage::ALL.iter().map(|s| format!("{s} {}", profiles.iter().filter(|p| p.lifecycle.as_ref().is_some_and(|l| l.stage == *s)).count())).collect();
@@ -486,7 +496,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             let full = load_model(&model)?;
             let m = full.to_json();
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
-            let c = if is_tsv(&catalog) { load(&catalog, Catalog::from_tsv)?.to_json() } else {
+            let c = if is_tsv(&catalog) {
+                load(&catalog, Catalog::from_tsv)?.to_json()
+            } else {
                 load(&catalog, Catalog::from_json)?;
                 input::read_text(&catalog)?
             };
@@ -501,7 +513,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                 if count as usize > most {
                     return Err(InputError(format!(
                         "--shards: expected at most one shard per model item or catalog product ({} items in {}, {} products in {}), found {count}",
-                        full.len(), model.display(), products.len(), catalog.display()
+                        full.len(),
+                        model.display(),
+                        products.len(),
+                        catalog.display()
                     ))
                     .into());
                 }
@@ -554,11 +569,18 @@ fn run(command: Command) -> anyhow::Result<()> {
             let skipped = if skipped > 0 { format!(" ({skipped} rows of other GA4 events skipped)") } else { String::new() };
             eprintln!(
                 "vitrine: {} experiments from {} exposures{skipped} and {} conversions -> {}",
-                report.experiments.len(), exposure_lines.len(), conversion_lines.len(), out.display()
+                report.experiments.len(),
+                exposure_lines.len(),
+                conversion_lines.len(),
+                out.display()
             );
             for (id, x) in &report.experiments {
                 if x.srm_flag {
-                    eprintln!("vitrine: warning: experiment {id}: sample ratio mismatch (p = {:.2e}): the counts do not fit the {} split; distrust its uplift", x.srm_p.unwrap_or(0.0), x.split);
+                    eprintln!(
+                        "vitrine: warning: experiment {id}: sample ratio mismatch (p = {:.2e}): the counts do not fit the {} split; distrust its uplift",
+                        x.srm_p.unwrap_or(0.0),
+                        x.split
+                    );
                 }
                 if x.excluded_multiple_arms > 0 {
                     eprintln!("vitrine: warning: experiment {id}: {} visitors saw more than one arm and are left out", x.excluded_multiple_arms);
@@ -571,7 +593,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Kpis { orders, period, out, csv, columns, products, now, lifecycle } => {
             let lifecycle = lifecycle.rules()?;
             let now = now
-                .map(|n| vitrine_engine::time::parse_export(&n).ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {n:?}"))))
+                .map(|n| {
+                    vitrine_engine::time::parse_export(&n).ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {n:?}")))
+                })
                 .transpose()?;
             let mapping = columns.as_deref().map(input::Columns::parse).transpose()?;
             let products = products_of(products.as_deref(), mapping.is_some());
@@ -593,12 +617,24 @@ fn run(command: Command) -> anyhow::Result<()> {
             let skipped = if cancelled_orders > 0 { format!(", {cancelled_orders} of cancelled orders left out") } else { String::new() };
             eprintln!(
                 "vitrine: {} {}s from {} lines ({} purchase, {} cancellation, {} non-product, {} invalid, {} after --now, {} guest{skipped}) -> {}",
-                kpis.periods.len(), kpis.period, l.lines, l.purchase_lines, l.cancellation_lines, l.non_product_lines, l.invalid_lines, l.future_lines, l.guest_lines, out.display()
+                kpis.periods.len(),
+                kpis.period,
+                l.lines,
+                l.purchase_lines,
+                l.cancellation_lines,
+                l.non_product_lines,
+                l.invalid_lines,
+                l.future_lines,
+                l.guest_lines,
+                out.display()
             );
             if let Some(t) = &kpis.totals {
                 eprintln!(
                     "vitrine: {} orders, revenue {:.2}, {} customers, repeat purchase rate {:.1} %",
-                    t.orders, t.revenue, t.customers, t.repeat_purchase_rate.unwrap_or(0.0) * 100.0
+                    t.orders,
+                    t.revenue,
+                    t.customers,
+                    t.repeat_purchase_rate.unwrap_or(0.0) * 100.0
                 );
             }
         }
@@ -633,7 +669,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             let skipped = if cancelled_orders > 0 { format!(", {cancelled_orders} of cancelled orders left out") } else { String::new() };
             eprintln!(
                 "vitrine: {} customers from {} lines ({} guest, {} cancellation, {} non-product, {} invalid, {} from --calibration-end on{skipped}) -> {}",
-                customers.len(), stats.lines, stats.guest_lines, stats.cancellation_lines, stats.non_product_lines, stats.invalid_lines, stats.future_lines, out.display()
+                customers.len(),
+                stats.lines,
+                stats.guest_lines,
+                stats.cancellation_lines,
+                stats.non_product_lines,
+                stats.invalid_lines,
+                stats.future_lines,
+                out.display()
             );
             eprintln!("vitrine: {}", clv_summary(&model, elapsed, &customers));
         }
@@ -659,7 +702,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             };
             let now = match now {
                 Some(t) => vitrine_engine::time::parse_export(&t).ok_or_else(|| InputError(format!("--now: expected RFC 3339, found {t:?}")))?,
-                None => bundle.site.demo_now.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)),
+                None => {
+                    bundle.site.demo_now.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64))
+                }
             };
             let mut visitor = vitrine_engine::LiveProfile::new(snapshot);
             if let Some(path) = &events {
@@ -687,9 +732,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             if secret == cookie::DEV_SECRET {
                 eprintln!("vitrine: warning: VITRINE_COOKIE_SECRET is the demo's published secret; a deployed worker refuses cookies signed with it");
             }
-            let value = cookie::sign(&secret, &id).ok_or_else(|| {
-                InputError(format!("--id: expected letters, digits and -_.: (1 to 128 characters), found {id:?}"))
-            })?;
+            let value =
+                cookie::sign(&secret, &id).ok_or_else(|| InputError(format!("--id: expected letters, digits and -_.: (1 to 128 characters), found {id:?}")))?;
             println!("{}", if set_cookie { cookie::set_cookie_header(Some(&value), true) } else { value });
         }
     }

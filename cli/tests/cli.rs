@@ -112,14 +112,34 @@ fn bundle_accepts_a_merchant_center_tsv_catalog() {
     let tsv = dir.join("feed.tsv");
     std::fs::write(&tsv, "id\ttitle\tlink\tprice\tavailability\tproduct_type\ngarden-0\tTrowel\t/p/g0\t4.50 GBP\tin stock\tGarden\n").unwrap();
     let out = dir.join("bundle.json");
-    let o = vitrine(&["bundle", "--site", site.to_str().unwrap(), "--catalog", tsv.to_str().unwrap(), "--model", model.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = vitrine(&[
+        "bundle",
+        "--site",
+        site.to_str().unwrap(),
+        "--catalog",
+        tsv.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let bundle = vitrine_engine::Bundle::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(bundle.catalog.get("garden-0").map(|p| p.price.cents), Some(450));
 
     std::fs::write(&tsv, "id\ttitle\tlink\tprice\ngarden-0\tTrowel\tjavascript:alert(1)\t4.50 GBP\n").unwrap();
     std::fs::remove_file(&out).unwrap();
-    let o = vitrine(&["bundle", "--site", site.to_str().unwrap(), "--catalog", tsv.to_str().unwrap(), "--model", model.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = vitrine(&[
+        "bundle",
+        "--site",
+        site.to_str().unwrap(),
+        "--catalog",
+        tsv.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("feed.tsv:2:17: catalog field `link`"), "{}", stderr(&o));
     assert!(!out.exists());
@@ -135,7 +155,8 @@ fn binary_model_round_trip_and_corruption() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert!(std::fs::read(&bin).unwrap().starts_with(b"VTRM"));
-    let recommend = |model: &Path| vitrine(&["recommend", "--model", model.to_str().unwrap(), "--histories", &data("histories.jsonl"), "--k", "3", "--exclude-history"]);
+    let recommend =
+        |model: &Path| vitrine(&["recommend", "--model", model.to_str().unwrap(), "--histories", &data("histories.jsonl"), "--k", "3", "--exclude-history"]);
     let (a, b) = (recommend(&json), recommend(&bin));
     assert!(b.status.success(), "{}", stderr(&b));
     assert_eq!(a.stdout, b.stdout, "same recommendations from either snapshot");
@@ -394,8 +415,12 @@ fn simulated_experiment(dir: &Path, arm_share: f64) -> (PathBuf, PathBuf, PathBu
 fn uplift_recovers_a_planted_effect_from_plain_and_ga4_exposures() {
     let dir = tmp("uplift-sim");
     let site = dir.join("site.json");
-    std::fs::write(&site, r#"{"v":1,"slots":{"hero":[{"id":"back","when":"true","content":{"headline":"Welcome back"}}]},
-        "experiments":{"winback":{"slot":"hero","holdout":0.5,"arms":[{"id":"a","variant":"back"}]}}}"#).unwrap();
+    std::fs::write(
+        &site,
+        r#"{"v":1,"slots":{"hero":[{"id":"back","when":"true","content":{"headline":"Welcome back"}}]},
+        "experiments":{"winback":{"slot":"hero","holdout":0.5,"arms":[{"id":"a","variant":"back"}]}}}"#,
+    )
+    .unwrap();
     let (plain, ga4, conversions) = simulated_experiment(&dir, 0.5);
     let (o, from_plain) = uplift(&dir, &plain, &conversions, Some(&site));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -428,7 +453,11 @@ fn malformed_uplift_input_is_located_and_writes_nothing() {
     let good_conversion = r#"{"visitor": "c-1", "time": "2024-02-02T09:00:00Z", "value": 12.5}"#;
     let out = dir.join("uplift.json");
     for (exposures, conversions, expected) in [
-        (r#"{"visitor": "c-2", "experiment": "w", "arm": "a", "time": "last tuesday"}"#, good_conversion, "exposures.jsonl:2:73: exposure field `time`: expected an RFC 3339 time, found \"last tuesday\""),
+        (
+            r#"{"visitor": "c-2", "experiment": "w", "arm": "a", "time": "last tuesday"}"#,
+            good_conversion,
+            "exposures.jsonl:2:73: exposure field `time`: expected an RFC 3339 time, found \"last tuesday\"",
+        ),
         (r#"{"visitor": "c-2", "experiment": "w", "time": "2024-02-01T09:00:00Z"}"#, good_conversion, "exposures.jsonl:2:69: exposure: missing field `arm`"),
         (r#"{"visitor": "c-2", "experiment": "w""#, good_conversion, "exposures.jsonl:2:36: exposure: syntax error: EOF while parsing an object"),
         (
@@ -436,7 +465,11 @@ fn malformed_uplift_input_is_located_and_writes_nothing() {
             good_conversion,
             "exposures.jsonl:2:103: exposure field `event_params`: expected `vitrine_experiment` and `vitrine_arm` parameters",
         ),
-        (good_exposure, r#"{"visitor": "c-1", "time": "2024-02-02T09:00:00Z", "value": "12.50"}"#, "conversions.jsonl:2:67: conversion field `value`: invalid type: string \"12.50\", expected f64"),
+        (
+            good_exposure,
+            r#"{"visitor": "c-1", "time": "2024-02-02T09:00:00Z", "value": "12.50"}"#,
+            "conversions.jsonl:2:67: conversion field `value`: invalid type: string \"12.50\", expected f64",
+        ),
         (good_exposure, r#"{"time": "2024-02-02T09:00:00Z", "value": 1}"#, "conversions.jsonl:2:44: conversion: missing field `visitor`"),
     ] {
         std::fs::write(&e, format!("{good_exposure}\n{exposures}\n")).unwrap();
@@ -485,7 +518,15 @@ fn kpi_rows(report: &serde_json::Value) -> Vec<(String, u64, f64, u64, u64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["period"].as_str().unwrap().to_owned(), p["orders"].as_u64().unwrap(), p["revenue"].as_f64().unwrap(), p["customers"].as_u64().unwrap(), p["new_customers"].as_u64().unwrap()))
+        .map(|p| {
+            (
+                p["period"].as_str().unwrap().to_owned(),
+                p["orders"].as_u64().unwrap(),
+                p["revenue"].as_f64().unwrap(),
+                p["customers"].as_u64().unwrap(),
+                p["new_customers"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -518,7 +559,10 @@ fn kpis_known_answers_json_and_csv() {
     let rows: Vec<Vec<&str>> = periods.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 5);
     let col = |name: &str| rows[0].iter().position(|h| *h == name).unwrap();
-    assert_eq!((rows[2][col("period")], rows[2][col("revenue")], rows[2][col("churn_lost")], rows[4][col("revenue_rfm_hibernating")]), ("2011-02", "50", "1", "30"));
+    assert_eq!(
+        (rows[2][col("period")], rows[2][col("revenue")], rows[2][col("churn_lost")], rows[4][col("revenue_rfm_hibernating")]),
+        ("2011-02", "50", "1", "30")
+    );
     let cohorts = std::fs::read_to_string(tables.join("cohorts.csv")).unwrap();
     assert_eq!(cohorts.lines().collect::<Vec<_>>(), ["cohort,customers,m0,m1,m2,m3", "2011-01,2,1,0.5,0.5,0.5", "2011-02,1,1,0,0,", "2011-03,1,1,0,,"]);
 
@@ -618,11 +662,23 @@ fn malformed_kpis_input_is_located_and_writes_nothing() {
     let orders = dir.join("orders.csv");
     let tables = dir.join("tables");
     for (csv, extra, expected) in [
-        (SHOP.replace("2011-01-05 10:00:00,10.00,2.0", "2011-01-05 10:00:00,ten,2.0"), "", "orders.csv:4:43: field `UnitPrice`: expected a number, found \"ten\""),
-        (SHOP.replace("2011-02-07 10:00:00", "07/02/2011 10:00"), "", "orders.csv:7:23: field `InvoiceDate`: expected `YYYY-MM-DD HH:MM:SS` or RFC 3339, found \"07/02/2011 10:00\""),
+        (
+            SHOP.replace("2011-01-05 10:00:00,10.00,2.0", "2011-01-05 10:00:00,ten,2.0"),
+            "",
+            "orders.csv:4:43: field `UnitPrice`: expected a number, found \"ten\"",
+        ),
+        (
+            SHOP.replace("2011-02-07 10:00:00", "07/02/2011 10:00"),
+            "",
+            "orders.csv:7:23: field `InvoiceDate`: expected `YYYY-MM-DD HH:MM:SS` or RFC 3339, found \"07/02/2011 10:00\"",
+        ),
         (SHOP.replace("A3,22423,CAKE STAND,1,2011-02-07", "A3,22423,CAKE STAND,1"), "", "orders.csv:7:1: expected 8 fields, found 7"),
         (SHOP.to_owned(), "customer=E-Mail", "orders.csv:1:1: expected a `E-Mail` column (field `customer`) in the header"),
-        (SHOP.to_owned(), "invoice=InvoiceNo,colour=Red", "--columns: unknown field `colour`: expected one of invoice, product, quantity, time, price, customer, country, cancelled"),
+        (
+            SHOP.to_owned(),
+            "invoice=InvoiceNo,colour=Red",
+            "--columns: unknown field `colour`: expected one of invoice, product, quantity, time, price, customer, country, cancelled",
+        ),
         (SHOP.to_owned(), "woocommerce", "--columns: expected a preset (online-retail, shopify, shopware5) or `field=Header`, found \"woocommerce\""),
     ] {
         std::fs::write(&orders, csv).unwrap();
@@ -696,13 +752,24 @@ fn clv_contract_and_calibration_end() {
     assert!(text.lines().all(|l| l.starts_with(r#"{"customer":"#)), "{text}");
     for l in text.lines() {
         let at = |k: &str| l.find(&format!("\"{k}\":")).unwrap();
-        assert!(at("customer") < at("expected_orders") && at("expected_orders") < at("expected_value") && at("expected_value") < at("p_alive"), "contract fields first, in order: {l}");
+        assert!(
+            at("customer") < at("expected_orders") && at("expected_orders") < at("expected_value") && at("expected_value") < at("p_alive"),
+            "contract fields first, in order: {l}"
+        );
     }
     let summary: Vec<(&str, u64, f64, f64, f64)> = lines
         .as_ref()
         .unwrap()
         .iter()
-        .map(|l| (l["customer"].as_str().unwrap(), l["frequency"].as_u64().unwrap(), l["recency"].as_f64().unwrap(), l["T"].as_f64().unwrap(), l["monetary_value"].as_f64().unwrap()))
+        .map(|l| {
+            (
+                l["customer"].as_str().unwrap(),
+                l["frequency"].as_u64().unwrap(),
+                l["recency"].as_f64().unwrap(),
+                l["T"].as_f64().unwrap(),
+                l["monetary_value"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(summary, [("c-1", 2, 35.0, 56.0, 10.0), ("c-2", 0, 0.0, 54.0, 0.0), ("c-3", 0, 0.0, 14.0, 0.0)]);
     for l in lines.as_ref().unwrap() {
@@ -724,9 +791,17 @@ fn malformed_clv_input_is_located_and_writes_nothing() {
     let dir = tmp("clv-bad");
     let orders = dir.join("orders.csv");
     for (csv, extra, expected) in [
-        (SHOP.replace("2011-01-05 10:00:00,10.00,2.0", "2011-01-05 10:00:00,ten,2.0"), vec!["--calibration-end", "2011-03-01"], "orders.csv:4:43: field `UnitPrice`: expected a number, found \"ten\""),
+        (
+            SHOP.replace("2011-01-05 10:00:00,10.00,2.0", "2011-01-05 10:00:00,ten,2.0"),
+            vec!["--calibration-end", "2011-03-01"],
+            "orders.csv:4:43: field `UnitPrice`: expected a number, found \"ten\"",
+        ),
         (SHOP.to_owned(), vec!["--calibration-end", "March"], "--calibration-end: expected `YYYY-MM-DD`, found \"March\""),
-        (SHOP.to_owned(), vec!["--calibration-end", "2011-03-01", "--columns", "customer=E-Mail"], "orders.csv:1:1: expected a `E-Mail` column (field `customer`) in the header"),
+        (
+            SHOP.to_owned(),
+            vec!["--calibration-end", "2011-03-01", "--columns", "customer=E-Mail"],
+            "orders.csv:1:1: expected a `E-Mail` column (field `customer`) in the header",
+        ),
         // Before 2011-01-10 nobody has bought on two days: nothing for the spend model.
         (SHOP.to_owned(), vec!["--calibration-end", "2011-01-10"], "orders.csv: cannot fit the CLV models: no customer bought on two different days"),
         (SHOP.to_owned(), vec!["--calibration-end", "2011-03-01", "--penalizer=-1"], "--penalizer: expected a number >= 0, found -1"),
@@ -747,7 +822,17 @@ fn profiles_carry_clv_predictions() {
     let orders = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-shop/data/orders.csv.gz");
     let dir = tmp("profiles-clv");
     let out = dir.join("profiles.jsonl");
-    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10T00:00:00Z", "--clv-horizon-days", "90", "--out", out.to_str().unwrap()]);
+    let o = vitrine(&[
+        "profiles",
+        "--orders",
+        orders.to_str().unwrap(),
+        "--now",
+        "2011-12-10T00:00:00Z",
+        "--clv-horizon-days",
+        "90",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("CLV fitted on"), "{}", stderr(&o));
     let profiles: Vec<vitrine_engine::ProfileSnapshot> =
@@ -763,7 +848,10 @@ fn profiles_carry_clv_predictions() {
     let repeat: Vec<_> = profiles.iter().filter(|p| p.rfm.as_ref().unwrap().frequency >= 3).collect();
     let gone = repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days > 200).map(|p| alive(p)).sum::<f64>();
     let recent = repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days < 30).map(|p| alive(p)).sum::<f64>();
-    let (n_gone, n_recent) = (repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days > 200).count(), repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days < 30).count());
+    let (n_gone, n_recent) = (
+        repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days > 200).count(),
+        repeat.iter().filter(|p| p.rfm.as_ref().unwrap().recency_days < 30).count(),
+    );
     assert!(n_gone > 0 && n_recent > 0 && gone / n_gone as f64 <= recent / n_recent as f64, "{gone}/{n_gone} vs {recent}/{n_recent}");
     // Without the option, no `clv`.
     let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10T00:00:00Z", "--out", out.to_str().unwrap()]);

@@ -40,13 +40,35 @@ fn issue_12_profiles_take_consent_per_customer_from_the_traits_file() {
     .unwrap();
     let out = dir.join("profiles.jsonl");
     for (default, c103) in [("denied", false), ("granted", true)] {
-        let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10 00:00:00", "--traits", traits.to_str().unwrap(), "--consent", default, "--out", out.to_str().unwrap()]);
+        let o = vitrine(&[
+            "profiles",
+            "--orders",
+            orders.to_str().unwrap(),
+            "--now",
+            "2011-12-10 00:00:00",
+            "--traits",
+            traits.to_str().unwrap(),
+            "--consent",
+            default,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(consents(&out), [("c-101".into(), true), ("c-102".into(), false), ("c-103".into(), c103)], "--consent {default}");
     }
     // A consent that is not a boolean is located.
     std::fs::write(&traits, "{\"id\": \"c-101\", \"consent\": {\"personalization\": \"yes\"}}\n").unwrap();
-    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10 00:00:00", "--traits", traits.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = vitrine(&[
+        "profiles",
+        "--orders",
+        orders.to_str().unwrap(),
+        "--now",
+        "2011-12-10 00:00:00",
+        "--traits",
+        traits.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains(&format!("{}:1:", traits.display())), "{}", stderr(&o));
 }
@@ -57,7 +79,17 @@ fn issue_12_privacy_export_and_delete_against_the_kv_store_files() {
     let orders = orders(&dir);
     let profiles = dir.join("profiles.jsonl");
     let bulk = dir.join("kv.json");
-    let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "2011-12-10 00:00:00", "--consent", "granted", "--out", profiles.to_str().unwrap()]);
+    let o = vitrine(&[
+        "profiles",
+        "--orders",
+        orders.to_str().unwrap(),
+        "--now",
+        "2011-12-10 00:00:00",
+        "--consent",
+        "granted",
+        "--out",
+        profiles.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = vitrine(&["kv-bulk", "--profiles", profiles.to_str().unwrap(), "--out", bulk.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -83,9 +83,8 @@ fn issue_12_every_numeric_flag_is_validated() {
     let orders = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-shop/data/orders.csv.gz");
     let (orders, o) = (orders.to_str().unwrap(), s(&out));
     let interactions = data("interactions.csv");
-    let train = |extra: &[&'static str]| -> Vec<String> {
-        ["train", "--interactions", &interactions, "--out", o].iter().chain(extra).map(|a| a.to_string()).collect()
-    };
+    let train =
+        |extra: &[&'static str]| -> Vec<String> { ["train", "--interactions", &interactions, "--out", o].iter().chain(extra).map(|a| a.to_string()).collect() };
     let profiles = |extra: &[&'static str]| -> Vec<String> {
         ["profiles", "--orders", orders, "--now", "2011-12-10 00:00:00", "--out", o].iter().chain(extra).map(|a| a.to_string()).collect()
     };
@@ -157,7 +156,21 @@ fn issue_12_bundle_writes_all_its_outputs_or_none() {
     let before = listing(&dir);
     let browser = dir.join("browser");
     let bundle = |out: &Path, shards: &str| {
-        vitrine(&["bundle", "--site", s(&site), "--catalog", s(&catalog), "--model", s(&model), "--out", s(out), "--shards", shards, "--sharded-out", s(&browser)])
+        vitrine(&[
+            "bundle",
+            "--site",
+            s(&site),
+            "--catalog",
+            s(&catalog),
+            "--model",
+            s(&model),
+            "--out",
+            s(out),
+            "--shards",
+            shards,
+            "--sharded-out",
+            s(&browser),
+        ])
     };
     // --out is a directory: refused before any shard is written.
     std::fs::create_dir(dir.join("taken")).unwrap();
@@ -276,7 +289,11 @@ fn issue_12_order_lines_whose_amount_overflows_are_rejected() {
     let out = dir.join("profiles.jsonl");
     let o = vitrine(&["profiles", "--orders", s(&orders), "--now", "2011-12-10 00:00:00", "--out", s(&out)]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains(&format!("{}:3:20: field `Quantity`: expected quantity × price within ±1e15, found 1e308 × 1e308 = inf", orders.display())), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{}:3:20: field `Quantity`: expected quantity × price within ±1e15, found 1e308 × 1e308 = inf", orders.display())),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.exists());
     for cmd in [&["kpis", "--orders", s(&orders), "--out", s(&out)][..], &["interactions", "--orders", s(&orders), "--out", s(&out)]] {
         let o = vitrine(cmd);
@@ -403,7 +420,8 @@ fn issue_12_interrupted_runs_leave_no_temporary_output() {
     let catalog = catalog(&dir);
     let browser = dir.join("browser");
     let bundle = dir.join("bundle.json");
-    let args = ["bundle", "--site", s(&site), "--catalog", s(&catalog), "--model", s(&model), "--out", s(&bundle), "--shards", "20", "--sharded-out", s(&browser)];
+    let args =
+        ["bundle", "--site", s(&site), "--catalog", s(&catalog), "--model", s(&model), "--out", s(&bundle), "--shards", "20", "--sharded-out", s(&browser)];
     // The bundle is small: run it until one is caught in the act (each try is a few milliseconds).
     for signal in ["-INT", "-TERM"] {
         let child = Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).stderr(Stdio::piped()).spawn().unwrap();
@@ -492,7 +510,9 @@ fn issue_12_corrupted_inputs_never_leave_partial_output() {
             let args: Vec<&str> = match *name {
                 "orders.csv" => vec!["profiles", "--orders", i, "--now", "2011-12-10 00:00:00", "--out", o],
                 "interactions.csv" => vec!["train", "--interactions", i, "--out", o],
-                "catalog.tsv" | "catalog.json" => vec!["bundle", "--site", s(&site), "--catalog", i, "--model", m, "--out", o, "--shards", "2", "--sharded-out", b],
+                "catalog.tsv" | "catalog.json" => {
+                    vec!["bundle", "--site", s(&site), "--catalog", i, "--model", m, "--out", o, "--shards", "2", "--sharded-out", b]
+                }
                 "site.json" => vec!["bundle", "--site", i, "--catalog", c, "--model", m, "--out", o, "--shards", "2", "--sharded-out", b],
                 _ => vec!["recommend", "--model", m, "--histories", i, "--k", "3", "--out", o],
             };

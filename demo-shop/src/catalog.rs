@@ -38,16 +38,10 @@ pub struct Catalog {
 impl Catalog {
     /// Reads a catalog written by [`Catalog::write`] (or by hand), checking the version.
     pub fn read(path: &Path) -> Result<Catalog> {
-        let text =
-            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let catalog: Catalog = serde_json::from_str(&text)
-            .with_context(|| format!("invalid catalog {}", path.display()))?;
+        let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let catalog: Catalog = serde_json::from_str(&text).with_context(|| format!("invalid catalog {}", path.display()))?;
         if catalog.v != 1 {
-            bail!(
-                "{}: unsupported catalog version \"v\": {}, expected 1",
-                path.display(),
-                catalog.v
-            );
+            bail!("{}: unsupported catalog version \"v\": {}, expected 1", path.display(), catalog.v);
         }
         Ok(catalog)
     }
@@ -77,11 +71,7 @@ pub fn build(lines: &[OrderLine]) -> Catalog {
         let sale = !l.is_cancellation() && l.quantity > 0 && l.unit_price > 0.0;
         let cents = price_cents(l.unit_price);
         if sale && cents > 0 {
-            *prices
-                .entry(&l.stock_code)
-                .or_default()
-                .entry(cents)
-                .or_default() += 1;
+            *prices.entry(&l.stock_code).or_default().entry(cents).or_default() += 1;
         }
         let text = normalize_space(&l.description);
         if !text.is_empty() {
@@ -91,20 +81,14 @@ pub fn build(lines: &[OrderLine]) -> Catalog {
         }
     }
     let buyers = distinct_buyers(lines);
-    let mut ids: Vec<&str> = descriptions
-        .keys()
-        .copied()
-        .filter(|id| prices.contains_key(id))
-        .collect();
+    let mut ids: Vec<&str> = descriptions.keys().copied().filter(|id| prices.contains_key(id)).collect();
     let popularity = |id: &str| buyers.get(id).copied().unwrap_or(0);
     ids.sort_by(|a, b| popularity(b).cmp(&popularity(a)).then(a.cmp(b)));
 
     let products = ids
         .into_iter()
         .map(|id| {
-            let description = most_frequent(&descriptions[id])
-                .cloned()
-                .unwrap_or_default();
+            let description = most_frequent(&descriptions[id]).cloned().unwrap_or_default();
             let cents = most_frequent(&prices[id]).copied().unwrap_or_default();
             Product {
                 id: id.to_string(),
@@ -127,19 +111,13 @@ pub fn distribution(catalog: &Catalog) -> Vec<(&'static str, usize)> {
     for p in &catalog.products {
         *counts.entry(p.product_type.as_str()).or_default() += 1;
     }
-    CATEGORIES
-        .iter()
-        .map(|c| (*c, counts.get(c).copied().unwrap_or(0)))
-        .collect()
+    CATEGORIES.iter().map(|c| (*c, counts.get(c).copied().unwrap_or(0))).collect()
 }
 
 /// The key with the highest count; ties go to the smallest key, so the result never depends on
 /// hash map order.
 fn most_frequent<K: Ord>(votes: &HashMap<K, usize>) -> Option<&K> {
-    votes
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(k, _)| k)
+    votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k)
 }
 
 /// A deterministic ~3 % of products are out of stock, so the demo shows that state too.
@@ -170,9 +148,7 @@ fn normalize_space(s: &str) -> String {
 }
 
 /// Short words that read better in lower case inside a title ("Set of 3", "Heads and Tails").
-const MINOR_WORDS: &[&str] = &[
-    "a", "and", "as", "at", "for", "in", "of", "on", "or", "the", "to", "with",
-];
+const MINOR_WORDS: &[&str] = &["a", "and", "as", "at", "for", "in", "of", "on", "or", "the", "to", "with"];
 /// Abbreviations that stay upper case.
 const ACRONYMS: &[&str] = &["LED", "UK", "ABC", "WC", "DIY"];
 
@@ -221,41 +197,17 @@ mod tests {
 
     #[test]
     fn title_case_cases() {
-        check_title(
-            "WHITE HANGING HEART T-LIGHT HOLDER",
-            "White Hanging Heart T-Light Holder",
-        );
-        check_title(
-            "SET OF 3 CAKE TINS PANTRY DESIGN ",
-            "Set of 3 Cake Tins Pantry Design",
-        );
-        check_title(
-            "50'S CHRISTMAS GIFT BAG LARGE",
-            "50's Christmas Gift Bag Large",
-        );
+        check_title("WHITE HANGING HEART T-LIGHT HOLDER", "White Hanging Heart T-Light Holder");
+        check_title("SET OF 3 CAKE TINS PANTRY DESIGN ", "Set of 3 Cake Tins Pantry Design");
+        check_title("50'S CHRISTMAS GIFT BAG LARGE", "50's Christmas Gift Bag Large");
         check_title("I'M ON HOLIDAY METAL SIGN", "I'm on Holiday Metal Sign");
-        check_title(
-            "SMALL HANGING IVORY/RED WOOD BIRD",
-            "Small Hanging Ivory/Red Wood Bird",
-        );
+        check_title("SMALL HANGING IVORY/RED WOOD BIRD", "Small Hanging Ivory/Red Wood Bird");
         check_title("BAG 125g SWIRLY MARBLES", "Bag 125g Swirly Marbles");
-        check_title(
-            "POLYESTER FILLER PAD 40x40cm",
-            "Polyester Filler Pad 40x40cm",
-        );
-        check_title(
-            "HAND OVER THE CHOCOLATE   SIGN ",
-            "Hand Over the Chocolate Sign",
-        );
+        check_title("POLYESTER FILLER PAD 40x40cm", "Polyester Filler Pad 40x40cm");
+        check_title("HAND OVER THE CHOCOLATE   SIGN ", "Hand Over the Chocolate Sign");
         check_title("SET OF 10 LED DOLLY LIGHTS", "Set of 10 LED Dolly Lights");
-        check_title(
-            "GIN & TONIC DIET GREETING CARD ",
-            "Gin & Tonic Diet Greeting Card",
-        );
-        check_title(
-            "3 TRADITIONAl BISCUIT CUTTERS  SET",
-            "3 Traditional Biscuit Cutters Set",
-        );
+        check_title("GIN & TONIC DIET GREETING CARD ", "Gin & Tonic Diet Greeting Card");
+        check_title("3 TRADITIONAl BISCUIT CUTTERS  SET", "3 Traditional Biscuit Cutters Set");
         check_title("OF MICE AND MEN", "Of Mice and Men");
         check_title("", "");
     }
@@ -288,9 +240,6 @@ mod tests {
         assert_eq!(p.title, "White Hanging Heart T-Light Holder");
         assert_eq!(p.price, "2.55 GBP");
         assert_eq!(p.product_type, "Candles & Lights");
-        assert_eq!(
-            (p.link.as_str(), p.image_link.as_str()),
-            ("/p/85123A", "/img/85123A.svg")
-        );
+        assert_eq!((p.link.as_str(), p.image_link.as_str()), ("/p/85123A", "/img/85123A.svg"));
     }
 }

@@ -6,9 +6,7 @@
 //! later ("CARD"). Matching is on whole words, so "PEN" never matches "PENCIL" or "PENNY".
 
 /// Every category, in the order the shop's navigation shows them; the last one is the remainder.
-pub const CATEGORIES: &[&str] = &[
-    CHRISTMAS, CANDLES, HOME, KITCHEN, BAGS, PAPER, TOYS, STORAGE, GARDEN, OTHER,
-];
+pub const CATEGORIES: &[&str] = &[CHRISTMAS, CANDLES, HOME, KITCHEN, BAGS, PAPER, TOYS, STORAGE, GARDEN, OTHER];
 
 pub const CHRISTMAS: &str = "Christmas & Seasonal";
 pub const CANDLES: &str = "Candles & Lights";
@@ -104,35 +102,22 @@ const RULES: &[(&str, &[&str])] = &[
 /// The category of a product, from its description (any case).
 pub fn categorize(description: &str) -> &'static str {
     let words = words(description);
-    RULES
-        .iter()
-        .find(|(_, phrases)| phrases.iter().any(|p| contains_phrase(&words, p)))
-        .map_or(OTHER, |(category, _)| category)
+    RULES.iter().find(|(_, phrases)| phrases.iter().any(|p| contains_phrase(&words, p))).map_or(OTHER, |(category, _)| category)
 }
 
 /// Upper-cased words: runs of letters and digits (so "T-LIGHT" is "T LIGHT" and "50'S" is "50 S").
 fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_uppercase)
-        .collect()
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_uppercase).collect()
 }
 
 fn contains_phrase(words: &[String], phrase: &str) -> bool {
     let p: Vec<&str> = phrase.split(' ').collect();
-    words
-        .windows(p.len())
-        .any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
+    words.windows(p.len()).any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
 }
 
 /// URL slug of a category: `Candles & Lights` → `candles-lights`.
 pub fn slug(category: &str) -> String {
-    category
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect::<Vec<_>>()
-        .join("-")
+    category.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_ascii_lowercase).collect::<Vec<_>>().join("-")
 }
 
 #[cfg(test)]
@@ -156,15 +141,8 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (_, phrases) in RULES {
             for p in *phrases {
-                assert!(
-                    seen.insert(*p),
-                    "{p} is listed twice; only its first rule could ever match"
-                );
-                assert_eq!(
-                    words(p).join(" "),
-                    *p,
-                    "{p} must be upper-case words separated by single spaces"
-                );
+                assert!(seen.insert(*p), "{p} is listed twice; only its first rule could ever match");
+                assert_eq!(words(p).join(" "), *p, "{p} must be upper-case words separated by single spaces");
             }
         }
     }

@@ -9,9 +9,7 @@ use anyhow::{bail, Context, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use crate::orders::{
-    distinct_buyers, fnv1a, is_product_code, parse_orders_with_spans, read_gz, HEADER,
-};
+use crate::orders::{distinct_buyers, fnv1a, is_product_code, parse_orders_with_spans, read_gz, HEADER};
 
 /// How the subset is cut; the defaults produce the committed `data/orders.csv.gz`.
 #[derive(Debug, Clone, Copy)]
@@ -43,10 +41,7 @@ pub fn run(from: &Path, out: &Path, cut: Cut) -> Result<Summary> {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(Summary {
-        bytes: bytes.len(),
-        ..summary
-    })
+    Ok(Summary { bytes: bytes.len(), ..summary })
 }
 
 /// The cut itself, on the unpacked CSV; returns the gzipped subset.
@@ -70,11 +65,7 @@ pub fn derive(raw: &[u8], cut: Cut) -> Result<(Vec<u8>, Summary)> {
     let buyers = distinct_buyers(&parsed);
     let mut ranked: Vec<(&String, &usize)> = buyers.iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let kept_products: HashSet<&str> = ranked
-        .iter()
-        .take(cut.products)
-        .map(|(c, _)| c.as_str())
-        .collect();
+    let kept_products: HashSet<&str> = ranked.iter().take(cut.products).map(|(c, _)| c.as_str()).collect();
 
     // An invoice is a guest invoice when none of its lines names a customer.
     let mut has_kept_product: HashSet<&str> = HashSet::new();
@@ -85,31 +76,19 @@ pub fn derive(raw: &[u8], cut: Cut) -> Result<(Vec<u8>, Summary)> {
         }
         *has_customer.entry(&l.invoice).or_default() |= l.customer.is_some();
     }
-    let keep_invoice = |inv: &str| {
-        has_kept_product.contains(inv)
-            && (has_customer.get(inv).copied().unwrap_or(false)
-                || fnv1a(inv).is_multiple_of(cut.guest_every))
-    };
+    let keep_invoice =
+        |inv: &str| has_kept_product.contains(inv) && (has_customer.get(inv).copied().unwrap_or(false) || fnv1a(inv).is_multiple_of(cut.guest_every));
 
     let mut text = Vec::with_capacity(raw.len() / 2);
     // The header keeps its own terminator, exactly as in the source.
     text.extend_from_slice(&raw[..lines.first().map_or(raw.len(), |(span, _)| span.start)]);
-    let mut summary = Summary {
-        rows: 0,
-        products: kept_products.len(),
-        invoices: 0,
-        customers: 0,
-        cancellations: 0,
-        guest_rows: 0,
-        non_product_rows: 0,
-        bytes: 0,
-    };
+    let mut summary =
+        Summary { rows: 0, products: kept_products.len(), invoices: 0, customers: 0, cancellations: 0, guest_rows: 0, non_product_rows: 0, bytes: 0 };
     let mut invoices = HashSet::new();
     let mut customers = HashSet::new();
     for (span, l) in &lines {
         let product = is_product_code(&l.stock_code);
-        if !keep_invoice(&l.invoice) || (product && !kept_products.contains(l.stock_code.as_str()))
-        {
+        if !keep_invoice(&l.invoice) || (product && !kept_products.contains(l.stock_code.as_str())) {
             continue;
         }
         text.extend_from_slice(&raw[span.clone()]);
@@ -141,9 +120,7 @@ mod tests {
 
     fn gunzip(b: &[u8]) -> String {
         let mut s = String::new();
-        flate2::read::GzDecoder::new(b)
-            .read_to_string(&mut s)
-            .unwrap();
+        flate2::read::GzDecoder::new(b).read_to_string(&mut s).unwrap();
         s
     }
 
@@ -158,26 +135,12 @@ mod tests {
              C3,11111,POPULAR THING ,-1,2011-01-03 10:00:00,1.0,2.0,France\n\
              4,11111,POPULAR THING ,1,2011-01-04 10:00:00,1.0,,United Kingdom\n"
         );
-        let (gz, summary) = derive(
-            csv.as_bytes(),
-            Cut {
-                products: 1,
-                guest_every: 1,
-            },
-        )
-        .unwrap();
+        let (gz, summary) = derive(csv.as_bytes(), Cut { products: 1, guest_every: 1 }).unwrap();
         let out = gunzip(&gz);
         let expected: Vec<&str> = csv.lines().filter(|l| !l.contains("RARE")).collect();
         assert_eq!(out, expected.join("\n") + "\n");
         assert_eq!(summary.rows, 5);
-        assert_eq!(
-            (
-                summary.cancellations,
-                summary.guest_rows,
-                summary.non_product_rows
-            ),
-            (1, 1, 1)
-        );
+        assert_eq!((summary.cancellations, summary.guest_rows, summary.non_product_rows), (1, 1, 1));
         assert_eq!(parse_orders(out.as_bytes()).unwrap().len(), 5);
     }
 }

@@ -22,11 +22,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "vitrine-demo",
-    version,
-    about = "Generates the Vitrine demo shop from real Online Retail orders."
-)]
+#[command(name = "vitrine-demo", version, about = "Generates the Vitrine demo shop from real Online Retail orders.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -124,20 +120,8 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::DeriveData {
-            from,
-            out,
-            products,
-            guest_every,
-        } => {
-            let s = derive::run(
-                &from,
-                &out,
-                derive::Cut {
-                    products,
-                    guest_every,
-                },
-            )?;
+        Command::DeriveData { from, out, products, guest_every } => {
+            let s = derive::run(&from, &out, derive::Cut { products, guest_every })?;
             println!(
                 "wrote {}: {} rows ({} cancellations, {} guest rows, {} non-product rows), \
                  {} products, {} invoices, {} customers, {} bytes",
@@ -155,43 +139,17 @@ fn main() -> Result<()> {
         Command::Catalog { orders, out } => {
             let catalog = catalog::build(&orders::load_orders(&orders)?);
             catalog.write(&out)?;
-            println!(
-                "wrote {}: {} products",
-                out.display(),
-                catalog.products.len()
-            );
+            println!("wrote {}: {} products", out.display(), catalog.products.len());
             let total = catalog.products.len().max(1);
             for (category, n) in catalog::distribution(&catalog) {
-                println!(
-                    "  {category:<22} {n:>4}  {:>5.1} %",
-                    n as f64 * 100.0 / total as f64
-                );
+                println!("  {category:<22} {n:>4}  {:>5.1} %", n as f64 * 100.0 / total as f64);
             }
-            let out_of_stock = catalog
-                .products
-                .iter()
-                .filter(|p| p.availability == "out_of_stock")
-                .count();
+            let out_of_stock = catalog.products.iter().filter(|p| p.availability == "out_of_stock").count();
             println!("  out of stock: {out_of_stock}");
         }
-        Command::Site {
-            orders,
-            catalog,
-            out,
-            traits_out,
-        } => {
-            let s = site::run(&site::Options {
-                orders: &orders,
-                catalog: &catalog,
-                out: &out,
-                traits_out: traits_out.as_deref(),
-            })?;
-            println!(
-                "wrote {}: {} pages, {} images",
-                out.display(),
-                s.pages,
-                s.images
-            );
+        Command::Site { orders, catalog, out, traits_out } => {
+            let s = site::run(&site::Options { orders: &orders, catalog: &catalog, out: &out, traits_out: traits_out.as_deref() })?;
+            println!("wrote {}: {} pages, {} images", out.display(), s.pages, s.images);
             print!("{}", personas::personas_json(&s.personas)?);
             if let Some(path) = traits_out {
                 println!("wrote {}", path.display());

@@ -10,8 +10,7 @@ use anyhow::{bail, Context, Result};
 use flate2::read::GzDecoder;
 
 /// The header line of the Online Retail CSV; the subset keeps it byte for byte.
-pub const HEADER: &str =
-    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
+pub const HEADER: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
 
 /// The demo's fixed "now": the day after the last invoice in the data set, so "days since the
 /// last order" means the same thing in every run and in every test.
@@ -42,11 +41,7 @@ impl OrderLine {
     /// popularity, personas and prices are computed from goes through this one filter, so the
     /// messy rows kept in the subset (cancellations, guests, postage, zero prices) never skew them.
     pub fn is_clean_purchase(&self) -> bool {
-        !self.is_cancellation()
-            && self.customer.is_some()
-            && is_product_code(&self.stock_code)
-            && self.quantity > 0
-            && self.unit_price > 0.0
+        !self.is_cancellation() && self.customer.is_some() && is_product_code(&self.stock_code) && self.quantity > 0 && self.unit_price > 0.0
     }
 
     /// Seconds since the Unix epoch of `invoice_date` (the data set has no time zone; we read it as UTC).
@@ -74,13 +69,7 @@ pub fn customer_id(raw: &str) -> Option<String> {
 pub fn parse_time(s: &str) -> Result<i64> {
     let bad = || format!("invalid InvoiceDate {s:?}, expected YYYY-MM-DD HH:MM:SS");
     let b = s.as_bytes();
-    if b.len() != 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b' '
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
         bail!(bad());
     }
     let num = |r: std::ops::Range<usize>| -> Result<i64> { s[r].parse::<i64>().with_context(bad) };
@@ -108,36 +97,23 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 pub fn read_gz(path: &Path) -> Result<Vec<u8>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut out = Vec::new();
-    GzDecoder::new(file)
-        .read_to_end(&mut out)
-        .with_context(|| format!("cannot gunzip {}", path.display()))?;
+    GzDecoder::new(file).read_to_end(&mut out).with_context(|| format!("cannot gunzip {}", path.display()))?;
     Ok(out)
 }
 
 /// Parses Online Retail CSV text (header included) into order lines.
 pub fn parse_orders(bytes: &[u8]) -> Result<Vec<OrderLine>> {
-    Ok(parse_orders_with_spans(bytes)?
-        .into_iter()
-        .map(|(_, l)| l)
-        .collect())
+    Ok(parse_orders_with_spans(bytes)?.into_iter().map(|(_, l)| l).collect())
 }
 
 /// Like [`parse_orders`], but also returns where each record starts and ends in `bytes`
 /// (terminator included), so `derive-data` can copy kept lines byte for byte.
 pub fn parse_orders_with_spans(bytes: &[u8]) -> Result<Vec<(Range<usize>, OrderLine)>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(bytes);
-    let header = reader
-        .headers()
-        .context("cannot read the CSV header")?
-        .clone();
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let header = reader.headers().context("cannot read the CSV header")?.clone();
     let expected: Vec<&str> = HEADER.split(',').collect();
     if header.iter().collect::<Vec<_>>() != expected {
-        bail!(
-            "unexpected CSV header {:?}, expected {HEADER}",
-            header.iter().collect::<Vec<_>>()
-        );
+        bail!("unexpected CSV header {:?}, expected {HEADER}", header.iter().collect::<Vec<_>>());
     }
     let mut starts = Vec::new();
     let mut out = Vec::new();
@@ -153,32 +129,16 @@ pub fn parse_orders_with_spans(bytes: &[u8]) -> Result<Vec<(Range<usize>, OrderL
             invoice: field(0).to_string(),
             stock_code: field(1).to_string(),
             description: field(2).to_string(),
-            quantity: field(3)
-                .trim()
-                .parse()
-                .with_context(|| format!("CSV line {line}: bad Quantity {:?}", field(3)))?,
+            quantity: field(3).trim().parse().with_context(|| format!("CSV line {line}: bad Quantity {:?}", field(3)))?,
             invoice_date: field(4).to_string(),
-            unit_price: field(5)
-                .trim()
-                .parse()
-                .with_context(|| format!("CSV line {line}: bad UnitPrice {:?}", field(5)))?,
+            unit_price: field(5).trim().parse().with_context(|| format!("CSV line {line}: bad UnitPrice {:?}", field(5)))?,
             customer: customer_id(field(6)),
             country: field(7).to_string(),
         });
     }
     // A record ends where the next one starts; the last one ends at the end of the input.
-    let ends = starts
-        .iter()
-        .skip(1)
-        .copied()
-        .chain(std::iter::once(bytes.len()));
-    Ok(starts
-        .iter()
-        .copied()
-        .zip(ends)
-        .map(|(s, e)| s..e)
-        .zip(out)
-        .collect())
+    let ends = starts.iter().skip(1).copied().chain(std::iter::once(bytes.len()));
+    Ok(starts.iter().copied().zip(ends).map(|(s, e)| s..e).zip(out).collect())
 }
 
 /// Reads and parses a gzipped orders file.
@@ -195,10 +155,7 @@ pub fn distinct_buyers(lines: &[OrderLine]) -> HashMap<String, usize> {
             buyers.entry(&l.stock_code).or_default().insert(c);
         }
     }
-    buyers
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.len()))
-        .collect()
+    buyers.into_iter().map(|(k, v)| (k.to_string(), v.len())).collect()
 }
 
 /// FNV-1a, 64 bit: a tiny stable hash for deterministic choices (stock, colours, sampling).
@@ -222,18 +179,7 @@ mod tests {
         for code in ["85123A", "22423", "84997d", "15056BL"] {
             assert!(is_product_code(code), "{code}");
         }
-        for code in [
-            "POST",
-            "D",
-            "M",
-            "C2",
-            "DOT",
-            "BANK CHARGES",
-            "AMAZONFEE",
-            "gift_0001_20",
-            "DCGS0003",
-            "1234",
-        ] {
+        for code in ["POST", "D", "M", "C2", "DOT", "BANK CHARGES", "AMAZONFEE", "gift_0001_20", "DCGS0003", "1234"] {
             assert!(!is_product_code(code), "{code}");
         }
     }

@@ -61,16 +61,11 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
     let days_ago = |s: &Stats| (now - s.last).div_euclid(DAY);
     let mut chosen: Vec<(&str, Persona)> = Vec::new();
 
-    let best = |chosen: &[(&str, Persona)],
-                keep: &dyn Fn(&Stats) -> bool,
-                score: &dyn Fn(&Stats) -> f64| {
-        customers
-            .iter()
-            .filter(|(id, s)| keep(s) && !chosen.iter().any(|(c, _)| c == id))
-            .fold(None::<(&str, &Stats)>, |acc, &(id, s)| match acc {
-                Some((_, b)) if score(b) >= score(s) => acc,
-                _ => Some((id, s)),
-            })
+    let best = |chosen: &[(&str, Persona)], keep: &dyn Fn(&Stats) -> bool, score: &dyn Fn(&Stats) -> f64| {
+        customers.iter().filter(|(id, s)| keep(s) && !chosen.iter().any(|(c, _)| c == id)).fold(None::<(&str, &Stats)>, |acc, &(id, s)| match acc {
+            Some((_, b)) if score(b) >= score(s) => acc,
+            _ => Some((id, s)),
+        })
     };
     let describe = |s: &Stats, what: &str| {
         format!(
@@ -93,64 +88,29 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
     let invoices = |s: &Stats| s.invoices.len() as f64;
 
     if let Some((id, s)) = best(&chosen, &recent(30), &invoices) {
-        let p = persona(
-            id,
-            "Frequent buyer",
-            describe(s, "Most orders of anyone active this month"),
-            "Margaret",
-            "gold",
-        );
+        let p = persona(id, "Frequent buyer", describe(s, "Most orders of anyone active this month"), "Margaret", "gold");
         chosen.push((id, p));
     }
     // A few distinct products too: the data has wholesalers who bought one item in bulk three
     // times (customer 15098, 39,916 GBP), and a profile of one product shows no personalization.
-    let lapsed =
-        |s: &Stats| s.invoices.len() >= 3 && s.items.len() >= 5 && now - s.last > 120 * DAY;
+    let lapsed = |s: &Stats| s.invoices.len() >= 3 && s.items.len() >= 5 && now - s.last > 120 * DAY;
     if let Some((id, s)) = best(&chosen, &lapsed, &|s: &Stats| s.revenue) {
-        let p = persona(
-            id,
-            "Lapsed big spender",
-            describe(s, "Highest spend among regulars gone quiet for 4+ months"),
-            "Oliver",
-            "gold",
-        );
+        let p = persona(id, "Lapsed big spender", describe(s, "Highest spend among regulars gone quiet for 4+ months"), "Oliver", "gold");
         chosen.push((id, p));
     }
     let one_time = |s: &Stats| s.invoices.len() == 1 && now - s.last <= 60 * DAY;
     if let Some((id, s)) = best(&chosen, &one_time, &|s: &Stats| s.items.len() as f64) {
-        let p = persona(
-            id,
-            "One-time buyer",
-            describe(s, "Biggest first basket in the last two months"),
-            "Priya",
-            "bronze",
-        );
+        let p = persona(id, "One-time buyer", describe(s, "Biggest first basket in the last two months"), "Priya", "bronze");
         chosen.push((id, p));
     }
     // Another regular: among the ten most frequent customers active this month, the first one
     // from a different country than the frequent buyer (so the switcher also shows a profile that
     // differs in more than volume), or else simply the next most frequent one.
-    let home_country = chosen
-        .first()
-        .and_then(|(id, _)| stats.get(id))
-        .map(|s| s.country)
-        .unwrap_or_default();
-    let mut active: Vec<(&str, &Stats)> = customers
-        .iter()
-        .copied()
-        .filter(|(id, s)| recent(30)(s) && !chosen.iter().any(|(c, _)| c == id))
-        .collect();
-    active.sort_by(|a, b| {
-        b.1.invoices
-            .len()
-            .cmp(&a.1.invoices.len())
-            .then(a.0.cmp(b.0))
-    });
+    let home_country = chosen.first().and_then(|(id, _)| stats.get(id)).map(|s| s.country).unwrap_or_default();
+    let mut active: Vec<(&str, &Stats)> = customers.iter().copied().filter(|(id, s)| recent(30)(s) && !chosen.iter().any(|(c, _)| c == id)).collect();
+    active.sort_by(|a, b| b.1.invoices.len().cmp(&a.1.invoices.len()).then(a.0.cmp(b.0)));
     active.truncate(10);
-    let regular = active
-        .iter()
-        .find(|(_, s)| s.country != home_country)
-        .or(active.first());
+    let regular = active.iter().find(|(_, s)| s.country != home_country).or(active.first());
     if let Some(&(id, s)) = regular {
         let what = if s.country == home_country {
             "The next most frequent active customer"
@@ -171,20 +131,8 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn persona(
-    customer: &str,
-    label: &'static str,
-    description: String,
-    first_name: &'static str,
-    loyalty_tier: &'static str,
-) -> Persona {
-    Persona {
-        vid: format!("c-{customer}"),
-        label,
-        description,
-        first_name,
-        loyalty_tier,
-    }
+fn persona(customer: &str, label: &'static str, description: String, first_name: &'static str, loyalty_tier: &'static str) -> Persona {
+    Persona { vid: format!("c-{customer}"), label, description, first_name, loyalty_tier }
 }
 
 #[derive(Serialize)]
@@ -208,14 +156,7 @@ struct Traits<'a> {
 
 /// `personas.json`: `[{"vid","label","description"}]`, pretty-printed.
 pub fn personas_json(personas: &[Persona]) -> Result<String> {
-    let list: Vec<PersonaJson> = personas
-        .iter()
-        .map(|p| PersonaJson {
-            vid: &p.vid,
-            label: p.label,
-            description: &p.description,
-        })
-        .collect();
+    let list: Vec<PersonaJson> = personas.iter().map(|p| PersonaJson { vid: &p.vid, label: p.label, description: &p.description }).collect();
     Ok(serde_json::to_string_pretty(&list)? + "\n")
 }
 
@@ -223,13 +164,7 @@ pub fn personas_json(personas: &[Persona]) -> Result<String> {
 pub fn traits_jsonl(personas: &[Persona]) -> Result<String> {
     let mut out = String::new();
     for p in personas {
-        let line = TraitsLine {
-            id: &p.vid,
-            traits: Traits {
-                first_name: p.first_name,
-                loyalty_tier: p.loyalty_tier,
-            },
-        };
+        let line = TraitsLine { id: &p.vid, traits: Traits { first_name: p.first_name, loyalty_tier: p.loyalty_tier } };
         out.push_str(&serde_json::to_string(&line)?);
         out.push('\n');
     }
@@ -253,8 +188,7 @@ mod tests {
     /// of a single product (spent more than 2, but is no persona),
     /// 4 one-time buyer with 2 items, 5 one-time buyer with 1 item, 6 regular from France,
     /// 7 a UK regular with as many invoices as 6. Guests, cancellations and postage must not count.
-    const CSV: &str =
-        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+    const CSV: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
         101,10001,A,1,2011-12-01 10:00:00,1.0,1.0,United Kingdom\n\
         102,10001,A,1,2011-12-02 10:00:00,1.0,1.0,United Kingdom\n\
         103,10001,A,1,2011-12-03 10:00:00,1.0,1.0,United Kingdom\n\
@@ -284,51 +218,21 @@ mod tests {
     fn chooses_by_the_documented_rules() {
         let personas = choose(&parse_orders(CSV.as_bytes()).unwrap(), NOW_UNIX).unwrap();
         let got: Vec<(&str, &str)> = personas.iter().map(|p| (p.label, p.vid.as_str())).collect();
-        assert_eq!(
-            got,
-            [
-                ("Frequent buyer", "c-1"),
-                ("Lapsed big spender", "c-2"),
-                ("One-time buyer", "c-4"),
-                ("Loyal regular", "c-6"),
-            ]
-        );
-        assert!(
-            personas[0]
-                .description
-                .contains("3 orders, 1 product, 3 GBP"),
-            "{}",
-            personas[0].description
-        );
-        assert!(
-            personas[0]
-                .description
-                .ends_with("last order 6 days ago (United Kingdom)"),
-            "{}",
-            personas[0].description
-        );
+        assert_eq!(got, [("Frequent buyer", "c-1"), ("Lapsed big spender", "c-2"), ("One-time buyer", "c-4"), ("Loyal regular", "c-6"),]);
+        assert!(personas[0].description.contains("3 orders, 1 product, 3 GBP"), "{}", personas[0].description);
+        assert!(personas[0].description.ends_with("last order 6 days ago (United Kingdom)"), "{}", personas[0].description);
     }
 
     #[test]
     fn loyal_regular_falls_back_to_the_same_country() {
-        let only_uk: String = CSV
-            .lines()
-            .filter(|l| !l.contains("France") && !l.starts_with("501,"))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let only_uk: String = CSV.lines().filter(|l| !l.contains("France") && !l.starts_with("501,")).map(|l| format!("{l}\n")).collect();
         let personas = choose(&parse_orders(only_uk.as_bytes()).unwrap(), NOW_UNIX).unwrap();
         assert_eq!(personas.last().map(|p| p.vid.as_str()), Some("c-7"));
     }
 
     #[test]
     fn output_formats() {
-        let p = persona(
-            "17850",
-            "Frequent buyer",
-            "desc \"quoted\"".into(),
-            "Margaret",
-            "gold",
-        );
+        let p = persona("17850", "Frequent buyer", "desc \"quoted\"".into(), "Margaret", "gold");
         assert_eq!(
             traits_jsonl(std::slice::from_ref(&p)).unwrap(),
             "{\"id\":\"c-17850\",\"traits\":{\"first_name\":\"Margaret\",\"loyalty_tier\":\"gold\"}}\n"

@@ -101,21 +101,11 @@ pub fn baseline(model: &Model, gap_days: f64, overdue_days: f64) -> f64 {
 }
 
 /// Runs the simulation; returns the two JSON-lines files' text and the summary.
-pub fn simulate(
-    site_json: &str,
-    profiles_jsonl: &str,
-    orders: &[OrderLine],
-    experiment: &str,
-    now: i64,
-    model: &Model,
-) -> Result<(String, String, Summary)> {
+pub fn simulate(site_json: &str, profiles_jsonl: &str, orders: &[OrderLine], experiment: &str, now: i64, model: &Model) -> Result<(String, String, Summary)> {
     // The engine's own decision path needs a bundle; the experiment needs no catalog or model.
-    let bundle = Bundle::from_json(&Bundle::assemble(
-        site_json,
-        r#"{"v":1,"products":[]}"#,
-        r#"{"v":1,"kind":"item-knn","items":[],"neighbors":[],"popular":[]}"#,
-    ))
-    .map_err(|e| anyhow::anyhow!("site configuration: {e}"))?;
+    let bundle =
+        Bundle::from_json(&Bundle::assemble(site_json, r#"{"v":1,"products":[]}"#, r#"{"v":1,"kind":"item-knn","items":[],"neighbors":[],"popular":[]}"#))
+            .map_err(|e| anyhow::anyhow!("site configuration: {e}"))?;
     let Some(exp) = bundle.site.experiments.iter().find(|e| e.id == experiment) else {
         bail!("the site configuration has no experiment {experiment:?}");
     };
@@ -167,9 +157,12 @@ pub fn simulate(
         let p = if assignment.holdout { p0 } else { (p0 + model.planted_uplift).min(1.0) };
         let mut rng = Rng(model.seed ^ fnv1a(visitor));
         let exposed = now + (rng.uniform() * model.exposure_days * 86_400.0) as i64;
-        writeln_json(&mut exposures, &serde_json::json!({
-            "visitor": visitor, "experiment": experiment, "arm": assignment.arm, "time": vitrine_engine::time::format(exposed),
-        }));
+        writeln_json(
+            &mut exposures,
+            &serde_json::json!({
+                "visitor": visitor, "experiment": experiment, "arm": assignment.arm, "time": vitrine_engine::time::format(exposed),
+            }),
+        );
         summary.exposures += 1;
         // Real history first (before the exposure), then the simulated outcome.
         if let Some(orders) = visitor.strip_prefix("c-").and_then(|c| history.get(c)) {
@@ -259,7 +252,9 @@ mod tests {
     const NOW: i64 = 1_323_475_200; // 2011-12-10
 
     fn profile(id: &str, count: u32, last: &str) -> String {
-        format!(r#"{{"v":1,"id":"{id}","consent":{{"personalization":true}},"orders":{{"count":{count},"revenue":500.0,"aov":100.0,"first":"2010-12-01T00:00:00Z","last":"{last}"}}}}"#)
+        format!(
+            r#"{{"v":1,"id":"{id}","consent":{{"personalization":true}},"orders":{{"count":{count},"revenue":500.0,"aov":100.0,"first":"2010-12-01T00:00:00Z","last":"{last}"}}}}"#
+        )
     }
 
     #[test]
@@ -284,9 +279,15 @@ mod tests {
             assert_eq!(e["arm"], if bucket < 0.5 { "holdout" } else { "winback" }, "{id}");
         }
         // The planted +50 points show: the treated arm converts far more often.
-        let converted: std::collections::HashSet<String> = conversions.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["visitor"].as_str().unwrap().to_owned()).collect();
+        let converted: std::collections::HashSet<String> =
+            conversions.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["visitor"].as_str().unwrap().to_owned()).collect();
         let rate = |arm: &str| {
-            let ids: Vec<String> = exposures.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|e| e["arm"] == arm).map(|e| e["visitor"].as_str().unwrap().to_owned()).collect();
+            let ids: Vec<String> = exposures
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .filter(|e| e["arm"] == arm)
+                .map(|e| e["visitor"].as_str().unwrap().to_owned())
+                .collect();
             ids.iter().filter(|i| converted.contains(*i)).count() as f64 / ids.len() as f64
         };
         assert!(rate("winback") - rate("holdout") > 0.3, "{} vs {}", rate("winback"), rate("holdout"));

@@ -116,10 +116,7 @@ pub fn set_cookie_header(value: Option<&str>, secure: bool) -> String {
 /// nor `/\host` (which browsers read as `//host`), and no control characters or whitespace
 /// (browsers strip tabs and newlines before parsing, which could turn `/\t/host` into `//host`).
 pub fn is_same_site_path(next: &str) -> bool {
-    next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+    next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 /// The first value of query parameter `name` in a URL, form-decoded (`+` is a space, `%XX` a byte;

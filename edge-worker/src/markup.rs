@@ -279,7 +279,8 @@ mod tests {
     fn a_bound_element_without_end_tag_swallows_only_its_own_content() {
         // An implicitly closed `<p>` has no End token; the skip then runs to the end of the template
         // rather than mis-pairing with an outer end tag.
-        let template = vec![start(0, "div", &[]), start(1, "p", &[("data-vitrine-bind", "id")]), Token::Text("x".into()), Token::End { of: 0, name: "div".into() }];
+        let template =
+            vec![start(0, "div", &[]), start(1, "p", &[("data-vitrine-bind", "id")]), Token::Text("x".into()), Token::End { of: 0, name: "div".into() }];
         let mut out = String::new();
         render(&template, &item(), &mut out);
         assert_eq!(out, "<div><p data-vitrine-bind=\"id\">85123A");

@@ -115,7 +115,10 @@ pub fn is_loopback(url: &str) -> bool {
         Some(v6) => return v6.split(']').next() == Some("::1"),
         None => authority.rsplit_once(':').map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { authority }),
     };
-    host.eq_ignore_ascii_case("localhost") || host.strip_prefix("127.").is_some_and(|rest| rest.split('.').count() == 3 && rest.split('.').all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit())))
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .strip_prefix("127.")
+            .is_some_and(|rest| rest.split('.').count() == 3 && rest.split('.').all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// The URL to fetch from the shop for `request_url`: the same path and query on the configured
@@ -234,10 +237,20 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for yes in ["http://127.0.0.1:8787/", "http://127.0.0.1/x", "http://localhost:8787/p/1", "http://LOCALHOST/", "http://[::1]:8787/", "http://127.1.2.3:1/"] {
+        for yes in
+            ["http://127.0.0.1:8787/", "http://127.0.0.1/x", "http://localhost:8787/p/1", "http://LOCALHOST/", "http://[::1]:8787/", "http://127.1.2.3:1/"]
+        {
             assert!(is_loopback(yes), "{yes}");
         }
-        for no in ["https://shop.example/", "http://127.0.0.1.evil.example/", "http://localhost.evil.example/", "http://[::2]/", "http://128.0.0.1/", "http://127.0.0/", "http://10.0.0.1:8787/"] {
+        for no in [
+            "https://shop.example/",
+            "http://127.0.0.1.evil.example/",
+            "http://localhost.evil.example/",
+            "http://[::2]/",
+            "http://128.0.0.1/",
+            "http://127.0.0/",
+            "http://10.0.0.1:8787/",
+        ] {
             assert!(!is_loopback(no), "{no}");
         }
     }

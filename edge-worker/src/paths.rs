@@ -51,7 +51,14 @@ mod tests {
 
     #[test]
     fn only_content_addressed_shards_are_immutable() {
-        for yes in ["https://shop.example/vitrine/m-0123456789abcdef/0.vtm", "/vitrine/m-0123456789ABCDEF/511.vtm", "/vitrine/m-0123456789abcdef/v3.vtm", "http://h/vitrine/m-0123456789abcdef/7.vtm?x=1", "/vitrine/c-0123456789abcdef/0.json", "/vitrine/c-0123456789abcdef/s12.json"] {
+        for yes in [
+            "https://shop.example/vitrine/m-0123456789abcdef/0.vtm",
+            "/vitrine/m-0123456789ABCDEF/511.vtm",
+            "/vitrine/m-0123456789abcdef/v3.vtm",
+            "http://h/vitrine/m-0123456789abcdef/7.vtm?x=1",
+            "/vitrine/c-0123456789abcdef/0.json",
+            "/vitrine/c-0123456789abcdef/s12.json",
+        ] {
             assert!(is_shard(yes), "{yes}");
         }
         for no in [

@@ -18,10 +18,10 @@ use std::rc::Rc;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
 use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, OutputSink, Selector, Settings};
-use vitrine_engine::time::Seconds;
 use vitrine_engine::condition::PageVars;
 use vitrine_engine::decide::is_href_field;
 use vitrine_engine::markup::{self, trim, FIELD, HREF, ITEM, LIST, RECS, SLOT};
+use vitrine_engine::time::Seconds;
 use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision};
 
 use crate::markup::{decode_entities, escape_attr, handoff_script, render, Token};
@@ -84,9 +84,7 @@ impl Streamer {
             .into_iter()
             .fold(Settings::new(), |s, h| s.append_element_content_handler(h))
             .with_memory_settings(
-                MemorySettings::new()
-                    .with_max_allowed_memory_usage(MAX_REWRITER_MEMORY)
-                    .with_graceful_bail_out_on_memory_limit_exceeded(true),
+                MemorySettings::new().with_max_allowed_memory_usage(MAX_REWRITER_MEMORY).with_graceful_bail_out_on_memory_limit_exceeded(true),
             )
             .with_graceful_bail_out_on_content_handler_error(true)
             // Strict mode refuses the rare non-conforming markup (`<select><xmp>…`) whose parsing

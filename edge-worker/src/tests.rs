@@ -194,9 +194,7 @@ fn template_capture_round_trips_nested_markup() {
 
 #[test]
 fn chunk_boundaries_do_not_change_the_result() {
-    let page = format!(
-        "<!doctype html><html><head><title>t</title></head><body data-vitrine-page=\"home\">{HERO}{LIST}{RECS}</body></html>"
-    );
+    let page = format!("<!doctype html><html><head><title>t</title></head><body data-vitrine-page=\"home\">{HERO}{LIST}{RECS}</body></html>");
     let whole = rewrite_str(&page, plan(profile(XSS), true));
     for n in [1, 5, 13, 100] {
         assert_eq!(rewrite_chunked(&page, plan(profile(XSS), true), n), whole, "chunk size {n}");
@@ -207,10 +205,7 @@ fn chunk_boundaries_do_not_change_the_result() {
 fn profile_handoff_only_when_asked_and_escaped() {
     let page = "<html><head><title>t</title></head><body></body></html>";
     let out = rewrite_str(page, plan(profile(XSS), true));
-    assert!(
-        out.starts_with(r#"<html><head><title>t</title><script type="application/json" id="vitrine-profile">{"v":1,"id":"c-x","#),
-        "{out}"
-    );
+    assert!(out.starts_with(r#"<html><head><title>t</title><script type="application/json" id="vitrine-profile">{"v":1,"id":"c-x","#), "{out}");
     assert!(out.contains(r#""first_name":"\u003cimg src=x onerror=alert(1)\u003e""#), "{out}");
     assert!(out.ends_with("</script></head><body></body></html>"), "{out}");
     assert_eq!(rewrite_str(page, plan(profile(XSS), false)), page);

@@ -45,10 +45,7 @@ fn rec(widget: &str, strategy: Strategy) -> RecsRequest {
 fn pick_profiles(text: &str) -> (ProfileSnapshot, ProfileSnapshot) {
     let all: Vec<ProfileSnapshot> = text.lines().filter(|l| !l.trim().is_empty()).map(|l| ProfileSnapshot::from_json(l).unwrap()).collect();
     let heavy = all.iter().filter(|p| p.consent.personalization).max_by_key(|p| (p.orders.count, std::cmp::Reverse(p.id.clone()))).unwrap();
-    let light = all
-        .iter()
-        .find(|p| p.consent.personalization && p.orders.count == 1 && (3..=8).contains(&p.recent_items.len()))
-        .unwrap_or(&all[0]);
+    let light = all.iter().find(|p| p.consent.personalization && p.orders.count == 1 && (3..=8).contains(&p.recent_items.len())).unwrap_or(&all[0]);
     (heavy.clone(), light.clone())
 }
 
@@ -58,7 +55,8 @@ fn scenarios(bundle: &Bundle) -> Vec<Scenario> {
     let product = bundle.model.popular().find(|id| catalog.get(id).is_some()).unwrap().to_owned();
     let product_page = Page { kind: "product".into(), product: Some(product.clone()), category: None };
     let home = Page { kind: "home".into(), ..Page::default() };
-    let one = |name, profile, page: &Page, r: RecsRequest| Scenario { name, profile, request: Request { page: page.clone(), recs: vec![r], ..Request::default() } };
+    let one =
+        |name, profile, page: &Page, r: RecsRequest| Scenario { name, profile, request: Request { page: page.clone(), recs: vec![r], ..Request::default() } };
     let category = "Home Decor";
     let grid: Vec<String> = catalog.products().iter().filter(|p| p.product_type == category).take(LIST_LEN).map(|p| p.id.clone()).collect();
     assert_eq!(grid.len(), LIST_LEN, "the demo catalog has {LIST_LEN} products in {category}");
@@ -98,11 +96,7 @@ fn recs(c: &mut Criterion) {
     let head_path = root.join("demo-shop/dist/vitrine/bundle.json");
     let profiles_path = root.join("build/profiles.jsonl");
     let (Ok(bundle_text), Ok(profiles_text)) = (std::fs::read_to_string(&bundle_path), std::fs::read_to_string(&profiles_path)) else {
-        eprintln!(
-            "recs bench: needs {} and {}; build them with `bash scripts/build.sh`. Nothing measured.",
-            bundle_path.display(),
-            profiles_path.display()
-        );
+        eprintln!("recs bench: needs {} and {}; build them with `bash scripts/build.sh`. Nothing measured.", bundle_path.display(), profiles_path.display());
         return;
     };
     let bundle = match Bundle::from_json(&bundle_text) {
@@ -135,7 +129,8 @@ fn recs(c: &mut Criterion) {
         let request_json = serde_json::to_string(&s.request).unwrap();
         let decision = decide_json(&bundle, &profile, now, &request_json);
         let parsed: Decision = serde_json::from_str(&decision).unwrap();
-        let summary: Vec<String> = parsed.recs.iter().map(|r| format!("{}: {}", r.widget, r.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(","))).collect();
+        let summary: Vec<String> =
+            parsed.recs.iter().map(|r| format!("{}: {}", r.widget, r.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(","))).collect();
         eprintln!("  {:<26} request {:>4} B, decision {:>5} B; {}", s.name, request_json.len(), decision.len(), summary.join("; "));
         exported.push(json!({"name": s.name, "profile": s.profile, "request": request_json, "decision": decision}));
     }

@@ -286,13 +286,8 @@ impl Catalog {
     /// Reads a Merchant Center TSV export: a header line naming the columns, then one product per
     /// line. Unknown columns are ignored; errors point at `line:column` of the offending cell.
     pub fn from_tsv(text: &str) -> Result<Catalog, FormatError> {
-        let err = |line: usize, column: usize, field: &str, kind: FormatErrorKind| FormatError {
-            format: "catalog",
-            line,
-            column,
-            field: field.to_owned(),
-            kind,
-        };
+        let err =
+            |line: usize, column: usize, field: &str, kind: FormatErrorKind| FormatError { format: "catalog", line, column, field: field.to_owned(), kind };
         let mut lines = text.lines().enumerate();
         let Some((_, header)) = lines.next() else {
             return Err(err(1, 1, "", FormatErrorKind::Syntax("expected a header line, found an empty file".into())));
@@ -305,9 +300,7 @@ impl Catalog {
                 Some(i) => {
                     idx.insert(name, i);
                 }
-                None => {
-                    return Err(err(1, 1, name, FormatErrorKind::Invalid(format!("expected a `{name}` column in the header, found {columns:?}"))))
-                }
+                None => return Err(err(1, 1, name, FormatErrorKind::Invalid(format!("expected a `{name}` column in the header, found {columns:?}")))),
             }
         }
         for name in ["availability", "product_type", "brand", "image_link"] {
@@ -333,7 +326,12 @@ impl Catalog {
             // A stray tab shifts every later cell into the wrong column: refuse the row.
             if cells.len() > columns.len() {
                 let c = starts.get(columns.len()).copied().unwrap_or(1);
-                return Err(err(line_no, c, "", FormatErrorKind::Invalid(format!("expected at most {} tab-separated fields (the header's), found {}", columns.len(), cells.len()))));
+                return Err(err(
+                    line_no,
+                    c,
+                    "",
+                    FormatErrorKind::Invalid(format!("expected at most {} tab-separated fields (the header's), found {}", columns.len(), cells.len())),
+                ));
             }
             let cell = |name: &str| -> (&str, usize) {
                 match idx.get(name) {
@@ -362,7 +360,12 @@ impl Catalog {
             let availability = match cell("availability") {
                 ("", _) => Availability::InStock,
                 (a, c) => Availability::parse(a).ok_or_else(|| {
-                    err(line_no, c, "availability", FormatErrorKind::Invalid(format!("expected in_stock, out_of_stock, preorder or backorder, found {}", Quoted(a))))
+                    err(
+                        line_no,
+                        c,
+                        "availability",
+                        FormatErrorKind::Invalid(format!("expected in_stock, out_of_stock, preorder or backorder, found {}", Quoted(a))),
+                    )
                 })?,
             };
             let image_link = match cell("image_link") {
@@ -500,9 +503,12 @@ mod tests {
     /// The full scan `similar` replaced: every other product scored, the unrelated left out.
     fn similar_by_scan<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
         let words = crate::catalog::title_words(&product.title);
-        let scored = catalog.products().iter().enumerate().filter(|(_, p)| p.id != product.id).filter_map(|(i, p)| {
-            similarity(product, &words, p, &crate::catalog::title_words(&p.title)).map(|score| (score, i, p.id.as_str()))
-        });
+        let scored = catalog
+            .products()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.id != product.id)
+            .filter_map(|(i, p)| similarity(product, &words, p, &crate::catalog::title_words(&p.title)).map(|score| (score, i, p.id.as_str())));
         best_first(scored.collect())
     }
 

@@ -22,7 +22,6 @@
 
 use std::sync::Mutex;
 
-
 use crate::catalog::{similar, Catalog, Product, SIMILAR_ROW};
 use crate::cel::Quoted;
 use crate::error::FormatError;
@@ -157,7 +156,8 @@ impl Catalog {
     /// runtimes that know ahead which entries a page reads (the products of a purchase event).
     pub fn missing_products<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let Some(s) = &self.sharding else { return Vec::new() };
-        let mut shards: Vec<u32> = ids.into_iter().filter(|id| !self.by_id_contains(id)).map(|id| shard_of(id, s.layout.count)).filter(|&n| !s.is_loaded(Part::Products, n)).collect();
+        let mut shards: Vec<u32> =
+            ids.into_iter().filter(|id| !self.by_id_contains(id)).map(|id| shard_of(id, s.layout.count)).filter(|&n| !s.is_loaded(Part::Products, n)).collect();
         crate::sort::sort_dedup(&mut shards);
         shards.into_iter().map(|n| file_name(Part::Products, n)).collect()
     }
@@ -204,7 +204,11 @@ impl Catalog {
                         return Err(misplaced(id));
                     }
                     if others.len() > SIMILAR_ROW || others.iter().any(|r| r.is_empty() || r == id) {
-                        return Err(FormatError::rule("catalog", format!("similar[{i}]"), format!("expected at most {SIMILAR_ROW} other non-empty ids after {}", Quoted(id))));
+                        return Err(FormatError::rule(
+                            "catalog",
+                            format!("similar[{i}]"),
+                            format!("expected at most {SIMILAR_ROW} other non-empty ids after {}", Quoted(id)),
+                        ));
                     }
                 }
                 if let Some(sh) = &mut self.sharding {
@@ -284,7 +288,11 @@ mod tests {
         let products: Vec<String> = (0..60usize)
             .map(|i| {
                 let title: Vec<&str> = (0..1 + i % 3).map(|k| WORDS[(i * 5 + k * 3) % WORDS.len()]).collect();
-                format!(r#"{{"id":"p{i}","title":"{} {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"{}"}}"#, title.join(" "), ["Kitchen", "Candles", "Garden"][i % 3])
+                format!(
+                    r#"{{"id":"p{i}","title":"{} {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"{}"}}"#,
+                    title.join(" "),
+                    ["Kitchen", "Candles", "Garden"][i % 3]
+                )
             })
             .collect();
         Catalog::from_json(&format!(r#"{{"v":1,"products":[{}]}}"#, products.join(","))).unwrap()

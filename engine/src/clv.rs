@@ -160,7 +160,11 @@ impl BgNbd {
         let c = a + b + x - 1.0;
         let second = 1.0 - (1.0 - z).powf(a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z);
         let e = c / (a - 1.0) * second * self.p_alive(x, t_x, t);
-        if e.is_finite() { e.max(0.0) } else { 0.0 }
+        if e.is_finite() {
+            e.max(0.0)
+        } else {
+            0.0
+        }
     }
 
     /// The mean negative log-likelihood of `customers` and the penalty (see [`FitOptions`]).
@@ -341,10 +345,7 @@ pub fn fit_gamma_gamma(customers: &[Customer], penalizer: f64) -> Result<(GammaG
     if repeat.is_empty() {
         return Err(ClvError::NoRepeatCustomers);
     }
-    let data = GgData {
-        xs: count_by_x(repeat.iter().map(|c| c.frequency)),
-        rows: repeat.iter().map(|c| (f64::from(c.frequency), c.monetary)).collect(),
-    };
+    let data = GgData { xs: count_by_x(repeat.iter().map(|c| c.frequency)), rows: repeat.iter().map(|c| (f64::from(c.frequency), c.monetary)).collect() };
     let params = |l: &[f64]| GammaGamma { p: l[0].exp(), q: l[1].exp(), v: l[2].exp() };
     // v is in the currency's units: start it where the mean spend is, the rest at 1.
     let mean = repeat.iter().map(|c| c.monetary).sum::<f64>() / repeat.len() as f64;
@@ -358,7 +359,11 @@ pub fn fit_gamma_gamma(customers: &[Customer], penalizer: f64) -> Result<(GammaG
 pub fn minimize(f: impl Fn(&[f64]) -> f64, start: &[f64]) -> (Vec<f64>, f64, usize) {
     let f = |x: &[f64]| {
         let y = f(x);
-        if y.is_finite() { y } else { f64::INFINITY }
+        if y.is_finite() {
+            y
+        } else {
+            f64::INFINITY
+        }
     };
     let mut evaluations = 0;
     let mut best = start.to_vec();
@@ -511,7 +516,16 @@ mod tests {
     fn likelihoods_match_lifetimes() {
         // Mean negative log-likelihoods of small made-up data sets at the CDNOW parameters, from
         // `lifetimes`' own `_negative_log_likelihood` (bench/clv/reference_values.py).
-        let bg = [(0.0, 0.0, 38.86), (1.0, 30.43, 38.86), (2.0, 10.0, 38.86), (7.0, 35.0, 38.86), (7.0, 5.0, 38.86), (30.0, 38.0, 39.0), (0.0, 0.0, 12.0), (3.0, 20.5, 25.0)];
+        let bg = [
+            (0.0, 0.0, 38.86),
+            (1.0, 30.43, 38.86),
+            (2.0, 10.0, 38.86),
+            (7.0, 35.0, 38.86),
+            (7.0, 5.0, 38.86),
+            (30.0, 38.0, 39.0),
+            (0.0, 0.0, 12.0),
+            (3.0, 20.5, 25.0),
+        ];
         let nll = -bg.iter().map(|&(x, t_x, t)| CDNOW.log_likelihood(x, t_x, t)).sum::<f64>() / bg.len() as f64;
         assert!(close(nll, 13.38680463772018, 1e-12), "{nll}");
         let gg = [(1.0, 10.0), (2.0, 35.5), (5.0, 120.0), (20.0, 7.25)];
@@ -524,7 +538,9 @@ mod tests {
 
     #[test]
     fn gamma_gamma_spend_matches_lifetimes() {
-        for (x, m, expected) in [(1.0, 10.0, 17.686318131256954), (2.0, 35.5, 35.449475065616795), (5.0, 120.0, 113.16563695204472), (20.0, 7.25, 7.849929544387039)] {
+        for (x, m, expected) in
+            [(1.0, 10.0, 17.686318131256954), (2.0, 35.5, 35.449475065616795), (5.0, 120.0, 113.16563695204472), (20.0, 7.25, 7.849929544387039)]
+        {
             let got = CDNOW_SPEND.expected_spend(x, m);
             assert!(close(got, expected, 1e-12), "E[M | {x}, {m}] = {got}, lifetimes {expected}");
         }
@@ -652,7 +668,15 @@ mod tests {
     }
 
     fn line(invoice: &str, code: &str, qty: f64, t: Seconds, price: f64, customer: Option<&str>) -> OrderLine {
-        OrderLine { invoice: invoice.into(), stock_code: code.into(), quantity: qty, time: t, unit_price: price, customer: customer.map(Into::into), country: "United Kingdom".into() }
+        OrderLine {
+            invoice: invoice.into(),
+            stock_code: code.into(),
+            quantity: qty,
+            time: t,
+            unit_price: price,
+            customer: customer.map(Into::into),
+            country: "United Kingdom".into(),
+        }
     }
 
     #[test]
@@ -662,14 +686,14 @@ mod tests {
         let lines = vec![
             line("1", "22423", 2.0, 10 * DAY + h, 5.0, Some("17850.0")), // first day: 10 + 3 = 13
             line("2", "22423", 1.0, 10 * DAY + 5 * h, 3.0, Some("17850.0")),
-            line("3", "22423", 4.0, 12 * DAY, 5.0, Some("17850.0")), // a repeat day worth 20
-            line("4", "POST", 1.0, 14 * DAY, 40.0, Some("17850.0")), // not merchandise
-            line("C5", "22423", -4.0, 14 * DAY, 5.0, Some("17850.0")), // a cancellation: not deducted
+            line("3", "22423", 4.0, 12 * DAY, 5.0, Some("17850.0")),          // a repeat day worth 20
+            line("4", "POST", 1.0, 14 * DAY, 40.0, Some("17850.0")),          // not merchandise
+            line("C5", "22423", -4.0, 14 * DAY, 5.0, Some("17850.0")),        // a cancellation: not deducted
             line("6", "22423", 1.0, 15 * DAY + 2 * h, 10.0, Some("17850.0")), // a repeat day worth 10
-            line("7", "22423", 1.0, 20 * DAY, 10.0, Some("17850.0")), // at the end: left out
-            line("8", "22423", 1.0, 11 * DAY, 10.0, None),              // a guest
-            line("9", "22423", 1.0, 19 * DAY + 23 * h, 1.0, Some("12346")), // on the last day observed
-            line("10", "22423", 0.0, 12 * DAY, 1.0, Some("12347")),         // invalid: no customer
+            line("7", "22423", 1.0, 20 * DAY, 10.0, Some("17850.0")),         // at the end: left out
+            line("8", "22423", 1.0, 11 * DAY, 10.0, None),                    // a guest
+            line("9", "22423", 1.0, 19 * DAY + 23 * h, 1.0, Some("12346")),   // on the last day observed
+            line("10", "22423", 0.0, 12 * DAY, 1.0, Some("12347")),           // invalid: no customer
         ];
         let (customers, stats) = summaries(&lines, 20 * DAY, digits);
         assert_eq!(

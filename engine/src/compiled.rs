@@ -15,11 +15,10 @@
 //! this one is a few kilobytes of Wasm where serde's generated readers of the same structures took
 //! several times that.
 
-
+use crate::cel::Quoted;
 use crate::cel::{self, Program};
 use crate::condition::Condition;
 use crate::decide::Strategy;
-use crate::cel::Quoted;
 use crate::error::FormatError;
 #[cfg(feature = "compile")]
 use crate::site::Piece;
@@ -332,7 +331,8 @@ impl Reader<'_> {
         }
         let demo_now = self.opt(Self::i64)?;
         let session_before_consent = self.bool()?;
-        let mut site = SiteConfig { segments, slots, list_boost, list_rules, recs_k, widgets, experiments, demo_now, session_before_consent, edge_only_rules: Vec::new() };
+        let mut site =
+            SiteConfig { segments, slots, list_boost, list_rules, recs_k, widgets, experiments, demo_now, session_before_consent, edge_only_rules: Vec::new() };
         site.mark_edge_only();
         Ok(site)
     }

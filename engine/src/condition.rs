@@ -174,7 +174,14 @@ fn base_decls() -> &'static Decls {
     DECLS.get_or_init(|| {
         let event = obj(
             "event",
-            vec![("type", Type::String), ("time", Type::Timestamp), ("item", Type::String), ("price", Type::Double), ("category", Type::String), ("source", Type::String)],
+            vec![
+                ("type", Type::String),
+                ("time", Type::Timestamp),
+                ("item", Type::String),
+                ("price", Type::Double),
+                ("category", Type::String),
+                ("source", Type::String),
+            ],
         );
         let recent = obj("profile.recent_items[]", vec![("id", Type::String), ("time", Type::Timestamp), ("event", Type::String)]);
         let profile = obj(
@@ -185,7 +192,10 @@ fn base_decls() -> &'static Decls {
                 ("traits", dyn_map()),
                 (
                     "orders",
-                    obj("profile.orders", vec![("count", Type::Int), ("revenue", Type::Double), ("aov", Type::Double), ("first", Type::Timestamp), ("last", Type::Timestamp)]),
+                    obj(
+                        "profile.orders",
+                        vec![("count", Type::Int), ("revenue", Type::Double), ("aov", Type::Double), ("first", Type::Timestamp), ("last", Type::Timestamp)],
+                    ),
                 ),
                 ("recent_items", list(recent)),
                 ("affinities", Type::Map(Box::new(Type::String), Box::new(Type::Double))),
@@ -194,12 +204,23 @@ fn base_decls() -> &'static Decls {
                     "rfm",
                     obj(
                         "profile.rfm",
-                        vec![("recency_days", Type::Int), ("frequency", Type::Int), ("monetary", Type::Double), ("r", Type::Int), ("f", Type::Int), ("m", Type::Int), ("as_of", Type::Timestamp)],
+                        vec![
+                            ("recency_days", Type::Int),
+                            ("frequency", Type::Int),
+                            ("monetary", Type::Double),
+                            ("r", Type::Int),
+                            ("f", Type::Int),
+                            ("m", Type::Int),
+                            ("as_of", Type::Timestamp),
+                        ],
                     ),
                 ),
                 (
                     "lifecycle",
-                    obj("profile.lifecycle", vec![("stage", Type::String), ("expected_gap_days", Type::Double), ("days_overdue", Type::Double), ("as_of", Type::Timestamp)]),
+                    obj(
+                        "profile.lifecycle",
+                        vec![("stage", Type::String), ("expected_gap_days", Type::Double), ("days_overdue", Type::Double), ("as_of", Type::Timestamp)],
+                    ),
                 ),
                 (
                     "clv",
@@ -378,7 +399,13 @@ impl<'a> Vars<'a> {
                 Value::from(
                     snap.recent_items
                         .iter()
-                        .map(|r| map(vec![("id", Value::from(r.id.as_str())), ("time", ts(r.time).unwrap_or(Value::Null)), ("event", Value::from(event_name(r.event)))]))
+                        .map(|r| {
+                            map(vec![
+                                ("id", Value::from(r.id.as_str())),
+                                ("time", ts(r.time).unwrap_or(Value::Null)),
+                                ("event", Value::from(event_name(r.event))),
+                            ])
+                        })
                         .collect::<Vec<_>>(),
                 ),
             ),
@@ -398,7 +425,11 @@ impl<'a> Vars<'a> {
             fields.push(("rfm", map(rfm)));
         }
         if let Some(l) = &snap.lifecycle {
-            let mut lc = vec![("stage", Value::from(l.stage.as_str())), ("expected_gap_days", Value::Double(l.expected_gap_days)), ("days_overdue", Value::Double(l.days_overdue))];
+            let mut lc = vec![
+                ("stage", Value::from(l.stage.as_str())),
+                ("expected_gap_days", Value::Double(l.expected_gap_days)),
+                ("days_overdue", Value::Double(l.days_overdue)),
+            ];
             lc.extend(l.as_of.and_then(ts).map(|t| ("as_of", t)));
             fields.push(("lifecycle", map(lc)));
         }
@@ -576,7 +607,11 @@ pub fn display(v: &Value) -> Option<String> {
         Value::Int(n) => Some(n.to_string()),
         Value::Uint(n) => Some(n.to_string()),
         Value::Double(n) if n.is_finite() => {
-            if n.fract() == 0.0 && n.abs() < 1e15 { Some((*n as i64).to_string()) } else { cents(*n) }
+            if n.fract() == 0.0 && n.abs() < 1e15 {
+                Some((*n as i64).to_string())
+            } else {
+                cents(*n)
+            }
         }
         Value::Bool(b) => Some(b.to_string()),
         Value::Timestamp(t) => Some(crate::time::format(t.secs())),
@@ -591,9 +626,33 @@ mod tests {
     #[test]
     fn cents_print_as_the_standard_library_does() {
         let mut cases = vec![
-            0.125, 0.375, 0.625, 2.675, 1.005, 0.005, 0.015, 0.004999, -0.004, -0.005, -0.125, 12.345, 1e-300,
-            f64::MIN_POSITIVE, 5e-324, 0.1, 0.7, 1e15 + 0.5, 4503599627370495.5, 9007199254740993.0, 1e18, 4.6e18,
-            9.2e18, -9.2e18, 123456789.995, 1.0 / 3.0, -2.0 / 3.0,
+            0.125,
+            0.375,
+            0.625,
+            2.675,
+            1.005,
+            0.005,
+            0.015,
+            0.004999,
+            -0.004,
+            -0.005,
+            -0.125,
+            12.345,
+            1e-300,
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.1,
+            0.7,
+            1e15 + 0.5,
+            4503599627370495.5,
+            9007199254740993.0,
+            1e18,
+            4.6e18,
+            9.2e18,
+            -9.2e18,
+            123456789.995,
+            1.0 / 3.0,
+            -2.0 / 3.0,
         ];
         // A reproducible spread over magnitudes and mantissas (a linear congruential generator).
         let mut seed: u64 = 42;

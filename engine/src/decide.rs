@@ -2,18 +2,17 @@
 //! One [`Bundle`] (site configuration + catalog + model) serves every request; a [`Context`] is one
 //! visitor on one page at one instant.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
-use crate::condition::{PageVars, Vars, VarsCache};
-use crate::experiment::{self, Assignment};
 use crate::cel::Quoted;
+use crate::condition::{PageVars, Vars, VarsCache};
 use crate::error::{FormatError, V1};
+use crate::experiment::{self, Assignment};
 use crate::json::{At, Writer, R};
 use crate::model::Model;
-use crate::shard::{ShardLayout, Table};
 use crate::profile::{ItemEvent, LiveProfile, Session};
+use crate::shard::{ShardLayout, Table};
 use crate::site::{Experiment, SiteConfig, Target};
 use crate::time::Seconds;
 
@@ -46,8 +45,10 @@ impl Bundle {
         };
         let nest = |e: FormatError| FormatError { format: "bundle", ..e };
         Ok(Bundle {
-            site: SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
-            catalog: Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?).map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
+            site: SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?)
+                .map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
+            catalog: Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?)
+                .map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
             model: Model::from_json(part("model").ok_or_else(|| missing("model"))?).map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
             browser_shards,
         })
@@ -284,7 +285,6 @@ impl RecsRequest {
     }
 }
 
-
 /// The answer, `"v": 1`: what every runtime applies to the page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
@@ -437,7 +437,15 @@ impl Decision {
                     }
                     w.key("items").arr(&r.items, |w, i| {
                         w.obj(|w| {
-                            for (k, v) in [("id", &i.id), ("title", &i.title), ("link", &i.link), ("price", &i.price), ("image_link", &i.image_link), ("product_type", &i.product_type), ("brand", &i.brand)] {
+                            for (k, v) in [
+                                ("id", &i.id),
+                                ("title", &i.title),
+                                ("link", &i.link),
+                                ("price", &i.price),
+                                ("image_link", &i.image_link),
+                                ("product_type", &i.product_type),
+                                ("brand", &i.brand),
+                            ] {
                                 w.key(k).str(v);
                             }
                         })
@@ -564,7 +572,8 @@ const EDGE_ONLY: &str = "left as served: a rule deciding this slot calls matches
 
 /// " (listed first among equal priorities)" when another holding variant had the same priority.
 fn tie_note(variants: &[crate::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
-    let tie = variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
+    let tie =
+        variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
     if tie {
         " (listed first among equal priorities)"
     } else {
@@ -719,15 +728,32 @@ impl Context<'_> {
                 .collect::<Vec<_>>();
             let holding = values.iter().filter(|v| matches!(v, Some(Ok(true)))).count();
             let reason = match (&assignment, chosen) {
-                (Some(a), _) if forced_default => format!("experiment {}: {} gets the shop's default", a.experiment, if a.holdout { "the holdout" } else { "this arm" }),
+                (Some(a), _) if forced_default => {
+                    format!("experiment {}: {} gets the shop's default", a.experiment, if a.holdout { "the holdout" } else { "this arm" })
+                }
                 (Some(a), Some(i)) if forced_variant.is_some() => format!("experiment {} arm {}: variant {}", a.experiment, a.arm, variants[i].id),
-                (Some(a), None) if forced_variant.is_some() => format!("experiment {} arm {}: its variant is not live, so the shop's default", a.experiment, a.arm),
-                (_, Some(i)) if holding > 1 => format!("{} of {} variants hold; {} has the highest priority ({}){}", holding, variants.len(), variants[i].id, variants[i].priority, tie_note(variants, &values, i)),
+                (Some(a), None) if forced_variant.is_some() => {
+                    format!("experiment {} arm {}: its variant is not live, so the shop's default", a.experiment, a.arm)
+                }
+                (_, Some(i)) if holding > 1 => format!(
+                    "{} of {} variants hold; {} has the highest priority ({}){}",
+                    holding,
+                    variants.len(),
+                    variants[i].id,
+                    variants[i].priority,
+                    tie_note(variants, &values, i)
+                ),
                 (_, Some(i)) => format!("{} is the only variant that holds", variants[i].id),
                 (_, None) if variants.is_empty() => "no variants configured for this slot".into(),
                 (_, None) => "no variant holds: the shop's default content stays".into(),
             };
-            trace.slots.push(SlotTrace { slot: slot.to_owned(), variants: rules, chosen: chosen.map(|i| variants[i].id.clone()), reason, experiment: exp.map(|(_, t)| t) });
+            trace.slots.push(SlotTrace {
+                slot: slot.to_owned(),
+                variants: rules,
+                chosen: chosen.map(|i| variants[i].id.clone()),
+                reason,
+                experiment: exp.map(|(_, t)| t),
+            });
         }
         match chosen.map(|i| &variants[i]) {
             Some(v) => SlotDecision {
@@ -909,7 +935,8 @@ impl Context<'_> {
             });
         }
         // Model rows still to be loaded (a partial model) keep the widget as served, as entries do.
-        let rows_missing = self.bundle.model.shard_layout().is_some() && !self.bundle.model.missing_shards(self.model_needs(req.strategy, req.product.as_deref())).is_empty();
+        let rows_missing =
+            self.bundle.model.shard_layout().is_some() && !self.bundle.model.missing_shards(self.model_needs(req.strategy, req.product.as_deref())).is_empty();
         if keep || rows_missing {
             return RecsDecision { widget: req.widget, strategy: Some(req.strategy), items: Vec::new(), keep: true, experiment: assignment };
         }
@@ -923,7 +950,8 @@ impl Context<'_> {
         let catalog = &self.bundle.catalog;
         let model = &self.bundle.model;
         let current = req.product.as_deref().or(self.page.product.as_deref());
-        let purchased: Vec<&str> = if req.strategy == Strategy::ForYou { self.profile.purchased(self.bundle.site.session_before_consent).collect() } else { Vec::new() };
+        let purchased: Vec<&str> =
+            if req.strategy == Strategy::ForYou { self.profile.purchased(self.bundle.site.session_before_consent).collect() } else { Vec::new() };
         let accept = |p: &Product| {
             Some(p.id.as_str()) != current
                 && p.availability != Availability::OutOfStock

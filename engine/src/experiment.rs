@@ -95,7 +95,8 @@ mod tests {
         assert!((share(counts[1]) - 0.225).abs() < 0.015, "{counts:?}");
         assert!((share(counts[2]) - 0.45).abs() < 0.015, "{counts:?}");
         // Another salt reshuffles: about half of the visitors change arm between two 50/50 splits.
-        let moved = (0..2_000).filter(|v| pick(bucket("a", &format!("c-{v}")), 0.0, &[1.0, 1.0]) != pick(bucket("b", &format!("c-{v}")), 0.0, &[1.0, 1.0])).count();
+        let moved =
+            (0..2_000).filter(|v| pick(bucket("a", &format!("c-{v}")), 0.0, &[1.0, 1.0]) != pick(bucket("b", &format!("c-{v}")), 0.0, &[1.0, 1.0])).count();
         assert!((800..1200).contains(&moved), "{moved}");
     }
 

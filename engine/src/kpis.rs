@@ -337,10 +337,12 @@ pub fn compute(lines: &[OrderLine], options: &KpiOptions) -> Kpis {
     for c in &mut customers {
         c.orders.sort_unstable();
         c.lines.sort_by_key(|l| l.0);
-        c.net = std::iter::once(0.0).chain(c.lines.iter().scan(0.0, |sum, l| {
-            *sum += l.1;
-            Some(*sum)
-        })).collect();
+        c.net = std::iter::once(0.0)
+            .chain(c.lines.iter().scan(0.0, |sum, l| {
+                *sum += l.1;
+                Some(*sum)
+            }))
+            .collect();
     }
     let Some(first) = order_list.iter().map(|o| o.time).chain(cancellations.iter().map(|c| c.0)).min() else { return report };
 
@@ -547,9 +549,27 @@ impl Kpis {
     /// `churn_*`, `stage_<stage>`, `revenue_stage_<bucket>` and `revenue_rfm_<bucket>` columns.
     pub fn period_rows(&self) -> Vec<Vec<String>> {
         let mut header: Vec<String> = [
-            "period", "start", "end", "orders", "customer_orders", "guest_orders", "revenue", "gross_revenue", "cancellations", "aov",
-            "customers", "new_customers", "returning_customers", "repeat_customers", "purchase_frequency", "repeat_purchase_rate",
-            "median_days_between_orders", "churn_live_at_start", "churn_lost", "churn_rate", "churn_reactivated",
+            "period",
+            "start",
+            "end",
+            "orders",
+            "customer_orders",
+            "guest_orders",
+            "revenue",
+            "gross_revenue",
+            "cancellations",
+            "aov",
+            "customers",
+            "new_customers",
+            "returning_customers",
+            "repeat_customers",
+            "purchase_frequency",
+            "repeat_purchase_rate",
+            "median_days_between_orders",
+            "churn_live_at_start",
+            "churn_lost",
+            "churn_rate",
+            "churn_reactivated",
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -618,7 +638,15 @@ mod tests {
     }
 
     fn line(invoice: &str, code: &str, qty: f64, time: &str, price: f64, customer: Option<&str>) -> OrderLine {
-        OrderLine { invoice: invoice.into(), stock_code: code.into(), quantity: qty, time: at(time), unit_price: price, customer: customer.map(Into::into), country: "United Kingdom".into() }
+        OrderLine {
+            invoice: invoice.into(),
+            stock_code: code.into(),
+            quantity: qty,
+            time: at(time),
+            unit_price: price,
+            customer: customer.map(Into::into),
+            country: "United Kingdom".into(),
+        }
     }
 
     /// Four customers and a guest over January to April 2011; docs/kpis.md works this example.
@@ -667,13 +695,20 @@ mod tests {
         let p = &k.periods;
         assert_eq!(p.iter().map(|p| p.period.as_str()).collect::<Vec<_>>(), ["2011-01", "2011-02", "2011-03", "2011-04"]);
         assert_eq!((p[0].start, p[0].end, p[3].end), (at("2011-01-01T00:00:00Z"), at("2011-02-01T00:00:00Z"), at("2011-05-01T00:00:00Z")));
-        let money: Vec<(u64, u64, f64, f64, f64, Option<f64>)> = p.iter().map(|p| (p.orders, p.guest_orders, p.gross_revenue, p.cancellations, p.revenue, p.aov)).collect();
+        let money: Vec<(u64, u64, f64, f64, f64, Option<f64>)> =
+            p.iter().map(|p| (p.orders, p.guest_orders, p.gross_revenue, p.cancellations, p.revenue, p.aov)).collect();
         assert_eq!(
             money,
-            [(4, 1, 140.0, 0.0, 140.0, Some(35.0)), (3, 0, 60.0, 10.0, 50.0, Some(20.0)), (3, 0, 90.0, 0.0, 90.0, Some(30.0)), (1, 0, 30.0, 0.0, 30.0, Some(30.0))]
+            [
+                (4, 1, 140.0, 0.0, 140.0, Some(35.0)),
+                (3, 0, 60.0, 10.0, 50.0, Some(20.0)),
+                (3, 0, 90.0, 0.0, 90.0, Some(30.0)),
+                (1, 0, 30.0, 0.0, 30.0, Some(30.0))
+            ]
         );
         type People = (u64, u64, u64, u64, Option<f64>, Option<f64>);
-        let people: Vec<People> = p.iter().map(|p| (p.customers, p.new_customers, p.returning_customers, p.repeat_customers, p.purchase_frequency, p.repeat_purchase_rate)).collect();
+        let people: Vec<People> =
+            p.iter().map(|p| (p.customers, p.new_customers, p.returning_customers, p.repeat_customers, p.purchase_frequency, p.repeat_purchase_rate)).collect();
         // C's two invoices of Feb 14 are two orders (as in profiles), so C is a repeat customer in February.
         assert_eq!(
             people,
@@ -757,7 +792,8 @@ mod tests {
         // Monday 3 January 2011 starts ISO week 1; Saturday 30 April is in week 17.
         assert_eq!(w.periods.len(), 17);
         assert_eq!((w.periods[0].period.as_str(), w.periods[16].period.as_str()), ("2011-W01", "2011-W17"));
-        let first: Vec<(&str, u64, u64, Option<f64>)> = w.periods[..3].iter().map(|p| (p.period.as_str(), p.orders, p.customers, p.median_days_between_orders)).collect();
+        let first: Vec<(&str, u64, u64, Option<f64>)> =
+            w.periods[..3].iter().map(|p| (p.period.as_str(), p.orders, p.customers, p.median_days_between_orders)).collect();
         assert_eq!(first, [("2011-W01", 2, 2, None), ("2011-W02", 2, 1, Some(7.0)), ("2011-W03", 0, 0, None)]);
         assert_eq!(w.periods.iter().map(|p| p.orders).sum::<u64>(), 11);
     }

@@ -77,7 +77,6 @@ pub use model::{Interaction, Model};
 pub use profile::{Event, LiveProfile, ProfileSnapshot, Session};
 pub use site::SiteConfig;
 
-
 /// One decision request as the shared case files and the runtimes' test hooks state it: an optional
 /// snapshot, the session's events, the time, and what the page asks for.
 #[derive(Debug, Clone)]

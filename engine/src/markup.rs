@@ -200,7 +200,9 @@ mod tests {
 
     #[test]
     fn whole_numbers_are_digits_only() {
-        for (raw, want) in [("6", Some(6)), (" 12 ", Some(12)), ("0", Some(0)), ("6px", None), ("6.0", None), ("+6", None), ("-1", None), ("", None), ("٣", None)] {
+        for (raw, want) in
+            [("6", Some(6)), (" 12 ", Some(12)), ("0", Some(0)), ("6px", None), ("6.0", None), ("+6", None), ("-1", None), ("", None), ("٣", None)]
+        {
             assert_eq!(whole(raw), want, "{raw:?}");
         }
         assert_eq!(whole("99999999999999999999999"), Some(usize::MAX));
@@ -208,7 +210,9 @@ mod tests {
 
     #[test]
     fn prices_are_finite_decimals() {
-        for (raw, want) in [("12.5", Some(12.5)), (" 3 ", Some(3.0)), ("1e3", Some(1000.0)), ("12,5", None), ("NaN", None), ("Infinity", None), ("1e999", None), ("", None)] {
+        for (raw, want) in
+            [("12.5", Some(12.5)), (" 3 ", Some(3.0)), ("1e3", Some(1000.0)), ("12,5", None), ("NaN", None), ("Infinity", None), ("1e999", None), ("", None)]
+        {
             assert_eq!(number(raw), want, "{raw:?}");
         }
     }
@@ -216,7 +220,7 @@ mod tests {
     #[test]
     fn the_page_defaults_to_other_and_empty_means_absent() {
         let attrs = |pairs: &'static [(&'static str, &'static str)]| move |a: &str| pairs.iter().find(|(n, _)| *n == a).map(|(_, v)| *v);
-    assert!(is_url_field("link") && is_url_field("image_link") && !is_url_field("title"));
+        assert!(is_url_field("link") && is_url_field("image_link") && !is_url_field("title"));
         assert_eq!(page(attrs(&[])), Page { kind: "other".into(), product: None, category: None });
         assert_eq!(page(attrs(&[(PAGE, " "), (PRODUCT, "")])), Page { kind: "other".into(), product: None, category: None });
         assert_eq!(

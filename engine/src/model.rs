@@ -11,9 +11,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::json::{At, R};
 use crate::cel::Quoted;
 use crate::error::{FormatError, V1};
+use crate::json::{At, R};
 use crate::profile::ItemEvent;
 use crate::time::Seconds;
 
@@ -268,7 +268,13 @@ impl Model {
 
     /// A model from checked tables (indices in range, ids unique).
     /// `viewed` is empty (no views) or has one row per item.
-    pub(crate) fn from_parts(items: Vec<String>, neighbors: Vec<Vec<(u32, f32)>>, viewed: Vec<Vec<(u32, f32)>>, popular: Vec<(u32, u32)>, trending: Vec<(u32, u32)>) -> Result<Model, FormatError> {
+    pub(crate) fn from_parts(
+        items: Vec<String>,
+        neighbors: Vec<Vec<(u32, f32)>>,
+        viewed: Vec<Vec<(u32, f32)>>,
+        popular: Vec<(u32, u32)>,
+        trending: Vec<(u32, u32)>,
+    ) -> Result<Model, FormatError> {
         let mut index = crate::catalog::Ids::with_capacity_and_hasher(items.len(), Default::default());
         for (i, id) in items.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
@@ -306,7 +312,11 @@ impl Model {
             None => None,
             Some(s) => {
                 if let Some(i) = neighbors.iter().chain(&viewed).position(|r| !r.is_empty()) {
-                    return Err(FormatError::rule("model", format!("neighbors[{}]", i % n.max(1)), "expected empty rows in a shard head (rows come from the shards)"));
+                    return Err(FormatError::rule(
+                        "model",
+                        format!("neighbors[{}]", i % n.max(1)),
+                        "expected empty rows in a shard head (rows come from the shards)",
+                    ));
                 }
                 Some(crate::shard::Sharding::new(s.layout()?))
             }
@@ -790,7 +800,8 @@ mod tests {
                 (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
             };
             let b: Vec<f64> = (0..n * n).map(|_| next()).collect();
-            let a: Vec<f64> = (0..n * n).map(|rc| (0..n).map(|k| b[k * n + rc / n] * b[k * n + rc % n]).sum::<f64>() + if rc / n == rc % n { 1.0 } else { 0.0 }).collect();
+            let a: Vec<f64> =
+                (0..n * n).map(|rc| (0..n).map(|k| b[k * n + rc / n] * b[k * n + rc % n]).sum::<f64>() + if rc / n == rc % n { 1.0 } else { 0.0 }).collect();
             let x = solve_unit(&mut a.clone(), n).unwrap();
             for r in 0..n {
                 let lhs: f64 = (0..n).map(|c| a[r * n + c] * x[c]).sum();
@@ -804,7 +815,8 @@ mod tests {
     #[test]
     fn local_ease_discounts_items_everyone_buys() {
         let mut log = Vec::new();
-        let mut buy = |u: usize, item: &str| log.push(Interaction { user: format!("u{u}"), item: item.into(), time: 0, event: ItemEvent::Purchase, quantity: 1.0 });
+        let mut buy =
+            |u: usize, item: &str| log.push(Interaction { user: format!("u{u}"), item: item.into(), time: 0, event: ItemEvent::Purchase, quantity: 1.0 });
         for u in 0..40 {
             buy(u, "bread");
             if u < 10 {

@@ -46,7 +46,8 @@ impl Model {
     /// The binary snapshot (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
         let parts = self.parts();
-        let mut out = Vec::with_capacity(16 + parts.items.iter().map(|i| i.len() + 2).sum::<usize>() + parts.neighbors.iter().map(|r| 2 + 6 * r.len()).sum::<usize>());
+        let mut out =
+            Vec::with_capacity(16 + parts.items.iter().map(|i| i.len() + 2).sum::<usize>() + parts.neighbors.iter().map(|r| 2 + 6 * r.len()).sum::<usize>());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         let views = parts.viewed.iter().any(|r| !r.is_empty());
@@ -203,7 +204,13 @@ mod tests {
         for u in 0..12 {
             for i in 0..6 {
                 if (u + i) % 3 != 0 {
-                    log.push(Interaction { user: format!("u{u}"), item: format!("é-{}{i}", if u % 2 == 0 { "a" } else { "b" }), time: i64::from(u) * 86_400, event: ItemEvent::Purchase, quantity: 1.0 });
+                    log.push(Interaction {
+                        user: format!("u{u}"),
+                        item: format!("é-{}{i}", if u % 2 == 0 { "a" } else { "b" }),
+                        time: i64::from(u) * 86_400,
+                        event: ItemEvent::Purchase,
+                        quantity: 1.0,
+                    });
                 }
             }
         }

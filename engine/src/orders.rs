@@ -499,7 +499,15 @@ mod tests {
     use super::*;
 
     fn line(invoice: &str, code: &str, qty: f64, t: Seconds, price: f64, customer: Option<&str>) -> OrderLine {
-        OrderLine { invoice: invoice.into(), stock_code: code.into(), quantity: qty, time: t, unit_price: price, customer: customer.map(Into::into), country: "United Kingdom".into() }
+        OrderLine {
+            invoice: invoice.into(),
+            stock_code: code.into(),
+            quantity: qty,
+            time: t,
+            unit_price: price,
+            customer: customer.map(Into::into),
+            country: "United Kingdom".into(),
+        }
     }
 
     #[test]
@@ -524,10 +532,7 @@ mod tests {
         assert_eq!(p.recent_items.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["85123A", "22423"]);
         assert!(p.segments.contains(&"lapsed".to_owned()));
         assert!(!p.consent.personalization, "consent is never assumed");
-        assert_eq!(
-            stats,
-            ProfileStats { lines: 7, guest_lines: 1, cancellation_lines: 1, non_product_lines: 1, invalid_lines: 1, future_lines: 1 }
-        );
+        assert_eq!(stats, ProfileStats { lines: 7, guest_lines: 1, cancellation_lines: 1, non_product_lines: 1, invalid_lines: 1, future_lines: 1 });
     }
 
     const DAY: Seconds = 86_400;

@@ -227,9 +227,10 @@ impl Lifecycle {
         Ok(Lifecycle {
             stage: o.req("stage", |x| {
                 let s = x.str()?;
-                Stage::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
-                    x.invalid(format!("unknown variant `{s}`, expected one of `new`, `active`, `loyal`, `at_risk`, `lapsed`, `churned`"))
-                })
+                Stage::ALL
+                    .into_iter()
+                    .find(|st| st.as_str() == s)
+                    .ok_or_else(|| x.invalid(format!("unknown variant `{s}`, expected one of `new`, `active`, `loyal`, `at_risk`, `lapsed`, `churned`")))
             })?,
             expected_gap_days: o.or_f64("expected_gap_days")?,
             days_overdue: o.or_f64("days_overdue")?,
@@ -369,7 +370,8 @@ impl Event {
         Ok(Event {
             event: o.req_string("event")?,
             time: o.opt_time("time")?,
-            ecommerce: o.or("ecommerce", Ecommerce::default, |x| Ok(Ecommerce { items: x.obj_lenient(&["items"])?.or("items", Vec::new, |x| x.items(item))? }))?,
+            ecommerce: o
+                .or("ecommerce", Ecommerce::default, |x| Ok(Ecommerce { items: x.obj_lenient(&["items"])?.or("items", Vec::new, |x| x.items(item))? }))?,
         })
     }
 
@@ -501,12 +503,7 @@ impl LiveProfile {
     pub fn apply_with_catalog(&mut self, event: &Event, now: Seconds, catalog: &Catalog) {
         self.apply(event, now);
         if event.kind() == Some(ItemEvent::Purchase) {
-            let value: f64 = event
-                .ecommerce
-                .items
-                .iter()
-                .filter_map(|i| catalog.get(&i.item_id).map(|p| p.price.amount() * i.quantity.max(0.0)))
-                .sum();
+            let value: f64 = event.ecommerce.items.iter().filter_map(|i| catalog.get(&i.item_id).map(|p| p.price.amount() * i.quantity.max(0.0))).sum();
             self.session.revenue += value;
         }
     }
@@ -621,7 +618,10 @@ mod tests {
 
     #[test]
     fn events_ignore_the_ga4_fields_they_do_not_use() {
-        let e = Event::from_json(r#"{"event":"view_item","gtm.uniqueEventId":7,"ecommerce":{"currency":"GBP","items":[{"item_id":"A","item_name":"Mug","price":2.5}]}}"#).unwrap();
+        let e = Event::from_json(
+            r#"{"event":"view_item","gtm.uniqueEventId":7,"ecommerce":{"currency":"GBP","items":[{"item_id":"A","item_name":"Mug","price":2.5}]}}"#,
+        )
+        .unwrap();
         assert_eq!((e.ecommerce.items[0].item_id.as_str(), e.ecommerce.items[0].quantity), ("A", 1.0));
         let e = Event::from_json(r#"{"event":"view_item","ecommerce":{"items":[{"quantity":2}]}}"#).unwrap_err();
         assert_eq!((e.field.as_str(), e.line, e.column), ("ecommerce.items[0]", 1, 44));

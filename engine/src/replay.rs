@@ -89,7 +89,10 @@ mod tests {
         )
         .unwrap();
         let snap = |id: &str, count: u32, revenue: f64| {
-            ProfileSnapshot::from_json(&format!(r#"{{"v":1,"id":"{id}","consent":{{"personalization":true}},"orders":{{"count":{count},"revenue":{revenue}}}}}"#)).unwrap()
+            ProfileSnapshot::from_json(&format!(
+                r#"{{"v":1,"id":"{id}","consent":{{"personalization":true}},"orders":{{"count":{count},"revenue":{revenue}}}}}"#
+            ))
+            .unwrap()
         };
         let profiles: Vec<LiveProfile> = (0..200).map(|i| LiveProfile::new(snap(&format!("c-{i}"), i % 3, f64::from(i % 5) * 50.0))).collect();
         let r = replay(&bundle, &profiles, &Page { kind: "home".into(), ..Page::default() }, 0);

@@ -41,7 +41,11 @@ impl ShardLayout {
             return Err(FormatError::rule("model", "shards.count", format!("expected 1 to {MAX_SHARDS}, found {count}")));
         }
         if !is_safe_base(&base) {
-            return Err(FormatError::rule("model", "shards.base", format!("expected a relative path of letters, digits, '-', '_' and '/', ending in '/', found {}", Quoted(&base))));
+            return Err(FormatError::rule(
+                "model",
+                "shards.base",
+                format!("expected a relative path of letters, digits, '-', '_' and '/', ending in '/', found {}", Quoted(&base)),
+            ));
         }
         Ok(ShardLayout { count, base, views })
     }
@@ -195,7 +199,9 @@ impl Model {
         // The head: the ranked items only, no rows.
         let mut head = Model::empty();
         // Only the order counts when deciding: the head leaves out the counts (a third of its gzip).
-        let ranked = |list: &[(u32, u32)], head: &mut Model| -> Vec<(u32, u32)> { list.iter().take(MAX_RANKED).map(|&(i, _)| (head.intern(&self.items[i as usize]), 0)).collect() };
+        let ranked = |list: &[(u32, u32)], head: &mut Model| -> Vec<(u32, u32)> {
+            list.iter().take(MAX_RANKED).map(|&(i, _)| (head.intern(&self.items[i as usize]), 0)).collect()
+        };
         let popular = ranked(&self.popular, &mut head);
         let trending = ranked(&self.trending, &mut head);
         head.popular = popular;
@@ -230,7 +236,15 @@ impl Model {
     }
 
     fn empty() -> Model {
-        Model { items: Vec::new(), index: Default::default(), neighbors: Vec::new(), viewed: Vec::new(), popular: Vec::new(), trending: Vec::new(), sharding: None }
+        Model {
+            items: Vec::new(),
+            index: Default::default(),
+            neighbors: Vec::new(),
+            viewed: Vec::new(),
+            popular: Vec::new(),
+            trending: Vec::new(),
+            sharding: None,
+        }
     }
 
     /// The index of `id`, added with empty rows if new.
@@ -273,7 +287,11 @@ impl Model {
         };
         let ShardLayout { count, views, .. } = sh.layout;
         let Some((table, shard)) = parse_name(name).filter(|&(t, s)| s < count && (t == Table::Bought || views)) else {
-            return Err(FormatError::rule("model", "shards", format!("{} is not one of this model's shards ({count} per table{})", Quoted(name), if views { ", with views" } else { "" })));
+            return Err(FormatError::rule(
+                "model",
+                "shards",
+                format!("{} is not one of this model's shards ({count} per table{})", Quoted(name), if views { ", with views" } else { "" }),
+            ));
         };
         if bytes.is_empty() {
             if let Some(sh) = &mut self.sharding {
@@ -326,10 +344,22 @@ mod tests {
         for u in 0..40 {
             for i in 0..30 {
                 if (u * 7 + i * 3) % 5 < 2 {
-                    log.push(Interaction { user: format!("u{u}"), item: format!("p{}", (i + u % 3) % 30), time: i64::from(u * 30 + i) * 3_600, event: ItemEvent::Purchase, quantity: 1.0 });
+                    log.push(Interaction {
+                        user: format!("u{u}"),
+                        item: format!("p{}", (i + u % 3) % 30),
+                        time: i64::from(u * 30 + i) * 3_600,
+                        event: ItemEvent::Purchase,
+                        quantity: 1.0,
+                    });
                 }
                 if (u * 3 + i * 7) % 6 < 2 {
-                    log.push(Interaction { user: format!("w{u}"), item: format!("p{}", (i + u % 4) % 30), time: i64::from(u * 30 + i) * 3_600, event: ItemEvent::View, quantity: 1.0 });
+                    log.push(Interaction {
+                        user: format!("w{u}"),
+                        item: format!("p{}", (i + u % 4) % 30),
+                        time: i64::from(u * 30 + i) * 3_600,
+                        event: ItemEvent::View,
+                        quantity: 1.0,
+                    });
                 }
             }
         }
@@ -452,7 +482,8 @@ mod tests {
         let no_views = ShardLayout { views: false, ..layout.clone() };
         assert_eq!(no_views.files([("p2", Table::Viewed)]), Vec::<String>::new(), "a model without views has no view files");
         // In an edge bundle, the layout travels as `browser_shards`; a bad one names its field.
-        let bundle = |shards: &str| format!(r#"{{"v":1,"site":{{"v":1}},"catalog":{{"v":1,"products":[]}},"model":{},"browser_shards":{shards}}}"#, m.to_json());
+        let bundle =
+            |shards: &str| format!(r#"{{"v":1,"site":{{"v":1}},"catalog":{{"v":1,"products":[]}},"model":{},"browser_shards":{shards}}}"#, m.to_json());
         let b = crate::Bundle::from_json(&bundle(r#"{"count":8,"base":"m-0123456789abcdef/","views":true}"#)).unwrap();
         assert_eq!(b.browser_shards.as_ref().map(|l| l.count), Some(8));
         let e = crate::Bundle::from_json(&bundle(r#"{"count":0,"base":"m-1/"}"#)).unwrap_err();

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::cel::{self, Activation};
-use crate::condition::{self, Condition};
-#[cfg(feature = "compile")]
-use crate::condition::Scope;
 #[cfg(feature = "compile")]
 use crate::cel::Quoted;
+use crate::cel::{self, Activation};
+#[cfg(feature = "compile")]
+use crate::condition::Scope;
+use crate::condition::{self, Condition};
 use crate::decide::Strategy;
 use crate::error::FormatError;
 #[cfg(feature = "compile")]
@@ -641,7 +641,15 @@ impl SiteConfig {
                 },
                 None => None,
             };
-            list_rules.push(ListRule { id: r.id.clone(), list: r.list.clone(), when, schedule: r.schedule, pin: r.pin.clone(), bury: r.bury.clone(), boost: r.boost.clone().into() });
+            list_rules.push(ListRule {
+                id: r.id.clone(),
+                list: r.list.clone(),
+                when,
+                schedule: r.schedule,
+                pin: r.pin.clone(),
+                bury: r.bury.clone(),
+                boost: r.boost.clone().into(),
+            });
         }
         if !doc.lists.boost.is_finite() {
             c.error("lists.boost".into(), format!("expected a finite number, found {}", doc.lists.boost));
@@ -660,7 +668,14 @@ impl SiteConfig {
             }
             widgets.push(
                 name.clone(),
-                Widget { strategy: w.strategy, k: w.k, category: w.category.clone(), price_min: w.price_min, price_max: w.price_max, max_per_category: w.max_per_category },
+                Widget {
+                    strategy: w.strategy,
+                    k: w.k,
+                    category: w.category.clone(),
+                    price_min: w.price_min,
+                    price_max: w.price_max,
+                    max_per_category: w.max_per_category,
+                },
             );
         }
         if !(1..=50).contains(&doc.recs.k) {
@@ -723,8 +738,20 @@ impl SiteConfig {
                 },
                 None => None,
             };
-            let arms = e.arms.iter().map(|a| Arm { id: a.id.clone(), weight: a.weight, default: a.default, variant: a.variant.clone(), strategy: a.strategy }).collect();
-            experiments.push(Experiment { id: id.clone(), salt: e.salt.clone().unwrap_or_else(|| id.clone()), target, audience, schedule: e.schedule, holdout: e.holdout, arms });
+            let arms = e
+                .arms
+                .iter()
+                .map(|a| Arm { id: a.id.clone(), weight: a.weight, default: a.default, variant: a.variant.clone(), strategy: a.strategy })
+                .collect();
+            experiments.push(Experiment {
+                id: id.clone(),
+                salt: e.salt.clone().unwrap_or_else(|| id.clone()),
+                target,
+                audience,
+                schedule: e.schedule,
+                holdout: e.holdout,
+                arms,
+            });
         }
         if !c.errors.is_empty() {
             return Err(CompileError::Rules(c.errors));
@@ -910,12 +937,10 @@ impl Template {
         for p in &self.0 {
             match p {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Hole { program, fallback } => {
-                    match program.eval_with_budget(vars, condition::RULE_BUDGET).ok().as_ref().and_then(condition::display) {
-                        Some(text) => out.push_str(&text),
-                        None => out.push_str(fallback),
-                    }
-                }
+                Piece::Hole { program, fallback } => match program.eval_with_budget(vars, condition::RULE_BUDGET).ok().as_ref().and_then(condition::display) {
+                    Some(text) => out.push_str(&text),
+                    None => out.push_str(fallback),
+                },
             }
         }
         out
@@ -1016,8 +1041,10 @@ mod tests {
     fn templates() {
         let mut vars: BTreeMap<String, Value> = BTreeMap::new();
         let traits: BTreeMap<cel::Key, Value> = [(cel::Key::from("first_name"), Value::from("<b>Ann</b>"))].into_iter().collect();
-        let orders: BTreeMap<cel::Key, Value> = [(cel::Key::from("count"), Value::Int(3)), (cel::Key::from("revenue"), Value::Double(12.5))].into_iter().collect();
-        let profile: BTreeMap<cel::Key, Value> = [(cel::Key::from("traits"), Value::from(traits)), (cel::Key::from("orders"), Value::from(orders))].into_iter().collect();
+        let orders: BTreeMap<cel::Key, Value> =
+            [(cel::Key::from("count"), Value::Int(3)), (cel::Key::from("revenue"), Value::Double(12.5))].into_iter().collect();
+        let profile: BTreeMap<cel::Key, Value> =
+            [(cel::Key::from("traits"), Value::from(traits)), (cel::Key::from("orders"), Value::from(orders))].into_iter().collect();
         vars.insert("profile".into(), Value::from(profile));
         let check = |src: &str, out: &str| assert_eq!(Template::parse(src, &[]).unwrap().render(&vars), out);
         check("Hi {profile.traits.first_name|friend}!", "Hi <b>Ann</b>!");
@@ -1032,7 +1059,8 @@ mod tests {
     fn schedules() {
         let s = Schedule { start: Some(10), end: Some(20) };
         assert_eq!((s.state(9), s.state(10), s.state(19), s.state(20)), ("not started", "active", "active", "ended"));
-        assert!(errors(r#"{"v":1,"slots":{"hero":[{"id":"a","schedule":{"start":"2026-02-01T00:00:00Z","end":"2026-01-01T00:00:00Z"}}]}}"#).contains("start` before `end"));
+        assert!(errors(r#"{"v":1,"slots":{"hero":[{"id":"a","schedule":{"start":"2026-02-01T00:00:00Z","end":"2026-01-01T00:00:00Z"}}]}}"#)
+            .contains("start` before `end"));
     }
 
     #[test]
@@ -1052,7 +1080,16 @@ mod tests {
             let fields: Vec<&str> = site.edge_only_rules.iter().map(|(f, _)| f.as_str()).collect();
             assert_eq!(
                 fields,
-                ["segments.gmail.when", "slots.banner[0].content.headline", "slots.fmt[0].content.headline", "slots.fmt_when[0].when", "slots.hero[0].when", "slots.whole[0].when", "lists.rules[0].when", "experiments.e.audience"]
+                [
+                    "segments.gmail.when",
+                    "slots.banner[0].content.headline",
+                    "slots.fmt[0].content.headline",
+                    "slots.fmt_when[0].when",
+                    "slots.hero[0].when",
+                    "slots.whole[0].when",
+                    "lists.rules[0].when",
+                    "experiments.e.audience"
+                ]
             );
             let edge_only = |t: Target| site.edge_only(&t);
             assert!(edge_only(Target::Slot("hero".into())) && edge_only(Target::Slot("banner".into())));

@@ -211,9 +211,7 @@ pub fn parse_exposure(line: &str) -> Result<Option<Exposure>, FormatError> {
         (Some(e), Some(a)) => (e, a),
         _ => {
             let Some(s) = param("exp_variant_string") else {
-                return Err(params_error(
-                    "expected `vitrine_experiment` and `vitrine_arm` parameters (or `exp_variant_string`), found neither".to_owned(),
-                ));
+                return Err(params_error("expected `vitrine_experiment` and `vitrine_arm` parameters (or `exp_variant_string`), found neither".to_owned()));
             };
             split_variant_string(&s).ok_or_else(|| {
                 params_error(format!(
@@ -421,10 +419,7 @@ pub fn analyze(exposures: &[Exposure], conversions: &[Conversion], designs: &BTr
 fn experiment_report(groups: &BTreeMap<&str, Vec<Unit>>, excluded: u64, design: Option<&Design>) -> ExperimentReport {
     let count = |arm: &str| groups.get(arm).map_or(0, |u| u.len() as u64);
     // The design's control; else (no design, or one without a holdout or a default arm) by name.
-    let control = design
-        .and_then(Design::control)
-        .or_else(|| [HOLDOUT, "control"].into_iter().find(|c| groups.contains_key(c)))
-        .map(str::to_owned);
+    let control = design.and_then(Design::control).or_else(|| [HOLDOUT, "control"].into_iter().find(|c| groups.contains_key(c))).map(str::to_owned);
     let expected_split: BTreeMap<String, f64> = match design {
         Some(d) => d.shares(),
         None => {

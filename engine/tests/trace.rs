@@ -27,13 +27,24 @@ fn a_trace_names_every_rule_its_value_the_winner_and_why() {
     let trace = &d["trace"];
     let hero = &trace["slots"][0];
     assert_eq!(hero["chosen"], "winback");
-    let values: Vec<(&str, &str, &str)> = hero["variants"].as_array().unwrap().iter().map(|v| (v["id"].as_str().unwrap(), v["value"].as_str().unwrap(), v["schedule"].as_str().unwrap())).collect();
+    let values: Vec<(&str, &str, &str)> = hero["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap(), v["value"].as_str().unwrap(), v["schedule"].as_str().unwrap()))
+        .collect();
     // winback and vip both hold (same priority: the one listed first wins); browser does not; save
     // reads `profile.clv`, which this snapshot lacks: an error, so false; xmas waits.
     let save = "error: 1:1: no such key: 'clv'\n  profile.clv.expected_value >= 500.0 && profile.clv.p_alive < 0.5\n  ^^^^^^^^^^^";
     assert_eq!(
         values,
-        vec![("winback", "true", "active"), ("vip", "true", "active"), ("browser", "false", "active"), ("save", save, "active"), ("xmas", "not evaluated", "not started")]
+        vec![
+            ("winback", "true", "active"),
+            ("vip", "true", "active"),
+            ("browser", "false", "active"),
+            ("save", save, "active"),
+            ("xmas", "not evaluated", "not started")
+        ]
     );
     let reason = hero["reason"].as_str().unwrap();
     assert!(reason.contains("2 of 5 variants hold") && reason.contains("listed first"), "{reason}");

@@ -52,7 +52,8 @@ fuzz_target!(|text: &str| {
     list_items.push("unknown".into());
     // Every list the site has rules for, and one it has none for; traced, so the explanation is
     // built too.
-    let mut lists: Vec<ListRequest> = bundle.site.list_rules.iter().filter_map(|r| r.list.clone()).take(8).map(|list| ListRequest { list, items: list_items.clone() }).collect();
+    let mut lists: Vec<ListRequest> =
+        bundle.site.list_rules.iter().filter_map(|r| r.list.clone()).take(8).map(|list| ListRequest { list, items: list_items.clone() }).collect();
     lists.push(ListRequest { list: "grid".into(), items: list_items });
     let request = Request { page: page.clone(), slots, lists, recs, trace: true };
 
@@ -69,4 +70,3 @@ fuzz_target!(|text: &str| {
         }
     }
 });
-

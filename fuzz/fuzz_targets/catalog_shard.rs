@@ -16,7 +16,13 @@ fn split() -> &'static (Catalog, Vec<(String, String)>) {
     static SPLIT: OnceLock<(Catalog, Vec<(String, String)>)> = OnceLock::new();
     SPLIT.get_or_init(|| {
         let products: Vec<String> = (0..24)
-            .map(|i| format!(r#"{{"id":"p{i}","title":"Mug {} Heart {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"T{}"}}"#, ["Red", "Blue", "Star"][i % 3], i % 4))
+            .map(|i| {
+                format!(
+                    r#"{{"id":"p{i}","title":"Mug {} Heart {i}","link":"/p/{i}","price":"1.00 GBP","product_type":"T{}"}}"#,
+                    ["Red", "Blue", "Star"][i % 3],
+                    i % 4
+                )
+            })
             .collect();
         let full = Catalog::from_json(&format!(r#"{{"v":1,"products":[{}]}}"#, products.join(","))).expect("a valid catalog");
         let (head, files) = full.split(4, ["p1", "p2"]).expect("splits");

@@ -10,9 +10,10 @@
 //! developer one (`--features dev`, `vitrine-dev_bg.wasm`, loaded by the preview panel only) adds
 //! [`check_site`], [`compile_site`], source configurations in `setSite`, and replay.
 
-use vitrine_engine::condition::VarsCache;
 #[cfg(feature = "dev")]
 use vitrine_engine::condition::Vars;
+use vitrine_engine::condition::VarsCache;
+use vitrine_engine::profile::ItemEvent;
 #[cfg(feature = "dev")]
 use vitrine_engine::replay::replay;
 #[cfg(feature = "dev")]
@@ -20,7 +21,6 @@ use vitrine_engine::site::CompileError;
 use vitrine_engine::site::SiteConfig;
 #[cfg(feature = "dev")]
 use vitrine_engine::Page;
-use vitrine_engine::profile::ItemEvent;
 use vitrine_engine::{Bundle, Context, Event, LiveProfile, Markup, ProfileSnapshot, Session};
 use wasm_bindgen::prelude::*;
 

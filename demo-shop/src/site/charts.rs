@@ -195,13 +195,7 @@ fn x_labels(out: &mut String, labels: &[String], x: impl Fn(usize) -> f64) {
         }
         let alt = if shown % 2 == 1 && labels.len() > 5 { " alt" } else { "" };
         shown += 1;
-        let _ = write!(
-            out,
-            r#"<text class="tick{alt}" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
-            x(i),
-            H - BOTTOM + 18.0,
-            escape(label),
-        );
+        let _ = write!(out, r#"<text class="tick{alt}" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#, x(i), H - BOTTOM + 18.0, escape(label),);
     }
 }
 
@@ -265,12 +259,7 @@ pub fn line_chart(id: &str, title: &str, desc: &str, labels: &[String], series: 
 pub fn legend<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let mut out = String::from(r#"<ul class="legend">"#);
     for (k, name) in names.enumerate() {
-        let _ = write!(
-            out,
-            r#"<li><span class="swatch" style="background:{}"></span>{}</li>"#,
-            COLOURS[k % COLOURS.len()],
-            escape(name)
-        );
+        let _ = write!(out, r#"<li><span class="swatch" style="background:{}"></span>{}</li>"#, COLOURS[k % COLOURS.len()], escape(name));
     }
     out.push_str("</ul>");
     out

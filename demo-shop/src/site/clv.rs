@@ -59,9 +59,8 @@ fn value_bin(v: f64) -> usize {
 /// The section: summary figures, the distribution of expected value and of the probability of
 /// being alive, each with its table. Without predictions, a note says how to produce them.
 pub fn section(predictions: Option<&[Prediction]>) -> String {
-    let mut out = String::from(
-        r#"<section class="section" id="clv" aria-labelledby="clv-h"><div class="section-head"><h2 id="clv-h">Customer lifetime value</h2>"#,
-    );
+    let mut out =
+        String::from(r#"<section class="section" id="clv" aria-labelledby="clv-h"><div class="section-head"><h2 id="clv-h">Customer lifetime value</h2>"#);
     let Some(p) = predictions.filter(|p| !p.is_empty()) else {
         out.push_str(r#"<p>Predictions from <code>vitrine clv</code> are not in this build.</p></div></section>"#);
         out.push('\n');
@@ -109,13 +108,20 @@ pub fn section(predictions: Option<&[Prediction]>) -> String {
         b.0 += 1;
         b.1 += c.expected_value;
     }
-    let hist: Vec<(String, String, f64)> =
-        VALUE_AXIS.iter().zip(&labels).zip(&bins).map(|((a, l), b)| ((*a).to_string(), l.clone(), b.0 as f64)).collect();
+    let hist: Vec<(String, String, f64)> = VALUE_AXIS.iter().zip(&labels).zip(&bins).map(|((a, l), b)| ((*a).to_string(), l.clone(), b.0 as f64)).collect();
     let heading = format!("Customers by expected value, next {HORIZON_DAYS} days");
     let chart = histogram("clv-value-chart", &heading, "Histogram: number of customers per band of expected value over the horizon.", &hist, COLOURS[0]);
-    let mut table = String::from(r#"<table class="numbers"><caption>Customers by expected value</caption><thead><tr><th scope="col">Expected value</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Expected revenue</th></tr></thead><tbody>"#);
+    let mut table = String::from(
+        r#"<table class="numbers"><caption>Customers by expected value</caption><thead><tr><th scope="col">Expected value</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Expected revenue</th></tr></thead><tbody>"#,
+    );
     for (l, b) in labels.iter().zip(&bins) {
-        let _ = write!(table, r#"<tr><th scope="row">{}</th><td class="num" data-k="customers">{}</td><td class="num">{}</td></tr>"#, escape(l), count(b.0 as f64), money(b.1));
+        let _ = write!(
+            table,
+            r#"<tr><th scope="row">{}</th><td class="num" data-k="customers">{}</td><td class="num">{}</td></tr>"#,
+            escape(l),
+            count(b.0 as f64),
+            money(b.1)
+        );
     }
     table.push_str("</tbody></table>");
     out.push_str(&card("clv-value", &heading, "Most customers are worth little in the next months; a few are worth a lot.", &chart, &table));
@@ -128,8 +134,11 @@ pub fn section(predictions: Option<&[Prediction]>) -> String {
     let hist: Vec<(String, String, f64)> =
         labels.iter().zip(alive).enumerate().map(|(i, (l, n))| (format!("{}–{}", i * 10, i * 10 + 10), l.clone(), n as f64)).collect();
     let heading = "Customers by probability of being alive (%)";
-    let chart = histogram("clv-alive-chart", heading, "Histogram: number of customers per band of probability that they are still customers.", &hist, COLOURS[1]);
-    let mut table = String::from(r#"<table class="numbers"><caption>Customers by probability of being alive</caption><thead><tr><th scope="col">Probability alive</th><th scope="col" class="num">Customers</th></tr></thead><tbody>"#);
+    let chart =
+        histogram("clv-alive-chart", heading, "Histogram: number of customers per band of probability that they are still customers.", &hist, COLOURS[1]);
+    let mut table = String::from(
+        r#"<table class="numbers"><caption>Customers by probability of being alive</caption><thead><tr><th scope="col">Probability alive</th><th scope="col" class="num">Customers</th></tr></thead><tbody>"#,
+    );
     for (l, n) in labels.iter().zip(alive) {
         let _ = write!(table, r#"<tr><th scope="row">{}</th><td class="num">{}</td></tr>"#, escape(l), count(n as f64));
     }
@@ -157,7 +166,6 @@ pub fn section(predictions: Option<&[Prediction]>) -> String {
     out.push_str("</section>\n");
     out
 }
-
 
 #[cfg(test)]
 mod tests {

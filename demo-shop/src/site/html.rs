@@ -72,10 +72,7 @@ mod tests {
             ("GIN & TONIC", "GIN &amp; TONIC"),
             ("RECORD FRAME 7\" SINGLE", "RECORD FRAME 7&quot; SINGLE"),
             ("I'M ON HOLIDAY", "I&#39;M ON HOLIDAY"),
-            (
-                "<script>alert(1)</script>",
-                "&lt;script&gt;alert(1)&lt;/script&gt;",
-            ),
+            ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
             ("&amp;", "&amp;amp;"),
             ("plain £2.55", "plain £2.55"),
             ("", ""),
@@ -89,31 +86,17 @@ mod tests {
     fn script_json_cannot_close_the_script() {
         let json = serde_json::json!({"t": "</script><!-- a & b \u{2028}"}).to_string();
         let safe = script_json(&json);
-        assert_eq!(
-            safe,
-            r#"{"t":"\u003c/script\u003e\u003c!-- a \u0026 b \u2028"}"#
-        );
+        assert_eq!(safe, r#"{"t":"\u003c/script\u003e\u003c!-- a \u0026 b \u2028"}"#);
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["t"], "</script><!-- a & b \u{2028}");
     }
 
     #[test]
     fn safe_urls() {
-        for ok in [
-            "/p/85123A",
-            "/img/1.svg",
-            "https://example.com/x",
-            "http://example.com",
-        ] {
+        for ok in ["/p/85123A", "/img/1.svg", "https://example.com/x", "http://example.com"] {
             assert_eq!(safe_url(ok), ok);
         }
-        for bad in [
-            "javascript:alert(1)",
-            "//evil.example/x",
-            "data:text/html,x",
-            "p/1",
-            "",
-        ] {
+        for bad in ["javascript:alert(1)", "//evil.example/x", "data:text/html,x", "p/1", ""] {
             assert_eq!(safe_url(bad), "#", "{bad}");
         }
     }

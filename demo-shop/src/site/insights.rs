@@ -127,8 +127,20 @@ fn tiles(periods: &[&Value], complete: impl Fn(&Value) -> bool) -> String {
         };
         let change = match change {
             Some((d, s)) => {
-                let good = if d == 0.0 { "flat" } else if (d > 0.0) == up_good { "good" } else { "bad" };
-                let arrow = if d > 0.0 { "▲" } else if d < 0.0 { "▼" } else { "■" };
+                let good = if d == 0.0 {
+                    "flat"
+                } else if (d > 0.0) == up_good {
+                    "good"
+                } else {
+                    "bad"
+                };
+                let arrow = if d > 0.0 {
+                    "▲"
+                } else if d < 0.0 {
+                    "▼"
+                } else {
+                    "■"
+                };
                 format!(
                     r#"<span class="change {good}"><span aria-hidden="true">{arrow}</span> {} <span class="vs">vs {}</span></span>"#,
                     escape(&s),
@@ -186,10 +198,8 @@ fn trends(periods: &[&Value], complete: impl Fn(&Value) -> bool) -> String {
         return String::new();
     }
     // The partial last month is marked, in labels and in the note.
-    let labels: Vec<String> =
-        periods.iter().map(|p| format!("{}{}", month_short(text(p, "period")), if complete(p) { "" } else { "*" })).collect();
-    let names: Vec<String> =
-        periods.iter().map(|p| format!("{}{}", month_name(text(p, "period")), if complete(p) { "" } else { " (to date)" })).collect();
+    let labels: Vec<String> = periods.iter().map(|p| format!("{}{}", month_short(text(p, "period")), if complete(p) { "" } else { "*" })).collect();
+    let names: Vec<String> = periods.iter().map(|p| format!("{}{}", month_name(text(p, "period")), if complete(p) { "" } else { " (to date)" })).collect();
     let partial = periods.last().is_some_and(|p| !complete(p));
     let note = |what: &str| {
         if partial {
@@ -209,11 +219,8 @@ fn trends(periods: &[&Value], complete: impl Fn(&Value) -> bool) -> String {
             &[Series { name: heading, values: values.clone() }],
             fmt,
         );
-        let rows: Vec<Vec<(String, &str)>> = names
-            .iter()
-            .zip(&values)
-            .map(|(n, v)| vec![(n.clone(), ""), (v.map_or("—".into(), |v| fmt.full(v)), key)])
-            .collect();
+        let rows: Vec<Vec<(String, &str)>> =
+            names.iter().zip(&values).map(|(n, v)| vec![(n.clone(), ""), (v.map_or("—".into(), |v| fmt.full(v)), key)]).collect();
         card(id, heading, &note(what), &chart, &table(heading, &["Month", heading], &rows))
     };
     let mut out = String::from(
@@ -343,10 +350,8 @@ fn bucket_name(key: &str) -> String {
 
 /// `(display name, value)` for every key of an object, largest first.
 fn buckets(v: Option<&Value>) -> Vec<(String, String, f64)> {
-    let mut out: Vec<(String, String, f64)> = v
-        .and_then(Value::as_object)
-        .map(|o| o.iter().filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), bucket_name(k), x))).collect())
-        .unwrap_or_default();
+    let mut out: Vec<(String, String, f64)> =
+        v.and_then(Value::as_object).map(|o| o.iter().filter_map(|(k, v)| v.as_f64().map(|x| (k.clone(), bucket_name(k), x))).collect()).unwrap_or_default();
     out.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
     out
 }
@@ -385,7 +390,13 @@ fn distributions(k: &Value, periods: &[&Value], complete: impl Fn(&Value) -> boo
         let heading = "Customers by lifecycle stage today";
         let chart = bar_chart("stages-chart", heading, "Bar chart: customers per lifecycle stage at the report's time.", &bars, Fmt::Count);
         let rows: Vec<Vec<(String, &str)>> = stages.iter().map(|(k, n, v)| vec![(n.clone(), ""), (count(*v), k.as_str())]).collect();
-        out.push_str(&card("stages", heading, "Who to win back (at risk, lapsed) and who to thank (loyal).", &chart, &table(heading, &["Stage", "Customers"], &rows)));
+        out.push_str(&card(
+            "stages",
+            heading,
+            "Who to win back (at risk, lapsed) and who to thank (loyal).",
+            &chart,
+            &table(heading, &["Stage", "Customers"], &rows),
+        ));
     }
     out.push_str("</div></section>\n");
     out
@@ -580,7 +591,10 @@ mod tests {
     fn tiles_compare_the_last_full_month_with_the_one_before() {
         let html = main_html(&Inputs { kpis: kpis(), uplift: None, simulation: None, clv: None });
         assert!(html.contains("Nov 2011 at a glance"));
-        assert!(html.contains(r#"<li class="kpi" data-kpi="revenue"><span class="kpi-label">Revenue</span><strong class="kpi-value">£1,250</strong>"#), "{html}");
+        assert!(
+            html.contains(r#"<li class="kpi" data-kpi="revenue"><span class="kpi-label">Revenue</span><strong class="kpi-value">£1,250</strong>"#),
+            "{html}"
+        );
         assert!(html.contains("+25.0 %"));
         assert!(html.contains("Dec 2011 (to date)"));
         assert!(html.contains(r#"<td class="num" data-k="revenue">£1,250.00</td>"#));

@@ -33,8 +33,7 @@ const HOME_GRID: usize = 24;
 const CATEGORY_GRID: usize = 48;
 
 /// The attribution the data licence (CC BY 4.0) asks for, shown in every footer.
-const ATTRIBUTION: &str =
-    "Product and order data: Online Retail data set (Daqing Chen), UCI Machine Learning Repository, CC BY 4.0";
+const ATTRIBUTION: &str = "Product and order data: Online Retail data set (Daqing Chen), UCI Machine Learning Repository, CC BY 4.0";
 
 /// Inputs and outputs of the `site` subcommand.
 #[derive(Debug)]
@@ -73,9 +72,7 @@ pub struct InsightsOptions<'a> {
 /// Writes `/insights/` (index.html and its style sheet) into `opts.out`.
 pub fn insights(opts: &InsightsOptions) -> Result<()> {
     let read = |p: &Path| fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()));
-    let json = |p: &Path| -> Result<serde_json::Value> {
-        serde_json::from_str(&read(p)?).with_context(|| format!("{} is not JSON", p.display()))
-    };
+    let json = |p: &Path| -> Result<serde_json::Value> { serde_json::from_str(&read(p)?).with_context(|| format!("{} is not JSON", p.display())) };
     let inputs = insights::Inputs {
         kpis: json(opts.kpis)?,
         uplift: opts.uplift.map(json).transpose()?,
@@ -127,38 +124,18 @@ pub fn run(opts: &Options) -> Result<Summary> {
     write(out, "index.html", &shop.home())?;
     pages += 1;
     for (category, products) in &shop.categories {
-        write(
-            out,
-            &format!("c/{}.html", slug(category)),
-            &shop.category_page(category, products),
-        )?;
-        write(
-            out,
-            &format!("img/cat-{}.svg", slug(category)),
-            &svg::category(category),
-        )?;
+        write(out, &format!("c/{}.html", slug(category)), &shop.category_page(category, products))?;
+        write(out, &format!("img/cat-{}.svg", slug(category)), &svg::category(category))?;
         pages += 1;
         images += 1;
     }
     for p in &shop.products {
-        write(
-            out,
-            &format!("p/{}.html", file_name(&p.id)?),
-            &shop.product_page(p),
-        )?;
-        write(
-            out,
-            &format!("img/{}.svg", file_name(&p.id)?),
-            &svg::product(&p.id, &p.product_type),
-        )?;
+        write(out, &format!("p/{}.html", file_name(&p.id)?), &shop.product_page(p))?;
+        write(out, &format!("img/{}.svg", file_name(&p.id)?), &svg::product(&p.id, &p.product_type))?;
         pages += 1;
         images += 1;
     }
-    Ok(Summary {
-        pages,
-        images,
-        personas,
-    })
+    Ok(Summary { pages, images, personas })
 }
 
 fn write(out: &Path, relative: &str, text: &str) -> Result<()> {
@@ -172,11 +149,7 @@ fn write(out: &Path, relative: &str, text: &str) -> Result<()> {
 /// Product ids become file names; Online Retail stock codes are letters and digits only, and
 /// anything else is refused rather than written outside the output directory.
 fn file_name(id: &str) -> Result<&str> {
-    if !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         Ok(id)
     } else {
         anyhow::bail!("product id {id:?} cannot be used as a file name")
@@ -195,11 +168,7 @@ struct Shop<'a> {
 }
 
 impl<'a> Shop<'a> {
-    fn new(
-        catalog: &'a Catalog,
-        buyers: &'a HashMap<String, usize>,
-        personas: &'a [Persona],
-    ) -> Self {
+    fn new(catalog: &'a Catalog, buyers: &'a HashMap<String, usize>, personas: &'a [Persona]) -> Self {
         let popularity = |p: &Product| buyers.get(&p.id).copied().unwrap_or(0);
         let mut products: Vec<&Product> = catalog.products.iter().collect();
         products.sort_by(|a, b| popularity(b).cmp(&popularity(a)).then(a.id.cmp(&b.id)));
@@ -213,24 +182,10 @@ impl<'a> Shop<'a> {
         }
         let categories = names
             .into_iter()
-            .map(|c| {
-                (
-                    c,
-                    products
-                        .iter()
-                        .copied()
-                        .filter(|p| p.product_type == c)
-                        .collect::<Vec<_>>(),
-                )
-            })
+            .map(|c| (c, products.iter().copied().filter(|p| p.product_type == c).collect::<Vec<_>>()))
             .filter(|(_, ps)| !ps.is_empty())
             .collect();
-        Shop {
-            products,
-            categories,
-            personas,
-            buyers,
-        }
+        Shop { products, categories, personas, buyers }
     }
 
     /// The home grid: round-robin over the categories, the most popular category first, taking
@@ -241,16 +196,9 @@ impl<'a> Shop<'a> {
             .categories
             .iter()
             .map(|(_, ps)| {
-                let in_stock: Vec<&Product> = ps
-                    .iter()
-                    .copied()
-                    .filter(|p| p.availability != "out_of_stock")
-                    .collect();
+                let in_stock: Vec<&Product> = ps.iter().copied().filter(|p| p.availability != "out_of_stock").collect();
                 // A category is as popular as the distinct buyers of all its products together.
-                let rank: usize = ps
-                    .iter()
-                    .map(|p| self.buyers.get(&p.id).copied().unwrap_or(0))
-                    .sum();
+                let rank: usize = ps.iter().map(|p| self.buyers.get(&p.id).copied().unwrap_or(0)).sum();
                 (rank, in_stock)
             })
             .collect();
@@ -334,10 +282,7 @@ impl<'a> Shop<'a> {
         );
         main.push_str(&recs_section(
             &format!("Trending in {}", escape(category)),
-            &format!(
-                r#"data-vitrine-recs="trending" data-vitrine-strategy="trending" data-vitrine-filter-category="{}" data-vitrine-k="6""#,
-                escape(category)
-            ),
+            &format!(r#"data-vitrine-recs="trending" data-vitrine-strategy="trending" data-vitrine-filter-category="{}" data-vitrine-k="6""#, escape(category)),
         ));
         main.push_str("<section class=\"section\">\n<ul class=\"grid\" data-vitrine-list=\"category-grid\">\n");
         for p in shown {
@@ -347,10 +292,7 @@ impl<'a> Shop<'a> {
         self.layout(&PageInfo {
             title: format!("{category} · {BRAND}"),
             path: format!("/c/{}", slug(category)),
-            body_attrs: format!(
-                r#"data-vitrine-page="category" data-vitrine-category="{}""#,
-                escape(category)
-            ),
+            body_attrs: format!(r#"data-vitrine-page="category" data-vitrine-category="{}""#, escape(category)),
             current_category: Some(category.to_string()),
             main,
             head: "",
@@ -360,13 +302,12 @@ impl<'a> Shop<'a> {
 
     fn product_page(&self, p: &Product) -> String {
         let in_stock = p.availability != "out_of_stock";
-        let (availability_class, availability_text) =
-            match p.availability.replace(' ', "_").as_str() {
-                "out_of_stock" => ("out", "Out of stock"),
-                "preorder" => ("soon", "Available to pre-order"),
-                "backorder" => ("soon", "On back order, ships soon"),
-                _ => ("in", "In stock, ships in 1–2 days"),
-            };
+        let (availability_class, availability_text) = match p.availability.replace(' ', "_").as_str() {
+            "out_of_stock" => ("out", "Out of stock"),
+            "preorder" => ("soon", "Available to pre-order"),
+            "backorder" => ("soon", "On back order, ships soon"),
+            _ => ("in", "In stock, ships in 1–2 days"),
+        };
         let button = if in_stock {
             r#"<button class="btn btn-primary btn-large" type="button" data-add-to-cart>Add to basket</button>"#
         } else {
@@ -400,10 +341,7 @@ impl<'a> Shop<'a> {
         );
         main.push_str(&recs_section(
             "Customers who bought this also bought",
-            &format!(
-                r#"data-vitrine-recs="also-bought" data-vitrine-strategy="also_bought" data-vitrine-product="{}" data-vitrine-k="6""#,
-                escape(&p.id)
-            ),
+            &format!(r#"data-vitrine-recs="also-bought" data-vitrine-strategy="also_bought" data-vitrine-product="{}" data-vitrine-k="6""#, escape(&p.id)),
         ));
         main.push_str(&recs_section(
             "You may also like",
@@ -414,13 +352,7 @@ impl<'a> Shop<'a> {
             .categories
             .iter()
             .find(|(c, _)| *c == p.product_type)
-            .map(|(_, ps)| {
-                ps.iter()
-                    .copied()
-                    .filter(|q| q.id != p.id)
-                    .take(5)
-                    .collect()
-            })
+            .map(|(_, ps)| ps.iter().copied().filter(|q| q.id != p.id).take(5).collect())
             .unwrap_or_default();
         if !more.is_empty() {
             let _ = write!(
@@ -444,10 +376,7 @@ impl<'a> Shop<'a> {
         self.layout(&PageInfo {
             title: format!("{} · {BRAND}", p.title),
             path: format!("/p/{}", p.id),
-            body_attrs: format!(
-                r#"data-vitrine-page="product" data-vitrine-product="{}""#,
-                escape(&p.id)
-            ),
+            body_attrs: format!(r#"data-vitrine-page="product" data-vitrine-product="{}""#, escape(&p.id)),
             current_category: Some(p.product_type.clone()),
             main,
             head: "",
@@ -460,26 +389,12 @@ impl<'a> Shop<'a> {
     fn layout(&self, page: &PageInfo) -> String {
         let mut nav = String::new();
         for (category, _) in &self.categories {
-            let current = if page.current_category.as_deref() == Some(*category) {
-                r#" aria-current="page""#
-            } else {
-                ""
-            };
-            let _ = write!(
-                nav,
-                r#"<a href="/c/{}"{current}>{}</a>"#,
-                slug(category),
-                escape(short_name(category))
-            );
+            let current = if page.current_category.as_deref() == Some(*category) { r#" aria-current="page""# } else { "" };
+            let _ = write!(nav, r#"<a href="/c/{}"{current}>{}</a>"#, slug(category), escape(short_name(category)));
         }
         let mut footer_nav = String::new();
         for (category, _) in &self.categories {
-            let _ = write!(
-                footer_nav,
-                r#"<a href="/c/{}">{}</a>"#,
-                slug(category),
-                escape(category)
-            );
+            let _ = write!(footer_nav, r#"<a href="/c/{}">{}</a>"#, slug(category), escape(category));
         }
         let mut switcher = String::new();
         let next = query_value(&page.path);
@@ -594,16 +509,8 @@ struct PageInfo {
 /// `data-vitrine-list`). The card has the structure of the recommendation template (markup.md),
 /// so the shop's cards and Vitrine's look alike.
 fn grid_item(p: &Product, reorderable: bool) -> String {
-    let item = if reorderable {
-        format!(r#" data-vitrine-item="{}""#, escape(&p.id))
-    } else {
-        String::new()
-    };
-    let badge = if p.availability == "out_of_stock" {
-        r#"<span class="badge">Out of stock</span>"#
-    } else {
-        ""
-    };
+    let item = if reorderable { format!(r#" data-vitrine-item="{}""#, escape(&p.id)) } else { String::new() };
+    let badge = if p.availability == "out_of_stock" { r#"<span class="badge">Out of stock</span>"# } else { "" };
     format!(
         concat!(
             r#"<li{item}><a class="card" href="{link}">"#,
@@ -673,16 +580,7 @@ fn view_item_json(p: &Product) -> String {
     let price = amount.parse::<f64>().unwrap_or(0.0);
     let event = ViewItem {
         event: "view_item",
-        ecommerce: Ecommerce {
-            currency,
-            value: price,
-            items: [Item {
-                item_id: &p.id,
-                item_name: &p.title,
-                item_category: &p.product_type,
-                price,
-            }],
-        },
+        ecommerce: Ecommerce { currency, value: price, items: [Item { item_id: &p.id, item_name: &p.title, item_category: &p.product_type, price }] },
     };
     // Serializing plain strings and finite numbers cannot fail.
     serde_json::to_string(&event).unwrap_or_default()
@@ -707,15 +605,7 @@ mod tests {
 
     #[test]
     fn product_page_escapes_catalog_strings_and_pushes_view_item() {
-        let catalog = Catalog {
-            v: 1,
-            products: vec![product(
-                "22041",
-                "Record Frame 7\" Single <b>&</b>",
-                "Home Decor",
-                "in_stock",
-            )],
-        };
+        let catalog = Catalog { v: 1, products: vec![product("22041", "Record Frame 7\" Single <b>&</b>", "Home Decor", "in_stock")] };
         let buyers = HashMap::new();
         let shop = Shop::new(&catalog, &buyers, &[]);
         let html = shop.product_page(&catalog.products[0]);
@@ -723,9 +613,7 @@ mod tests {
         assert!(!html.contains("<b>&</b>"));
         assert!(html.contains(r#"<body data-vitrine-page="product" data-vitrine-product="22041">"#));
         assert!(html.contains(r#"data-vitrine-recs="also-bought" data-vitrine-strategy="also_bought" data-vitrine-product="22041" data-vitrine-k="6""#));
-        assert!(html.contains(
-            r#""item_name":"Record Frame 7\" Single \u003cb\u003e\u0026\u003c/b\u003e""#
-        ));
+        assert!(html.contains(r#""item_name":"Record Frame 7\" Single \u003cb\u003e\u0026\u003c/b\u003e""#));
         assert!(html.contains(r#"<script async src="/vitrine/vitrine.js"></script>"#));
         assert!(html.contains("become?vid=&amp;next=/p/22041"));
         assert!(html.contains(ATTRIBUTION));
@@ -743,16 +631,8 @@ mod tests {
                 product("20002", "B2", "Toys & Kids", "in_stock"),
             ],
         };
-        let buyers: HashMap<String, usize> = [
-            ("10001", 50),
-            ("10002", 40),
-            ("10003", 45),
-            ("20001", 30),
-            ("20002", 5),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        let buyers: HashMap<String, usize> =
+            [("10001", 50), ("10002", 40), ("10003", 45), ("20001", 30), ("20002", 5)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let shop = Shop::new(&catalog, &buyers, &[]);
         let ids: Vec<&str> = shop.home_grid().iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["10001", "20001", "10002", "20002"]);
