@@ -1,8 +1,9 @@
 //! The item-to-item recommendation model: training from interactions, the top-K neighbour table,
 //! popularity for cold start, and its versioned snapshot format.
 //!
-//! Training is item-based collaborative filtering (cosine over per-user item weights, as in
-//! `implicit`'s ItemItemRecommender), pruned to the K best neighbours per item. Weighting is kept
+//! Training is item-based collaborative filtering, pruned to the K best neighbours per item: by
+//! default local EASE ([`Similarity::LocalEase`]), or cosine over per-user item weights as in
+//! `implicit`'s ItemItemRecommender ([`Similarity::Cosine`]). Weighting is kept
 //! separate from similarity: [`Interaction`] weights (purchase > add to cart > view, repeats
 //! dampened by a logarithm) feed one co-occurrence pass; cost is bounded per user by keeping only
 //! their [`MAX_ITEMS_PER_USER`] heaviest items, so one wholesale buyer cannot dominate the run time.
@@ -213,8 +214,9 @@ impl Model {
         fill(self.ranked_for_you(history).into_iter().chain(self.popular()), k, skip)
     }
 
-    /// "For you": neighbours of the visitor's history, newer items weighing more, best first.
-    /// `history` is oldest first; repeated items count once, at their newest position.
+    /// "For you": neighbours of the visitor's history (its newest [`MAX_HISTORY`] distinct items,
+    /// each counting the same), summed, best first. `history` is oldest first; repeated items
+    /// count once.
     pub fn ranked_for_you(&self, history: &[&str]) -> Vec<&str> {
         let mut seen = Vec::new();
         for h in history.iter().rev() {
