@@ -252,7 +252,22 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     let is_get = req.method() == Method::Get;
     let cookie_header = req.headers().get("cookie").ok().flatten();
     let wants_html = req.headers().get("accept")?.is_some_and(|a| a.contains("text/html"));
-    let resp = from_origin(req, url, config, is_get && wants_html).await?;
+    let secret = cookie_secret(env);
+    // Anyone can sign any visitor id with the published secret and read that customer's page.
+    let dev_secret = secret == cookie::DEV_SECRET && !config.demo;
+    let assets = env.assets("ASSETS")?;
+    // A navigation's page is almost always HTML to personalize: the bundle (parsed once per
+    // isolate) and the visitor's profile load while the origin answers, so neither adds to the
+    // page's latency — the first page after a cold start parses the bundle during the origin's
+    // round trip. Other requests (images, scripts, fetches) ask KV nothing unless they turn out
+    // to be HTML.
+    let (resp, early) = if is_get && wants_html && !dev_secret {
+        let (resp, bundle, visitor) =
+            futures_util::future::join3(from_origin(req, url, config, true), bundle(assets.clone(), url), visitor(cookie_header.as_deref(), &secret, env)).await;
+        (resp?, Some((bundle, visitor)))
+    } else {
+        (from_origin(req, url, config, false).await?, None)
+    };
     if !is_get || resp.status_code() != 200 {
         return Ok(resp);
     }
@@ -264,20 +279,17 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     if resp.headers().get("cache-control").ok().flatten().is_some_and(|c| c.to_ascii_lowercase().contains("no-transform")) {
         return Ok(tagged(resp, "bypass; reason=no-transform"));
     }
-    let secret = cookie_secret(env);
-    if secret == cookie::DEV_SECRET && !config.demo {
-        // Anyone can sign any visitor id with the published secret and read that customer's page.
+    if dev_secret {
         worker::console_error!(
             "vitrine: VITRINE_COOKIE_SECRET is the demo's published secret; pages pass through unpersonalized until a secret of your own is set (wrangler secret put VITRINE_COOKIE_SECRET)"
         );
         return Ok(tagged(resp, "bypass; reason=dev-secret"));
     }
-    let assets = env.assets("ASSETS")?;
-    let bundle = match bundle(assets, url).await {
-        Ok(b) => b,
-        Err(_) => return Ok(tagged(resp, "bypass; reason=bundle")),
+    let (bundle, (profile, outcome)) = match early {
+        Some(loaded) => loaded,
+        None => (bundle(assets, url).await, visitor(cookie_header.as_deref(), &secret, env).await),
     };
-    let (profile, outcome) = visitor(cookie_header.as_deref(), &secret, env).await;
+    let Ok(bundle) = bundle else { return Ok(tagged(resp, "bypass; reason=bundle")) };
     Ok(personalize(resp, bundle, profile, outcome, charset))
 }
 
@@ -377,6 +389,10 @@ async fn load_bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bun
     Ok(Rc::new(Bundle::from_json(&text).map_err(|e| e.to_string())?))
 }
 
+/// How long a page waits for the visitor's profile (`VITRINE_KV_TIMEOUT_MS` overrides it). Workers
+/// KV answers a hot key in a few milliseconds and a cold one in tens.
+const KV_TIMEOUT_MS: u64 = 500;
+
 /// Whose page this is; the reason names why it is the anonymous default.
 enum Outcome {
     Personalized,
@@ -399,9 +415,24 @@ async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveP
         Err(CookieError::Missing) => return anonymous("no-cookie"),
         Err(CookieError::Invalid) => return anonymous("bad-cookie"),
     };
-    let stored = match env.kv("PROFILES") {
-        Ok(kv) => kv.get(&format!("profile:{vid}")).text().await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+    let kv = match env.kv("PROFILES") {
+        Ok(kv) => kv,
+        Err(e) => {
+            worker::console_warn!("vitrine: profile store failed: {e}");
+            return anonymous("kv-error");
+        }
+    };
+    // A slow store delays no page beyond the bound: the visitor is then served the defaults.
+    let timeout = env.var("VITRINE_KV_TIMEOUT_MS").ok().and_then(|v| v.to_string().trim().parse::<u64>().ok()).unwrap_or(KV_TIMEOUT_MS);
+    let key = format!("profile:{vid}");
+    let get = std::pin::pin!(kv.get(&key).text());
+    let late = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(timeout)));
+    let stored = match futures_util::future::select(get, late).await {
+        futures_util::future::Either::Left((stored, _)) => stored.map_err(|e| e.to_string()),
+        futures_util::future::Either::Right(_) => {
+            worker::console_warn!("vitrine: profile store did not answer within {timeout} ms");
+            return anonymous("kv-timeout");
+        }
     };
     let text = match stored {
         Ok(Some(t)) => t,
