@@ -10,14 +10,13 @@ out="$here/build"
 tmp="$here/build.tmp"
 rm -rf "$tmp" && mkdir -p "$tmp"
 
-profile=${VITRINE_EDGE_PROFILE:-wasm-edge}
-cargo build --quiet -p vitrine-edge --target wasm32-unknown-unknown --profile "$profile"
+cargo build --quiet -p vitrine-edge --target wasm32-unknown-unknown --profile wasm-release
 # `web` output is an ES module with `initSync`, which entry.mjs feeds the module wrangler compiles;
 # the reset function lets entry.mjs replace an instance a panic (abort) has trapped.
 wasm-bindgen --target web --no-typescript --omit-default-module-path --experimental-reset-state-function \
-  --out-dir "$tmp" --out-name index "target/wasm32-unknown-unknown/$profile/vitrine_edge.wasm"
+  --out-dir "$tmp" --out-name index target/wasm32-unknown-unknown/wasm-release/vitrine_edge.wasm
 # npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables.
-node_modules/.bin/wasm-opt "${VITRINE_EDGE_WASM_OPT:--O3}" --strip-debug --strip-producers "$tmp/index_bg.wasm" -o "$tmp/index_bg.opt.wasm"
+node_modules/.bin/wasm-opt -Os --strip-debug --strip-producers "$tmp/index_bg.wasm" -o "$tmp/index_bg.opt.wasm"
 mv "$tmp/index_bg.opt.wasm" "$tmp/index_bg.wasm"
 cp "$here/js/entry.mjs" "$tmp/entry.mjs"
 rm -rf "$out" && mv "$tmp" "$out"
