@@ -263,7 +263,8 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     // to be HTML.
     let (resp, early) = if is_get && wants_html && !dev_secret {
         let (resp, bundle, visitor) =
-            futures_util::future::join3(from_origin(req, url, config, true), bundle(assets.clone(), url), visitor(cookie_header.as_deref(), &secret, env)).await;
+            futures_util::future::join3(from_origin(req, url, config, true), bundle(assets.clone(), url), visitor(cookie_header.as_deref(), &secret, env))
+                .await;
         (resp?, Some((bundle, visitor)))
     } else {
         (from_origin(req, url, config, false).await?, None)
