@@ -84,9 +84,9 @@ fn become_visitor(url: &str, env: &Env) -> Result<Response> {
     Ok(Response::empty()?.with_status(302).with_headers(headers))
 }
 
-/// `POST /__vitrine/decide` (test hook): `{"bundle": …, "case": …}` → the engine's Decision JSON,
-/// so the shared case file can check the edge build decides like the native engine.
-async fn decide_hook(mut req: Request) -> Result<Response> {
+/// The test hooks' body, `{"bundle": …, "case": …}` (and `"html": "…"` for the rewrite hook), read;
+/// a body that does not read is the hook's 400 answer.
+async fn hook_input(mut req: Request, html: bool) -> Result<std::result::Result<(Bundle, CaseInput, String), Response>> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Hook<'a> {
@@ -94,19 +94,27 @@ async fn decide_hook(mut req: Request) -> Result<Response> {
         bundle: &'a serde_json::value::RawValue,
         #[serde(borrow)]
         case: &'a serde_json::value::RawValue,
+        html: Option<String>,
     }
     let body = req.text().await?;
-    let hook: Hook = match serde_json::from_str(&body) {
-        Ok(h) => h,
-        Err(e) => return Response::error(format!("expected {{\"bundle\": …, \"case\": …}}: {e}"), 400),
+    let expected = if html { r#"{"bundle": …, "case": …, "html": …}"# } else { r#"{"bundle": …, "case": …}"# };
+    let hook = match serde_json::from_str::<Hook>(&body) {
+        Ok(h) if h.html.is_some() == html => h,
+        Ok(_) => return Ok(Err(Response::error(format!("expected {expected}"), 400)?)),
+        Err(e) => return Ok(Err(Response::error(format!("expected {expected}: {e}"), 400)?)),
     };
-    let bundle = match Bundle::from_json(hook.bundle.get()) {
-        Ok(b) => b,
-        Err(e) => return Response::error(e.to_string(), 400),
-    };
-    let case = match CaseInput::from_json(hook.case.get()) {
-        Ok(c) => c,
-        Err(e) => return Response::error(e.to_string(), 400),
+    match (Bundle::from_json(hook.bundle.get()), CaseInput::from_json(hook.case.get())) {
+        (Ok(bundle), Ok(case)) => Ok(Ok((bundle, case, hook.html.unwrap_or_default()))),
+        (Err(e), _) | (_, Err(e)) => Ok(Err(Response::error(e.to_string(), 400)?)),
+    }
+}
+
+/// `POST /__vitrine/decide` (test hook): `{"bundle": …, "case": …}` → the engine's Decision JSON,
+/// so the shared case file can check the edge build decides like the native engine.
+async fn decide_hook(req: Request) -> Result<Response> {
+    let (bundle, case, _) = match hook_input(req, false).await? {
+        Ok(input) => input,
+        Err(answer) => return Ok(answer),
     };
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
@@ -116,30 +124,16 @@ async fn decide_hook(mut req: Request) -> Result<Response> {
 /// `POST /__vitrine/rewrite` (test hook): `{"bundle": …, "case": …, "html": "…"}` → the page as the
 /// worker's streaming rewriter personalizes it for the case's visitor at the case's time, so the
 /// shared markup cases (tests/cases/markup.json) run through the worker in workerd.
-async fn rewrite_hook(mut req: Request) -> Result<Response> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Hook<'a> {
-        #[serde(borrow)]
-        bundle: &'a serde_json::value::RawValue,
-        #[serde(borrow)]
-        case: &'a serde_json::value::RawValue,
-        html: String,
-    }
-    let body = req.text().await?;
-    let hook: Hook = match serde_json::from_str(&body) {
-        Ok(h) => h,
-        Err(e) => return Response::error(format!("expected {{\"bundle\": …, \"case\": …, \"html\": …}}: {e}"), 400),
-    };
-    let (bundle, case) = match (Bundle::from_json(hook.bundle.get()), CaseInput::from_json(hook.case.get())) {
-        (Ok(b), Ok(c)) => (b, c),
-        (Err(e), _) | (_, Err(e)) => return Response::error(e.to_string(), 400),
+async fn rewrite_hook(req: Request) -> Result<Response> {
+    let (bundle, case, html) = match hook_input(req, true).await? {
+        Ok(input) => input,
+        Err(answer) => return Ok(answer),
     };
     let profile = case.live_profile(&bundle);
     let plan = Plan { bundle: Rc::new(bundle), profile, now: case.now, handoff: false };
     let headers = Headers::new();
     headers.set("content-type", "text/html; charset=utf-8")?;
-    Ok(Response::ok(crate::rewrite::rewrite_str(&hook.html, plan))?.with_headers(headers))
+    Ok(Response::ok(crate::rewrite::rewrite_str(&html, plan))?.with_headers(headers))
 }
 
 /// The worker's configuration from `[vars]` (see [`crate::origin`]); a broken value is logged and
