@@ -203,7 +203,7 @@
   };
 
   // --- reading the page --------------------------------------------------------------------------
-  // The engine reads the markup (docs/markup.md, engine/src/markup.rs): the snippet hands it the
+  // The engine reads the markup (docs/markup.md, engine/src/decide/markup.rs): the snippet hands it the
   // raw data-vitrine-* values and keeps the elements, so entry i of a decision applies to element i.
   function all(root, sel) { return Array.prototype.slice.call(root.querySelectorAll(sel)); }
 

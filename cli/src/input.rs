@@ -6,10 +6,10 @@ use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
+use vitrine_engine::analytics::uplift::{Conversion, Exposure};
 use vitrine_engine::model::Interaction;
 use vitrine_engine::orders::OrderLine;
 use vitrine_engine::profile::{ItemEvent, Trait};
-use vitrine_engine::uplift::{Conversion, Exposure};
 use vitrine_engine::FormatError;
 
 /// Bad input (as opposed to an internal failure): exit code 2.
@@ -462,13 +462,13 @@ pub fn read_traits(path: &Path) -> Result<HashMap<String, TraitsLine>, InputErro
     Ok(json_lines::<TraitsLine>(path)?.into_iter().map(|t| (t.id.clone(), t)).collect())
 }
 
-/// Exposure lines, plain or GA4 BigQuery export rows (`vitrine_engine::uplift::parse_exposure`),
+/// Exposure lines, plain or GA4 BigQuery export rows (`vitrine_engine::analytics::uplift::parse_exposure`),
 /// and how many export rows of other events were skipped.
 pub fn read_exposures(path: &Path) -> Result<(Vec<Exposure>, usize), InputError> {
     let mut skipped = 0;
     let mut out = Vec::new();
     engine_lines(path, |line| {
-        match vitrine_engine::uplift::parse_exposure(line)? {
+        match vitrine_engine::analytics::uplift::parse_exposure(line)? {
             Some(e) => out.push(e),
             None => skipped += 1,
         }
@@ -481,7 +481,7 @@ pub fn read_exposures(path: &Path) -> Result<(Vec<Exposure>, usize), InputError>
 pub fn read_conversions(path: &Path) -> Result<Vec<Conversion>, InputError> {
     let mut out = Vec::new();
     engine_lines(path, |line| {
-        out.push(vitrine_engine::uplift::parse_conversion(line)?);
+        out.push(vitrine_engine::analytics::uplift::parse_conversion(line)?);
         Ok(())
     })?;
     Ok(out)

@@ -17,8 +17,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use vitrine_engine::clv;
-use vitrine_engine::kpis::{KpiOptions, Period, Products};
+use vitrine_engine::analytics::clv;
+use vitrine_engine::analytics::kpis::{KpiOptions, Period, Products};
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
 use vitrine_engine::profile::{Clv, Stage};
@@ -199,7 +199,7 @@ enum Command {
         /// An order export: Online Retail's columns, or others named by --columns.
         #[arg(long)]
         orders: PathBuf,
-        #[arg(long, value_parser = vitrine_engine::kpis::Period::NAMES, default_value = "month")]
+        #[arg(long, value_parser = vitrine_engine::analytics::kpis::Period::NAMES, default_value = "month")]
         period: String,
         /// The report, JSON.
         #[arg(long)]
@@ -557,12 +557,12 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Eval { .. } => unreachable!("handled in main"),
         Command::Uplift { exposures, conversions, out, site } => {
             let designs = match site {
-                Some(s) => vitrine_engine::uplift::Design::from_site(&load(&s, SiteConfig::from_json)?),
+                Some(s) => vitrine_engine::analytics::uplift::Design::from_site(&load(&s, SiteConfig::from_json)?),
                 None => Default::default(),
             };
             let (exposure_lines, skipped) = input::read_exposures(&exposures)?;
             let conversion_lines = input::read_conversions(&conversions)?;
-            let report = vitrine_engine::uplift::analyze(&exposure_lines, &conversion_lines, &designs);
+            let report = vitrine_engine::analytics::uplift::analyze(&exposure_lines, &conversion_lines, &designs);
             let mut text = serde_json::to_string_pretty(&report)?;
             text.push('\n');
             write_atomic(&out, text.as_bytes())?;
@@ -601,7 +601,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let products = products_of(products.as_deref(), mapping.is_some());
             let (lines, cancelled_orders) = input::read_order_export(&orders, &mapping.unwrap_or_else(input::Columns::online_retail))?;
             let period = Period::parse(&period).unwrap_or(Period::Month);
-            let kpis = vitrine_engine::kpis::compute(&lines, &KpiOptions { period, now, lifecycle, products });
+            let kpis = vitrine_engine::analytics::kpis::compute(&lines, &KpiOptions { period, now, lifecycle, products });
             // Everything is computed before anything is written.
             let mut json = serde_json::to_string_pretty(&kpis)?;
             json.push('\n');

@@ -483,7 +483,7 @@ fn malformed_uplift_input_is_located_and_writes_nothing() {
     }
 }
 
-/// The hand-made shop of the engine's KPI tests (engine/src/kpis.rs), as Online Retail writes it.
+/// The hand-made shop of the engine's KPI tests (engine/src/analytics/kpis.rs), as Online Retail writes it.
 const SHOP: &str = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 A1,22423,CAKE STAND,1,2011-01-03 10:00:00,10.00,1.0,United Kingdom
 A1,POST,POSTAGE,1,2011-01-03 10:00:00,18.00,1.0,United Kingdom

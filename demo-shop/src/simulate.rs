@@ -26,8 +26,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
-use vitrine_engine::decide::{Bundle, Context, Page, Request};
 use vitrine_engine::profile::{LiveProfile, ProfileSnapshot};
+use vitrine_engine::{Bundle, Context, Page, Request};
 
 use crate::orders::{fnv1a, OrderLine};
 

@@ -7,9 +7,8 @@
 
 use std::borrow::Cow;
 
-use vitrine_engine::catalog::is_safe_url;
 use vitrine_engine::markup::{is_url_field, trim, BIND, BIND_ALT, BIND_HREF, BIND_SRC};
-use vitrine_engine::RecItem;
+use vitrine_engine::{is_safe_url, RecItem};
 
 /// Escapes text for an HTML text node.
 pub fn escape_text(s: &str) -> Cow<'_, str> {

@@ -18,11 +18,10 @@ use std::rc::Rc;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
 use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, HtmlRewriter, MemorySettings, OutputSink, Selector, Settings};
-use vitrine_engine::condition::PageVars;
-use vitrine_engine::decide::is_href_field;
 use vitrine_engine::markup::{self, trim, FIELD, HREF, ITEM, LIST, RECS, SLOT};
+use vitrine_engine::site::is_href_field;
 use vitrine_engine::time::Seconds;
-use vitrine_engine::{Bundle, Context, LiveProfile, Page, RecItem, RecsRequest, SlotDecision};
+use vitrine_engine::{Bundle, Context, LiveProfile, Page, PageVars, RecItem, RecsRequest, SlotDecision};
 
 use crate::markup::{decode_entities, escape_attr, handoff_script, render, Token};
 use crate::paths::{is_snippet, SNIPPET_DIR};

@@ -7,9 +7,8 @@ use std::rc::Rc;
 
 use lol_html::html_content::Element;
 use lol_html::{element, HtmlRewriter, Settings};
-use vitrine_engine::decide::ListRequest;
 use vitrine_engine::markup::{self, trim, ITEM, LIST, RECS, SLOT};
-use vitrine_engine::Markup;
+use vitrine_engine::{ListRequest, Markup};
 
 use crate::markup::decode_entities;
 

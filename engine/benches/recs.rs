@@ -23,8 +23,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
-use vitrine_engine::decide::ListRequest;
-use vitrine_engine::{Bundle, Context, Decision, LiveProfile, Page, ProfileSnapshot, RecsRequest, Request, Strategy};
+use vitrine_engine::{Bundle, Context, Decision, ListRequest, LiveProfile, Page, ProfileSnapshot, RecsRequest, Request, Strategy};
 
 const K: usize = 6;
 const LIST_LEN: usize = 24;

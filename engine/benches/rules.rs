@@ -26,8 +26,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
-use vitrine_engine::condition::{Vars, VarsCache};
-use vitrine_engine::{Bundle, Context, LiveProfile, Page, ProfileSnapshot, Session};
+use vitrine_engine::{Bundle, Context, LiveProfile, Page, ProfileSnapshot, Session, Vars, VarsCache};
 
 /// One visitor of visitors.json, in the engine's types.
 struct Visitor {

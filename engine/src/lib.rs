@@ -25,11 +25,32 @@
 //! assert_eq!(slot.fields["headline"], "Thanks, friend!");
 //! ```
 //!
-//! Beside deciding, [`uplift`] measures what the experiments earned, from exposure and conversion
-//! logs (the CLI's `vitrine uplift`; no runtime links it), [`kpis`] what the shop earns per
-//! month, week or quarter, from the order export [`orders`] reads (`vitrine kpis`; CLI only too),
-//! and [`clv`] what each customer will buy and spend next (BG/NBD + Gamma-Gamma, `vitrine clv`;
-//! the runtimes only read its predictions, as `profile.clv` in the snapshot).
+//! Beside deciding, [`analytics::uplift`] measures what the experiments earned, from exposure and
+//! conversion logs (the CLI's `vitrine uplift`; no runtime links it), [`analytics::kpis`] what the
+//! shop earns per month, week or quarter, from the order export [`orders`] reads (`vitrine kpis`;
+//! CLI only too), and [`analytics::clv`] what each customer will buy and spend next (BG/NBD +
+//! Gamma-Gamma, `vitrine clv`; the runtimes only read its predictions, as `profile.clv` in the
+//! snapshot).
+//!
+//! # Layers
+//!
+//! The source is grouped by concern, and each group names only the groups below it:
+//!
+//! ```text
+//! analytics   kpis, clv, uplift: the owner's reports (CLI only)
+//! decide      Bundle, Context, Decision, the decision's variables, markup, replay, CaseInput
+//! rules       the rule schema (condition), the site configuration and its compiled form, experiments
+//! recs        the item-item model, its binary form and shards, the strategy names
+//! data        the catalog (and its shards), profiles and events, the order export
+//! base        errors, the JSON reader and writer, time, Named, the shard layout, checksums
+//! ```
+//!
+//! A type two groups share lives in the lower one (`Named` in `base`, `Strategy` in `recs`, the
+//! variables of a decision in `decide`, which rules read only through `cel::Activation`), so there
+//! are no cycles; `engine/tests/layers.rs` fails the test run when a lower group names a higher one.
+//! The groups themselves are private: what other crates use is re-exported here, with a namespace
+//! where callers need one (`time`, `profile`, `orders`, `model`, `shard`, `site`, `markup`,
+//! `analytics::kpis`, ...).
 //!
 //! # Key decisions
 //!
@@ -43,76 +64,31 @@
 //! - Strings from profiles and catalogs are text. The engine renders templates to plain strings and
 //!   the runtimes insert them as text nodes.
 
-pub mod catalog;
-pub mod catalog_shard;
+pub mod analytics;
+mod base;
+mod data;
+mod decide;
+mod recs;
+mod rules;
+
 /// The rule language, from its own crate: the compile side only with the `compile` feature.
 pub use vitrine_cel as cel;
-pub mod clv;
-pub mod compiled;
-pub mod condition;
-pub mod decide;
-pub mod error;
-pub mod experiment;
-pub(crate) mod json;
-pub mod kpis;
-pub mod markup;
-pub mod model;
-pub mod model_bin;
-pub mod orders;
-pub mod profile;
-pub mod replay;
-pub mod shard;
-pub mod site;
 /// The one stable sort the runtimes use while deciding (it lives with CEL, which prints maps sorted).
 pub use vitrine_cel::sort;
-pub mod time;
-pub mod uplift;
 
-pub use catalog::{Availability, Catalog, Price, Product};
-pub use condition::{Condition, ConditionError};
-pub use decide::{Bundle, Context, Decision, ListDecision, Page, RecItem, RecsDecision, RecsRequest, Request, SlotDecision, Strategy};
-pub use error::{FormatError, FormatErrorKind};
+pub use base::error::{FormatError, FormatErrorKind};
+pub use base::time;
+pub use data::catalog::{is_safe_url, Availability, Catalog, Price, Product};
+pub use data::profile::{Event, LiveProfile, ProfileSnapshot, Session};
+pub use data::{orders, profile};
+pub use decide::case::CaseInput;
+pub use decide::vars::{PageVars, Vars, VarsCache};
+pub use decide::{markup, replay};
+pub use decide::{Bundle, Context, Decision, ListDecision, ListRequest, Page, RecItem, RecsDecision, RecsRequest, Request, SlotDecision};
 pub use markup::Markup;
-pub use model::{Interaction, Model};
-pub use profile::{Event, LiveProfile, ProfileSnapshot, Session};
-pub use site::SiteConfig;
-
-/// One decision request as the shared case files and the runtimes' test hooks state it: an optional
-/// snapshot, the session's events, the time, and what the page asks for.
-#[derive(Debug, Clone)]
-pub struct CaseInput {
-    pub profile: Option<ProfileSnapshot>,
-    pub events: Vec<Event>,
-    pub now: time::Seconds,
-    pub request: Request,
-}
-
-impl CaseInput {
-    pub fn from_json(text: &str) -> Result<CaseInput, FormatError> {
-        json::read("case", text, |at| {
-            let o = at.obj(&["profile", "events", "now", "request"])?;
-            Ok(CaseInput {
-                profile: o.opt("profile", ProfileSnapshot::read)?,
-                events: o.or("events", Vec::new, |x| x.items(Event::read))?,
-                now: o.req_time("now")?,
-                request: o.or("request", Request::default, Request::read)?,
-            })
-        })
-    }
-
-    /// The visitor: the snapshot with the events replayed on it.
-    pub fn live_profile(&self, bundle: &Bundle) -> LiveProfile {
-        let snapshot = self.profile.clone().unwrap_or_else(ProfileSnapshot::anonymous);
-        let mut profile = LiveProfile::new(snapshot);
-        for e in &self.events {
-            profile.apply_with_catalog(e, self.now, &bundle.catalog);
-        }
-        profile
-    }
-
-    /// Replays the events on the snapshot and decides.
-    pub fn decide(&self, bundle: &Bundle) -> Decision {
-        let profile = self.live_profile(bundle);
-        Context { bundle, profile: &profile, page: &self.request.page, now: self.now }.decide(&self.request)
-    }
-}
+pub use recs::model::{Interaction, Model};
+pub use recs::strategy::Strategy;
+pub use recs::{model, model_bin, shard};
+pub use rules::condition::{Condition, ConditionError};
+pub use rules::site::SiteConfig;
+pub use rules::{condition, experiment, site};

@@ -23,7 +23,7 @@ fn shared_decision_cases() {
         let name = case["name"].as_str().unwrap();
         let input = CaseInput::from_json(&case["input"].to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
         let decision = input.decide(bundle);
-        // What the runtimes hand over: written by hand (engine/src/json.rs), byte for byte what
+        // What the runtimes hand over: written by hand (engine/src/base/json.rs), byte for byte what
         // serde_json writes of the same decision, traced or not.
         assert_eq!(decision.to_json(), serde_json::to_string(&decision).unwrap(), "{name}");
         let mut traced = input.clone();

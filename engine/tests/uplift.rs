@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use vitrine_engine::uplift::{analyze, ArmReport, Conversion, Design, Exposure, Report};
+use vitrine_engine::analytics::uplift::{analyze, ArmReport, Conversion, Design, Exposure, Report};
 
 /// xorshift64*: a fixed stream per seed, no dependency.
 struct Rng(u64);

@@ -7,9 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vitrine_engine::decide::ListRequest;
 use vitrine_engine::profile::{Ecommerce, EventItem};
-use vitrine_engine::{Bundle, Context, Event, Page, RecsRequest, Request, Strategy};
+use vitrine_engine::{Bundle, Context, Event, ListRequest, Page, RecsRequest, Request, Strategy};
 use vitrine_engine_fuzz::{live_profile, NOW};
 
 const STRATEGIES: [Strategy; 7] =

@@ -10,9 +10,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vitrine_engine::decide::ListRequest;
 use vitrine_engine::site::SiteConfig;
-use vitrine_engine::{Bundle, Context, Page, RecsRequest, Request};
+use vitrine_engine::{Bundle, Context, ListRequest, Page, RecsRequest, Request};
 use vitrine_engine_fuzz::{live_profile, with_valid_crc, NOW};
 
 /// The shared cases' bundle: its catalog and model, under whatever site the input loads to.

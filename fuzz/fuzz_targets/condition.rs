@@ -8,9 +8,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vitrine_engine::condition::{Scope, Vars};
+use vitrine_engine::condition::Scope;
 use vitrine_engine::profile::{Ecommerce, EventItem};
-use vitrine_engine::{Bundle, Condition, Context, Event, LiveProfile, Page};
+use vitrine_engine::{Bundle, Condition, Context, Event, LiveProfile, Page, Vars};
 use vitrine_engine_fuzz::{live_profile, NOW};
 
 /// The decisions.json shop with two segments (their rules read each other's data, not each other).

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
                     let back = ProfileSnapshot::from_json(&json).unwrap_or_else(|e| panic!("a built profile must read back: {e:?}: {json}"));
                     assert_eq!(back.to_json(), json);
                 }
-                let _ = vitrine_engine::clv::summaries(&lines, NOW, |_| true);
+                let _ = vitrine_engine::analytics::clv::summaries(&lines, NOW, |_| true);
             }
         }
     }

@@ -5,8 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vitrine_engine::catalog::is_safe_url;
-use vitrine_engine::SiteConfig;
+use vitrine_engine::{is_safe_url, SiteConfig};
 
 fuzz_target!(|text: &str| {
     let Ok(site) = SiteConfig::from_json(text) else { return };

@@ -10,18 +10,15 @@
 //! developer one (`--features dev`, `vitrine-dev_bg.wasm`, loaded by the preview panel only) adds
 //! [`check_site`], [`compile_site`], source configurations in `setSite`, and replay.
 
-#[cfg(feature = "dev")]
-use vitrine_engine::condition::Vars;
-use vitrine_engine::condition::VarsCache;
 use vitrine_engine::profile::ItemEvent;
 #[cfg(feature = "dev")]
 use vitrine_engine::replay::replay;
 #[cfg(feature = "dev")]
 use vitrine_engine::site::CompileError;
 use vitrine_engine::site::SiteConfig;
+use vitrine_engine::{Bundle, Context, Event, LiveProfile, Markup, ProfileSnapshot, Session, VarsCache};
 #[cfg(feature = "dev")]
-use vitrine_engine::Page;
-use vitrine_engine::{Bundle, Context, Event, LiveProfile, Markup, ProfileSnapshot, Session};
+use vitrine_engine::{Page, Vars};
 use wasm_bindgen::prelude::*;
 
 /// One visitor's engine: the bundle plus the live profile.

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::condition::Vars;
+use crate::base::time::Seconds;
+use crate::data::profile::LiveProfile;
+use crate::decide::vars::Vars;
 use crate::decide::{Bundle, Context, Page};
-use crate::profile::LiveProfile;
-use crate::time::Seconds;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ReplayReport {
@@ -74,7 +74,7 @@ pub fn replay(bundle: &Bundle, profiles: &[LiveProfile], page: &Page, now: Secon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::ProfileSnapshot;
+    use crate::data::profile::ProfileSnapshot;
 
     #[test]
     fn counts_segments_overlaps_variants_and_arms() {
@@ -114,6 +114,6 @@ mod tests {
 
     fn hero_assigned_on(bundle: &Bundle, i: u32) -> bool {
         let exp = &bundle.site.experiments[0];
-        crate::experiment::pick(crate::experiment::bucket(&exp.salt, &format!("c-{i}")), exp.holdout, &[1.0]).is_some()
+        crate::rules::experiment::pick(crate::rules::experiment::bucket(&exp.salt, &format!("c-{i}")), exp.holdout, &[1.0]).is_some()
     }
 }

@@ -10,7 +10,7 @@
 //!   products whose shard is `s`;
 //! - `<base>s<s>.json` holds those products' content neighbours, computed at bundle time from the
 //!   whole catalog: `{"v": 1, "similar": [["<id>", "<neighbour id>", ...], ...]}`, at most
-//!   [`SIMILAR_ROW`](crate::catalog::SIMILAR_ROW) each, best first — what `similar` recommends from
+//!   [`SIMILAR_ROW`](crate::data::catalog::SIMILAR_ROW) each, best first — what `similar` recommends from
 //!   in every runtime, so the browser never scans a catalog it does not have.
 //!
 //! A partial catalog answers lookups of unloaded products with `None` and notes the file that
@@ -20,111 +20,10 @@
 //! catalog's rows. A file that fails to load is skipped ([`Catalog::skip_shard`]): its products
 //! stay unknown (left out of recommendations, no category for lists), and the page is never broken.
 
-use std::sync::Mutex;
-
-use crate::catalog::{similar, Catalog, Product, SIMILAR_ROW};
+use crate::base::error::FormatError;
+use crate::base::shard_layout::{content_hash, shard_of, ShardFile, ShardLayout};
 use crate::cel::Quoted;
-use crate::error::FormatError;
-use crate::shard::{content_hash, shard_of, ShardFile, ShardLayout};
-
-/// The layout in JSON, in a catalog head: `{"count": N, "base": "c-<hash>/"}` (the model's
-/// layout document, whose `views` a catalog never sets: one deserializer for both in the Wasm).
-pub(crate) type CatalogShardsDoc = crate::model::ShardsDoc;
-
-pub(crate) fn layout_of(doc: CatalogShardsDoc) -> Result<ShardLayout, FormatError> {
-    ShardLayout::new(doc.count, doc.base, false).map_err(|e| FormatError { format: "catalog", ..e })
-}
-
-/// Which table of the catalog a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Part {
-    /// Product entries: `<s>.json`.
-    Products,
-    /// Content neighbours: `s<s>.json`.
-    Similar,
-}
-
-fn file_name(part: Part, shard: u32) -> String {
-    match part {
-        Part::Products => format!("{shard}.json"),
-        Part::Similar => format!("s{shard}.json"),
-    }
-}
-
-fn parse_name(name: &str) -> Option<(Part, u32)> {
-    crate::shard::parse_shard_name(name, 's', ".json").map(|(similar, s)| (if similar { Part::Similar } else { Part::Products }, s))
-}
-
-/// A partial catalog's state: the layout, which files are loaded (or skipped), the similar rows
-/// loaded so far, and the files lookups have missed since [`Catalog::take_missing`].
-#[derive(Debug)]
-pub(crate) struct CatalogSharding {
-    pub layout: ShardLayout,
-    /// Per shard: products loaded, then similar rows loaded.
-    loaded: Vec<bool>,
-    /// Loaded similar rows: product id first, then its neighbours. A page reads one or two, so a
-    /// list (searched) costs the browser's Wasm less than a map.
-    similar: Vec<Vec<String>>,
-    /// Lookups only read the catalog, so the log sits behind a lock (uncontended: one runtime
-    /// decides one request at a time).
-    missed: Mutex<Vec<(Part, u32)>>,
-}
-
-impl Clone for CatalogSharding {
-    fn clone(&self) -> CatalogSharding {
-        CatalogSharding { layout: self.layout.clone(), loaded: self.loaded.clone(), similar: self.similar.clone(), missed: Mutex::default() }
-    }
-}
-
-impl CatalogSharding {
-    pub fn new(layout: ShardLayout) -> CatalogSharding {
-        let loaded = vec![false; 2 * layout.count as usize];
-        CatalogSharding { layout, loaded, similar: Vec::new(), missed: Mutex::default() }
-    }
-
-    fn slot(&self, part: Part, shard: u32) -> usize {
-        shard as usize + if part == Part::Similar { self.layout.count as usize } else { 0 }
-    }
-
-    fn is_loaded(&self, part: Part, shard: u32) -> bool {
-        self.loaded[self.slot(part, shard)]
-    }
-
-    fn set_loaded(&mut self, part: Part, shard: u32) {
-        let at = self.slot(part, shard);
-        self.loaded[at] = true;
-    }
-
-    /// Whether the product `id` may still come with a shard: its file is neither loaded nor skipped.
-    pub fn pending(&self, id: &str) -> bool {
-        !self.is_loaded(Part::Products, shard_of(id, self.layout.count))
-    }
-
-    fn note(&self, part: Part, shard: u32) {
-        if let Ok(mut log) = self.missed.lock() {
-            if !log.contains(&(part, shard)) {
-                log.push((part, shard));
-            }
-        }
-    }
-
-    /// A lookup of `id` found nothing: note its file if it is not loaded.
-    pub fn note_product(&self, id: &str) {
-        let s = shard_of(id, self.layout.count);
-        if !self.is_loaded(Part::Products, s) {
-            self.note(Part::Products, s);
-        }
-    }
-
-    pub fn similar_row(&self, id: &str) -> Vec<&str> {
-        let s = shard_of(id, self.layout.count);
-        if !self.is_loaded(Part::Similar, s) {
-            self.note(Part::Similar, s);
-            return Vec::new();
-        }
-        self.similar.iter().find(|row| row[0] == id).map(|row| row[1..].iter().map(String::as_str).collect()).unwrap_or_default()
-    }
-}
+use crate::data::catalog::{file_name, parse_name, similar, Catalog, CatalogSharding, Part, Product, SIMILAR_ROW};
 
 impl Catalog {
     /// The layout of a partial catalog's shards; `None` for a full catalog.
@@ -191,7 +90,7 @@ impl Catalog {
             }
             Part::Similar => {
                 // A shard of similar rows: each row is the product's id, then its neighbours.
-                let similar = crate::json::read("catalog", text, |at| {
+                let similar = crate::base::json::read("catalog", text, |at| {
                     let o = at.obj(&["v", "similar"])?;
                     o.req_version()?;
                     o.req("similar", |x| x.items(|r| r.strings()))
@@ -248,7 +147,7 @@ impl Catalog {
         let base = format!("c-{}/", content_hash(format!("similar {SIMILAR_ROW} v1\n{}", self.to_json()).as_bytes()));
         let layout = ShardLayout::new(count, base, false)?;
         let products = self.products();
-        let rows: Vec<Vec<&str>> = crate::model::par_map(products.len(), |i| similar(self, &products[i]));
+        let rows: Vec<Vec<&str>> = crate::base::par::par_map(products.len(), |i| similar(self, &products[i]));
         let mut owned: Vec<Vec<usize>> = vec![Vec::new(); count as usize];
         for (i, p) in products.iter().enumerate() {
             owned[shard_of(&p.id, count) as usize].push(i);

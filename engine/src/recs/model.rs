@@ -12,11 +12,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::base::error::{FormatError, V1};
+use crate::base::json::{At, R};
+use crate::base::shard_layout::ShardsDoc;
+use crate::base::time::Seconds;
 use crate::cel::Quoted;
-use crate::error::{FormatError, V1};
-use crate::json::{At, R};
-use crate::profile::ItemEvent;
-use crate::time::Seconds;
+use crate::data::profile::ItemEvent;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interaction {
@@ -68,7 +69,7 @@ impl Default for TrainOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub(crate) items: Vec<String>,
-    pub(crate) index: crate::catalog::Ids,
+    pub(crate) index: crate::data::catalog::Ids,
     pub(crate) neighbors: Vec<Vec<(u32, f32)>>,
     /// "Viewed X, also viewed" rows, trained on view events alone; one per item (all empty when
     /// the log has no views).
@@ -79,7 +80,7 @@ pub struct Model {
     /// newest interaction in the data), with that weight × 1000, most trending first.
     pub(crate) trending: Vec<(u32, u32)>,
     /// Set for a partial model (a shard head, see `shard.rs`): which rows are present.
-    pub(crate) sharding: Option<crate::shard::Sharding>,
+    pub(crate) sharding: Option<crate::base::shard_layout::Sharding>,
 }
 
 /// At most this many items are kept in the popular and trending rankings: fill draws from them,
@@ -109,7 +110,7 @@ fn event_weight(e: ItemEvent) -> f64 {
 
 impl Model {
     pub fn train(interactions: &[Interaction], options: &TrainOptions) -> Model {
-        let mut index = crate::catalog::Ids::default();
+        let mut index = crate::data::catalog::Ids::default();
         let mut items: Vec<String> = Vec::new();
         let mut user_index: HashMap<&str, u32> = HashMap::new();
         let mut user_names: Vec<&str> = Vec::new();
@@ -277,7 +278,7 @@ impl Model {
         popular: Vec<(u32, u32)>,
         trending: Vec<(u32, u32)>,
     ) -> Result<Model, FormatError> {
-        let mut index = crate::catalog::Ids::with_capacity_and_hasher(items.len(), Default::default());
+        let mut index = crate::data::catalog::Ids::with_capacity_and_hasher(items.len(), Default::default());
         for (i, id) in items.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
                 return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {}", Quoted(id))));
@@ -289,7 +290,7 @@ impl Model {
 
     /// Reads a snapshot, checking version, kind and every index against the item table.
     pub fn from_json(text: &str) -> Result<Model, FormatError> {
-        let doc = crate::json::read("model", text, ModelDoc::read)?;
+        let doc = crate::base::json::read("model", text, ModelDoc::read)?;
         if doc.kind != "item-knn" {
             return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {}", Quoted(&doc.kind))));
         }
@@ -320,7 +321,7 @@ impl Model {
                         "expected empty rows in a shard head (rows come from the shards)",
                     ));
                 }
-                Some(crate::shard::Sharding::new(s.layout()?))
+                Some(crate::base::shard_layout::Sharding::new(s.layout()?))
             }
         };
         Ok(Model { sharding, ..Model::from_parts(doc.items, neighbors, viewed, popular, trending)? })
@@ -382,16 +383,6 @@ struct ModelDoc {
     shards: Option<ShardsDoc>,
 }
 
-/// A [`ShardLayout`](crate::shard::ShardLayout) in JSON: in a shard head, and in an edge bundle.
-#[derive(Serialize)]
-pub(crate) struct ShardsDoc {
-    pub count: u32,
-    pub base: String,
-    /// `v<s>.vtm` files with "also viewed" rows exist.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub views: bool,
-}
-
 impl ModelDoc {
     fn read(at: At) -> R<ModelDoc> {
         let o = at.obj(&["v", "kind", "items", "neighbors", "viewed", "popular", "trending", "shards"])?;
@@ -415,21 +406,6 @@ impl ModelDoc {
             trending: o.or("trending", Vec::new, pairs)?,
             shards: o.opt("shards", ShardsDoc::read)?,
         })
-    }
-}
-
-impl ShardsDoc {
-    pub(crate) fn read(at: At) -> R<ShardsDoc> {
-        let o = at.obj(&["count", "base", "views"])?;
-        Ok(ShardsDoc { count: o.req_u32("count")?, base: o.req_string("base")?, views: o.or_bool("views")? })
-    }
-
-    pub fn of(l: &crate::shard::ShardLayout) -> ShardsDoc {
-        ShardsDoc { count: l.count, base: l.base.clone(), views: l.views }
-    }
-
-    pub fn layout(self) -> Result<crate::shard::ShardLayout, FormatError> {
-        crate::shard::ShardLayout::new(self.count, self.base, self.views)
     }
 }
 
@@ -537,28 +513,6 @@ fn co_occurrence(i: usize, rows: &[(u32, f64)], row_start: &[usize], holders: &[
             acc[j as usize] += wi * wj;
         }
     }
-}
-
-/// `f(i)` for every `i` in `0..n`, on all cores; results in order. For bundle-time work (a
-/// catalog's similar rows), never in a runtime: one core there.
-pub(crate) fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8).min(n.max(1));
-    if threads == 1 {
-        return (0..n).map(f).collect();
-    }
-    let f = &f;
-    let mut parts: Vec<Vec<(usize, T)>> = Vec::new();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads).map(|t| scope.spawn(move || (t..n).step_by(threads).map(|i| (i, f(i))).collect::<Vec<_>>())).collect();
-        for w in workers {
-            // A worker only panics if the code above has a bug; the command then fails loudly.
-            #[allow(clippy::unwrap_used)]
-            parts.push(w.join().unwrap());
-        }
-    });
-    let mut all: Vec<(usize, T)> = parts.into_iter().flatten().collect();
-    all.sort_unstable_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, t)| t).collect()
 }
 
 /// `f(item, accumulator, touched)` for every item, on all cores; each worker owns a zeroed dense

@@ -6,17 +6,17 @@
 //! buyer gone for a month is lapsed, a yearly one gone for two months is not even due. Everything
 //! is a function of the lines, `now` and the rules, so the same export gives the same file.
 //!
-//! `vitrine kpis` (the [`crate::kpis`] module) shares the two rules that matter here rather than
+//! `vitrine kpis` (`analytics::kpis`, a layer above, which this module never names) shares the two rules that matter here rather than
 //! restating them: which lines count ([`OrderLine::kind`]) and where a customer stands within the
 //! run, RFM scores and stage (`standings`), which it asks for at every period boundary.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::catalog::Catalog;
-use crate::error::V1;
-use crate::profile::{Consent, ItemEvent, Lifecycle, OrderMetrics, ProfileSnapshot, RecentItem, Rfm, Stage, Trait};
-use crate::site::Named;
-use crate::time::Seconds;
+use crate::base::error::V1;
+use crate::base::named::Named;
+use crate::base::time::Seconds;
+use crate::data::catalog::Catalog;
+use crate::data::profile::{Consent, ItemEvent, Lifecycle, OrderMetrics, ProfileSnapshot, RecentItem, Rfm, Stage, Trait};
 
 /// One invoice line. `customer` is `None` for guest orders.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
-use crate::error::{FormatError, V1};
-use crate::json::{self, At, R};
-use crate::site::Named;
-use crate::time::Seconds;
+use crate::base::error::{FormatError, V1};
+use crate::base::json::{self, At, R};
+use crate::base::named::Named;
+use crate::base::time::Seconds;
+use crate::data::catalog::Catalog;
 
 /// A visitor's profile snapshot, `"v": 1` (documented in docs/formats.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -63,9 +63,9 @@ pub struct OrderMetrics {
     pub revenue: f64,
     #[serde(default)]
     pub aov: f64,
-    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub first: Option<Seconds>,
-    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub last: Option<Seconds>,
 }
 
@@ -83,7 +83,7 @@ pub struct Rfm {
     pub r: u8,
     pub f: u8,
     pub m: u8,
-    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Seconds>,
 }
 
@@ -98,7 +98,7 @@ pub struct Lifecycle {
     /// Days past the expected next order; 0 when not yet due.
     #[serde(default)]
     pub days_overdue: f64,
-    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Seconds>,
 }
 
@@ -168,7 +168,7 @@ pub enum ItemEvent {
 #[serde(deny_unknown_fields)]
 pub struct RecentItem {
     pub id: String,
-    #[serde(with = "crate::time::rfc3339")]
+    #[serde(with = "crate::base::time::rfc3339")]
     pub time: Seconds,
     pub event: ItemEvent,
 }
@@ -337,7 +337,7 @@ impl ProfileSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub event: String,
-    #[serde(default, with = "crate::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
     pub time: Option<Seconds>,
     #[serde(default)]
     pub ecommerce: Ecommerce,
@@ -425,7 +425,7 @@ impl Session {
             w.key("events").arr(&self.events, |w, e| {
                 w.obj(|w| {
                     w.key("id").str(&e.id);
-                    w.key("time").str(&crate::time::format(e.time));
+                    w.key("time").str(&crate::base::time::format(e.time));
                     w.key("event").str(e.event.as_str());
                 })
             });
@@ -627,7 +627,7 @@ mod tests {
         assert_eq!((e.field.as_str(), e.line, e.column), ("ecommerce.items[0]", 1, 44));
         assert!(e.to_string().contains("missing field `item_id`"), "{e}");
         let e = ProfileSnapshot::from_json(r#"{"v":2,"id":"x"}"#).unwrap_err();
-        assert_eq!(e.kind, crate::error::FormatErrorKind::Version { found: 2, supported: 1 });
+        assert_eq!(e.kind, crate::base::error::FormatErrorKind::Version { found: 2, supported: 1 });
     }
 
     #[test]

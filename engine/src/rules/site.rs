@@ -4,21 +4,23 @@
 //! loads, and every error is collected, so a runtime never meets a rule that could have been
 //! rejected earlier.
 
+#[cfg(feature = "compile")]
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::base::error::FormatError;
+#[cfg(feature = "compile")]
+use crate::base::error::V1;
+use crate::base::named::Named;
+use crate::base::time::Seconds;
 #[cfg(feature = "compile")]
 use crate::cel::Quoted;
 use crate::cel::{self, Activation};
+use crate::recs::strategy::Strategy;
 #[cfg(feature = "compile")]
-use crate::condition::Scope;
-use crate::condition::{self, Condition};
-use crate::decide::Strategy;
-use crate::error::FormatError;
-#[cfg(feature = "compile")]
-use crate::error::V1;
-use crate::time::Seconds;
+use crate::rules::condition::Scope;
+use crate::rules::condition::{self, Condition};
 
 #[derive(Debug, Clone)]
 pub struct SiteConfig {
@@ -40,133 +42,6 @@ pub struct SiteConfig {
     /// Rules that call `matches()` or `format()` (or read a segment that does), by field, with the placement
     /// they decide (`None` for a segment's own rule). Filled by [`SiteConfig::mark_edge_only`].
     pub edge_only_rules: Vec<(String, Option<Target>)>,
-}
-
-/// A map by name (a configuration's slots, widgets, content fields and boosts; a profile's traits
-/// and affinities): built once, in name order, then only read. A sorted `Vec` rather than a
-/// `BTreeMap`, whose code the browser's Wasm carried once per value type.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Named<T>(Vec<(String, T)>);
-
-impl<T> Default for Named<T> {
-    fn default() -> Self {
-        Named(Vec::new())
-    }
-}
-
-impl<T> Named<T> {
-    /// Adds `name` after every name so far; `false` (and nothing added) if it does not sort after
-    /// the last one, so that the names stay unique and in order.
-    pub fn push(&mut self, name: String, value: T) -> bool {
-        if self.0.last().is_some_and(|(last, _)| *last >= name) {
-            return false;
-        }
-        self.0.push((name, value));
-        true
-    }
-
-    /// Adds `name` in its place, or replaces its value (as `BTreeMap::insert`): for maps read in
-    /// any order, which are small (a profile's traits and affinities).
-    pub fn insert(&mut self, name: String, value: T) {
-        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
-            Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (name, value)),
-        }
-    }
-
-    pub fn get(&self, name: &str) -> Option<&T> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)).ok().map(|i| &self.0[i].1)
-    }
-
-    /// The last name (the greatest).
-    pub fn last_name(&self) -> Option<&String> {
-        self.0.last().map(|(k, _)| k)
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.0.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.0.iter().map(|(_, v)| v)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<'a, T> IntoIterator for &'a Named<T> {
-    type Item = (&'a String, &'a T);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, T)>, fn(&'a (String, T)) -> (&'a String, &'a T)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
-    }
-}
-
-impl<'a, T> IntoIterator for &'a mut Named<T> {
-    type Item = (&'a String, &'a mut T);
-    type IntoIter = std::iter::Map<std::slice::IterMut<'a, (String, T)>, fn(&'a mut (String, T)) -> (&'a String, &'a mut T)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter_mut().map(|(k, v)| (&*k, v))
-    }
-}
-
-/// `named["x"]`, as on a map: panics when there is no `x` (for tests and examples; the runtimes
-/// call `get`).
-impl<T> std::ops::Index<&str> for Named<T> {
-    type Output = T;
-
-    fn index(&self, name: &str) -> &T {
-        self.get(name).expect("no such name")
-    }
-}
-
-/// As a JSON object, like the map it replaces.
-impl<T: serde::Serialize> serde::Serialize for Named<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.iter())
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        BTreeMap::<String, T>::deserialize(d).map(Named::from)
-    }
-}
-
-/// Entries inserted in turn: a repeated name keeps its last value, as in a `BTreeMap`.
-impl<T> Extend<(String, T)> for Named<T> {
-    fn extend<I: IntoIterator<Item = (String, T)>>(&mut self, entries: I) {
-        for (name, value) in entries {
-            self.insert(name, value);
-        }
-    }
-}
-
-impl<T> FromIterator<(String, T)> for Named<T> {
-    fn from_iter<I: IntoIterator<Item = (String, T)>>(entries: I) -> Self {
-        let mut named = Named::default();
-        named.extend(entries);
-        named
-    }
-}
-
-/// From a map's entries (in its name order).
-impl<T> From<BTreeMap<String, T>> for Named<T> {
-    fn from(map: BTreeMap<String, T>) -> Self {
-        Named(map.into_iter().collect())
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -191,9 +66,9 @@ pub struct Variant {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
-    #[serde(default, with = "crate::time::rfc3339_opt")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt")]
     pub start: Option<Seconds>,
-    #[serde(default, with = "crate::time::rfc3339_opt")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt")]
     pub end: Option<Seconds>,
 }
 
@@ -225,7 +100,7 @@ pub struct ListRule {
     pub boost: Named<f64>,
 }
 
-/// Also the widget's compiled form (engine/src/compiled.rs).
+/// Also the widget's compiled form (engine/src/rules/compiled.rs).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[cfg_attr(feature = "compile", derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
@@ -264,7 +139,7 @@ pub enum Target {
     Widget(String),
 }
 
-/// Also the arm's compiled form (engine/src/compiled.rs).
+/// Also the arm's compiled form (engine/src/rules/compiled.rs).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[cfg_attr(feature = "compile", derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
@@ -311,7 +186,7 @@ struct SiteDoc {
     recs: RecsDoc,
     #[serde(default)]
     experiments: BTreeMap<String, ExperimentDoc>,
-    #[serde(default, with = "crate::time::rfc3339_opt")]
+    #[serde(default, with = "crate::base::time::rfc3339_opt")]
     demo_now: Option<Seconds>,
     #[serde(default)]
     consent: ConsentDoc,
@@ -537,51 +412,14 @@ impl Compiler {
     }
 }
 
+// Reading a configuration (`SiteConfig::from_json`, `from_compiled`) and writing its compiled form
+// are in `compiled.rs`, which builds on this module; this one never names it.
 impl SiteConfig {
-    /// Reads a site configuration: its compiled form (what bundles carry, docs/formats.md), or, with
-    /// the `compile` feature, its source (`site.json`), compiled here. Every broken rule or template
-    /// of a source is reported, each with its field path and a rendered `line:col` + caret.
-    pub fn from_json(text: &str) -> Result<SiteConfig, FormatError> {
-        if !crate::compiled::is_compiled(text) {
-            #[cfg(not(feature = "compile"))]
-            return Err(crate::compiled::source_refused());
-            #[cfg(feature = "compile")]
-            return SiteConfig::compile(text).map_err(|errors| match errors {
-                CompileError::Format(e) => e,
-                CompileError::Rules(errors) => FormatError::rule(
-                    "site",
-                    "",
-                    format!("{} error(s):\n{}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
-                ),
-            });
-        }
-        crate::compiled::load_text(text)
-    }
-
-    /// Reads the compiled form's bytes ([`SiteConfig::to_compiled`]).
-    pub fn from_compiled(bytes: &[u8]) -> Result<SiteConfig, FormatError> {
-        crate::compiled::load(bytes)
-    }
-
-    /// The compiled form runtimes load (docs/formats.md, "Compiled site"); with `sources`, each
-    /// rule's source and position information too, for traces.
-    #[cfg(feature = "compile")]
-    pub fn to_compiled_json(&self, sources: bool) -> String {
-        format!("\"{}\"", crate::cel::base64_encode(&self.to_compiled(sources)))
-    }
-
-    /// The compiled form's bytes (docs/formats.md, "Compiled site"), as [`SiteConfig::to_compiled_json`]
-    /// carries them in base64.
-    #[cfg(feature = "compile")]
-    pub fn to_compiled(&self, sources: bool) -> Vec<u8> {
-        crate::compiled::write(self, sources)
-    }
-
     /// Compiles a source configuration, with the errors kept apart (the preview panel shows them
     /// inline).
     #[cfg(feature = "compile")]
     pub fn compile(text: &str) -> Result<SiteConfig, CompileError> {
-        let doc: SiteDoc = crate::error::from_json("site", text).map_err(CompileError::Format)?;
+        let doc: SiteDoc = crate::base::error::from_json("site", text).map_err(CompileError::Format)?;
         let _ = doc.v;
         let mut c = Compiler { errors: Vec::new(), segment_names: doc.segments.keys().cloned().collect() };
         let mut segments = Vec::new();
@@ -606,7 +444,7 @@ impl SiteConfig {
                 for (name, src) in &v.content {
                     c.name(format!("{at}.content.{name}"), name, "content field");
                     let t = c.template(format!("{at}.content.{name}"), src);
-                    if crate::decide::is_href_field(name) {
+                    if is_href_field(name) {
                         if let Some(problem) = t.unsafe_url() {
                             c.error(format!("{at}.content.{name}"), format!("expected a relative or http(s) URL, found {} ({problem})", Quoted(src)));
                         }
@@ -907,16 +745,16 @@ impl Template {
 
     /// Why this `href` template can only render an unsafe URL (`javascript:`, `data:`...), judged
     /// from the text before its first hole (and a leading hole's fallback), as the runtimes would
-    /// drop it (`crate::catalog::is_safe_url`). `None` when it may render a safe one.
+    /// drop it (`crate::data::catalog::is_safe_url`). `None` when it may render a safe one.
     #[cfg(feature = "compile")]
     pub(crate) fn unsafe_url(&self) -> Option<&'static str> {
         let scheme_ok = |prefix: &str| match prefix.find([':', '/', '?', '#']) {
-            Some(i) if prefix.as_bytes()[i] == b':' => crate::catalog::is_safe_url(prefix),
+            Some(i) if prefix.as_bytes()[i] == b':' => crate::data::catalog::is_safe_url(prefix),
             _ => !prefix.chars().any(|c| c.is_control() || c.is_whitespace()),
         };
         match self.0.first() {
             None => None,
-            Some(Piece::Text(t)) if self.0.len() == 1 => (!crate::catalog::is_safe_url(t)).then_some("not a relative or http(s) URL"),
+            Some(Piece::Text(t)) if self.0.len() == 1 => (!crate::data::catalog::is_safe_url(t)).then_some("not a relative or http(s) URL"),
             Some(Piece::Text(t)) => (!scheme_ok(t)).then_some("its fixed start is not a relative or http(s) URL"),
             Some(Piece::Hole { fallback, .. }) => (!fallback.is_empty() && !scheme_ok(fallback)).then_some("its fallback is not a relative or http(s) URL"),
         }
@@ -945,6 +783,11 @@ impl Template {
         }
         out
     }
+}
+
+/// Whether a slot field named like `*_href` holds a URL (checked before it reaches an attribute).
+pub fn is_href_field(name: &str) -> bool {
+    name.ends_with("_href") || name == "href"
 }
 
 #[cfg(test)]

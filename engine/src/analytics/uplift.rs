@@ -23,8 +23,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
 
-use crate::error::{FormatError, FormatErrorKind, V1};
-use crate::time::Seconds;
+use crate::base::error::{FormatError, FormatErrorKind, V1};
+use crate::base::time::Seconds;
 
 /// The arm id of an experiment's holdout, as assignment names it.
 pub const HOLDOUT: &str = "holdout";
@@ -68,7 +68,7 @@ pub struct Design {
 
 impl Design {
     /// Every experiment's design from a site configuration, by experiment id.
-    pub fn from_site(site: &crate::SiteConfig) -> BTreeMap<String, Design> {
+    pub fn from_site(site: &crate::rules::site::SiteConfig) -> BTreeMap<String, Design> {
         site.experiments
             .iter()
             .map(|e| {
@@ -114,7 +114,7 @@ struct PlainExposure {
     visitor: String,
     experiment: String,
     arm: String,
-    #[serde(with = "crate::time::rfc3339")]
+    #[serde(with = "crate::base::time::rfc3339")]
     time: Seconds,
 }
 
@@ -190,15 +190,15 @@ impl Ga4Value {
 /// (`vitrine-<experiment>-<arm>`), that string, if it splits one way only. A true
 /// `vitrine_holdout` makes the arm `holdout`.
 pub fn parse_exposure(line: &str) -> Result<Option<Exposure>, FormatError> {
-    let probe: Probe = crate::error::from_json("exposure", line)?;
+    let probe: Probe = crate::base::error::from_json("exposure", line)?;
     let Some(event) = probe.event_name else {
-        let e: PlainExposure = crate::error::from_json("exposure", line)?;
+        let e: PlainExposure = crate::base::error::from_json("exposure", line)?;
         return Ok(Some(Exposure { visitor: e.visitor, experiment: e.experiment, arm: e.arm, time: e.time }));
     };
     if event != EXPOSURE_EVENT {
         return Ok(None);
     }
-    let row: Ga4Row = crate::error::from_json("exposure", line)?;
+    let row: Ga4Row = crate::base::error::from_json("exposure", line)?;
     let param = |key: &str| row.event_params.iter().find(|p| p.key == key).and_then(|p| p.value.text());
     let params_error = |msg: String| FormatError {
         format: "exposure",
@@ -241,7 +241,7 @@ fn split_variant_string(s: &str) -> Option<(String, String)> {
 #[serde(deny_unknown_fields)]
 struct PlainConversion {
     visitor: String,
-    #[serde(with = "crate::time::rfc3339")]
+    #[serde(with = "crate::base::time::rfc3339")]
     time: Seconds,
     #[serde(default)]
     value: f64,
@@ -249,7 +249,7 @@ struct PlainConversion {
 
 /// Reads one conversion line: `{"visitor", "time", "value"}` (`value` defaults to 0).
 pub fn parse_conversion(line: &str) -> Result<Conversion, FormatError> {
-    let c: PlainConversion = crate::error::from_json("conversion", line)?;
+    let c: PlainConversion = crate::base::error::from_json("conversion", line)?;
     Ok(Conversion { visitor: c.visitor, time: c.time, value: c.value })
 }
 
@@ -824,7 +824,7 @@ mod tests {
 
     /// How an error names a field: only builds with `field-paths` record it.
     fn named(format: &str, field: &str) -> String {
-        match crate::error::expected_field(field) {
+        match crate::base::error::expected_field(field) {
             "" => format.to_owned(),
             f => format!("{format} field `{f}`"),
         }

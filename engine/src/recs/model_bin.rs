@@ -21,8 +21,9 @@
 //! Scores are quantized to 1/65535: rankings that differ by less than that may tie, which the
 //! top-K table breaks by item index as before.
 
-use crate::error::FormatError;
-use crate::model::{dequantize, quantize, Model};
+use crate::base::crc::crc32;
+use crate::base::error::FormatError;
+use crate::recs::model::{dequantize, quantize, Model};
 
 const MAGIC: &[u8; 4] = b"VTRM";
 const VERSION: u16 = 1;
@@ -30,12 +31,6 @@ const VERSION: u16 = 1;
 /// True if `bytes` starts like a binary snapshot (so a loader can pick the reader).
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
-}
-
-/// CRC-32/ISO-HDLC, the zlib/PNG checksum.
-pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    CRC.checksum(bytes)
 }
 
 fn err(field: &str, msg: String) -> FormatError {
@@ -196,8 +191,8 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Interaction, TrainOptions};
-    use crate::profile::ItemEvent;
+    use crate::data::profile::ItemEvent;
+    use crate::recs::model::{Interaction, TrainOptions};
 
     fn model() -> Model {
         let mut log = Vec::new();

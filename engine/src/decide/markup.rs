@@ -16,9 +16,10 @@
 //! - `data-vitrine-href` reads URL fields only (`href`, `*_href`), which the engine has checked
 //!   when it decided ([`is_href_field`](crate::decide::is_href_field)); runtimes check no URL.
 
-use crate::decide::{Decision, ListRequest, Page, RecsDecision, RecsRequest, Request, Strategy};
-use crate::error::FormatError;
-use crate::json::{At, R};
+use crate::base::error::FormatError;
+use crate::base::json::{At, R};
+use crate::decide::{Decision, ListRequest, Page, RecsDecision, RecsRequest, Request};
+use crate::recs::strategy::Strategy;
 
 /// The page context, on `<body>`: `home`, `category`, `product`, `other` or the shop's own type.
 pub const PAGE: &str = "data-vitrine-page";
@@ -137,7 +138,7 @@ pub struct Markup {
 
 impl Markup {
     pub fn from_json(text: &str) -> Result<Markup, FormatError> {
-        crate::json::read("markup", text, |at: At| {
+        crate::base::json::read("markup", text, |at: At| {
             let o = at.obj(&["page", "slots", "lists", "recs", "trace"])?;
             let trimmed = |v: Vec<String>| v.iter().map(|s| trim(s).to_owned()).collect::<Vec<_>>();
             let list = |x: At| {

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 
 use statrs::function::gamma::ln_gamma;
 
-use crate::orders::{LineKind, OrderLine, ProfileStats};
-use crate::time::Seconds;
+use crate::base::time::Seconds;
+use crate::data::orders::{LineKind, OrderLine, ProfileStats};
 
 const DAY: Seconds = 86_400;
 

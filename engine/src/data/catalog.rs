@@ -3,12 +3,14 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::base::error::{FormatError, FormatErrorKind, V1};
+use crate::base::json::{At, R};
+use crate::base::shard_layout::{parse_shard_name, shard_of, ShardLayout, ShardsDoc};
 use crate::cel::Quoted;
-use crate::error::{FormatError, FormatErrorKind, V1};
-use crate::json::{At, R};
 
 /// One product. Strings are shop data: runtimes render them as text, never as HTML.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -187,7 +189,7 @@ pub struct Catalog {
     content: std::sync::OnceLock<ContentIndex>,
     /// A browser's partial catalog (a bundle head): which shards are loaded, the similar rows
     /// loaded so far, and which files lookups missed (`catalog_shard.rs`). `None` for a full one.
-    pub(crate) sharding: Option<crate::catalog_shard::CatalogSharding>,
+    pub(crate) sharding: Option<CatalogSharding>,
 }
 
 /// Every product's title words (sorted), and which products have each word and each product type.
@@ -259,14 +261,14 @@ impl Catalog {
     /// Reads `{"v": 1, "products": [...]}`, or a bundle head's partial catalog, which also has
     /// `"shards": {"count": N, "base": "c-<hash>/"}`.
     pub fn from_json(text: &str) -> Result<Catalog, FormatError> {
-        let (products, shards) = crate::json::read("catalog", text, |at| {
+        let (products, shards) = crate::base::json::read("catalog", text, |at| {
             let o = at.obj(&["v", "products", "shards"])?;
             o.req_version()?;
-            Ok((o.req("products", |x| x.items(Product::read))?, o.opt("shards", crate::model::ShardsDoc::read)?))
+            Ok((o.req("products", |x| x.items(Product::read))?, o.opt("shards", ShardsDoc::read)?))
         })?;
         let mut catalog = Catalog::new(products)?;
         if let Some(s) = shards {
-            catalog.sharding = Some(crate::catalog_shard::CatalogSharding::new(crate::catalog_shard::layout_of(s)?));
+            catalog.sharding = Some(CatalogSharding::new(layout_of(s)?));
         }
         Ok(catalog)
     }
@@ -277,9 +279,9 @@ impl Catalog {
             v: V1,
             products: &'a [Product],
             #[serde(skip_serializing_if = "Option::is_none")]
-            shards: Option<crate::catalog_shard::CatalogShardsDoc>,
+            shards: Option<CatalogShardsDoc>,
         }
-        let shards = self.sharding.as_ref().map(|s| crate::catalog_shard::CatalogShardsDoc::of(&s.layout));
+        let shards = self.sharding.as_ref().map(|s| CatalogShardsDoc::of(&s.layout));
         serde_json::to_string(&Out { v: V1, products: &self.products, shards }).unwrap_or_default()
     }
 
@@ -453,7 +455,7 @@ pub const SIMILAR_ROW: usize = 30;
 /// the full catalog and once per product by `vitrine bundle` for the browser's shards.
 pub(crate) fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
     let index = catalog.content();
-    let words = crate::catalog::title_words(&product.title);
+    let words = crate::data::catalog::title_words(&product.title);
     let products = catalog.products();
     // Only products sharing a word or the type can score; the inverted lists name them.
     let scored = index.related(&words, &product.product_type).into_iter().map(|i| i as usize).filter_map(|i| {
@@ -496,19 +498,121 @@ pub fn title_words(title: &str) -> Vec<String> {
     words
 }
 
+// A partial catalog's state. It is a field of every `Catalog`, so it lives here; what a partial
+// catalog does with it (splitting, adding and skipping shards, the missed files) is
+// `catalog_shard.rs`, which builds on this module and is never named by it.
+/// The layout in JSON, in a catalog head: `{"count": N, "base": "c-<hash>/"}` (the model's
+/// layout document, whose `views` a catalog never sets: one deserializer for both in the Wasm).
+pub(crate) type CatalogShardsDoc = ShardsDoc;
+
+pub(crate) fn layout_of(doc: CatalogShardsDoc) -> Result<ShardLayout, FormatError> {
+    ShardLayout::new(doc.count, doc.base, false).map_err(|e| FormatError { format: "catalog", ..e })
+}
+
+/// Which table of the catalog a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Part {
+    /// Product entries: `<s>.json`.
+    Products,
+    /// Content neighbours: `s<s>.json`.
+    Similar,
+}
+
+pub(super) fn file_name(part: Part, shard: u32) -> String {
+    match part {
+        Part::Products => format!("{shard}.json"),
+        Part::Similar => format!("s{shard}.json"),
+    }
+}
+
+pub(super) fn parse_name(name: &str) -> Option<(Part, u32)> {
+    parse_shard_name(name, 's', ".json").map(|(similar, s)| (if similar { Part::Similar } else { Part::Products }, s))
+}
+
+/// A partial catalog's state: the layout, which files are loaded (or skipped), the similar rows
+/// loaded so far, and the files lookups have missed since [`Catalog::take_missing`].
+#[derive(Debug)]
+pub(crate) struct CatalogSharding {
+    pub layout: ShardLayout,
+    /// Per shard: products loaded, then similar rows loaded.
+    pub(super) loaded: Vec<bool>,
+    /// Loaded similar rows: product id first, then its neighbours. A page reads one or two, so a
+    /// list (searched) costs the browser's Wasm less than a map.
+    pub(super) similar: Vec<Vec<String>>,
+    /// Lookups only read the catalog, so the log sits behind a lock (uncontended: one runtime
+    /// decides one request at a time).
+    pub(super) missed: Mutex<Vec<(Part, u32)>>,
+}
+
+impl Clone for CatalogSharding {
+    fn clone(&self) -> CatalogSharding {
+        CatalogSharding { layout: self.layout.clone(), loaded: self.loaded.clone(), similar: self.similar.clone(), missed: Mutex::default() }
+    }
+}
+
+impl CatalogSharding {
+    pub fn new(layout: ShardLayout) -> CatalogSharding {
+        let loaded = vec![false; 2 * layout.count as usize];
+        CatalogSharding { layout, loaded, similar: Vec::new(), missed: Mutex::default() }
+    }
+
+    pub(super) fn slot(&self, part: Part, shard: u32) -> usize {
+        shard as usize + if part == Part::Similar { self.layout.count as usize } else { 0 }
+    }
+
+    pub(super) fn is_loaded(&self, part: Part, shard: u32) -> bool {
+        self.loaded[self.slot(part, shard)]
+    }
+
+    pub(super) fn set_loaded(&mut self, part: Part, shard: u32) {
+        let at = self.slot(part, shard);
+        self.loaded[at] = true;
+    }
+
+    /// Whether the product `id` may still come with a shard: its file is neither loaded nor skipped.
+    pub fn pending(&self, id: &str) -> bool {
+        !self.is_loaded(Part::Products, shard_of(id, self.layout.count))
+    }
+
+    pub(super) fn note(&self, part: Part, shard: u32) {
+        if let Ok(mut log) = self.missed.lock() {
+            if !log.contains(&(part, shard)) {
+                log.push((part, shard));
+            }
+        }
+    }
+
+    /// A lookup of `id` found nothing: note its file if it is not loaded.
+    pub fn note_product(&self, id: &str) {
+        let s = shard_of(id, self.layout.count);
+        if !self.is_loaded(Part::Products, s) {
+            self.note(Part::Products, s);
+        }
+    }
+
+    pub fn similar_row(&self, id: &str) -> Vec<&str> {
+        let s = shard_of(id, self.layout.count);
+        if !self.is_loaded(Part::Similar, s) {
+            self.note(Part::Similar, s);
+            return Vec::new();
+        }
+        self.similar.iter().find(|row| row[0] == id).map(|row| row[1..].iter().map(String::as_str).collect()).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The full scan `similar` replaced: every other product scored, the unrelated left out.
     fn similar_by_scan<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
-        let words = crate::catalog::title_words(&product.title);
+        let words = crate::data::catalog::title_words(&product.title);
         let scored = catalog
             .products()
             .iter()
             .enumerate()
             .filter(|(_, p)| p.id != product.id)
-            .filter_map(|(i, p)| similarity(product, &words, p, &crate::catalog::title_words(&p.title)).map(|score| (score, i, p.id.as_str())));
+            .filter_map(|(i, p)| similarity(product, &words, p, &crate::data::catalog::title_words(&p.title)).map(|score| (score, i, p.id.as_str())));
         best_first(scored.collect())
     }
 
@@ -564,14 +668,14 @@ mod tests {
     fn json_errors_are_located() {
         let text = "{\"v\": 1, \"products\": [\n {\"id\": \"a\", \"title\": \"A\", \"link\": \"/p/a\",\n  \"price\": \"two pounds\"}]}";
         let e = Catalog::from_json(text).unwrap_err();
-        assert_eq!((e.line, e.field.as_str()), (3, crate::error::expected_field("products[0].price")));
+        assert_eq!((e.line, e.field.as_str()), (3, crate::base::error::expected_field("products[0].price")));
         assert!(e.to_string().contains("expected a price like"), "{e}");
 
         let e = Catalog::from_json("{\"v\": 2, \"products\": []}").unwrap_err();
         assert_eq!(e.kind, FormatErrorKind::Version { found: 2, supported: 1 });
 
         let e = Catalog::from_json(r#"{"v":1,"products":[{"id":"a","title":"A","link":"javascript:x","price":"1 GBP"}]}"#).unwrap_err();
-        assert_eq!(e.field, crate::error::expected_field("products[0].link"));
+        assert_eq!(e.field, crate::base::error::expected_field("products[0].link"));
 
         let dup = r#"{"v":1,"products":[{"id":"a","title":"A","link":"/a","price":"1 GBP"},{"id":"a","title":"B","link":"/b","price":"1 GBP"}]}"#;
         assert!(Catalog::from_json(dup).unwrap_err().to_string().contains("duplicate product id"));

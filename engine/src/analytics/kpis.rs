@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use vitrine_cel::{civil_from_days, days_from_civil};
 
-use crate::error::V1;
-use crate::orders::{self, Facts, LifecycleRules, LineKind, OrderLine, RfmSegment};
-use crate::profile::Stage;
-use crate::time::Seconds;
+use crate::base::error::V1;
+use crate::base::time::Seconds;
+use crate::data::orders::{self, Facts, LifecycleRules, LineKind, OrderLine, RfmSegment};
+use crate::data::profile::Stage;
 
 const DAY: Seconds = 86_400;
 
@@ -151,7 +151,7 @@ pub struct Kpis {
     pub v: V1,
     pub period: &'static str,
     /// The end of the data (`--now`, else the latest line).
-    #[serde(with = "crate::time::rfc3339_opt")]
+    #[serde(with = "crate::base::time::rfc3339_opt")]
     pub as_of: Option<Seconds>,
     pub lines: LineStats,
     /// The whole range as one period (`"all"`); `None` without any order or cancellation.
@@ -167,10 +167,10 @@ pub struct Kpis {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeriodKpis {
     pub period: String,
-    #[serde(with = "crate::time::rfc3339")]
+    #[serde(with = "crate::base::time::rfc3339")]
     pub start: Seconds,
     /// Exclusive.
-    #[serde(with = "crate::time::rfc3339")]
+    #[serde(with = "crate::base::time::rfc3339")]
     pub end: Seconds,
     /// Orders (invoices with at least one purchase line) placed in the period, guests' included.
     pub orders: u64,
@@ -585,8 +585,8 @@ impl Kpis {
         for p in &self.periods {
             let mut row = vec![
                 p.period.clone(),
-                crate::time::format(p.start),
-                crate::time::format(p.end),
+                crate::base::time::format(p.start),
+                crate::base::time::format(p.end),
                 p.orders.to_string(),
                 p.customer_orders.to_string(),
                 p.guest_orders.to_string(),
@@ -631,10 +631,10 @@ impl Kpis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::orders::{build_profiles, ProfileRules};
+    use crate::data::orders::{build_profiles, ProfileRules};
 
     fn at(s: &str) -> Seconds {
-        crate::time::parse_export(s).unwrap()
+        crate::base::time::parse_export(s).unwrap()
     }
 
     fn line(invoice: &str, code: &str, qty: f64, time: &str, price: f64, customer: Option<&str>) -> OrderLine {

@@ -15,27 +15,66 @@
 //! this one is a few kilobytes of Wasm where serde's generated readers of the same structures took
 //! several times that.
 
+use crate::base::crc::crc32;
+use crate::base::error::FormatError;
+use crate::base::named::Named;
+use crate::base::time::Seconds;
 use crate::cel::Quoted;
 use crate::cel::{self, Program};
-use crate::condition::Condition;
-use crate::decide::Strategy;
-use crate::error::FormatError;
+use crate::recs::strategy::Strategy;
+use crate::rules::condition::Condition;
+use crate::rules::site::{Arm, Experiment, ListRule, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
 #[cfg(feature = "compile")]
-use crate::site::Piece;
-use crate::site::{Arm, Experiment, ListRule, Named, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
-use crate::time::Seconds;
+use crate::rules::site::{CompileError, Piece};
 
 const MAGIC: &[u8; 4] = b"VSIT";
 /// The compiled site's form. 1 was the JSON form of the first bundles; 2 the binary form without
 /// `session_before_consent`; 3 is this one. Change the field order of [`write`]/[`load`] only with it.
 pub const SITE_VERSION: u8 = 3;
 
-fn corrupt(field: impl Into<String>, msg: impl Into<String>) -> FormatError {
-    FormatError::rule("site", field, msg)
+impl SiteConfig {
+    /// Reads a site configuration: its compiled form (what bundles carry, docs/formats.md), or, with
+    /// the `compile` feature, its source (`site.json`), compiled here. Every broken rule or template
+    /// of a source is reported, each with its field path and a rendered `line:col` + caret.
+    pub fn from_json(text: &str) -> Result<SiteConfig, FormatError> {
+        if !is_compiled(text) {
+            #[cfg(not(feature = "compile"))]
+            return Err(source_refused());
+            #[cfg(feature = "compile")]
+            return SiteConfig::compile(text).map_err(|errors| match errors {
+                CompileError::Format(e) => e,
+                CompileError::Rules(errors) => FormatError::rule(
+                    "site",
+                    "",
+                    format!("{} error(s):\n{}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
+                ),
+            });
+        }
+        load_text(text)
+    }
+
+    /// Reads the compiled form's bytes ([`SiteConfig::to_compiled`]).
+    pub fn from_compiled(bytes: &[u8]) -> Result<SiteConfig, FormatError> {
+        load(bytes)
+    }
+
+    /// The compiled form runtimes load (docs/formats.md, "Compiled site"); with `sources`, each
+    /// rule's source and position information too, for traces.
+    #[cfg(feature = "compile")]
+    pub fn to_compiled_json(&self, sources: bool) -> String {
+        format!("\"{}\"", crate::cel::base64_encode(&self.to_compiled(sources)))
+    }
+
+    /// The compiled form's bytes (docs/formats.md, "Compiled site"), as [`SiteConfig::to_compiled_json`]
+    /// carries them in base64.
+    #[cfg(feature = "compile")]
+    pub fn to_compiled(&self, sources: bool) -> Vec<u8> {
+        write(self, sources)
+    }
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    crate::model_bin::crc32(bytes)
+fn corrupt(field: impl Into<String>, msg: impl Into<String>) -> FormatError {
+    FormatError::rule("site", field, msg)
 }
 
 /// The error of a runtime without the compiler given a source configuration.
@@ -56,7 +95,7 @@ pub(crate) fn is_compiled(text: &str) -> bool {
 
 /// Loads the JSON string [`is_compiled`] said is compiled.
 pub(crate) fn load_text(text: &str) -> Result<SiteConfig, FormatError> {
-    let b64 = crate::json::read("site", text, |x| x.string())?;
+    let b64 = crate::base::json::read("site", text, |x| x.string())?;
     let bytes = cel::base64_decode(&b64).ok_or_else(|| corrupt("", "expected the base64 of a compiled site configuration"))?;
     load(&bytes)
 }
@@ -248,10 +287,10 @@ impl Reader<'_> {
         let mut pieces = Vec::with_capacity(n);
         for i in 0..n {
             pieces.push(match self.u8()? {
-                0 => crate::site::Piece::Text(self.string()?),
+                0 => crate::rules::site::Piece::Text(self.string()?),
                 1 => {
                     let program = Box::new(self.program(&|| format!("{}[{i}]", field()))?.0);
-                    crate::site::Piece::Hole { program, fallback: self.string()? }
+                    crate::rules::site::Piece::Hole { program, fallback: self.string()? }
                 }
                 _ => return Err(self.fail("expected a template piece (0 or 1)")),
             });
@@ -517,7 +556,7 @@ mod tests {
     use super::*;
 
     fn demo() -> SiteConfig {
-        SiteConfig::from_json(include_str!("../../demo-shop/site.json")).unwrap()
+        SiteConfig::from_json(include_str!("../../../demo-shop/site.json")).unwrap()
     }
 
     fn message(bytes: &[u8]) -> String {

@@ -11,10 +11,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::base::error::{FormatError, FormatErrorKind, V1};
+use crate::base::named::Named;
+use crate::base::time::Seconds;
 use crate::cel::Quoted;
-use crate::error::{FormatError, FormatErrorKind, V1};
-use crate::site::Named;
-use crate::time::Seconds;
 
 /// serde_json's limit: deeper input is an error, not a stack overflow.
 const MAX_DEPTH: usize = 128;
@@ -514,7 +514,7 @@ impl<'c, 'a> At<'c, 'a> {
     /// An RFC 3339 time, as Unix seconds.
     pub fn time(&self) -> R<Seconds> {
         let s = self.str()?;
-        crate::time::parse(s).ok_or_else(|| self.invalid(format!("expected an RFC 3339 time, found {}", Quoted(s))))
+        crate::base::time::parse(s).ok_or_else(|| self.invalid(format!("expected an RFC 3339 time, found {}", Quoted(s))))
     }
 
     /// The items of an array, each with its path.
@@ -777,7 +777,7 @@ impl Writer {
         self.arr(items, |w, s| w.str(s));
     }
 
-    pub fn str_map(&mut self, map: &crate::site::Named<String>) {
+    pub fn str_map(&mut self, map: &crate::base::named::Named<String>) {
         self.obj(|w| {
             for (k, v) in map {
                 w.key(k).str(v);

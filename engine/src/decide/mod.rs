@@ -1,20 +1,32 @@
 //! Decisions: which variant fills a slot, how a list is ordered, which products a widget shows.
 //! One [`Bundle`] (site configuration + catalog + model) serves every request; a [`Context`] is one
 //! visitor on one page at one instant.
+//!
+//! The group of everything a decision is: this module (bundle, request, context, decision,
+//! strategies' candidates, filters and diversity), the decision's rule variables ([`vars`]), the
+//! `data-vitrine-*` contract the runtimes read pages through ([`markup`]), a configuration replayed
+//! over many profiles ([`replay`]) and the shared cases' request ([`case`]). Names every layer but
+//! analytics; `engine/tests/layers.rs` checks it.
+
+pub(crate) mod case;
+pub mod markup;
+pub mod replay;
+pub(crate) mod vars;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{is_safe_url, Availability, Catalog, Price, Product};
+use crate::base::error::{FormatError, V1};
+use crate::base::json::{At, Writer, R};
+use crate::base::time::Seconds;
 use crate::cel::Quoted;
-use crate::condition::{PageVars, Vars, VarsCache};
-use crate::error::{FormatError, V1};
-use crate::experiment::{self, Assignment};
-use crate::json::{At, Writer, R};
-use crate::model::Model;
-use crate::profile::{ItemEvent, LiveProfile, Session};
-use crate::shard::{ShardLayout, Table};
-use crate::site::{Experiment, SiteConfig, Target};
-use crate::time::Seconds;
+use crate::data::catalog::{is_safe_url, Availability, Catalog, Price, Product};
+use crate::data::profile::{ItemEvent, LiveProfile, Session};
+use crate::decide::vars::{PageVars, Vars, VarsCache};
+use crate::recs::model::Model;
+use crate::recs::shard::{ShardLayout, Table};
+use crate::recs::strategy::Strategy;
+use crate::rules::experiment::{self, Assignment};
+use crate::rules::site::{is_href_field, Experiment, SiteConfig, Target};
 
 /// Everything a runtime loads once: compiled site configuration, catalog and model.
 #[derive(Debug, Clone)]
@@ -31,16 +43,18 @@ impl Bundle {
     /// Reads the compiled bundle `{"v":1,"site":"<base64>","catalog":{..},"model":{..}}`, with
     /// `"browser_shards":{"count":N,"base":"m-<hash>/","views":true}` in an edge bundle.
     pub fn from_json(text: &str) -> Result<Bundle, FormatError> {
-        let doc = crate::json::Doc { format: "bundle", text };
-        let fields = crate::json::raw_fields(doc, &["v", "site", "catalog", "model", "browser_shards"])?;
+        let doc = crate::base::json::Doc { format: "bundle", text };
+        let fields = crate::base::json::raw_fields(doc, &["v", "site", "catalog", "model", "browser_shards"])?;
         let part = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, raw)| *raw);
         let missing = |name: &str| FormatError::rule("bundle", "", format!("missing field `{name}`"));
-        crate::json::read("bundle", part("v").ok_or_else(|| missing("v"))?, |x| x.version()).map_err(|e| FormatError { field: "v".into(), ..e })?;
+        crate::base::json::read("bundle", part("v").ok_or_else(|| missing("v"))?, |x| x.version()).map_err(|e| FormatError { field: "v".into(), ..e })?;
         let browser_shards = match part("browser_shards") {
-            Some(raw) if raw != "null" => Some(crate::json::read("bundle", raw, |x| Ok(crate::model::ShardsDoc::read(x)?.layout()?)).map_err(|e| {
-                let field = prefix("browser_shards", e.field.trim_start_matches("shards").trim_start_matches('.'));
-                FormatError { format: "bundle", field, ..e }
-            })?),
+            Some(raw) if raw != "null" => {
+                Some(crate::base::json::read("bundle", raw, |x| Ok(crate::base::shard_layout::ShardsDoc::read(x)?.layout()?)).map_err(|e| {
+                    let field = prefix("browser_shards", e.field.trim_start_matches("shards").trim_start_matches('.'));
+                    FormatError { format: "bundle", field, ..e }
+                })?)
+            }
             _ => None,
         };
         let nest = |e: FormatError| FormatError { format: "bundle", ..e };
@@ -65,7 +79,7 @@ impl Bundle {
     /// shards: the bundle also names the browser's shard layout ([`Bundle::browser_shards`]).
     pub fn assemble_with_shards(site: &str, catalog: &str, model: &str, head: &Model) -> String {
         let Some(l) = head.shard_layout() else { return Bundle::assemble(site, catalog, model) };
-        let shards = serde_json::to_string(&crate::model::ShardsDoc::of(l)).unwrap_or_default();
+        let shards = serde_json::to_string(&crate::base::shard_layout::ShardsDoc::of(l)).unwrap_or_default();
         format!("{{\"v\":1,\"site\":{},\"catalog\":{},\"model\":{},\"browser_shards\":{shards}}}", site.trim(), catalog.trim(), model.trim())
     }
 }
@@ -162,51 +176,6 @@ pub struct ListRequest {
     pub items: Vec<String>,
 }
 
-/// Where a widget's candidates come from. Every strategy is topped up with popular products, so a
-/// widget is never empty while the catalog has something to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// Item-to-item neighbours of `product` (customers who bought it also bought).
-    AlsoBought,
-    /// Neighbours of `product` over view events alone (visitors who viewed it also viewed). A
-    /// model trained without views has none, so the widget shows popular products.
-    AlsoViewed,
-    /// Neighbours of the visitor's whole history, summed (every item counts the same).
-    ForYou,
-    /// Most distinct buyers.
-    #[default]
-    Popular,
-    /// Time-decayed popularity: what is selling now.
-    Trending,
-    /// Content similarity to `product`: same category, shared title words, same brand. Works for
-    /// products nobody has bought yet.
-    Similar,
-    /// What the visitor viewed, newest first.
-    RecentlyViewed,
-}
-
-impl Strategy {
-    /// Every strategy with its name in markup, configurations and compiled sites.
-    const NAMES: [(Strategy, &'static str); 7] = [
-        (Strategy::AlsoBought, "also_bought"),
-        (Strategy::AlsoViewed, "also_viewed"),
-        (Strategy::ForYou, "for_you"),
-        (Strategy::Popular, "popular"),
-        (Strategy::Trending, "trending"),
-        (Strategy::Similar, "similar"),
-        (Strategy::RecentlyViewed, "recently_viewed"),
-    ];
-
-    pub fn parse(s: &str) -> Option<Strategy> {
-        Strategy::NAMES.iter().find(|(_, n)| *n == s).map(|(x, _)| *x)
-    }
-
-    pub fn name(self) -> &'static str {
-        Strategy::NAMES.iter().find(|(x, _)| *x == self).map_or("popular", |(_, n)| n)
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecsRequest {
@@ -232,7 +201,7 @@ pub struct RecsRequest {
 impl Page {
     /// Reads a page (`{"type": "product", "product": "22423"}`).
     pub fn from_json(text: &str) -> Result<Page, FormatError> {
-        crate::json::read("page", text, Page::read)
+        crate::base::json::read("page", text, Page::read)
     }
 
     fn read(at: At) -> R<Page> {
@@ -244,7 +213,7 @@ impl Page {
 impl Request {
     /// Reads a decision request (docs/formats.md).
     pub fn from_json(text: &str) -> Result<Request, FormatError> {
-        crate::json::read("request", text, Request::read)
+        crate::base::json::read("request", text, Request::read)
     }
 
     pub(crate) fn read(at: At) -> R<Request> {
@@ -271,7 +240,7 @@ impl RecsRequest {
             strategy: o.req("strategy", |x| {
                 let s = x.str()?;
                 Strategy::parse(s).ok_or_else(|| {
-                    let names = crate::json::backticked(Strategy::NAMES.iter().map(|(_, n)| *n));
+                    let names = crate::base::json::backticked(Strategy::NAMES.iter().map(|(_, n)| *n));
                     x.invalid(format!("unknown variant `{s}`, expected one of {names}"))
                 })
             })?,
@@ -303,7 +272,7 @@ pub struct SlotDecision {
     /// `None`: no variant matched, the shop's default content stays.
     pub variant: Option<String>,
     /// In name order.
-    pub fields: crate::site::Named<String>,
+    pub fields: crate::base::named::Named<String>,
     /// The visitor's arm, when an experiment runs on this slot (runtimes report the exposure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<Assignment>,
@@ -317,7 +286,7 @@ pub struct SlotDecision {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     /// Every segment of the site for this visitor.
-    pub segments: crate::site::Named<bool>,
+    pub segments: crate::base::named::Named<bool>,
     pub slots: Vec<SlotTrace>,
     pub lists: Vec<ListTrace>,
     pub recs: Vec<RecsTrace>,
@@ -571,7 +540,7 @@ impl RecItem {
 const EDGE_ONLY: &str = "left as served: a rule deciding this slot calls matches(), which only the edge evaluates";
 
 /// " (listed first among equal priorities)" when another holding variant had the same priority.
-fn tie_note(variants: &[crate::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
+fn tie_note(variants: &[crate::rules::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
     let tie =
         variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
     if tie {
@@ -595,11 +564,6 @@ pub fn display_price(p: &Price) -> String {
         b"USD" => format!("${amount}"),
         cur => format!("{amount} {}", String::from_utf8_lossy(cur)),
     }
-}
-
-/// Whether a slot field named like `*_href` holds a URL (checked before it reaches an attribute).
-pub fn is_href_field(name: &str) -> bool {
-    name.ends_with("_href") || name == "href"
 }
 
 impl Context<'_> {
@@ -761,7 +725,7 @@ impl Context<'_> {
                 variant: Some(v.id.clone()),
                 fields: {
                     // In the content's name order, as `Named` keeps its fields.
-                    let mut fields = crate::site::Named::default();
+                    let mut fields = crate::base::named::Named::default();
                     for (k, t) in &v.content {
                         let text = t.render(vars);
                         if !is_href_field(k) || is_safe_url(&text) {
@@ -1140,5 +1104,23 @@ impl Context<'_> {
             t.segments = vars.segments().clone();
         }
         Decision { v: V1, slots, lists, recs, trace }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bundle;
+
+    /// In an edge bundle, the browser's shard layout travels as `browser_shards`; a bad one names its field.
+    #[test]
+    fn an_edge_bundle_names_the_browsers_shards() {
+        let model = r#"{"v":1,"kind":"item-knn","items":[],"neighbors":[],"popular":[]}"#;
+        let bundle = |shards: &str| format!(r#"{{"v":1,"site":{{"v":1}},"catalog":{{"v":1,"products":[]}},"model":{model},"browser_shards":{shards}}}"#);
+        let b = Bundle::from_json(&bundle(r#"{"count":8,"base":"m-0123456789abcdef/","views":true}"#)).unwrap();
+        assert_eq!(b.browser_shards.as_ref().map(|l| l.count), Some(8));
+        let e = Bundle::from_json(&bundle(r#"{"count":0,"base":"m-1/"}"#)).unwrap_err();
+        assert_eq!((e.format, e.field.as_str()), ("bundle", "browser_shards.count"), "{e}");
+        let e = Bundle::from_json(&bundle(r#"{"count":8,"base":"../x/"}"#)).unwrap_err();
+        assert_eq!(e.field, "browser_shards.base", "{e}");
     }
 }
