@@ -136,7 +136,7 @@ async function profilePhases(browser, base, input) {
     window.__run(500); // warm-up and tier-up before sampling
   }, input);
   // Phases by the outermost frame that names one (Rust names are mangled: `serde_json..de..`).
-  // Requests are read and decisions written by the engine's own JSON code (engine/src/json.rs).
+  // Requests are read and decisions written by the engine's own JSON code (engine/src/base/json.rs).
   const phases = [
     ['request parse (engine json)', /Request[^a-z]*from_json|Request[^a-z]*read|json[^a-z]*(Parser|At|Obj)[^a-z]/],
     ['decision serialize (engine json)', /Decision[^a-z]*to_json|json[^a-z]*Writer|Trace[^a-z]*write/],

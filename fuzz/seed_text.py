@@ -23,7 +23,7 @@ FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 CEL = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/cel-conformance"
 
-# Rule shapes the shipped sites do not use (rules are CEL over the schema in engine/src/condition.rs).
+# Rule shapes the shipped sites do not use (rules are CEL over the schema in engine/src/rules/condition.rs).
 HAND_WRITTEN_CONDITIONS = [
     "events.exists(e, e.type == 'purchase' && e.price > 10.0) && segment.vip",
     "events.filter(e, e.category == 'Bags').size() >= 2 || hours_since(profile.orders.last) < 48.0",

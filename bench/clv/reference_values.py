@@ -1,4 +1,4 @@
-"""Reference values for engine/src/clv.rs's tests, computed with Python `lifetimes` 0.11.3
+"""Reference values for engine/src/analytics/clv.rs's tests, computed with Python `lifetimes` 0.11.3
 (bench/clv/requirements.txt). Prints the Rust literals the tests hard-code:
 
     python bench/clv/reference_values.py

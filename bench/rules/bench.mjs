@@ -78,7 +78,7 @@ const GA4 = { view: 'view_item', add_to_cart: 'add_to_cart', purchase: 'purchase
 
 /**
  * GrowthBook's attributes for a visitor: the same information Vitrine's rule variables hold
- * (engine/src/condition.rs, `Vars`), as plain JSON. Times are ISO strings, since GrowthBook
+ * (engine/src/decide/vars.rs, `Vars`), as plain JSON. Times are ISO strings, since GrowthBook
  * compares strings and numbers but has no time type.
  */
 function attributes(v) {

@@ -25,7 +25,7 @@ export const EDGE_ONLY = {
 };
 
 // A decision request (tests/cases/*.json) as a page's markup states it: the raw data-vitrine-*
-// values the snippet hands the engine, which reads them (engine/src/markup.rs).
+// values the snippet hands the engine, which reads them (engine/src/decide/markup.rs).
 export function toMarkup(request) {
   const attrs = (pairs) => Object.fromEntries(pairs.filter(([, v]) => v != null).map(([k, v]) => ['data-vitrine-' + k, String(v)]));
   const p = request.page || {};
