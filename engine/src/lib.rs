@@ -76,15 +76,18 @@ pub use vitrine_cel as cel;
 /// The one stable sort the runtimes use while deciding (it lives with CEL, which prints maps sorted).
 pub use vitrine_cel::sort;
 
-pub use base::error::{FormatError, FormatErrorKind};
+// Every type a public signature or field shows is nameable from here, the traces and `Named` included.
+pub use base::error::{FormatError, FormatErrorKind, V1};
+pub use base::named::Named;
 pub use base::time;
-pub use data::catalog::{is_safe_url, Availability, Catalog, Price, Product};
+pub use data::catalog::{is_safe_url, Availability, Catalog, ContentIndex, Price, Product, Url};
 pub use data::profile::{Event, LiveProfile, ProfileSnapshot, Session};
 pub use data::{orders, profile};
 pub use decide::case::CaseInput;
 pub use decide::vars::{PageVars, Vars, VarsCache};
 pub use decide::{markup, replay};
 pub use decide::{Bundle, Context, Decision, ListDecision, ListRequest, Page, RecItem, RecsDecision, RecsRequest, Request, SlotDecision};
+pub use decide::{ExperimentTrace, ListTrace, RecsTrace, RuleTrace, SlotTrace, Trace};
 pub use markup::Markup;
 pub use recs::model::{Interaction, Model};
 pub use recs::strategy::Strategy;

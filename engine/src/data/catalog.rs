@@ -390,7 +390,7 @@ impl Catalog {
         Catalog::new(products)
     }
 
-    /// Title words of every product and the inverted lists over them (see [`ContentIndex`]).
+    /// Title words of every product and the inverted lists over them (see `ContentIndex`).
     pub fn content(&self) -> &ContentIndex {
         self.content.get_or_init(|| ContentIndex::new(&self.products))
     }
@@ -409,7 +409,7 @@ impl Catalog {
         }
     }
 
-    /// Content neighbours of the product `id`, best first (see [`similar`]). A partial catalog
+    /// Content neighbours of the product `id`, best first (see `similar`). A partial catalog
     /// reads them from its loaded similar rows, noting the file as missing when it is not loaded.
     pub fn similar_to(&self, id: &str) -> Vec<&str> {
         match &self.sharding {

@@ -40,7 +40,7 @@ pub struct SiteConfig {
     /// page's own context is used (`"consent": {"session_before_consent": true}`, docs/site.md).
     pub session_before_consent: bool,
     /// Rules that call `matches()` or `format()` (or read a segment that does), by field, with the placement
-    /// they decide (`None` for a segment's own rule). Filled by [`SiteConfig::mark_edge_only`].
+    /// they decide (`None` for a segment's own rule). Filled by `SiteConfig::mark_edge_only`.
     pub edge_only_rules: Vec<(String, Option<Target>)>,
 }
 
