@@ -175,7 +175,7 @@ impl ShardsDoc {
     }
 }
 
-/// A [`ShardLayout`](ShardLayout) in JSON: in a shard head, and in an edge bundle.
+/// A [`ShardLayout`] in JSON: in a shard head, and in an edge bundle.
 #[derive(Serialize)]
 pub(crate) struct ShardsDoc {
     pub count: u32,

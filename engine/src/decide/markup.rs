@@ -14,7 +14,7 @@
 //! - A widget whose strategy this version does not know is left as the shop wrote it, and so is
 //!   one without a strategy.
 //! - `data-vitrine-href` reads URL fields only (`href`, `*_href`), which the engine has checked
-//!   when it decided ([`is_href_field`](crate::decide::is_href_field)); runtimes check no URL.
+//!   when it decided ([`is_href_field`](crate::rules::site::is_href_field)); runtimes check no URL.
 
 use crate::base::error::FormatError;
 use crate::base::json::{At, R};
