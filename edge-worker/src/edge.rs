@@ -30,7 +30,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         "/__vitrine/demo/become" if req.method() == Method::Get && local_flag(&env, "VITRINE_DEMO", &url) => become_visitor(&url, &env),
         "/__vitrine/decide" if req.method() == Method::Post && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => decide_hook(req).await,
         "/__vitrine/rewrite" if req.method() == Method::Post && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => rewrite_hook(req).await,
-        "/__vitrine/demo/become" | "/__vitrine/decide" | "/__vitrine/rewrite" => Response::error("Not Found", 404),
+        "/__vitrine/memory" if req.method() == Method::Get && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => memory_hook(),
+        "/__vitrine/demo/become" | "/__vitrine/decide" | "/__vitrine/rewrite" | "/__vitrine/memory" => Response::error("Not Found", 404),
         _ => serve(req, &url, &env).await,
     }
 }
@@ -107,6 +108,16 @@ async fn hook_input(mut req: Request, html: bool) -> Result<std::result::Result<
         (Ok(bundle), Ok(case)) => Ok(Ok((bundle, case, hook.html.unwrap_or_default()))),
         (Err(e), _) | (_, Err(e)) => Ok(Err(Response::error(e.to_string(), 400)?)),
     }
+}
+
+/// `GET /__vitrine/memory` (test hook): `{"wasm_bytes": N}`, the size of this instance's linear
+/// memory. It only ever grows, so equal readings before and after sustained traffic mean nothing
+/// the requests allocate outlives them (tests/edge/faults.test.mjs, bench/edge-origin.mjs).
+fn memory_hook() -> Result<Response> {
+    let bytes = core::arch::wasm32::memory_size(0) * 65_536;
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    Ok(Response::ok(format!("{{\"wasm_bytes\":{bytes}}}"))?.with_headers(headers))
 }
 
 /// `POST /__vitrine/decide` (test hook): `{"bundle": …, "case": …}` → the engine's Decision JSON,
@@ -388,6 +399,50 @@ async fn load_bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bun
 /// KV answers a hot key in a few milliseconds and a cold one in tens.
 const KV_TIMEOUT_MS: u64 = 500;
 
+/// A KV value as far as it was read.
+enum Stored {
+    Missing,
+    Text(String),
+    /// Longer than the cap: not read further.
+    TooBig,
+}
+
+/// The value under `key`, streamed and read only up to `cap` bytes, so that an oversized value is
+/// never copied whole into the instance's memory (whose linear memory never shrinks: one 20 MB
+/// value used to leave it at 24 MB for good, and a few at once would exhaust the isolate).
+async fn read_capped(kv: &worker::kv::KvStore, key: &str, cap: usize) -> std::result::Result<Stored, String> {
+    use worker::js_sys::{Function, Promise, Reflect, Uint8Array};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    use worker::wasm_bindgen_futures::JsFuture;
+
+    let js = |e: JsValue| format!("{e:?}");
+    let Some(stream) = kv.get(key).stream().await.map_err(|e| e.to_string())? else {
+        return Ok(Stored::Missing);
+    };
+    let reader = stream.get_reader();
+    let read: Function = Reflect::get(&reader, &"read".into()).map_err(js)?.dyn_into().map_err(js)?;
+    let mut bytes = Vec::new();
+    loop {
+        let promise: Promise = read.call0(&reader).map_err(js)?.dyn_into().map_err(js)?;
+        let step = JsFuture::from(promise).await.map_err(js)?;
+        if Reflect::get(&step, &"done".into()).map_err(js)?.is_truthy() {
+            break;
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &"value".into()).map_err(js)?.dyn_into().map_err(js)?;
+        if bytes.len() + chunk.length() as usize > cap {
+            // Released, not awaited: the rest of the value is never read.
+            if let Ok(cancel) = Reflect::get(&reader, &"cancel".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+                let _ = cancel.call0(&reader);
+            }
+            return Ok(Stored::TooBig);
+        }
+        let at = bytes.len();
+        bytes.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[at..]);
+    }
+    String::from_utf8(bytes).map(Stored::Text).map_err(|e| format!("not UTF-8: {e}"))
+}
+
 /// Whose page this is; the reason names why it is the anonymous default.
 enum Outcome {
     Personalized,
@@ -420,18 +475,23 @@ async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveP
     // A slow store delays no page beyond the bound: the visitor is then served the defaults.
     let timeout = env.var("VITRINE_KV_TIMEOUT_MS").ok().and_then(|v| v.to_string().trim().parse::<u64>().ok()).unwrap_or(KV_TIMEOUT_MS);
     let key = format!("profile:{vid}");
-    let get = std::pin::pin!(kv.get(&key).text());
+    let get = std::pin::pin!(read_capped(&kv, &key, ProfileSnapshot::MAX_BYTES));
     let late = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(timeout)));
     let stored = match futures_util::future::select(get, late).await {
-        futures_util::future::Either::Left((stored, _)) => stored.map_err(|e| e.to_string()),
+        futures_util::future::Either::Left((stored, _)) => stored,
         futures_util::future::Either::Right(_) => {
             worker::console_warn!("vitrine: profile store did not answer within {timeout} ms");
             return anonymous("kv-timeout");
         }
     };
     let text = match stored {
-        Ok(Some(t)) => t,
-        Ok(None) => return anonymous("unknown-visitor"),
+        Ok(Stored::Text(t)) => t,
+        Ok(Stored::Missing) => return anonymous("unknown-visitor"),
+        Ok(Stored::TooBig) => {
+            let max = ProfileSnapshot::MAX_BYTES;
+            worker::console_warn!("vitrine: profile:{vid} is larger than a snapshot may be ({max} bytes); refused");
+            return anonymous("bad-profile");
+        }
         Err(e) => {
             worker::console_warn!("vitrine: profile store failed: {e}");
             return anonymous("kv-error");
