@@ -292,6 +292,35 @@ test('a missing model shard leaves widgets filled from popular products', async 
   await page.close();
 });
 
+test('corrupt model shards and missing catalog shards leave a whole page: widgets filled from the products the head carries', async () => {
+  const { page, problems } = await newPage({ test_profile: 'lapsed' });
+  // A model shard whose bytes are garbage (its checksum fails), and no catalog shard at all.
+  const hit = { model: 0, catalog: 0 };
+  await page.route('**/*.vtm', (route) => {
+    hit.model++;
+    route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('VTM garbage '.repeat(50)) });
+  });
+  await page.route(/\/c-[0-9a-f]+\/s?\d+\.json$/, (route) => {
+    hit.catalog++;
+    route.fulfill({ status: 404, body: 'gone' });
+  });
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  const head = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8'));
+  const id = head.catalog.products[0].id;
+  await page.goto(`${server.url}/p/${id}`);
+  await ready(page);
+  const titles = await page.$$eval('[data-vitrine-recs="also-bought"] [data-vitrine-bind="title"]', (els) => els.map((e) => e.textContent.trim()).filter(Boolean));
+  assert.ok(titles.length > 0, 'the widget is filled');
+  const known = new Set(head.catalog.products.map((p) => p.title));
+  for (const t of titles) assert.ok(known.has(t), `${t} comes from the head's own products`);
+  assert.ok(hit.model > 0 && hit.catalog > 0, JSON.stringify(hit));
+  assert.ok(warnings.some((w) => w.includes('.vtm skipped')), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /\.json skipped/.test(w)), warnings.join('\n'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('experiments: the holdout keeps the default hero, and exposures reach the dataLayer once', async () => {
   const exposures = (page) => page.evaluate(() => window.dataLayer.filter((e) => e && e.event === 'experience_impression'));
   let { page, problems } = await newPage({ test_profile: 'lapsed' });
