@@ -153,6 +153,10 @@ struct Config {
     origin: Result<Option<String>, ConfigError>,
     bypass: Bypass,
     demo: bool,
+    /// Fault injection (test hooks only, `VITRINE_TEST_KV_DELAY_MS`): the profile store answers this
+    /// much later, as a slow KV would. Local workerd answers KV before any timer fires, even a 1 ms
+    /// one against a 20 MB value, so the timeout cannot be reached otherwise.
+    kv_delay_ms: u64,
 }
 
 impl Config {
@@ -163,7 +167,11 @@ impl Config {
             worker::console_error!("vitrine: {e}; every page passes through unchanged");
             Bypass::all()
         });
-        Config { origin, bypass, demo: local_flag(env, "VITRINE_DEMO", url) }
+        let kv_delay_ms = match local_flag(env, "VITRINE_TEST_HOOKS", url) {
+            true => var("VITRINE_TEST_KV_DELAY_MS").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+            false => 0,
+        };
+        Config { origin, bypass, demo: local_flag(env, "VITRINE_DEMO", url), kv_delay_ms }
     }
 }
 
@@ -268,7 +276,7 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     // to be HTML.
     let (resp, early) = if is_get && wants_html && !dev_secret {
         let (resp, bundle, visitor) =
-            futures_util::future::join3(from_origin(req, url, config, true), bundle(assets.clone(), url), visitor(cookie_header.as_deref(), &secret, env))
+            futures_util::future::join3(from_origin(req, url, config, true), bundle(assets.clone(), url), visitor(cookie_header.as_deref(), &secret, env, config.kv_delay_ms))
                 .await;
         (resp?, Some((bundle, visitor)))
     } else {
@@ -293,7 +301,7 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     }
     let (bundle, (profile, outcome)) = match early {
         Some(loaded) => loaded,
-        None => (bundle(assets, url).await, visitor(cookie_header.as_deref(), &secret, env).await),
+        None => (bundle(assets, url).await, visitor(cookie_header.as_deref(), &secret, env, config.kv_delay_ms).await),
     };
     let Ok(bundle) = bundle else { return Ok(tagged(resp, "bypass; reason=bundle")) };
     Ok(personalize(resp, bundle, profile, outcome, charset))
@@ -451,7 +459,7 @@ enum Outcome {
 
 /// Resolves the visitor: signed cookie → KV `profile:<vid>` → snapshot with consent. Every failure
 /// is the anonymous visitor, whose decisions are the shop's defaults plus non-personal recs.
-async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveProfile, Outcome) {
+async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env, kv_delay_ms: u64) -> (LiveProfile, Outcome) {
     let anonymous = |reason| (LiveProfile::new(ProfileSnapshot::anonymous()), Outcome::Default(reason));
     if secret.is_empty() {
         if cookie_header.and_then(cookie::find).is_none() {
@@ -475,7 +483,12 @@ async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveP
     // A slow store delays no page beyond the bound: the visitor is then served the defaults.
     let timeout = env.var("VITRINE_KV_TIMEOUT_MS").ok().and_then(|v| v.to_string().trim().parse::<u64>().ok()).unwrap_or(KV_TIMEOUT_MS);
     let key = format!("profile:{vid}");
-    let get = std::pin::pin!(read_capped(&kv, &key, ProfileSnapshot::MAX_BYTES));
+    let get = std::pin::pin!(async {
+        if kv_delay_ms > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(kv_delay_ms)).await;
+        }
+        read_capped(&kv, &key, ProfileSnapshot::MAX_BYTES).await
+    });
     let late = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(timeout)));
     let stored = match futures_util::future::select(get, late).await {
         futures_util::future::Either::Left((stored, _)) => stored,

@@ -1,5 +1,5 @@
 // Faults at the edge, in real workerd: a corrupt or missing edge bundle, a profile store that is not
-// there (a missing KV binding), KV values that are not the visitor's or too large. Every page is
+// there (a missing KV binding) or slow (injected through a test hook), KV values that are not the visitor's or too large. Every page is
 // still served with the shop's content intact and the right `x-vitrine` reason; a broken bundle is
 // not re-read by every request. And sustained traffic, personalized, anonymous or against a broken
 // bundle, leaves the engine's memory where it was.
@@ -97,6 +97,25 @@ test('sustained personalized and anonymous traffic leaves the engine\'s memory w
       assert.equal(res.headers.get('x-vitrine'), 'personalized');
       assert.ok(text.includes('Tess') && text.includes('</html>'), `page ${i++}`);
     })));
+  } finally {
+    await edge.close();
+  }
+});
+
+test('a slow profile store: the page does not wait past the bound and is the anonymous default', async () => {
+  // Fault injection (a test hook): the store answers 2 s late; pages wait at most 100 ms.
+  const edge = await startEdge({
+    profiles: { 't-lapsed': lapsedProfile('Tess', 't-lapsed') },
+    vars: ['VITRINE_TEST_HOOKS:on', 'VITRINE_TEST_KV_DELAY_MS:2000', 'VITRINE_KV_TIMEOUT_MS:100'],
+  });
+  try {
+    const res = await fetch(edge.base + '/', { headers: LAPSED });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-vitrine'), 'default; reason=kv-timeout');
+    const text = await res.text();
+    assert.ok(text.includes('Gifts for every occasion') && !text.includes('Tess'), 'the default hero, nothing of the profile');
+    for (let i = 0; i < 30 && !/did not answer/.test(edge.log()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(edge.log(), /profile store did not answer within 100 ms/);
   } finally {
     await edge.close();
   }
