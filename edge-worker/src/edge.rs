@@ -36,6 +36,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
 }
 
+/// Runs the warm-up page (see [`crate::warm`]); `js/entry.mjs` calls it once per instance, before
+/// any request. False (and a log line) if it could not: the worker then just starts cold.
+#[worker::wasm_bindgen::prelude::wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+pub fn warm() -> bool {
+    match crate::warm::run() {
+        Ok(_) => true,
+        Err(e) => {
+            worker::console_error!("vitrine: warm-up page failed: {e}");
+            false
+        }
+    }
+}
+
 /// A `[vars]` switch: on only when set to exactly `on`.
 fn flag(env: &Env, name: &str) -> bool {
     env.var(name).map(|v| v.to_string() == "on").unwrap_or(false)
@@ -275,9 +288,12 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     // round trip. Other requests (images, scripts, fetches) ask KV nothing unless they turn out
     // to be HTML.
     let (resp, early) = if is_get && wants_html && !dev_secret {
-        let (resp, bundle, visitor) =
-            futures_util::future::join3(from_origin(req, url, config, true), bundle(assets.clone(), url), visitor(cookie_header.as_deref(), &secret, env, config.kv_delay_ms))
-                .await;
+        let (resp, bundle, visitor) = futures_util::future::join3(
+            from_origin(req, url, config, true),
+            bundle(assets.clone(), url),
+            visitor(cookie_header.as_deref(), &secret, env, config.kv_delay_ms),
+        )
+        .await;
         (resp?, Some((bundle, visitor)))
     } else {
         (from_origin(req, url, config, false).await?, None)
