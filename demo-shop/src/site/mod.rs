@@ -281,7 +281,8 @@ impl<'a> Shop<'a> {
             n = products.len(),
         );
         main.push_str(&recs_section(
-            &format!("Trending in {}", escape(category)),
+            // recs_section escapes the heading.
+            &format!("Trending in {category}"),
             &format!(r#"data-vitrine-recs="trending" data-vitrine-strategy="trending" data-vitrine-filter-category="{}" data-vitrine-k="6""#, escape(category)),
         ));
         main.push_str("<section class=\"section\">\n<ul class=\"grid\" data-vitrine-list=\"category-grid\">\n");
