@@ -62,6 +62,18 @@ function overlaps(page) {
   });
 }
 
+/** Product grids whose last row is short although they hold a full row's worth or more. */
+function raggedRows(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.grid, .recs')].flatMap((grid) => {
+    const cards = [...grid.children].filter((c) => c.tagName !== 'TEMPLATE' && c.getBoundingClientRect().height > 0);
+    if (!cards.length) return [];
+    const columns = getComputedStyle(grid).gridTemplateColumns.split(' ').length;
+    const inLastRow = cards.filter((c) => c.offsetTop === cards[cards.length - 1].offsetTop).length;
+    const what = grid.getAttribute('data-vitrine-recs') || grid.getAttribute('data-vitrine-list') || grid.className;
+    return cards.length >= columns && inLastRow < columns ? [`${what}: ${cards.length} cards in ${columns} columns`] : [];
+  }));
+}
+
 for (const [width, height] of SIZES) {
   test(`${width}×${height}: every kind of page lays out without overlapping controls or sideways scrolling`, async () => {
     const page = await browser.newPage();
@@ -71,6 +83,7 @@ for (const [width, height] of SIZES) {
       await page.waitForLoadState('load');
       await page.screenshot({ path: join(shots, `${width}x${height}${path.replace(/\W+/g, '-')}.png`) });
       assert.deepEqual(await overlaps(page), [], `${path} at ${width}×${height}`);
+      assert.deepEqual(await raggedRows(page), [], `${path} at ${width}×${height}`);
       const wide = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
       assert.ok(wide <= 0, `${path} at ${width}×${height} scrolls sideways by ${wide}px`);
     }
