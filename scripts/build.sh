@@ -71,7 +71,7 @@ $VITRINE bundle --site build/cases/hashes-site.json --catalog build/cases/catalo
 
 log "browser snippet"
 bash js-snippet/build.sh
-cp js-snippet/dist/vitrine.js js-snippet/dist/vitrine-worker.js js-snippet/dist/vitrine_bg.wasm demo-shop/dist.new/vitrine/
+cp js-snippet/dist/vitrine.js js-snippet/dist/vitrine.mjs js-snippet/dist/vitrine-worker.js js-snippet/dist/vitrine_bg.wasm demo-shop/dist.new/vitrine/
 for b in bundle.json edge/bundle.json; do
   printf 'demo-shop/dist/vitrine/%s %7d bytes, %6d gzip\n' "$b" \
     "$(wc -c < "demo-shop/dist.new/vitrine/$b")" "$(gzip -9c "demo-shop/dist.new/vitrine/$b" | wc -c)"

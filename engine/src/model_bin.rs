@@ -44,15 +44,20 @@ fn err(field: &str, msg: String) -> FormatError {
 
 impl Model {
     /// Reads a bundle's `model` part: the JSON snapshot, or the binary snapshot's base64 in one JSON
-    /// string, the form `vitrine bundle` writes (it loads several times faster, which is most of
-    /// the edge's cold start).
+    /// string, the form `vitrine bundle` writes for the edge beside a sharded browser bundle (the
+    /// edge's Wasm loads it in half the time). Builds without the `binary-bundle` feature (the
+    /// browser's production build, which loads JSON heads) refuse the binary form, saying so.
     pub fn from_bundle_part(text: &str) -> Result<Model, FormatError> {
         if !text.trim_start().starts_with('"') {
             return Model::from_json(text);
         }
-        let b64 = crate::json::read("model", text, |x| x.string())?;
-        let bytes = vitrine_cel::base64_decode(&b64).ok_or_else(|| err("", "expected the base64 of a binary model snapshot (.vtm)".into()))?;
-        Model::from_bytes(&bytes)
+        #[cfg(feature = "binary-bundle")]
+        {
+            let bytes = crate::json::base64_string("model", text)?.ok_or_else(|| err("", "expected the base64 of a binary model snapshot (.vtm)".into()))?;
+            Model::from_bytes(&bytes)
+        }
+        #[cfg(not(feature = "binary-bundle"))]
+        Err(err("", "expected the model as JSON, found the edge bundle's binary one".into()))
     }
 
     /// The bundle's `model` part in its compact form (see [`Model::from_bundle_part`]).
