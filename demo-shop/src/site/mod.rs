@@ -133,7 +133,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     }
     for p in &shop.products {
         write(out, &format!("p/{}.html", file_name(&p.id)?), &shop.product_page(p))?;
-        write(out, &format!("img/{}.svg", file_name(&p.id)?), &svg::product(&p.id, &p.product_type))?;
+        write(out, &format!("img/{}.svg", file_name(&p.id)?), &svg::product(&p.id, &p.title, &p.product_type))?;
         pages += 1;
         images += 1;
     }
