@@ -49,6 +49,9 @@ mkdir -p demo-shop/dist.new/vitrine
 # and catalog entries and similar rows (vitrine/c-<hash>/).
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
   --out demo-shop/dist.new/vitrine/edge/bundle.json --shards 512 --sharded-out demo-shop/dist.new/vitrine
+# The same, unsharded (its model in JSON, as a browser-only shop without shards serves it): the
+# browser tests compare the sharded browser's decisions with it.
+$VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json --out build/full-bundle.json 2>/dev/null
 
 # The shared decision cases (tests/cases/decisions.json) state their bundle in source form; the
 # runtimes' tests load it compiled by the same command a shop runs.
