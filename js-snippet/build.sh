@@ -44,7 +44,13 @@ bindgen "--features dev" dev
 # The page runs the loader; the engine runs in a worker whose script is the glue + worker.js.
 cat "$here/pkg/prod/vitrine_snippet.js" "$here/worker.js" > "$here/pkg/prod/vitrine-worker.full.js"
 node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/loader.js" \
-  --outfile="$here/dist/vitrine.js.tmp"
+  --define:VITRINE_MODULE_BASE=undefined --outfile="$here/dist/vitrine.js.tmp"
+# The same loader as an ES module (the package's `import` entry): its files are found beside the
+# module, and `ready` resolves with window.vitrine once the first decision is applied.
+node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/loader.js" --format=esm \
+  --define:VITRINE_MODULE_BASE=__vitrine_base --banner:js='const __vitrine_base=new URL("./",import.meta.url).href;' \
+  --footer:js='export const ready=new Promise(function(r){window.vitrine?r(window.vitrine):document.addEventListener("vitrine:applied",function(){r(window.vitrine)},{once:true})});' \
+  --outfile="$here/dist/vitrine.mjs.tmp"
 node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/pkg/prod/vitrine-worker.full.js" \
   --outfile="$here/dist/vitrine-worker.js.tmp"
 node_modules/.bin/esbuild --minify --log-level=warning "$here/pkg/dev/vitrine_snippet.js" \
@@ -52,9 +58,15 @@ node_modules/.bin/esbuild --minify --log-level=warning "$here/pkg/dev/vitrine_sn
 mv "$here/pkg/prod/shipped.wasm" "$here/dist/vitrine_bg.wasm"
 mv "$here/pkg/dev/shipped.wasm" "$here/dist/vitrine-dev_bg.wasm"
 mv "$here/dist/vitrine.js.tmp" "$here/dist/vitrine.js"
+mv "$here/dist/vitrine.mjs.tmp" "$here/dist/vitrine.mjs"
 mv "$here/dist/vitrine-worker.js.tmp" "$here/dist/vitrine-worker.js"
 mv "$here/dist/vitrine-dev.js.tmp" "$here/dist/vitrine-dev.js"
-for f in vitrine.js vitrine-worker.js vitrine_bg.wasm vitrine-dev.js vitrine-dev_bg.wasm; do
+# The npm package (built here, published from elsewhere): the production files, the types, the
+# licence and js-snippet/npm's manifest and README. Never the developer build.
+rm -rf "$here/dist/package" && mkdir -p "$here/dist/package"
+cp "$here/dist/vitrine.js" "$here/dist/vitrine.mjs" "$here/dist/vitrine-worker.js" "$here/dist/vitrine_bg.wasm" \
+  "$here/vitrine.d.ts" "$root/LICENSE" "$here/npm/package.json" "$here/npm/README.md" "$here/dist/package/"
+for f in vitrine.js vitrine.mjs vitrine-worker.js vitrine_bg.wasm vitrine-dev.js vitrine-dev_bg.wasm; do
   printf 'js-snippet/dist/%-20s %7d bytes, %6d gzip\n' "$f" "$(wc -c < "$here/dist/$f")" "$(gzip -9c "$here/dist/$f" | wc -c)"
 done
 if command -v twiggy >/dev/null; then

@@ -7,7 +7,10 @@
   'use strict';
   var started = performance.now();
   var script = document.currentScript;
-  var base = (script && script.src) ? script.src.replace(/[^/]*$/, '') : '/vitrine/';
+  // Vitrine's files sit beside this script; the ES module build (vitrine.mjs) defines
+  // VITRINE_MODULE_BASE from import.meta.url, the classic one folds it away.
+  var base = typeof VITRINE_MODULE_BASE === 'string' ? VITRINE_MODULE_BASE
+    : (script && script.src) ? script.src.replace(/[^/]*$/, '') : '/vitrine/';
   var SESSION_KEY = 'vitrine.session';
   var VID_KEY = 'vitrine.vid'; // an anonymous visitor's id for experiments, after consent only
   var dataLayer = window.dataLayer = window.dataLayer || [];

@@ -49,6 +49,9 @@ mkdir -p demo-shop/dist.new/vitrine
 # and catalog entries and similar rows (vitrine/c-<hash>/).
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
   --out demo-shop/dist.new/vitrine/edge/bundle.json --shards 512 --sharded-out demo-shop/dist.new/vitrine
+# The same, unsharded (its model in JSON, as a browser-only shop without shards serves it): the
+# browser tests compare the sharded browser's decisions with it.
+$VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json --out build/full-bundle.json 2>/dev/null
 
 # The shared decision cases (tests/cases/decisions.json) state their bundle in source form; the
 # runtimes' tests load it compiled by the same command a shop runs.
@@ -71,7 +74,7 @@ $VITRINE bundle --site build/cases/hashes-site.json --catalog build/cases/catalo
 
 log "browser snippet"
 bash js-snippet/build.sh
-cp js-snippet/dist/vitrine.js js-snippet/dist/vitrine-worker.js js-snippet/dist/vitrine_bg.wasm demo-shop/dist.new/vitrine/
+cp js-snippet/dist/vitrine.js js-snippet/dist/vitrine.mjs js-snippet/dist/vitrine-worker.js js-snippet/dist/vitrine_bg.wasm demo-shop/dist.new/vitrine/
 for b in bundle.json edge/bundle.json; do
   printf 'demo-shop/dist/vitrine/%s %7d bytes, %6d gzip\n' "$b" \
     "$(wc -c < "demo-shop/dist.new/vitrine/$b")" "$(gzip -9c "demo-shop/dist.new/vitrine/$b" | wc -c)"

@@ -11,6 +11,8 @@ bash scripts/check-size.sh || status=1
 echo "== style: rustfmt (rustfmt.toml) and clippy, warnings as errors"
 { cargo fmt --all --check && (cd fuzz && cargo fmt --check); } || { echo "rustfmt: run \`cargo fmt --all\` (and in fuzz/)"; status=1; }
 cargo clippy --quiet --workspace --all-targets -- -D warnings || status=1
+echo "== the snippet's TypeScript types (tsc against a shop's usage)"
+node_modules/.bin/tsc -p tests/types || status=1
 echo "== native: CEL, engine, CLI, demo-shop generator, edge rewriting"
 cargo test --quiet -p vitrine-cel -p vitrine-engine -p vitrine-cli -p vitrine-demo -p vitrine-edge 2>&1 || status=1
 echo "== browser (Chromium) and edge (workerd)"

@@ -615,7 +615,14 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in text.bytes() {
-        let v = B64.iter().position(|&b| b == c)? as u32;
+        let v = u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        });
         acc = (acc << 6) | v;
         bits += 6;
         if bits >= 8 {
@@ -630,6 +637,20 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::{format_double, Quoted};
+
+    #[test]
+    fn base64_round_trips_and_refuses_other_characters() {
+        use super::{base64_decode, base64_encode};
+        let data: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        for n in 0..data.len() {
+            assert_eq!(base64_decode(&base64_encode(&data[..n])).as_deref(), Some(&data[..n]));
+        }
+        assert_eq!(base64_encode(b"Man"), "TWFu");
+        assert_eq!(base64_decode("TWE"), Some(b"Ma".to_vec()));
+        for bad in ["TW-u", "TW u", "TWFu\n", "T"] {
+            assert_eq!(base64_decode(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn quoted_is_debug_for_ascii_and_escapes_controls() {

@@ -100,8 +100,14 @@ enum Command {
     },
     /// Build profile snapshots (JSON lines) from an order export shaped like Online Retail.
     Profiles {
+        /// An order export: Online Retail's columns, or others named by --columns.
         #[arg(long)]
         orders: PathBuf,
+        /// Column mapping, as `kpis` takes it (a preset: `online-retail`, `shopify`, `shopware5`,
+        /// and/or `field=Header` pairs). A mapped export needs --catalog: its product ids are the
+        /// catalog's.
+        #[arg(long)]
+        columns: Option<String>,
         /// "Now" for recency: RFC 3339 or `YYYY-MM-DD HH:MM:SS`.
         #[arg(long)]
         now: String,
@@ -129,10 +135,18 @@ enum Command {
     },
     /// Turn an order export into the interactions CSV `train` reads (valid purchase lines only).
     Interactions {
+        /// An order export: Online Retail's columns, or others named by --columns.
         #[arg(long)]
         orders: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// Column mapping, as `kpis` takes it. A mapped export needs --catalog.
+        #[arg(long)]
+        columns: Option<String>,
+        /// Catalog (JSON, or Merchant Center TSV by extension): only its products become
+        /// interactions [default: stock codes starting with a digit, as Online Retail's].
+        #[arg(long)]
+        catalog: Option<PathBuf>,
     },
     /// Validate a site configuration and compile it with a catalog and a model into a bundle.
     Bundle {
@@ -414,12 +428,12 @@ fn run(command: Command) -> anyhow::Result<()> {
                 None => write(&mut std::io::BufWriter::new(std::io::stdout().lock()))?,
             }
         }
-        Command::Profiles { orders, now, out, catalog, traits, consent, clv_horizon_days, lifecycle } => {
+        Command::Profiles { orders, columns, now, out, catalog, traits, consent, clv_horizon_days, lifecycle } => {
             let lifecycle = lifecycle.rules()?;
             let now = vitrine_engine::time::parse_export(&now)
                 .ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {now:?}")))?;
             let catalog = catalog.map(|c| load(&c, if is_tsv(&c) { Catalog::from_tsv } else { Catalog::from_json })).transpose()?;
-            let lines = input::read_orders(&orders)?;
+            let lines = read_mapped_orders(&orders, columns.as_deref(), catalog.is_some())?;
             let enrichment = traits.map(|t| input::read_traits(&t)).transpose()?.unwrap_or_default();
             let rules = ProfileRules { consent: consent == "granted", lifecycle, ..ProfileRules::default() };
             let (mut profiles, stats) = build_profiles(&lines, now, catalog.as_ref(), &rules);
@@ -458,14 +472,15 @@ fn run(command: Command) -> anyhow::Result<()> {
                 Stage::ALL.iter().map(|s| format!("{s} {}", profiles.iter().filter(|p| p.lifecycle.as_ref().is_some_and(|l| l.stage == *s)).count())).collect();
             eprintln!("vitrine: lifecycle stages: {}", stages.join(", "));
         }
-        Command::Interactions { orders, out } => {
-            let lines = input::read_orders(&orders)?;
+        Command::Interactions { orders, out, columns, catalog } => {
+            let catalog = catalog.map(|c| load(&c, if is_tsv(&c) { Catalog::from_tsv } else { Catalog::from_json })).transpose()?;
+            let lines = read_mapped_orders(&orders, columns.as_deref(), catalog.is_some())?;
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["user", "item", "timestamp", "event", "quantity"])?;
             let mut n = 0;
             for l in &lines {
                 let Some(c) = l.customer.as_deref().filter(|c| !c.is_empty()) else { continue };
-                if l.is_cancellation() || l.quantity <= 0.0 || l.unit_price <= 0.0 || !l.stock_code.starts_with(|c: char| c.is_ascii_digit()) {
+                if l.is_cancellation() || l.quantity <= 0.0 || l.unit_price <= 0.0 || !vitrine_engine::orders::is_product(&l.stock_code, catalog.as_ref()) {
                     continue;
                 }
                 let ts = vitrine_engine::time::format(l.time);
@@ -492,7 +507,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 eprintln!("vitrine: {}: `{field}` calls matches() or format() (itself or through a segment), which only the edge evaluates: the browser leaves {what} as served", site.display());
             }
             let s = config.to_compiled_json(false);
-            // The bundle carries the JSON snapshot (runtimes parse JSON already); a binary one is converted.
+            // A bundle carries the JSON snapshot (a binary one is converted), except the edge's beside
+            // a sharded browser bundle (below), which carries the binary one.
             let full = load_model(&model)?;
             let m = full.to_json();
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
@@ -538,8 +554,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                 let bytes: usize = parts.iter().chain(&catalog_parts).map(|(_, b)| b.len()).sum();
                 let files = parts.len() + catalog_parts.len();
                 eprintln!("vitrine: browser bundle {} bytes + {files} shard files ({bytes} bytes) -> {}", browser.len(), dir.display());
-                // The full-model bundle names the browser's shards, so the edge can preload them.
-                bundle = Bundle::assemble_with_shards(&s, &c, &m, &head);
+                // The full-model bundle names the browser's shards, so the edge can preload them, and
+                // carries the binary model (base64), which the edge's Wasm loads in half the time:
+                // the browser loads the head written above, never this one.
+                bundle = Bundle::assemble_with_shards(&s, &c, &full.to_bundle_part(), &head);
             }
             staged.write(&out, bundle.as_bytes())?;
             staged.commit()?;
@@ -742,6 +760,19 @@ fn run(command: Command) -> anyhow::Result<()> {
 
 /// `--products`: what `kpis` and `clv` count as merchandise (digit codes with Online Retail's
 /// columns, every line with a mapping of one's own, unless said).
+/// An order export's lines, in Online Retail's columns or mapped by `--columns`. A mapped export's
+/// product codes (a shop's SKUs) cannot be told from postage and fees by their shape, as Online
+/// Retail's digits can: the catalog says which are products, so it is required.
+fn read_mapped_orders(orders: &Path, columns: Option<&str>, has_catalog: bool) -> Result<Vec<vitrine_engine::orders::OrderLine>, InputError> {
+    match columns {
+        None => input::read_orders(orders),
+        Some(_) if !has_catalog => {
+            Err(InputError("--columns: a mapped export's product ids are the catalog's: add --catalog (your product feed, JSON or Merchant Center TSV)".into()))
+        }
+        Some(map) => Ok(input::read_order_export(orders, &input::Columns::parse(map)?)?.0),
+    }
+}
+
 fn products_of(flag: Option<&str>, mapped: bool) -> Products {
     match flag {
         Some("all") => Products::All,

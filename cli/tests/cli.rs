@@ -858,3 +858,46 @@ fn profiles_carry_clv_predictions() {
     assert!(o.status.success());
     assert!(!std::fs::read_to_string(&out).unwrap().contains("\"clv\""));
 }
+
+#[test]
+fn profiles_and_interactions_read_a_shopify_export_with_its_product_feed() {
+    // The path docs/guide.md describes: a Shopify order export and the shop's product feed.
+    let csv = "\u{feff}Name,Email,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Country,Cancelled at
+#1001,a@example.com,2011-01-03 11:00:00 +0100,1,Cake stand,6.00,CAKE-1,United Kingdom,
+#1001,,,1,Candle,4.00,CANDLE-2,,
+#1001,,,1,Shipping,4.95,SHIP,,
+#1002,b@example.com,2011-01-05 11:00:00 +0100,2,Cake stand,10.00,CAKE-1,United Kingdom,
+#1003,a@example.com,2011-03-10 11:00:00 +0100,1,Cake stand,10.00,CAKE-1,United Kingdom,
+#1008,b@example.com,2011-02-20 11:00:00 +0100,1,Cake stand,99.00,CAKE-1,United Kingdom,2011-02-21 09:00:00 +0100
+";
+    let catalog = r#"{"v":1,"products":[
+      {"id":"CAKE-1","title":"Cake stand","link":"/p/cake-1","price":"10.00 GBP","product_type":"Kitchen"},
+      {"id":"CANDLE-2","title":"Candle","link":"/p/candle-2","price":"4.00 GBP","product_type":"Candles"}]}"#;
+    let dir = tmp("shopify-profiles");
+    let (orders, feed, out) = (dir.join("orders_export.csv"), dir.join("catalog.json"), dir.join("profiles.jsonl"));
+    std::fs::write(&orders, csv).unwrap();
+    std::fs::write(&feed, catalog).unwrap();
+    let (o, f, p) = (orders.to_str().unwrap(), feed.to_str().unwrap(), out.to_str().unwrap());
+
+    // Without the feed, a SKU cannot be told from a shipping line: refused, nothing written.
+    let refused = vitrine(&["profiles", "--orders", o, "--columns", "shopify", "--now", "2011-04-01 00:00:00", "--out", p]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("add --catalog"), "{}", stderr(&refused));
+    assert!(!out.exists());
+
+    let made = vitrine(&["profiles", "--orders", o, "--columns", "shopify", "--catalog", f, "--now", "2011-04-01 00:00:00", "--out", p]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let profiles: Vec<serde_json::Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let a = profiles.iter().find(|p| p["id"].as_str().unwrap().contains("a@example.com")).unwrap();
+    assert_eq!((a["orders"]["count"].as_u64(), a["orders"]["revenue"].as_f64()), (Some(2), Some(20.0)), "shipping is not merchandise: {a}");
+    let b = profiles.iter().find(|p| p["id"].as_str().unwrap().contains("b@example.com")).unwrap();
+    assert_eq!((b["orders"]["count"].as_u64(), b["orders"]["revenue"].as_f64()), (Some(1), Some(20.0)), "the cancelled order is left out: {b}");
+    assert!(a["affinities"]["Kitchen"].as_f64().unwrap() > 0.0, "{a}");
+
+    let csv_out = dir.join("interactions.csv");
+    let i = vitrine(&["interactions", "--orders", o, "--columns", "shopify", "--catalog", f, "--out", csv_out.to_str().unwrap()]);
+    assert!(i.status.success(), "{}", stderr(&i));
+    let rows = std::fs::read_to_string(&csv_out).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 4, "{rows}");
+    assert!(!rows.contains("SHIP"), "{rows}");
+}

@@ -56,12 +56,25 @@
     else fn();
   }
 
+  function recordedConsent() {
+    var el = d.getElementById('vitrine-profile');
+    if (!el) return false;
+    try {
+      var p = JSON.parse(el.textContent);
+      return !!(p && p.consent && p.consent.personalization === true);
+    } catch (e) {
+      return false;
+    }
+  }
+
   ready(function () {
     showBasket(basketCount());
 
     var banner = d.getElementById('consent');
     function showBanner(show) { if (banner) banner.hidden = !show; }
-    if (!choice) showBanner(true);
+    // A signed-in customer whose account records consent (the snapshot the edge handed over) has
+    // already answered: no banner, as the personalized page they see says.
+    if (!choice && !recordedConsent()) showBanner(true);
 
     d.addEventListener('click', function (ev) {
       var target = ev.target instanceof Element ? ev.target : null;

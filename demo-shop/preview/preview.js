@@ -226,7 +226,9 @@
           where && h('button', { type: 'button', class: 'pv-link', onclick: function () { showInEditor(range); },
             text: 'Show at line ' + where.line, 'aria-label': 'Show ' + (e.field || 'the problem') + ' in the editor, line ' + where.line }),
         ]),
-        h('pre', { class: 'pv-pre pv-error-text', text: e.message }),
+        // The message wraps; the rule's excerpt under it keeps its caret aligned and scrolls.
+        h('p', { class: 'pv-error-message', text: e.message.split('\n')[0] }),
+        e.message.indexOf('\n') >= 0 && h('pre', { class: 'pv-pre pv-error-text', text: e.message.slice(e.message.indexOf('\n') + 1) }),
       ]);
     }));
     $('errors').hidden = errors.length === 0;
@@ -512,6 +514,14 @@
     s.className = 'pv-pill pv-is-' + kind;
   }
 
+  /** Whether the visitor's profile lets the engine read anything personal. */
+  function personal(profileText) {
+    try {
+      var p = profileText ? JSON.parse(profileText) : null;
+      return !!(p && p.consent && p.consent.personalization === true);
+    } catch (_) { return false; }
+  }
+
   function frameWindow() {
     try {
       var w = frame.contentWindow;
@@ -570,7 +580,8 @@
     var inputs = { site: compiledSite(), profile: profileJson(), session: JSON.stringify(session()) };
     return Promise.resolve(w.vitrine.preview(inputs)).then(function (decision) {
       if (w !== frameWindow()) return; // navigated meanwhile: the new page gets its own call
-      setPageState('true', 'personalized');
+      // Without consent the engine reads nothing personal (the page's own context only): say so.
+      setPageState(personal(inputs.profile) ? 'true' : 'anon', personal(inputs.profile) ? 'personalized' : 'anonymous: page context only');
       renderTrace(decision, w, inputs);
     });
   }

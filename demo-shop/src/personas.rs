@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::orders::OrderLine;
+use crate::orders::{is_product_code, OrderLine};
 
 const DAY: i64 = 86_400;
 
@@ -32,7 +32,10 @@ pub struct Persona {
 struct Stats<'a> {
     invoices: HashSet<&'a str>,
     items: HashSet<&'a str>,
+    /// Clean purchases only: what the personas are chosen by.
     revenue: f64,
+    /// Net of cancellations, as `vitrine profiles` computes it: what the switcher shows.
+    net: f64,
     last: i64,
     country: &'a str,
 }
@@ -50,9 +53,19 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
         s.items.insert(&l.stock_code);
         // Quantities are small integers, exact in f64.
         s.revenue += l.quantity as f64 * l.unit_price;
+        s.net = s.revenue;
         if t >= s.last {
             s.last = t;
             s.country = &l.country;
+        }
+    }
+    // Cancellations come off the spend shown (not the choice), as `vitrine profiles` nets them out
+    // of revenue: the switcher's figure is then the one the preview shows for the same customer.
+    for l in lines.iter().filter(|l| l.is_cancellation() && is_product_code(&l.stock_code)) {
+        if let Some(s) = l.customer.as_deref().and_then(|c| stats.get_mut(c)) {
+            if l.time()? <= now {
+                s.net += l.quantity.min(0) as f64 * l.unit_price.abs();
+            }
         }
     }
     let mut customers: Vec<(&str, &Stats)> = stats.iter().map(|(k, v)| (*k, v)).collect();
@@ -74,7 +87,7 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
             plural(s.invoices.len()),
             s.items.len(),
             plural(s.items.len()),
-            s.revenue,
+            s.net.max(0.0),
             match days_ago(s) {
                 0 => "today".to_string(),
                 1 => "yesterday".to_string(),
@@ -228,6 +241,9 @@ mod tests {
         let only_uk: String = CSV.lines().filter(|l| !l.contains("France") && !l.starts_with("501,")).map(|l| format!("{l}\n")).collect();
         let personas = choose(&parse_orders(only_uk.as_bytes()).unwrap(), NOW_UNIX).unwrap();
         assert_eq!(personas.last().map(|p| p.vid.as_str()), Some("c-7"));
+        // Its cancellation (C703) comes off the spend shown, as in its profile.
+        let shown = &personas.last().unwrap().description;
+        assert!(shown.contains("2 orders, 1 product, 1 GBP"), "{shown}");
     }
 
     #[test]

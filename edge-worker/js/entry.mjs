@@ -11,10 +11,24 @@
 //! Requests the engine never looks at (anything but GET and HEAD outside `/vitrine/`, and websocket
 //! upgrades) are proxied to the origin here, without entering the Wasm at all.
 
-import { initSync, fetch as handle, __wbg_reset_state } from "./index.js";
+import { initSync, fetch as handle, warm, __wbg_reset_state } from "./index.js";
 import wasmModule from "./index_bg.wasm";
 
 initSync({ module: wasmModule });
+warmUp();
+
+/**
+ * One tiny page through the whole engine before any request (edge-worker/src/warm.rs): V8 compiles
+ * Wasm functions on first use, and the first visitor after a cold start should not wait for it.
+ */
+function warmUp() {
+  try {
+    warm();
+  } catch (err) {
+    console.error("vitrine: warm-up failed; starting cold:", err);
+    if (err instanceof WebAssembly.RuntimeError) __wbg_reset_state();
+  }
+}
 
 /** Requests the current instance is working on, each with a way to fail it over. */
 const inFlight = new Set();

@@ -30,8 +30,22 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         "/__vitrine/demo/become" if req.method() == Method::Get && local_flag(&env, "VITRINE_DEMO", &url) => become_visitor(&url, &env),
         "/__vitrine/decide" if req.method() == Method::Post && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => decide_hook(req).await,
         "/__vitrine/rewrite" if req.method() == Method::Post && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => rewrite_hook(req).await,
-        "/__vitrine/demo/become" | "/__vitrine/decide" | "/__vitrine/rewrite" => Response::error("Not Found", 404),
+        "/__vitrine/memory" if req.method() == Method::Get && local_flag(&env, "VITRINE_TEST_HOOKS", &url) => memory_hook(),
+        "/__vitrine/demo/become" | "/__vitrine/decide" | "/__vitrine/rewrite" | "/__vitrine/memory" => Response::error("Not Found", 404),
         _ => serve(req, &url, &env).await,
+    }
+}
+
+/// Runs the warm-up page (see [`crate::warm`]); `js/entry.mjs` calls it once per instance, before
+/// any request. False (and a log line) if it could not: the worker then just starts cold.
+#[worker::wasm_bindgen::prelude::wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+pub fn warm() -> bool {
+    match crate::warm::run() {
+        Ok(_) => true,
+        Err(e) => {
+            worker::console_error!("vitrine: warm-up page failed: {e}");
+            false
+        }
     }
 }
 
@@ -109,6 +123,16 @@ async fn hook_input(mut req: Request, html: bool) -> Result<std::result::Result<
     }
 }
 
+/// `GET /__vitrine/memory` (test hook): `{"wasm_bytes": N}`, the size of this instance's linear
+/// memory. It only ever grows, so equal readings before and after sustained traffic mean nothing
+/// the requests allocate outlives them (tests/edge/faults.test.mjs, bench/edge-origin.mjs).
+fn memory_hook() -> Result<Response> {
+    let bytes = core::arch::wasm32::memory_size(0) * 65_536;
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    Ok(Response::ok(format!("{{\"wasm_bytes\":{bytes}}}"))?.with_headers(headers))
+}
+
 /// `POST /__vitrine/decide` (test hook): `{"bundle": …, "case": …}` → the engine's Decision JSON,
 /// so the shared case file can check the edge build decides like the native engine.
 async fn decide_hook(req: Request) -> Result<Response> {
@@ -142,6 +166,10 @@ struct Config {
     origin: Result<Option<String>, ConfigError>,
     bypass: Bypass,
     demo: bool,
+    /// Fault injection (test hooks only, `VITRINE_TEST_KV_DELAY_MS`): the profile store answers this
+    /// much later, as a slow KV would. Local workerd answers KV before any timer fires, even a 1 ms
+    /// one against a 20 MB value, so the timeout cannot be reached otherwise.
+    kv_delay_ms: u64,
 }
 
 impl Config {
@@ -152,7 +180,11 @@ impl Config {
             worker::console_error!("vitrine: {e}; every page passes through unchanged");
             Bypass::all()
         });
-        Config { origin, bypass, demo: local_flag(env, "VITRINE_DEMO", url) }
+        let kv_delay_ms = match local_flag(env, "VITRINE_TEST_HOOKS", url) {
+            true => var("VITRINE_TEST_KV_DELAY_MS").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+            false => 0,
+        };
+        Config { origin, bypass, demo: local_flag(env, "VITRINE_DEMO", url), kv_delay_ms }
     }
 }
 
@@ -256,9 +288,12 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     // round trip. Other requests (images, scripts, fetches) ask KV nothing unless they turn out
     // to be HTML.
     let (resp, early) = if is_get && wants_html && !dev_secret {
-        let (resp, bundle, visitor) =
-            futures_util::future::join3(from_origin(req, url, config, true), bundle(assets.clone(), url), visitor(cookie_header.as_deref(), &secret, env))
-                .await;
+        let (resp, bundle, visitor) = futures_util::future::join3(
+            from_origin(req, url, config, true),
+            bundle(assets.clone(), url),
+            visitor(cookie_header.as_deref(), &secret, env, config.kv_delay_ms),
+        )
+        .await;
         (resp?, Some((bundle, visitor)))
     } else {
         (from_origin(req, url, config, false).await?, None)
@@ -282,7 +317,7 @@ async fn page(req: Request, url: &str, env: &Env, config: &Config) -> Result<Res
     }
     let (bundle, (profile, outcome)) = match early {
         Some(loaded) => loaded,
-        None => (bundle(assets, url).await, visitor(cookie_header.as_deref(), &secret, env).await),
+        None => (bundle(assets, url).await, visitor(cookie_header.as_deref(), &secret, env, config.kv_delay_ms).await),
     };
     let Ok(bundle) = bundle else { return Ok(tagged(resp, "bypass; reason=bundle")) };
     Ok(personalize(resp, bundle, profile, outcome, charset))
@@ -388,6 +423,50 @@ async fn load_bundle(assets: &Fetcher, page: &str) -> std::result::Result<Rc<Bun
 /// KV answers a hot key in a few milliseconds and a cold one in tens.
 const KV_TIMEOUT_MS: u64 = 500;
 
+/// A KV value as far as it was read.
+enum Stored {
+    Missing,
+    Text(String),
+    /// Longer than the cap: not read further.
+    TooBig,
+}
+
+/// The value under `key`, streamed and read only up to `cap` bytes, so that an oversized value is
+/// never copied whole into the instance's memory (whose linear memory never shrinks: one 20 MB
+/// value used to leave it at 24 MB for good, and a few at once would exhaust the isolate).
+async fn read_capped(kv: &worker::kv::KvStore, key: &str, cap: usize) -> std::result::Result<Stored, String> {
+    use worker::js_sys::{Function, Promise, Reflect, Uint8Array};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    use worker::wasm_bindgen_futures::JsFuture;
+
+    let js = |e: JsValue| format!("{e:?}");
+    let Some(stream) = kv.get(key).stream().await.map_err(|e| e.to_string())? else {
+        return Ok(Stored::Missing);
+    };
+    let reader = stream.get_reader();
+    let read: Function = Reflect::get(&reader, &"read".into()).map_err(js)?.dyn_into().map_err(js)?;
+    let mut bytes = Vec::new();
+    loop {
+        let promise: Promise = read.call0(&reader).map_err(js)?.dyn_into().map_err(js)?;
+        let step = JsFuture::from(promise).await.map_err(js)?;
+        if Reflect::get(&step, &"done".into()).map_err(js)?.is_truthy() {
+            break;
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &"value".into()).map_err(js)?.dyn_into().map_err(js)?;
+        if bytes.len() + chunk.length() as usize > cap {
+            // Released, not awaited: the rest of the value is never read.
+            if let Ok(cancel) = Reflect::get(&reader, &"cancel".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+                let _ = cancel.call0(&reader);
+            }
+            return Ok(Stored::TooBig);
+        }
+        let at = bytes.len();
+        bytes.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[at..]);
+    }
+    String::from_utf8(bytes).map(Stored::Text).map_err(|e| format!("not UTF-8: {e}"))
+}
+
 /// Whose page this is; the reason names why it is the anonymous default.
 enum Outcome {
     Personalized,
@@ -396,7 +475,7 @@ enum Outcome {
 
 /// Resolves the visitor: signed cookie → KV `profile:<vid>` → snapshot with consent. Every failure
 /// is the anonymous visitor, whose decisions are the shop's defaults plus non-personal recs.
-async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveProfile, Outcome) {
+async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env, kv_delay_ms: u64) -> (LiveProfile, Outcome) {
     let anonymous = |reason| (LiveProfile::new(ProfileSnapshot::anonymous()), Outcome::Default(reason));
     if secret.is_empty() {
         if cookie_header.and_then(cookie::find).is_none() {
@@ -420,18 +499,28 @@ async fn visitor(cookie_header: Option<&str>, secret: &str, env: &Env) -> (LiveP
     // A slow store delays no page beyond the bound: the visitor is then served the defaults.
     let timeout = env.var("VITRINE_KV_TIMEOUT_MS").ok().and_then(|v| v.to_string().trim().parse::<u64>().ok()).unwrap_or(KV_TIMEOUT_MS);
     let key = format!("profile:{vid}");
-    let get = std::pin::pin!(kv.get(&key).text());
+    let get = std::pin::pin!(async {
+        if kv_delay_ms > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(kv_delay_ms)).await;
+        }
+        read_capped(&kv, &key, ProfileSnapshot::MAX_BYTES).await
+    });
     let late = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(timeout)));
     let stored = match futures_util::future::select(get, late).await {
-        futures_util::future::Either::Left((stored, _)) => stored.map_err(|e| e.to_string()),
+        futures_util::future::Either::Left((stored, _)) => stored,
         futures_util::future::Either::Right(_) => {
             worker::console_warn!("vitrine: profile store did not answer within {timeout} ms");
             return anonymous("kv-timeout");
         }
     };
     let text = match stored {
-        Ok(Some(t)) => t,
-        Ok(None) => return anonymous("unknown-visitor"),
+        Ok(Stored::Text(t)) => t,
+        Ok(Stored::Missing) => return anonymous("unknown-visitor"),
+        Ok(Stored::TooBig) => {
+            let max = ProfileSnapshot::MAX_BYTES;
+            worker::console_warn!("vitrine: profile:{vid} is larger than a snapshot may be ({max} bytes); refused");
+            return anonymous("bad-profile");
+        }
         Err(e) => {
             worker::console_warn!("vitrine: profile store failed: {e}");
             return anonymous("kv-error");

@@ -63,6 +63,7 @@ pub mod origin;
 pub mod paths;
 pub mod rewrite;
 pub mod scan;
+pub mod warm;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

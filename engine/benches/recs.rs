@@ -136,7 +136,9 @@ fn recs(c: &mut Criterion) {
     if let Ok(out) = std::env::var("VITRINE_BENCH_SCENARIOS") {
         let doc = json!({
             "v": 1,
-            "bundle": bundle_path.canonicalize().unwrap(),
+            // The browser's production Wasm reads JSON models only: the same bundle unsharded
+            // (scripts/build.sh), whose decisions are the edge bundle's.
+            "bundle": root.join("build/full-bundle.json").canonicalize().unwrap_or_else(|_| bundle_path.canonicalize().unwrap()),
             "now": now,
             "profiles": {"heavy": heavy.to_json(), "light": light.to_json()},
             "scenarios": exported,

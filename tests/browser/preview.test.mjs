@@ -78,9 +78,13 @@ test('the panel opens with the configuration, and a real lapsed big spender gets
   assert.equal(await page.inputValue('#site'), readFileSync(join(root, 'demo-shop', 'site.json'), 'utf8'));
   assert.equal(await page.textContent('#check-state'), 'valid');
   assert.equal(await page.isHidden('#errors'), true, 'no errors shown');
+  // A new visitor without consent: decided, but from the page's own context only.
+  await page.waitForFunction(() => !/deciding|starting/.test(document.querySelector('#page-state').textContent));
+  assert.equal(await page.textContent('#page-state'), 'anonymous: page context only');
 
   await pickCustomer(page, LAPSED);
   await waitChosen(page, 'winback');
+  await page.waitForFunction(() => document.querySelector('#page-state').textContent === 'personalized', null, { timeout: 10000 });
   const name = snapshot(LAPSED).traits.first_name;
   assert.ok(name, 'the persona has a first name');
   await waitHeadline(frame, `We miss you, ${name}`);
@@ -116,7 +120,10 @@ test('a typo in a rule is reported inline with its location, the page keeps its 
   assert.match(error, /did you mean/);
   assert.match(error, /segments\.lapsed_big_spender\.when/);
   assert.match(await page.textContent('#error-list .pv-loc'), /^rule \d+:\d+$/);
-  assert.match(await page.textContent('#error-list pre'), /\d+:\d+/, 'the message carries line:col');
+  assert.match(await page.textContent('#error-list .pv-error-message'), /\d+:\d+/, 'the message carries line:col');
+  assert.match(await page.textContent('#error-list pre'), /\^/, 'the rule excerpt with its caret');
+  // The whole message is readable: it wraps inside the panel, nothing is cut off.
+  assert.ok(await page.$eval('#error-list .pv-error-message', (el) => el.scrollWidth <= el.clientWidth), 'the message wraps');
   assert.match(await page.textContent('#check-state'), /1 problem/);
   // The gutter marks the editor line that holds the broken rule.
   const line = text.slice(0, at).split('\n').length;

@@ -31,6 +31,8 @@ const SHOP_JS: &str = include_str!("../../assets/shop.js");
 /// Products on the home grid and, at most, on a category page.
 const HOME_GRID: usize = 24;
 const CATEGORY_GRID: usize = 48;
+/// "More in <category>" under a product: one row of the grid's six columns.
+const MORE_IN: usize = 6;
 
 /// The attribution the data licence (CC BY 4.0) asks for, shown in every footer.
 const ATTRIBUTION: &str = "Product and order data: Online Retail data set (Daqing Chen), UCI Machine Learning Repository, CC BY 4.0";
@@ -131,7 +133,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     }
     for p in &shop.products {
         write(out, &format!("p/{}.html", file_name(&p.id)?), &shop.product_page(p))?;
-        write(out, &format!("img/{}.svg", file_name(&p.id)?), &svg::product(&p.id, &p.product_type))?;
+        write(out, &format!("img/{}.svg", file_name(&p.id)?), &svg::product(&p.id, &p.title, &p.product_type))?;
         pages += 1;
         images += 1;
     }
@@ -281,7 +283,8 @@ impl<'a> Shop<'a> {
             n = products.len(),
         );
         main.push_str(&recs_section(
-            &format!("Trending in {}", escape(category)),
+            // recs_section escapes the heading.
+            &format!("Trending in {category}"),
             &format!(r#"data-vitrine-recs="trending" data-vitrine-strategy="trending" data-vitrine-filter-category="{}" data-vitrine-k="6""#, escape(category)),
         ));
         main.push_str("<section class=\"section\">\n<ul class=\"grid\" data-vitrine-list=\"category-grid\">\n");
@@ -352,7 +355,7 @@ impl<'a> Shop<'a> {
             .categories
             .iter()
             .find(|(c, _)| *c == p.product_type)
-            .map(|(_, ps)| ps.iter().copied().filter(|q| q.id != p.id).take(5).collect())
+            .map(|(_, ps)| ps.iter().copied().filter(|q| q.id != p.id).take(MORE_IN).collect())
             .unwrap_or_default();
         if !more.is_empty() {
             let _ = write!(

@@ -1,17 +1,57 @@
 //! Deterministic product illustrations: a soft gradient in the category's hue and one simple
-//! shape per category, varied per product by a hash of its id. No text, no external references.
+//! shape, the motif the product's title names (a bird, a clock, a mug...) or else its category's,
+//! varied per product by a hash of its id. No text, no external references.
 
 use crate::categories as cat;
 use crate::orders::fnv1a;
 
-/// The illustration for a product (`img/<id>.svg`).
-pub fn product(id: &str, category: &str) -> String {
-    illustration(category, fnv1a(id))
+/// The illustration for a product (`img/<id>.svg`): its title's motif in its category's colours.
+pub fn product(id: &str, title: &str, category: &str) -> String {
+    illustration(category, motif(title).unwrap_or(category), fnv1a(id))
 }
 
 /// The illustration for a category tile, fixed per category.
 pub fn category(category: &str) -> String {
-    illustration(category, fnv1a(category) ^ 0x5eed)
+    illustration(category, category, fnv1a(category) ^ 0x5eed)
+}
+
+/// Motifs of their own, beside the categories' shapes.
+mod motif {
+    pub const BIRD: &str = "bird";
+    pub const CLOCK: &str = "clock";
+    pub const FRAME: &str = "frame";
+    pub const BOTTLE: &str = "bottle";
+    pub const PENCILS: &str = "pencils";
+    pub const CAKE: &str = "cake";
+    pub const LANTERN: &str = "lantern";
+    pub const SIGN: &str = "sign";
+}
+
+/// What the title shows, by its words (first match wins, most specific first); `None`: the
+/// category's own shape.
+fn motif(title: &str) -> Option<&'static str> {
+    const WORDS: &[(&[&str], &str)] = &[
+        (&["BIRD", "BIRDS", "ROBIN", "DOVE", "OWL", "OWLS", "HEN", "CHICK"], motif::BIRD),
+        (&["CLOCK"], motif::CLOCK),
+        (&["FRAME", "PHOTO"], motif::FRAME),
+        (&["BOTTLE"], motif::BOTTLE),
+        (&["PENCILS", "PENCIL", "CRAYONS", "COLOURING", "PEN", "PENS"], motif::PENCILS),
+        (&["LANTERN", "LANTERNS"], motif::LANTERN),
+        (&["SIGN", "DOORMAT", "PLAQUE"], motif::SIGN),
+        (&["CAKE", "CAKES", "CAKESTAND", "BAKING", "CUPCAKE", "CASES"], motif::CAKE),
+        (&["MUG", "MUGS", "CUP", "CUPS", "TEACUP", "TEA", "COFFEE"], cat::KITCHEN),
+        (&["BAG", "BAGS", "TOTE", "SHOPPER"], cat::BAGS),
+        (&["CANDLE", "CANDLES", "T-LIGHT", "TEALIGHT", "LIGHT", "LIGHTS"], cat::CANDLES),
+        (&["HEART", "HEARTS", "LOVE", "SWEETHEART"], cat::HOME),
+        (&["STAR", "STARS", "SNOWFLAKE"], cat::CHRISTMAS),
+        (&["BUNTING", "CARD", "CARDS", "WRAP", "PAPER", "TISSUES", "NOTEBOOK", "ENVELOPE"], cat::PAPER),
+        (&["BOX", "BOXES", "TIN", "TINS", "JAR", "JARS", "DRAWER", "BASKET", "CRATE"], cat::STORAGE),
+        (&["GARDEN", "PLANT", "PLANTER", "FLOWER", "FLOWERS", "LEAF", "ROSE", "POT"], cat::GARDEN),
+        (&["SPACEBOY", "ROCKET", "DOLLY", "TOY", "BALL", "GAME"], cat::TOYS),
+    ];
+    let upper = title.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).filter(|w| !w.is_empty()).collect();
+    WORDS.iter().find(|(keys, _)| keys.iter().any(|k| words.contains(k))).map(|(_, m)| *m)
 }
 
 /// The shop logo (also the favicon): a small lantern.
@@ -62,8 +102,9 @@ fn base_hue(category: &str) -> f64 {
     }
 }
 
-/// Builds the SVG from a seed; each group of seed bits picks one small variation.
-fn illustration(category: &str, seed: u64) -> String {
+/// Builds the SVG from a seed; each group of seed bits picks one small variation. The colours are
+/// the category's, the shape the motif's.
+fn illustration(category: &str, motif: &str, seed: u64) -> String {
     let bits = |shift: u32, modulo: u64| (seed >> shift) % modulo;
     let hue = base_hue(category) + bits(0, 37) as f64 - 18.0;
     let bg1 = hsl(hue, 0.75, 0.94);
@@ -74,7 +115,7 @@ fn illustration(category: &str, seed: u64) -> String {
     let accent = hsl(hue + 150.0 + bits(16, 60) as f64, 0.65, 0.62);
     let (bx, by) = (40 + bits(24, 120), 30 + bits(32, 60));
     let tilt = bits(40, 13) as i64 - 6;
-    let shape = shape(category, &main, &dark, &accent, bits(48, 2) == 0);
+    let shape = shape(motif, &main, &dark, &accent, bits(48, 2) == 0);
     format!(
         concat!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200">"#,
@@ -95,10 +136,38 @@ fn illustration(category: &str, seed: u64) -> String {
     )
 }
 
-/// The category's shape, drawn around (100, 110) within about 110 × 110.
-fn shape(category: &str, main: &str, dark: &str, accent: &str, alt: bool) -> String {
+/// The motif's (a category's or one of [`motif`]'s) shape, drawn around (100, 110) within about
+/// 110 × 110.
+fn shape(motif: &str, main: &str, dark: &str, accent: &str, alt: bool) -> String {
     let w = "#fff";
-    match category {
+    match motif {
+        motif::BIRD => format!(
+            r#"<path d="M52 118c0-30 22-50 50-50 20 0 30 10 36 22l22 4-20 10c0 30-26 46-52 46-18 0-36-10-36-32z" fill="{main}"/><path d="M70 112c16 4 34 0 46-14-4 26-24 40-46 36z" fill="{accent}"/><circle cx="130" cy="90" r="5" fill="{dark}"/><path d="M86 152l-8 14M104 152l4 14" stroke="{dark}" stroke-width="4" stroke-linecap="round"/>"#
+        ),
+        motif::CLOCK => format!(
+            r#"<circle cx="100" cy="110" r="54" fill="{main}"/><circle cx="100" cy="110" r="42" fill="{w}"/><path d="M100 110V80M100 110l22 12" stroke="{dark}" stroke-width="6" stroke-linecap="round"/><circle cx="100" cy="110" r="5" fill="{accent}"/><path d="M100 72v6M100 142v6M62 110h6M132 110h6" stroke="{dark}" stroke-width="4"/>"#
+        ),
+        motif::FRAME => format!(
+            r#"<rect x="52" y="58" width="96" height="108" rx="4" fill="{main}"/><rect x="66" y="72" width="68" height="80" fill="{w}"/><path d="M66 152l24-30 16 18 12-12 16 24z" fill="{accent}"/><circle cx="116" cy="92" r="8" fill="{accent}" opacity=".7"/>"#
+        ),
+        motif::BOTTLE => format!(
+            r#"<rect x="84" y="50" width="32" height="16" rx="4" fill="{dark}"/><path d="M64 76c0-8 8-12 16-12h40c8 0 16 4 16 12v74c0 10-8 16-16 16H80c-8 0-16-6-16-16z" fill="{main}"/><path d="M64 100h72M64 124h72" stroke="{accent}" stroke-width="8"/><path d="M76 82v60" stroke="{w}" stroke-width="5" stroke-linecap="round" opacity=".5"/>"#
+        ),
+        motif::PENCILS => format!(
+            r#"<rect x="60" y="96" width="80" height="70" rx="6" fill="{dark}"/><path d="M72 96V54l6-12 6 12v42" fill="{main}"/><path d="M94 96V46l6-12 6 12v50" fill="{accent}"/><path d="M116 96V58l6-12 6 12v38" fill="{main}"/><rect x="60" y="114" width="80" height="10" fill="{w}" opacity=".5"/>"#
+        ),
+        motif::CAKE => format!(
+            r#"<path d="M60 110h80l-10 54H70z" fill="{main}"/><path d="M64 110c-8-34 28-50 36-30 8-20 44-4 36 30z" fill="{w}"/><path d="M76 118l4 40M100 118v40M124 118l-4 40" stroke="{dark}" stroke-width="3" opacity=".4"/><circle cx="100" cy="70" r="9" fill="{accent}"/>"#
+        ),
+        motif::LANTERN => format!(
+            r##"<path d="M90 50h20M100 38v12" stroke="{dark}" stroke-width="5" stroke-linecap="round"/><path d="M72 56h56l-6 10H78z" fill="{dark}"/><rect x="76" y="66" width="48" height="84" rx="6" fill="{main}"/><rect x="84" y="74" width="32" height="68" rx="4" fill="#fff3c4"/><path d="M100 92c8 10 8 20 0 26-8-6-8-16 0-26z" fill="#f4a640"/><rect x="70" y="150" width="60" height="12" rx="3" fill="{dark}"/>"##
+        ),
+        motif::SIGN => format!(
+            r#"<path d="M80 70l20-24 20 24" stroke="{dark}" stroke-width="4" fill="none"/><circle cx="100" cy="46" r="5" fill="{dark}"/><rect x="46" y="70" width="108" height="70" rx="8" fill="{main}"/><rect x="56" y="80" width="88" height="50" rx="4" fill="none" stroke="{w}" stroke-width="3"/><path d="M70 98h60M78 112h44" stroke="{accent}" stroke-width="7" stroke-linecap="round"/>"#
+        ),
+        cat::CANDLES if alt => format!(
+            r##"<circle cx="100" cy="66" r="34" fill="#fff3c4" opacity=".7"/><rect x="58" y="108" width="26" height="54" rx="5" fill="{main}"/><rect x="87" y="92" width="26" height="70" rx="5" fill="{accent}"/><rect x="116" y="116" width="26" height="46" rx="5" fill="{main}"/><path d="M71 108v-8M100 92v-8M129 116v-8" stroke="{dark}" stroke-width="3"/><path d="M71 82c6 7 6 13 0 16-6-3-6-9 0-16zM100 66c6 7 6 13 0 16-6-3-6-9 0-16zM129 90c6 7 6 13 0 16-6-3-6-9 0-16z" fill="#f4a640"/>"##
+        ),
         cat::CHRISTMAS if alt => format!(
             r#"<path d="M100 42l34 46h-16l26 34h-18l24 32H54l24-32H60l26-34H70z" fill="{main}"/><rect x="92" y="154" width="16" height="14" fill="{dark}"/><circle cx="100" cy="40" r="8" fill="{accent}"/><circle cx="88" cy="104" r="4" fill="{w}"/><circle cx="114" cy="130" r="4" fill="{w}"/>"#
         ),
@@ -188,12 +257,28 @@ mod tests {
     }
 
     #[test]
+    fn titles_pick_their_motif() {
+        assert_eq!(motif("WOODEN BIRD ORNAMENT"), Some(motif::BIRD));
+        assert_eq!(motif("Hanging Heart Bird Ornament"), Some(motif::BIRD), "the most specific word wins");
+        assert_eq!(motif("COLOURING PENCILS BROWN TUBE"), Some(motif::PENCILS));
+        assert_eq!(motif("WHITE HANGING HEART T-LIGHT HOLDER"), Some(cat::CANDLES));
+        assert_eq!(motif("Regency Cakestand 3 Tier"), Some(motif::CAKE));
+        assert_eq!(motif("ASSORTED COLOUR BIRD ORNAMENT"), Some(motif::BIRD));
+        assert_eq!(motif("PAPERWEIGHT"), None, "whole words only");
+        // Every motif draws something small and textless.
+        for m in [motif::BIRD, motif::CLOCK, motif::FRAME, motif::BOTTLE, motif::PENCILS, motif::CAKE, motif::LANTERN, motif::SIGN] {
+            let svg = illustration(cat::HOME, m, 7);
+            assert!(svg.len() < 1500 && !svg.contains("<text"), "{m}: {svg}");
+        }
+    }
+
+    #[test]
     fn every_category_is_small_deterministic_and_textless() {
         for category in cat::CATEGORIES {
             // Enough ids that every variation bit takes both values.
             for id in (0..40).map(|i| format!("{}", 20000 + i * 7919)) {
-                let svg = product(&id, category);
-                assert_eq!(svg, product(&id, category));
+                let svg = product(&id, "", category);
+                assert_eq!(svg, product(&id, "", category));
                 assert!(svg.len() < 1500, "{category} {id}: {} bytes", svg.len());
                 assert!(!svg.contains("<text"), "{category}");
                 assert!(svg.starts_with("<svg xmlns=") && svg.ends_with("</svg>"));

@@ -75,6 +75,13 @@ pub(crate) fn read<T>(format: &'static str, text: &str, read: impl FnOnce(At<'_,
     read(At::root(doc, &json)).map_err(|e| *e)
 }
 
+/// The bytes of a document that is one JSON string holding base64 (a compiled site, a bundle's
+/// binary model); `None` if the string is not base64. One reader for both keeps one copy of it in
+/// the browser's Wasm.
+pub(crate) fn base64_string(format: &'static str, text: &str) -> Result<Option<Vec<u8>>, FormatError> {
+    read(format, text, |x| x.string()).map(|b64| crate::cel::base64_decode(&b64))
+}
+
 /// The fields of the object `text` is, each with its value's raw text, checked but not built: for
 /// documents whose parts are read by readers of their own (a bundle's site, catalog and model).
 /// Fields other than `known`, or given twice, are refused as [`At::obj`] refuses them.

@@ -63,7 +63,8 @@ impl Bundle {
                 .map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
             catalog: Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?)
                 .map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
-            model: Model::from_json(part("model").ok_or_else(|| missing("model"))?).map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
+            model: Model::from_bundle_part(part("model").ok_or_else(|| missing("model"))?)
+                .map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
             browser_shards,
         })
     }

@@ -38,6 +38,29 @@ fn err(field: &str, msg: String) -> FormatError {
 }
 
 impl Model {
+    /// Reads a bundle's `model` part: the JSON snapshot, or the binary snapshot's base64 in one JSON
+    /// string, the form `vitrine bundle` writes for the edge beside a sharded browser bundle (the
+    /// edge's Wasm loads it in half the time). Builds without the `binary-bundle` feature (the
+    /// browser's production build, which loads JSON heads) refuse the binary form, saying so.
+    pub fn from_bundle_part(text: &str) -> Result<Model, FormatError> {
+        if !text.trim_start().starts_with('"') {
+            return Model::from_json(text);
+        }
+        #[cfg(feature = "binary-bundle")]
+        {
+            let bytes =
+                crate::base::json::base64_string("model", text)?.ok_or_else(|| err("", "expected the base64 of a binary model snapshot (.vtm)".into()))?;
+            Model::from_bytes(&bytes)
+        }
+        #[cfg(not(feature = "binary-bundle"))]
+        Err(err("", "expected the model as JSON, found the edge bundle's binary one".into()))
+    }
+
+    /// The bundle's `model` part in its compact form (see [`Model::from_bundle_part`]).
+    pub fn to_bundle_part(&self) -> String {
+        format!("\"{}\"", vitrine_cel::base64_encode(&self.to_bytes()))
+    }
+
     /// The binary snapshot (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
         let parts = self.parts();
@@ -239,6 +262,20 @@ mod tests {
         assert_eq!(back.popular().collect::<Vec<_>>(), m.popular().collect::<Vec<_>>());
         assert_eq!(back.trending().collect::<Vec<_>>(), m.trending().collect::<Vec<_>>());
         assert!(bytes.len() < m.to_json().len(), "{} vs {}", bytes.len(), m.to_json().len());
+    }
+
+    #[test]
+    fn a_bundle_part_in_either_form_is_the_same_model() {
+        // As `vitrine bundle` sees it: a model read back from its file.
+        let m = Model::from_json(&model().to_json()).unwrap();
+        let part = m.to_bundle_part();
+        assert!(part.starts_with("\"VlRSTQ") && part.len() < m.to_json().len(), "{part:.20}");
+        let back = Model::from_bundle_part(&part).unwrap();
+        assert_eq!(back.to_json(), Model::from_bundle_part(&m.to_json()).unwrap().to_json());
+        assert_eq!(back.to_json(), m.to_json());
+        for bad in ["\"VlRSTQ==\"", "\"not base64!\"", "\"\""] {
+            assert!(Model::from_bundle_part(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

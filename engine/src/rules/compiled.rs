@@ -95,8 +95,7 @@ pub(crate) fn is_compiled(text: &str) -> bool {
 
 /// Loads the JSON string [`is_compiled`] said is compiled.
 pub(crate) fn load_text(text: &str) -> Result<SiteConfig, FormatError> {
-    let b64 = crate::base::json::read("site", text, |x| x.string())?;
-    let bytes = cel::base64_decode(&b64).ok_or_else(|| corrupt("", "expected the base64 of a compiled site configuration"))?;
+    let bytes = crate::base::json::base64_string("site", text)?.ok_or_else(|| corrupt("", "expected the base64 of a compiled site configuration"))?;
     load(&bytes)
 }
 

@@ -1,0 +1,67 @@
+//! The engine warmed at isolate start.
+//!
+//! V8 compiles a Wasm function the first time it runs and runs it slowly until it is hot, so the
+//! first page after a cold start used to pay for compiling and running the whole
+//! parse-decide-rewrite path once: about 80 ms over a warm page when the origin answers at once,
+//! of which parsing the real bundle is the smaller part (bench/results/2026-12-05-edge-origin.md).
+//! `js/entry.mjs` calls [`run`] right after instantiating the module, before any request: a tiny
+//! bundle and one page with a slot, a list, an experiment and every kind of widget go through the
+//! same code a real page does, for a visitor with a snapshot and a live event.
+//!
+//! The bundle is compiled from `warm/` (site, catalog, model) and committed; a test checks that it
+//! is what those sources compile to today, so a change of the compiled form cannot leave it stale.
+
+use std::rc::Rc;
+
+use vitrine_engine::{Bundle, CaseInput, FormatError};
+
+use crate::rewrite::{rewrite_str, Plan};
+
+pub(crate) const BUNDLE: &str = include_str!("../warm/bundle.json");
+const CASE: &str = include_str!("../warm/case.json");
+const PAGE: &str = include_str!("../warm/page.html");
+
+/// The warm-up page, personalized. Nothing is kept: what it allocates is freed on return.
+pub fn run() -> Result<String, FormatError> {
+    let bundle = Bundle::from_json(BUNDLE)?;
+    let case = CaseInput::from_json(CASE)?;
+    let profile = case.live_profile(&bundle);
+    Ok(rewrite_str(PAGE, Plan { bundle: Rc::new(bundle), profile, now: case.now, handoff: true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use vitrine_engine::{Bundle, Catalog, Model, SiteConfig};
+
+    /// What `warm/`'s sources compile to (as `vitrine bundle` does: compiled rules, the binary model).
+    fn compiled() -> String {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/warm");
+        let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
+        let site = SiteConfig::from_json(&read("site.json")).unwrap().to_compiled_json(false);
+        let catalog = read("catalog.json");
+        Catalog::from_json(&catalog).unwrap();
+        let model = Model::from_json(&read("model.json")).unwrap().to_bundle_part();
+        Bundle::assemble(&site, &catalog, &model) + "\n"
+    }
+
+    #[test]
+    fn the_committed_bundle_is_what_the_sources_compile_to() {
+        let fresh = compiled();
+        if fresh != super::BUNDLE {
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/warm/bundle.json"), &fresh).unwrap();
+            panic!("edge-worker/warm/bundle.json was stale and has been rewritten: commit it");
+        }
+    }
+
+    #[test]
+    fn the_warm_up_page_goes_through_every_stage() {
+        let page = super::run().unwrap();
+        assert!(page.contains(r#"data-vitrine-variant="winback""#) && page.contains("We miss you, Ada"), "slot and template: {page}");
+        assert!(page.contains("order:"), "list reordered: {page}");
+        for widget in ["also", "mine", "hot", "like"] {
+            let at = page.find(&format!(r#"data-vitrine-recs="{widget}""#)).unwrap();
+            assert!(page[at..].split_once('>').unwrap().0.contains("data-vitrine-filled"), "{widget} filled: {page}");
+        }
+        assert!(page.contains(r#"id="vitrine-profile""#), "snapshot handed over: {page}");
+    }
+}
