@@ -64,12 +64,18 @@
 //! - Strings from profiles and catalogs are text. The engine renders templates to plain strings and
 //!   the runtimes insert them as text nodes.
 
-pub mod analytics;
+// The layers, bottom to top (declared in that order on purpose: rustfmt keeps each line apart).
 mod base;
+// What is decided from.
 mod data;
-mod decide;
+// The recommender.
 mod recs;
+// Targeting and the site configuration.
 mod rules;
+// The decision.
+mod decide;
+// The owner's reports, CLI only.
+pub mod analytics;
 
 /// The rule language, from its own crate: the compile side only with the `compile` feature.
 pub use vitrine_cel as cel;
