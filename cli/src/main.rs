@@ -432,7 +432,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let lifecycle = lifecycle.rules()?;
             let now = vitrine_engine::time::parse_export(&now)
                 .ok_or_else(|| InputError(format!("--now: expected RFC 3339 or `YYYY-MM-DD HH:MM:SS`, found {now:?}")))?;
-            let catalog = catalog.map(|c| load(&c, if is_tsv(&c) { Catalog::from_tsv } else { Catalog::from_json })).transpose()?;
+            let catalog = catalog.as_deref().map(load_catalog).transpose()?;
             let lines = read_mapped_orders(&orders, columns.as_deref(), catalog.is_some())?;
             let enrichment = traits.map(|t| input::read_traits(&t)).transpose()?.unwrap_or_default();
             let rules = ProfileRules { consent: consent == "granted", lifecycle, ..ProfileRules::default() };
@@ -473,7 +473,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("vitrine: lifecycle stages: {}", stages.join(", "));
         }
         Command::Interactions { orders, out, columns, catalog } => {
-            let catalog = catalog.map(|c| load(&c, if is_tsv(&c) { Catalog::from_tsv } else { Catalog::from_json })).transpose()?;
+            let catalog = catalog.as_deref().map(load_catalog).transpose()?;
             let lines = read_mapped_orders(&orders, columns.as_deref(), catalog.is_some())?;
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["user", "item", "timestamp", "event", "quantity"])?;
@@ -829,6 +829,11 @@ fn load_model(path: &Path) -> anyhow::Result<Model> {
         return Model::from_bytes(&bytes).map_err(|e| InputError(format!("{}: {}", path.display(), e.describe())).into());
     }
     load(path, Model::from_json)
+}
+
+/// A catalog file: Merchant Center TSV by its extension, else catalog JSON.
+fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
+    load(path, if is_tsv(path) { Catalog::from_tsv } else { Catalog::from_json })
 }
 
 /// Merchant Center exports are `.tsv` or `.txt`; anything else is read as JSON.

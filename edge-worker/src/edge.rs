@@ -128,9 +128,14 @@ async fn hook_input(mut req: Request, html: bool) -> Result<std::result::Result<
 /// the requests allocate outlives them (tests/edge/faults.test.mjs, bench/edge-origin.mjs).
 fn memory_hook() -> Result<Response> {
     let bytes = core::arch::wasm32::memory_size(0) * 65_536;
+    json_answer(format!("{{\"wasm_bytes\":{bytes}}}"))
+}
+
+/// A test hook's JSON answer.
+fn json_answer(body: String) -> Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", "application/json")?;
-    Ok(Response::ok(format!("{{\"wasm_bytes\":{bytes}}}"))?.with_headers(headers))
+    Ok(Response::ok(body)?.with_headers(headers))
 }
 
 /// `POST /__vitrine/decide` (test hook): `{"bundle": …, "case": …}` → the engine's Decision JSON,
@@ -140,9 +145,7 @@ async fn decide_hook(req: Request) -> Result<Response> {
         Ok(input) => input,
         Err(answer) => return Ok(answer),
     };
-    let headers = Headers::new();
-    headers.set("content-type", "application/json")?;
-    Ok(Response::ok(case.decide(&bundle).to_json())?.with_headers(headers))
+    json_answer(case.decide(&bundle).to_json())
 }
 
 /// `POST /__vitrine/rewrite` (test hook): `{"bundle": …, "case": …, "html": "…"}` → the page as the
