@@ -524,8 +524,9 @@ const SIGNATURES: &[(&str, Style, &[P], R)] = &[
     ("strings.quote", Style::Global, &[P::Str], R::Str),
 ];
 
-/// Edit distance between two names, for "did you mean" suggestions.
-fn levenshtein(a: &str, b: &str) -> usize {
+/// Edit distance between two names, for "did you mean" suggestions (the engine's too: the site's
+/// `locale`).
+pub fn levenshtein(a: &str, b: &str) -> usize {
     // Optimal string alignment: a swap of two neighbours (`tpye`) costs one edit, like a typo.
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();

@@ -55,6 +55,8 @@
 mod ast;
 #[cfg(feature = "compile")]
 mod check;
+#[cfg(feature = "compile")]
+pub use check::levenshtein;
 mod eval;
 mod float;
 mod functions;

@@ -506,18 +506,33 @@ fn run(command: Command) -> anyhow::Result<()> {
                 };
                 eprintln!("vitrine: {}: `{field}` calls matches() or format() (itself or through a segment), which only the edge evaluates: the browser leaves {what} as served", site.display());
             }
-            let s = config.to_compiled_json(false);
             // A bundle carries the JSON snapshot (a binary one is converted), except the edge's beside
             // a sharded browser bundle (below), which carries the binary one.
             let full = load_model(&model)?;
             let m = full.to_json();
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
-            let c = if is_tsv(&catalog) {
-                load(&catalog, Catalog::from_tsv)?.to_json()
+            let (c, currencies) = if is_tsv(&catalog) {
+                let products = load(&catalog, Catalog::from_tsv)?;
+                (products.to_json(), currencies_of(&products))
             } else {
-                load(&catalog, Catalog::from_json)?;
-                input::read_text(&catalog)?
+                let products = load(&catalog, Catalog::from_json)?;
+                (input::read_text(&catalog)?, currencies_of(&products))
             };
+            // Prices are shown in the site's locale from a format resolved when it was compiled; the
+            // bundle keeps the symbols of the currencies its catalog prices in (one, in most shops),
+            // so the browser's head carries a few bytes of it, the same as the edge's bundle.
+            let mut config = config;
+            config.money.retain(|code| currencies.contains(code));
+            for code in currencies.iter().filter(|code| !config.money.currencies.iter().any(|c| &c.code == *code)) {
+                eprintln!(
+                    "vitrine: {}: {} has no symbol for {} in locale {}: its prices show the ISO code",
+                    site.display(),
+                    catalog.display(),
+                    String::from_utf8_lossy(code),
+                    config.money.locale
+                );
+            }
+            let s = config.to_compiled_json(false);
             let mut bundle = Bundle::assemble(&s, &c, &m);
             // Every output (shard directories, the browser bundle, --out) is staged and renamed into
             // place together at the end: a failure anywhere leaves none of them.
@@ -837,6 +852,14 @@ fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
 }
 
 /// Merchant Center exports are `.tsv` or `.txt`; anything else is read as JSON.
+/// The currencies a catalog prices in, each once, in code order.
+fn currencies_of(catalog: &Catalog) -> Vec<[u8; 3]> {
+    let mut out: Vec<[u8; 3]> = catalog.products().iter().map(|p| p.price.currency).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 fn is_tsv(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("txt"))
 }

@@ -19,7 +19,7 @@ use crate::base::error::{FormatError, V1};
 use crate::base::json::{At, Writer, R};
 use crate::base::time::Seconds;
 use crate::cel::Quoted;
-use crate::data::catalog::{is_safe_url, Availability, Catalog, Price, Product};
+use crate::data::catalog::{is_safe_url, Availability, Catalog, Product};
 use crate::data::profile::{ItemEvent, LiveProfile, Session};
 use crate::decide::vars::{PageVars, Vars, VarsCache};
 use crate::recs::model::Model;
@@ -556,17 +556,6 @@ fn in_category(product_type: &str, category: &str) -> bool {
     product_type == category || product_type.strip_prefix(category).is_some_and(|rest| rest.trim_start().starts_with('>'))
 }
 
-/// Display price: `£2.55` for the common currencies, `2.55 CHF` otherwise.
-pub fn display_price(p: &Price) -> String {
-    let amount = format!("{}.{:02}", p.cents / 100, p.cents % 100);
-    match &p.currency {
-        b"GBP" => format!("£{amount}"),
-        b"EUR" => format!("€{amount}"),
-        b"USD" => format!("${amount}"),
-        cur => format!("{amount} {}", String::from_utf8_lossy(cur)),
-    }
-}
-
 impl Context<'_> {
     /// What decisions read of this session ([`LiveProfile::session_in_use`]: nothing before
     /// consent, unless the site opts in).
@@ -993,7 +982,7 @@ impl Context<'_> {
                 id: p.id.clone(),
                 title: p.title.clone(),
                 link: p.link.as_str().to_owned(),
-                price: display_price(&p.price),
+                price: self.bundle.site.money.format(&p.price),
                 image_link: p.image_link.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
                 product_type: p.product_type.clone(),
                 brand: p.brand.clone(),

@@ -21,6 +21,7 @@ use crate::base::named::Named;
 use crate::base::time::Seconds;
 use crate::cel::Quoted;
 use crate::cel::{self, Program};
+use crate::data::money::{CurrencyFormat, MoneyFormat};
 use crate::recs::strategy::Strategy;
 use crate::rules::condition::Condition;
 use crate::rules::site::{Arm, Experiment, ListRule, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
@@ -29,8 +30,8 @@ use crate::rules::site::{CompileError, Piece};
 
 const MAGIC: &[u8; 4] = b"VSIT";
 /// The compiled site's form. 1 was the JSON form of the first bundles; 2 the binary form without
-/// `session_before_consent`; 3 is this one. Change the field order of [`write`]/[`load`] only with it.
-pub const SITE_VERSION: u8 = 3;
+/// `session_before_consent`; 3 without the price format (`money`); 4 is this one. Change the field order of [`write`]/[`load`] only with it.
+pub const SITE_VERSION: u8 = 4;
 
 impl SiteConfig {
     /// Reads a site configuration: its compiled form (what bundles carry, docs/formats.md), or, with
@@ -297,6 +298,26 @@ impl Reader<'_> {
         Ok(Template(pieces))
     }
 
+    /// The price format: locale, separators, minimum grouping, the fallback's affixes, then each
+    /// currency's code, fraction digits and affixes, in code order.
+    fn money(&mut self) -> R<MoneyFormat> {
+        let (locale, decimal, group) = (self.string()?, self.string()?, self.string()?);
+        let min_grouping = self.u8()?;
+        let fallback = (self.string()?, self.string()?);
+        let currencies = self.seq(|r| {
+            let code: [u8; 3] = r.string()?.into_bytes().try_into().map_err(|_| r.fail("expected a three-letter currency code"))?;
+            let digits = r.u8()?;
+            if digits > 2 || !code.iter().all(u8::is_ascii_uppercase) {
+                return Err(r.fail("expected a currency code and at most 2 fraction digits"));
+            }
+            Ok(CurrencyFormat { code, digits, before: r.string()?, after: r.string()? })
+        })?;
+        if min_grouping > 3 || currencies.windows(2).any(|w| w[0].code >= w[1].code) {
+            return Err(self.fail("expected a price format (grouping up to 3, currencies in code order)"));
+        }
+        Ok(MoneyFormat { locale, decimal, group, min_grouping, fallback, currencies })
+    }
+
     fn site(&mut self) -> R<SiteConfig> {
         self.sources = self.strings()?;
         let mut segments = Vec::new();
@@ -369,8 +390,20 @@ impl Reader<'_> {
         }
         let demo_now = self.opt(Self::i64)?;
         let session_before_consent = self.bool()?;
-        let mut site =
-            SiteConfig { segments, slots, list_boost, list_rules, recs_k, widgets, experiments, demo_now, session_before_consent, edge_only_rules: Vec::new() };
+        let money = self.money()?;
+        let mut site = SiteConfig {
+            segments,
+            slots,
+            list_boost,
+            list_rules,
+            recs_k,
+            widgets,
+            experiments,
+            demo_now,
+            session_before_consent,
+            edge_only_rules: Vec::new(),
+            money,
+        };
         site.mark_edge_only();
         Ok(site)
     }
@@ -547,6 +580,20 @@ impl<'a> Writer<'a> {
         });
         self.opt(site.demo_now, Self::i64);
         self.bool(site.session_before_consent);
+        let m = &site.money;
+        for s in [&m.locale, &m.decimal, &m.group] {
+            self.string(s);
+        }
+        self.out.push(m.min_grouping);
+        self.string(&m.fallback.0);
+        self.string(&m.fallback.1);
+        self.seq(&m.currencies, |w, c| {
+            w.varint(3);
+            w.out.extend_from_slice(&c.code);
+            w.out.push(c.digits);
+            w.string(&c.before);
+            w.string(&c.after);
+        });
     }
 }
 
@@ -610,9 +657,9 @@ mod tests {
     #[test]
     fn another_form_version_is_refused_by_name_before_anything_else() {
         let mut bytes = demo().to_compiled(false);
-        bytes[4] = 4;
+        bytes[4] = 5;
         let msg = message(&bytes);
-        assert!(msg.contains("`compiled`") && msg.contains("site compiled in form version 4, but this runtime reads version 3"), "{msg}");
+        assert!(msg.contains("`compiled`") && msg.contains("site compiled in form version 5, but this runtime reads version 4"), "{msg}");
         assert!(message(b"{\"v\":1}").contains("not a compiled site configuration"));
     }
 
@@ -636,6 +683,7 @@ mod tests {
                 demo_now: None,
                 session_before_consent: false,
                 edge_only_rules: Vec::new(),
+                money: MoneyFormat::for_locale("en-GB").unwrap(),
             };
             let mut b = one.to_compiled(false);
             let len = u32::from_le_bytes(b[5..9].try_into().unwrap()) as usize;

@@ -17,6 +17,7 @@ use crate::base::time::Seconds;
 #[cfg(feature = "compile")]
 use crate::cel::Quoted;
 use crate::cel::{self, Activation};
+use crate::data::money::MoneyFormat;
 use crate::recs::strategy::Strategy;
 #[cfg(feature = "compile")]
 use crate::rules::condition::Scope;
@@ -42,6 +43,9 @@ pub struct SiteConfig {
     /// Rules that call `matches()` or `format()` (or read a segment that does), by field, with the placement
     /// they decide (`None` for a segment's own rule). Filled by `SiteConfig::mark_edge_only`.
     pub edge_only_rules: Vec<(String, Option<Target>)>,
+    /// How prices are shown (recommendations' `price`): the site's `locale` resolved when it was
+    /// compiled, `en-GB` without one (docs/site.md, "Locale").
+    pub money: MoneyFormat,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +194,9 @@ struct SiteDoc {
     demo_now: Option<Seconds>,
     #[serde(default)]
     consent: ConsentDoc,
+    /// BCP 47 tag of how prices are shown; `en-GB` when absent.
+    #[serde(default)]
+    locale: Option<String>,
 }
 
 #[cfg(feature = "compile")]
@@ -343,6 +350,24 @@ fn eight() -> usize {
 #[cfg(feature = "compile")]
 fn is_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
+}
+
+/// The error of a `locale` the table does not have: the closest supported tags, then all of them.
+#[cfg(feature = "compile")]
+fn unknown_locale(found: &str) -> String {
+    let lower = found.trim().to_ascii_lowercase().replace('_', "-");
+    let language = lower.split('-').next().unwrap_or_default();
+    // A typo (`en-UK`, `de_DE`), else the same language's locales (`de` → de-AT, de-BE, ...).
+    let mut near: Vec<&str> = MoneyFormat::locales().filter(|l| cel::levenshtein(&lower, &l.to_ascii_lowercase()) <= 2).collect();
+    if near.is_empty() || near.len() > 3 {
+        near = MoneyFormat::locales().filter(|l| l.split('-').next().is_some_and(|lang| lang == language)).collect();
+    }
+    let hint = match near.as_slice() {
+        [] => ".".to_owned(),
+        [one] => format!("; did you mean {one}?"),
+        many => format!("; did you mean one of {}?", many.join(", ")),
+    };
+    format!("expected a supported locale (BCP 47), found {}{hint} Supported: {}", Quoted(found), MoneyFormat::locales().collect::<Vec<_>>().join(", "))
 }
 
 /// One problem in a site configuration: the field it is in, and what is wrong (for a rule, its
@@ -591,9 +616,14 @@ impl SiteConfig {
                 arms,
             });
         }
-        if !c.errors.is_empty() {
-            return Err(CompileError::Rules(c.errors));
+        let locale = doc.locale.as_deref().unwrap_or(crate::data::money::DEFAULT_LOCALE);
+        let money = MoneyFormat::for_locale(locale);
+        if money.is_none() {
+            c.error("locale".into(), unknown_locale(locale));
         }
+        let (Some(money), true) = (money, c.errors.is_empty()) else {
+            return Err(CompileError::Rules(c.errors));
+        };
         let mut site = SiteConfig {
             segments,
             slots,
@@ -605,6 +635,7 @@ impl SiteConfig {
             demo_now: doc.demo_now,
             session_before_consent: doc.consent.session_before_consent,
             edge_only_rules: Vec::new(),
+            money,
         };
         site.mark_edge_only();
         Ok(site)
