@@ -19,6 +19,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use vitrine_engine::{MoneyFormat, Price, SiteConfig};
+
 use crate::catalog::{Catalog, Product, BRAND};
 use crate::categories::{slug, CATEGORIES};
 use crate::orders::{distinct_buyers, load_orders, NOW_UNIX};
@@ -26,6 +28,11 @@ use crate::personas::{self, Persona};
 use html::{escape, query_value, safe_url, script_json};
 
 const SHOP_CSS: &str = include_str!("../../assets/shop.css");
+/// The demo's site configuration: its `locale` is how the pages show prices, as Vitrine's
+/// recommendations do, so the grid and the widgets agree.
+const SITE_JSON: &str = include_str!("../../site.json");
+/// Free delivery from this order value (in the catalog's currency).
+const FREE_DELIVERY: &str = "50 GBP";
 const SHOP_JS: &str = include_str!("../../assets/shop.js");
 
 /// Products on the home grid and, at most, on a category page.
@@ -88,7 +95,7 @@ pub fn insights(opts: &InsightsOptions) -> Result<()> {
     let catalog = Catalog::read(opts.catalog)?;
     let buyers = distinct_buyers(&lines);
     let personas = personas::choose(&lines, NOW_UNIX)?;
-    let shop = Shop::new(&catalog, &buyers, &personas);
+    let shop = Shop::new(&catalog, &buyers, &personas)?;
     let page = shop.layout(&PageInfo {
         title: format!("Insights · {BRAND}"),
         path: "/insights/".to_string(),
@@ -109,7 +116,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let catalog = Catalog::read(opts.catalog)?;
     let buyers = distinct_buyers(&lines);
     let personas = personas::choose(&lines, NOW_UNIX)?;
-    let shop = Shop::new(&catalog, &buyers, &personas);
+    let shop = Shop::new(&catalog, &buyers, &personas)?;
     let out = opts.out;
     let mut pages = 0;
     let mut images = 0;
@@ -148,6 +155,11 @@ fn write(out: &Path, relative: &str, text: &str) -> Result<()> {
     fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// The price format of the demo's site.json (its `locale`), as `vitrine bundle` compiles it.
+fn site_money() -> Result<MoneyFormat> {
+    Ok(SiteConfig::from_json(SITE_JSON).map_err(|e| anyhow::anyhow!("demo-shop/site.json: {e}"))?.money)
+}
+
 /// Product ids become file names; Online Retail stock codes are letters and digits only, and
 /// anything else is refused rather than written outside the output directory.
 fn file_name(id: &str) -> Result<&str> {
@@ -167,10 +179,12 @@ struct Shop<'a> {
     personas: &'a [Persona],
     /// Distinct buyers per product id.
     buyers: &'a HashMap<String, usize>,
+    /// The site's price format (its `locale`), the one the engine shows recommendations' prices in.
+    money: MoneyFormat,
 }
 
 impl<'a> Shop<'a> {
-    fn new(catalog: &'a Catalog, buyers: &'a HashMap<String, usize>, personas: &'a [Persona]) -> Self {
+    fn new(catalog: &'a Catalog, buyers: &'a HashMap<String, usize>, personas: &'a [Persona]) -> Result<Self> {
         let popularity = |p: &Product| buyers.get(&p.id).copied().unwrap_or(0);
         let mut products: Vec<&Product> = catalog.products.iter().collect();
         products.sort_by(|a, b| popularity(b).cmp(&popularity(a)).then(a.id.cmp(&b.id)));
@@ -187,7 +201,12 @@ impl<'a> Shop<'a> {
             .map(|c| (c, products.iter().copied().filter(|p| p.product_type == c).collect::<Vec<_>>()))
             .filter(|(_, ps)| !ps.is_empty())
             .collect();
-        Shop { products, categories, personas, buyers }
+        Ok(Shop { products, categories, personas, buyers, money: site_money()? })
+    }
+
+    /// `"12.75 GBP"` as the site's locale shows it (`£12.75`), by the engine's formatter.
+    fn price(&self, price: &str) -> String {
+        Price::parse(price).map_or_else(|| price.to_owned(), |p| self.money.format(&p))
     }
 
     /// The home grid: round-robin over the categories, the most popular category first, taking
@@ -244,7 +263,7 @@ impl<'a> Shop<'a> {
             "\n"
         ));
         for p in self.home_grid() {
-            let _ = writeln!(main, "{}", grid_item(p, true));
+            let _ = writeln!(main, "{}", grid_item(p, true, &self.price(&p.price)));
         }
         main.push_str("</ul>\n</section>\n");
         main.push_str(r#"<section class="section"><div class="section-head"><h2>Shop by category</h2></div><ul class="tiles">"#);
@@ -289,7 +308,7 @@ impl<'a> Shop<'a> {
         ));
         main.push_str("<section class=\"section\">\n<ul class=\"grid\" data-vitrine-list=\"category-grid\">\n");
         for p in shown {
-            let _ = writeln!(main, "{}", grid_item(p, true));
+            let _ = writeln!(main, "{}", grid_item(p, true, &self.price(&p.price)));
         }
         main.push_str("</ul>\n</section>\n");
         self.layout(&PageInfo {
@@ -328,14 +347,15 @@ impl<'a> Shop<'a> {
                 r#"<p class="product-price">{price}</p>"#,
                 r#"<p class="stock stock-{availability_class}">{availability_text}</p>"#,
                 r#"<div class="product-actions">{button}<span class="added" role="status" aria-live="polite"></span></div>"#,
-                r#"<dl class="product-facts"><dt>Brand</dt><dd>{brand}</dd><dt>Stock code</dt><dd>{id}</dd><dt>Delivery</dt><dd>Free UK delivery over 50 GBP</dd></dl>"#,
+                r#"<dl class="product-facts"><dt>Brand</dt><dd>{brand}</dd><dt>Stock code</dt><dd>{id}</dd><dt>Delivery</dt><dd>Free UK delivery over {free}</dd></dl>"#,
                 "</div></article>\n"
             ),
             slug = slug(&p.product_type),
             category = escape(&p.product_type),
             title = escape(&p.title),
             img = escape(safe_url(&p.image_link)),
-            price = escape(&p.price),
+            price = escape(&self.price(&p.price)),
+            free = escape(&self.price(FREE_DELIVERY)),
             availability_class = availability_class,
             availability_text = availability_text,
             button = button,
@@ -367,7 +387,7 @@ impl<'a> Shop<'a> {
                 "\n"
             );
             for q in more {
-                let _ = writeln!(main, "{}", grid_item(q, false));
+                let _ = writeln!(main, "{}", grid_item(q, false, &self.price(&q.price)));
             }
             main.push_str("</ul>\n</section>\n");
         }
@@ -434,7 +454,7 @@ impl<'a> Shop<'a> {
 <header class="site-header">
 <div class="wrap header-bar">
 <a class="logo" href="/">{logo}<span>{brand}</span></a>
-<p class="header-note">Free UK delivery over 50 GBP</p>
+<p class="header-note">Free UK delivery over {free}</p>
 <a class="header-link" href="/insights/"{insights_current}>Insights</a>
 <a class="basket" href="#" aria-label="Basket"><svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path d="M6 7h12l-1 13H7zM9 7a3 3 0 016 0" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/></svg><span class="basket-count" id="basket-count">0</span></a>
 </div>
@@ -467,6 +487,7 @@ impl<'a> Shop<'a> {
             visitor_ui = if page.snippet { visitor_ui(&switcher) } else { String::new() },
             head = page.head,
             insights_current = if page.path == "/insights/" { r#" aria-current="page""# } else { "" },
+            free = escape(&self.price(FREE_DELIVERY)),
         )
     }
 }
@@ -511,7 +532,7 @@ struct PageInfo {
 /// A product card, in a list item marked `data-vitrine-item` when `reorderable` (inside a
 /// `data-vitrine-list`). The card has the structure of the recommendation template (markup.md),
 /// so the shop's cards and Vitrine's look alike.
-fn grid_item(p: &Product, reorderable: bool) -> String {
+fn grid_item(p: &Product, reorderable: bool, price: &str) -> String {
     let item = if reorderable { format!(r#" data-vitrine-item="{}""#, escape(&p.id)) } else { String::new() };
     let badge = if p.availability == "out_of_stock" { r#"<span class="badge">Out of stock</span>"# } else { "" };
     format!(
@@ -527,7 +548,7 @@ fn grid_item(p: &Product, reorderable: bool) -> String {
         title = escape(&p.title),
         badge = badge,
         category = escape(&p.product_type),
-        price = escape(&p.price),
+        price = escape(price),
     )
 }
 
@@ -610,7 +631,7 @@ mod tests {
     fn product_page_escapes_catalog_strings_and_pushes_view_item() {
         let catalog = Catalog { v: 1, products: vec![product("22041", "Record Frame 7\" Single <b>&</b>", "Home Decor", "in_stock")] };
         let buyers = HashMap::new();
-        let shop = Shop::new(&catalog, &buyers, &[]);
+        let shop = Shop::new(&catalog, &buyers, &[]).unwrap();
         let html = shop.product_page(&catalog.products[0]);
         assert!(html.contains(r#"<h1>Record Frame 7&quot; Single &lt;b&gt;&amp;&lt;/b&gt;</h1>"#));
         assert!(!html.contains("<b>&</b>"));
@@ -620,6 +641,11 @@ mod tests {
         assert!(html.contains(r#"<script async src="/vitrine/vitrine.js"></script>"#));
         assert!(html.contains("become?vid=&amp;next=/p/22041"));
         assert!(html.contains(ATTRIBUTION));
+        // Issue 13: prices as the site's locale shows them, by the engine's formatter (the
+        // recommendations' `price`); the GA4 event keeps the number.
+        assert!(html.contains(r#"<p class="product-price">£2.55</p>"#), "{html}");
+        assert!(html.contains("Free UK delivery over £50.00") && !html.contains("GBP</"), "{html}");
+        assert!(html.contains(r#""currency":"GBP","value":2.55"#));
     }
 
     #[test]
@@ -636,12 +662,13 @@ mod tests {
         };
         let buyers: HashMap<String, usize> =
             [("10001", 50), ("10002", 40), ("10003", 45), ("20001", 30), ("20002", 5)].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        let shop = Shop::new(&catalog, &buyers, &[]);
+        let shop = Shop::new(&catalog, &buyers, &[]).unwrap();
         let ids: Vec<&str> = shop.home_grid().iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["10001", "20001", "10002", "20002"]);
         let home = shop.home();
         assert!(home.contains(r#"<ul class="grid" data-vitrine-list="home-grid">"#));
         assert!(home.contains(r#"<li data-vitrine-item="10001">"#));
+        assert!(home.contains(r#"<span class="price">£2.55</span>"#));
         assert!(home.contains(r#"data-vitrine-href="cta_href""#));
     }
 
