@@ -10,7 +10,8 @@
 // plain numbers' — fr-CH, de-AT), the minimum grouping digits (2 in es-ES and pl-PL: "1234,50 €"
 // but "12.345,50 €"), and for each currency the exact text before and after the number, spacing
 // characters (U+00A0, U+202F) included; a currency the table does not list shows its ISO code where
-// ICU puts it (`¤` in the fallback). Fraction digits are CLDR's per currency (JPY, HUF, ISK: 0).
+// ICU puts it (the fallback's text: the code goes first when it has text before the number, else
+// last). Fraction digits are CLDR's per currency (JPY, HUF, ISK: 0).
 // Before writing, every entry is checked by formatting amounts the way the engine will
 // (`format` below mirrors `MoneyFormat::format`) and comparing with Intl: a locale this model
 // cannot express fails here rather than in a shop.
@@ -74,11 +75,12 @@ export function table() {
         if (p[k] !== unknown[k] && p[k] !== null) fail(`${tag}: ${c}'s ${k} ${JSON.stringify(p[k])} differs from the locale's ${JSON.stringify(unknown[k])}`);
       }
     }
-    const code = (s) => {
-      if (!s.includes(UNKNOWN)) fail(`${tag}: the unknown currency's code is not shown: ${JSON.stringify(s)}`);
-      return s.replace(UNKNOWN, '¤');
-    };
-    const fallback = unknown.before ? [code(unknown.before), unknown.after] : [unknown.before, code(unknown.after)];
+    // The unknown code is the first thing before the number or the last after it, always spaced.
+    const fallback = unknown.before.startsWith(UNKNOWN) && unknown.before.length > UNKNOWN.length && !unknown.after
+      ? [unknown.before.slice(UNKNOWN.length), '']
+      : !unknown.before && unknown.after.endsWith(UNKNOWN) && unknown.after.length > UNKNOWN.length
+        ? ['', unknown.after.slice(0, -UNKNOWN.length)]
+        : fail(`${tag}: unexpected form of an unknown currency ${JSON.stringify(unknown)}`);
     return { tag, decimal: unknown.decimal, group: unknown.group, minGrouping: unknown.minGrouping, fallback, symbols: symbols.map(([c, p]) => [c, p.before, p.after]) };
   });
   return { digits, locales };
@@ -90,7 +92,7 @@ export function format(t, tag, cents, currency) {
   const l = t.locales.find((x) => x.tag === tag);
   const sym = l.symbols.find(([c]) => c === currency);
   const digits = t.digits.find(([c]) => c === currency)?.[1] ?? 2;
-  const [before, after] = sym ? [sym[1], sym[2]] : l.fallback.map((s) => s.replace('¤', currency));
+  const [before, after] = sym ? [sym[1], sym[2]] : l.fallback[0] ? [currency + l.fallback[0], ''] : ['', l.fallback[1] + currency];
   const scale = 10 ** (2 - digits);
   const v = Math.floor((cents + Math.floor(scale / 2)) / scale);
   const whole = String(Math.floor(v / 10 ** digits));

@@ -493,7 +493,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Bundle { site, catalog, model, out, shards, sharded_out } => {
             // Rules are checked and compiled here, once: runtimes load the compiled form (no CEL
             // parser ships to browsers) without the sources, which only traces would show.
-            let config = load(&site, SiteConfig::from_json)?;
+            let mut config = load(&site, SiteConfig::from_json)?;
             // `matches()` and `format()` are not in the browser's build (its regex engine would be 8 %
             // of it, exact float printing 4 %): say which placements the browser leaves to the edge.
             for (field, target) in &config.edge_only_rules {
@@ -511,25 +511,23 @@ fn run(command: Command) -> anyhow::Result<()> {
             let full = load_model(&model)?;
             let m = full.to_json();
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
-            let (c, currencies) = if is_tsv(&catalog) {
+            let (c, products) = if is_tsv(&catalog) {
                 let products = load(&catalog, Catalog::from_tsv)?;
-                (products.to_json(), currencies_of(&products))
+                (products.to_json(), products)
             } else {
                 let products = load(&catalog, Catalog::from_json)?;
-                (input::read_text(&catalog)?, currencies_of(&products))
+                (input::read_text(&catalog)?, products)
             };
             // Prices are shown in the site's locale from a format resolved when it was compiled; the
             // bundle keeps the symbols of the currencies its catalog prices in (one, in most shops),
             // so the browser's head carries a few bytes of it, the same as the edge's bundle.
-            let mut config = config;
-            config.money.retain(|code| currencies.contains(code));
-            for code in currencies.iter().filter(|code| !config.money.currencies.iter().any(|c| &c.code == *code)) {
+            for code in config.money.keep_catalog(&products) {
                 eprintln!(
-                    "vitrine: {}: {} has no symbol for {} in locale {}: its prices show the ISO code",
+                    "vitrine: {}: locale {} has no symbol for {} (in {}): its prices show the ISO code",
                     site.display(),
-                    catalog.display(),
-                    String::from_utf8_lossy(code),
-                    config.money.locale
+                    config.money.locale,
+                    String::from_utf8_lossy(&code),
+                    catalog.display()
                 );
             }
             let s = config.to_compiled_json(false);
@@ -852,14 +850,6 @@ fn load_catalog(path: &Path) -> anyhow::Result<Catalog> {
 }
 
 /// Merchant Center exports are `.tsv` or `.txt`; anything else is read as JSON.
-/// The currencies a catalog prices in, each once, in code order.
-fn currencies_of(catalog: &Catalog) -> Vec<[u8; 3]> {
-    let mut out: Vec<[u8; 3]> = catalog.products().iter().map(|p| p.price.currency).collect();
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
 fn is_tsv(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("txt"))
 }

@@ -37,9 +37,10 @@ mod tests {
     fn compiled() -> String {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/warm");
         let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
-        let site = SiteConfig::from_json(&read("site.json")).unwrap().to_compiled_json(false);
+        let mut site = SiteConfig::from_json(&read("site.json")).unwrap();
         let catalog = read("catalog.json");
-        Catalog::from_json(&catalog).unwrap();
+        site.money.keep_catalog(&Catalog::from_json(&catalog).unwrap());
+        let site = site.to_compiled_json(false);
         let model = Model::from_json(&read("model.json")).unwrap().to_bundle_part();
         Bundle::assemble(&site, &catalog, &model) + "\n"
     }

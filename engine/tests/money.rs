@@ -4,7 +4,7 @@
 //! edge test runs the same file through the worker in workerd and the Wasm build in Chromium.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use vitrine_engine::{Bundle, Context, LiveProfile, MoneyFormat, Page, Price, ProfileSnapshot, Request, SiteConfig};
+use vitrine_engine::{Bundle, Catalog, Context, LiveProfile, MoneyFormat, Page, Price, ProfileSnapshot, Request, SiteConfig};
 
 #[test]
 fn shared_money_cases() {
@@ -23,8 +23,8 @@ fn shared_money_cases() {
         let mut site = SiteConfig::from_json(&source.to_string()).unwrap();
         assert_eq!(site.money.format(&p), want, "{locale:?} {price}");
         // As a bundle carries it: only the catalog's currency kept, through the compiled form.
-        site.money.retain(|code| *code == p.currency);
         let catalog = serde_json::json!({"v": 1, "products": [{"id": "p", "title": "P", "link": "/p", "price": price}]});
+        site.money.keep_catalog(&Catalog::from_json(&catalog.to_string()).unwrap());
         let model = serde_json::json!({"v": 1, "kind": "item-knn", "items": ["p"], "neighbors": [[]], "popular": [[0, 1]]});
         let bundle = Bundle::from_json(&Bundle::assemble(&site.to_compiled_json(false), &catalog.to_string(), &model.to_string())).unwrap();
         let request: Request = Request::from_json(r#"{"recs": [{"widget": "w", "strategy": "popular"}]}"#).unwrap();

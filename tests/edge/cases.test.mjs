@@ -1,4 +1,4 @@
-// The shared markup and hash cases (tests/cases/markup.json, hashes.json). Each markup page is personalized by the worker's
+// The shared markup, hash and money cases (tests/cases/markup.json, hashes.json, money.json). Each markup page is personalized by the worker's
 // streaming rewriter in workerd, and by the snippet in Chromium without an edge (browser-only
 // mode). One extractor reads the visible result of every placement in Chromium — slot variants,
 // field texts and links, each list's order as laid out (CSS `order` included), each widget's cards
@@ -118,5 +118,46 @@ test('hash cases: the Wasm build in Chromium assigns every visitor the stated bu
     });
   }, { bundle: hashBundle, cases: hashes.cases.map((c) => ({ profile: visitor(c.id), slot: slotOf(c.salt) })) });
   hashes.cases.forEach((c, i) => assert.equal(Math.round(got[i] * 10000), c.bucket, `${c.salt} / ${c.id}`));
+  await tab.close();
+});
+
+// Prices in a site's locale (tests/cases/money.json): a recommendation's `price`, read from the
+// decision of a bundle per locale (scripts/build.sh: the cases' prices as products m<i>, most popular
+// in case order, each locale's site compiled by `vitrine bundle`), as the native engine's test does.
+const money = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'money.json'), 'utf8'));
+const moneyGroups = [...new Set(money.cases.map((c) => c.locale))].map((locale, g) => ({
+  locale,
+  bundle: readFileSync(join(root, 'build', 'cases', 'money', `${g}-bundle.json`), 'utf8'),
+  cases: money.cases.flatMap((c, i) => (c.locale === locale ? [{ ...c, id: `m${i}` }] : [])),
+}));
+// Each case's shown price, by product id, from a decision's single widget.
+const prices = (d) => Object.fromEntries(d.recs[0].items.map((x) => [x.id, x.price]));
+
+test('money cases: the edge worker shows every price as its locale writes it', async () => {
+  assert.ok(money.cases.length >= 40);
+  for (const g of moneyGroups) {
+    const input = { now: '2026-01-01T00:00:00Z', request: { recs: [{ widget: 'money', strategy: 'popular', k: g.cases.length }] } };
+    const res = await fetch(edge.base + '/__vitrine/decide', { method: 'POST', body: JSON.stringify({ bundle: JSON.parse(g.bundle), case: input }) });
+    const got = prices(await res.json());
+    for (const c of g.cases) assert.equal(got[c.id], c.display, `${c.locale} ${c.price}`);
+  }
+});
+
+test('money cases: the Wasm build in Chromium shows every price as its locale writes it', async () => {
+  const tab = await browser.newPage();
+  await tab.goto(shop.url + '/');
+  await tab.addScriptTag({ url: '/vitrine/vitrine-worker.js' });
+  const got = await tab.evaluate(async (groups) => {
+    await wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' });
+    return groups.map((g) => {
+      const engine = new wasm_bindgen.Vitrine(g.bundle);
+      const markup = { recs: [{ 'data-vitrine-recs': 'money', 'data-vitrine-strategy': 'popular', 'data-vitrine-k': String(g.n) }] };
+      return JSON.parse(engine.decide(JSON.stringify(markup), Date.now()));
+    });
+  }, moneyGroups.map((g) => ({ bundle: g.bundle, n: g.cases.length })));
+  moneyGroups.forEach((g, i) => {
+    const shown = prices(got[i]);
+    for (const c of g.cases) assert.equal(shown[c.id], c.display, `${c.locale} ${c.price}`);
+  });
   await tab.close();
 });

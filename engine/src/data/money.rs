@@ -5,11 +5,11 @@
 //! The CLDR data a format is taken from (`money_cldr`, generated from ICU by
 //! scripts/gen-money.mjs, which also checks it) is on the compile side only: a site's `locale` is
 //! resolved when the site is compiled ([`MoneyFormat::for_locale`]) and `vitrine bundle` keeps the
-//! currencies its catalog prices in ([`MoneyFormat::retain`]), so the browser's production Wasm
+//! currencies its catalog prices in ([`MoneyFormat::keep_catalog`]), so the browser's production Wasm
 //! carries a formatter of a few hundred bytes and no locale table, and the edge and the browser
 //! format from the same bytes of the same bundle.
 
-use crate::data::catalog::Price;
+use crate::data::catalog::{Catalog, Price};
 
 /// The locale of a site configuration without `locale`: "£12.75", as prices always showed.
 pub const DEFAULT_LOCALE: &str = "en-GB";
@@ -23,8 +23,8 @@ pub struct MoneyFormat {
     pub group: String,
     /// Integer digits beyond three before grouping starts: 1 (`1,234`) or 2 (es-ES `1234`, `12.345`).
     pub min_grouping: u8,
-    /// The text before and after the number for a currency not in `currencies`; `¤` stands for its
-    /// ISO code (CLDR shows the code of a currency it has no symbol for).
+    /// The text before and after the number for a currency not in `currencies`, whose ISO code
+    /// CLDR shows instead of a symbol: first when there is text before the number, else last.
     pub fallback: (String, String),
     /// In code order.
     pub currencies: Vec<CurrencyFormat>,
@@ -53,31 +53,44 @@ pub(crate) struct LocaleRow {
 }
 
 impl MoneyFormat {
-    /// `price` as this locale shows it, rounded half up to the currency's fraction digits.
+    /// `price` as this locale shows it, rounded half up to the currency's fraction digits (prices
+    /// are never negative: the catalog's reader accepts digits only).
     pub fn format(&self, price: &Price) -> String {
         let found = self.currencies.iter().find(|c| c.code == price.currency);
-        let code = std::str::from_utf8(&price.currency).unwrap_or("XXX");
-        let digits = found.map_or(2, |c| c.digits.min(2));
-        let mut out = String::new();
-        let affix = |out: &mut String, known: Option<&str>, template: &str| match known {
-            Some(s) => out.push_str(s),
-            // By hand, as `str::replace` would link the string searcher into the browser's Wasm.
-            None => template.chars().for_each(|ch| if ch == '¤' { out.push_str(code) } else { out.push(ch) }),
+        let (digits, before, after) = match found {
+            Some(c) => (c.digits, &c.before, &c.after),
+            None => (2, &self.fallback.0, &self.fallback.1),
         };
-        affix(&mut out, found.map(|c| c.before.as_str()), &self.fallback.0);
-        if price.cents < 0 {
-            out.push('-');
+        // An unlisted currency's ISO code goes first when the fallback has text before the number
+        // (`ZAR 12.75`), else last (`12,75 ZAR`).
+        let code = std::str::from_utf8(&price.currency).unwrap_or("XXX");
+        let (code_first, code_last) = (found.is_none() && !before.is_empty(), found.is_none() && before.is_empty());
+        let mut out = String::new();
+        if code_first {
+            out.push_str(code);
         }
-        let scale = if digits == 0 {
-            100
-        } else if digits == 1 {
-            10
-        } else {
-            1
+        out.push_str(before);
+        // Hundredths rounded to the currency's digits, then split into whole units and the fraction.
+        let scale = match digits {
+            0 => 100,
+            1 => 10,
+            _ => 1,
         };
         let units = (price.cents.unsigned_abs() + scale / 2) / scale;
         let one = 100 / scale;
-        let whole = digits_of(units / one);
+        // The whole part's digits, by hand: `to_string`'s formatting machinery costs the browser's
+        // Wasm more than this.
+        let mut buf = [0u8; 20];
+        let (mut n, mut start) = (units / one, buf.len());
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let whole = &buf[start..];
         let grouped = whole.len() >= 3 + usize::from(self.min_grouping);
         for (i, d) in whole.iter().enumerate() {
             if grouped && i > 0 && (whole.len() - i) % 3 == 0 {
@@ -88,19 +101,72 @@ impl MoneyFormat {
         if digits > 0 {
             out.push_str(&self.decimal);
             let frac = units % one;
-            if digits == 2 {
+            if digits > 1 {
                 out.push(char::from(b'0' + (frac / 10) as u8));
             }
             out.push(char::from(b'0' + (frac % 10) as u8));
         }
-        affix(&mut out, found.map(|c| c.after.as_str()), &self.fallback.1);
+        out.push_str(after);
+        if code_last {
+            out.push_str(code);
+        }
         out
     }
 
-    /// Keeps the currencies `keep` says a catalog prices in (`vitrine bundle`: a bundle carries the
-    /// symbols its catalog shows, not the locale's whole list).
-    pub fn retain(&mut self, mut keep: impl FnMut(&[u8; 3]) -> bool) {
-        self.currencies.retain(|c| keep(&c.code));
+    /// The compiled site's form of this format: one list of strings (docs/formats.md): the locale,
+    /// the decimal and group separators, the minimum grouping as a digit, the fallback's text before
+    /// and after, then per currency its code and fraction digits (`EUR2`), its text before and after.
+    #[cfg(feature = "compile")]
+    pub(crate) fn to_parts(&self) -> Vec<String> {
+        let mut out = vec![self.locale.clone(), self.decimal.clone(), self.group.clone(), self.min_grouping.to_string()];
+        out.extend([self.fallback.0.clone(), self.fallback.1.clone()]);
+        for c in &self.currencies {
+            out.push(format!("{}{}", String::from_utf8_lossy(&c.code), c.digits));
+            out.extend([c.before.clone(), c.after.clone()]);
+        }
+        out
+    }
+
+    /// Reads [`MoneyFormat::to_parts`]' list; `None` if it is not one. One list read by one call
+    /// keeps the browser's reader of it small.
+    pub(crate) fn from_parts(parts: Vec<String>) -> Option<MoneyFormat> {
+        let n = parts.len();
+        if n < 6 || (n - 6) % 3 != 0 {
+            return None;
+        }
+        let mut it = parts.into_iter();
+        let mut next = move || it.next().unwrap_or_default();
+        let (locale, decimal, group, min_grouping) = (next(), next(), next(), next());
+        let min_grouping = match min_grouping.as_bytes() {
+            [d @ b'1'..=b'3'] => d - b'0',
+            _ => return None,
+        };
+        let fallback = (next(), next());
+        let mut currencies: Vec<CurrencyFormat> = Vec::new();
+        for _ in 0..(n - 6) / 3 {
+            let (code, before, after) = (next(), next(), next());
+            let (code, digits) = match code.as_bytes() {
+                [a, b, c, d @ b'0'..=b'2'] => ([*a, *b, *c], d - b'0'),
+                _ => return None,
+            };
+            if currencies.last().is_some_and(|l| l.code >= code) {
+                return None;
+            }
+            currencies.push(CurrencyFormat { code, digits, before, after });
+        }
+        Some(MoneyFormat { locale, decimal, group, min_grouping, fallback, currencies })
+    }
+
+    /// Keeps the currencies `catalog` prices in (`vitrine bundle`: a bundle carries the symbols its
+    /// catalog shows, one in most shops, not the locale's whole list) and returns the catalog's
+    /// currencies it has no symbol for, in code order (their prices show the ISO code).
+    pub fn keep_catalog(&mut self, catalog: &Catalog) -> Vec<[u8; 3]> {
+        let mut used: Vec<[u8; 3]> = catalog.products().iter().map(|p| p.price.currency).collect();
+        used.sort_unstable();
+        used.dedup();
+        self.currencies.retain(|c| used.contains(&c.code));
+        used.retain(|code| !self.currencies.iter().any(|c| &c.code == code));
+        used
     }
 
     /// The format of a supported locale (a BCP 47 tag, case-insensitive: `de-DE`, `de-de`).
@@ -135,21 +201,6 @@ impl MoneyFormat {
     }
 }
 
-/// The decimal digits of `n` (ASCII), most significant first; `[b'0']` for zero. By hand: the
-/// formatting machinery of `to_string` costs the browser's Wasm more than this function.
-fn digits_of(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    out
-}
-
 #[cfg(test)]
 #[cfg(feature = "compile")]
 mod tests {
@@ -177,9 +228,13 @@ mod tests {
     }
 
     #[test]
-    fn retain_keeps_the_listed_currencies_and_falls_back_to_codes() {
+    fn keep_catalog_keeps_its_currencies_and_names_those_without_a_symbol() {
         let mut f = MoneyFormat::for_locale("en-GB").unwrap();
-        f.retain(|c| c == b"GBP");
+        let catalog = Catalog::from_json(
+            r#"{"v":1,"products":[{"id":"a","title":"A","link":"/a","price":"1 GBP"},{"id":"b","title":"B","link":"/b","price":"2 ZAR"},{"id":"c","title":"C","link":"/c","price":"3 GBP"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f.keep_catalog(&catalog), [*b"ZAR"]);
         assert_eq!(f.currencies.len(), 1);
         assert_eq!(f.format(&Price::parse("12.75 GBP").unwrap()), "£12.75");
         assert_eq!(f.format(&Price::parse("12.75 CHF").unwrap()), "CHF\u{a0}12.75");

@@ -14,7 +14,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}лв."), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}щ.д.")],
     },
     LocaleRow {
@@ -22,7 +22,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -30,7 +30,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}Kč"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JP¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}US$")],
     },
     LocaleRow {
@@ -38,7 +38,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}kr."), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JP¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}US$")],
     },
     LocaleRow {
@@ -46,7 +46,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€\u{a0}", ""), ("£\u{a0}", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("¥\u{a0}", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("$\u{a0}", "")],
     },
     LocaleRow {
@@ -54,7 +54,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -62,7 +62,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: "'",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("EUR\u{a0}", ""), ("£\u{a0}", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("¥\u{a0}", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("$\u{a0}", "")],
     },
     LocaleRow {
@@ -70,7 +70,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -78,7 +78,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: "'",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("EUR\u{a0}", ""), ("£\u{a0}", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("¥\u{a0}", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("$\u{a0}", "")],
     },
     LocaleRow {
@@ -86,7 +86,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -94,7 +94,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JP¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -102,7 +102,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JP¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -110,7 +110,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: ",",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€", ""), ("£", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("JP¥", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("US$", "")],
     },
     LocaleRow {
@@ -118,7 +118,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: ",",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€", ""), ("£", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("JP¥", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("US$", "")],
     },
     LocaleRow {
@@ -126,7 +126,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: ",",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€", ""), ("GB£", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("JP¥", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("US$", "")],
     },
     LocaleRow {
@@ -134,7 +134,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: ",",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€", ""), ("£", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("¥", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("$", "")],
     },
     LocaleRow {
@@ -142,7 +142,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}US$")],
     },
     LocaleRow {
@@ -150,7 +150,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -158,7 +158,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -166,7 +166,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{202f}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£GB"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$US")],
     },
     LocaleRow {
@@ -174,7 +174,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: "\u{202f}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£GB"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$US")],
     },
     LocaleRow {
@@ -182,7 +182,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{202f}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£GB"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$US")],
     },
     LocaleRow {
@@ -190,7 +190,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£GB"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$US")],
     },
     LocaleRow {
@@ -198,7 +198,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: ",",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€", ""), ("£", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("¥", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("$", "")],
     },
     LocaleRow {
@@ -206,7 +206,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -214,7 +214,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}EUR"), ("", "\u{a0}GBP"), ("", "\u{a0}Ft"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -222,7 +222,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}EUR"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}kr."), ("", "\u{a0}JP¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -230,7 +230,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: "'",
         min_grouping: 2,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€\u{a0}", ""), ("£\u{a0}", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("JPY\u{a0}", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("USD\u{a0}", "")],
     },
     LocaleRow {
@@ -238,7 +238,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -246,7 +246,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -254,7 +254,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -262,7 +262,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -270,7 +270,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ".",
         group: ",",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€", ""), ("£", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("JP¥", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("US$", "")],
     },
     LocaleRow {
@@ -278,7 +278,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}kr"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -286,7 +286,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€\u{a0}", ""), ("£\u{a0}", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("JP¥\u{a0}", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("US$\u{a0}", "")],
     },
     LocaleRow {
@@ -294,7 +294,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("¤\u{a0}", ""),
+        fallback: ("\u{a0}", ""),
         symbols: &[("BGN\u{a0}", ""), ("CHF\u{a0}", ""), ("CZK\u{a0}", ""), ("DKK\u{a0}", ""), ("€\u{a0}", ""), ("£\u{a0}", ""), ("HUF\u{a0}", ""), ("ISK\u{a0}", ""), ("JP¥\u{a0}", ""), ("NOK\u{a0}", ""), ("PLN\u{a0}", ""), ("RON\u{a0}", ""), ("SEK\u{a0}", ""), ("US$\u{a0}", "")],
     },
     LocaleRow {
@@ -302,7 +302,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}kr"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -310,7 +310,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}zł"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -318,7 +318,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}£"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JP¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}US$")],
     },
     LocaleRow {
@@ -326,7 +326,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}EUR"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -334,7 +334,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}JPY"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}USD")],
     },
     LocaleRow {
@@ -342,7 +342,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: ".",
         min_grouping: 2,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}DKK"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}ISK"), ("", "\u{a0}¥"), ("", "\u{a0}NOK"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}SEK"), ("", "\u{a0}$")],
     },
     LocaleRow {
@@ -350,7 +350,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}Dkr"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}Ikr"), ("", "\u{a0}JPY"), ("", "\u{a0}Nkr"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}kr"), ("", "\u{a0}US$")],
     },
     LocaleRow {
@@ -358,7 +358,7 @@ pub(crate) const LOCALES: &[LocaleRow] = &[
         decimal: ",",
         group: "\u{a0}",
         min_grouping: 1,
-        fallback: ("", "\u{a0}¤"),
+        fallback: ("", "\u{a0}"),
         symbols: &[("", "\u{a0}BGN"), ("", "\u{a0}CHF"), ("", "\u{a0}CZK"), ("", "\u{a0}Dkr"), ("", "\u{a0}€"), ("", "\u{a0}GBP"), ("", "\u{a0}HUF"), ("", "\u{a0}Ikr"), ("", "\u{a0}JPY"), ("", "\u{a0}Nkr"), ("", "\u{a0}PLN"), ("", "\u{a0}RON"), ("", "\u{a0}kr"), ("", "\u{a0}US$")],
     },
 ];

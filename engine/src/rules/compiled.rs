@@ -21,7 +21,7 @@ use crate::base::named::Named;
 use crate::base::time::Seconds;
 use crate::cel::Quoted;
 use crate::cel::{self, Program};
-use crate::data::money::{CurrencyFormat, MoneyFormat};
+use crate::data::money::MoneyFormat;
 use crate::recs::strategy::Strategy;
 use crate::rules::condition::Condition;
 use crate::rules::site::{Arm, Experiment, ListRule, Schedule, Segment, SiteConfig, Target, Template, Variant, Widget};
@@ -298,24 +298,10 @@ impl Reader<'_> {
         Ok(Template(pieces))
     }
 
-    /// The price format: locale, separators, minimum grouping, the fallback's affixes, then each
-    /// currency's code, fraction digits and affixes, in code order.
+    /// The price format, as [`MoneyFormat::to_parts`] lists it.
     fn money(&mut self) -> R<MoneyFormat> {
-        let (locale, decimal, group) = (self.string()?, self.string()?, self.string()?);
-        let min_grouping = self.u8()?;
-        let fallback = (self.string()?, self.string()?);
-        let currencies = self.seq(|r| {
-            let code: [u8; 3] = r.string()?.into_bytes().try_into().map_err(|_| r.fail("expected a three-letter currency code"))?;
-            let digits = r.u8()?;
-            if digits > 2 || !code.iter().all(u8::is_ascii_uppercase) {
-                return Err(r.fail("expected a currency code and at most 2 fraction digits"));
-            }
-            Ok(CurrencyFormat { code, digits, before: r.string()?, after: r.string()? })
-        })?;
-        if min_grouping > 3 || currencies.windows(2).any(|w| w[0].code >= w[1].code) {
-            return Err(self.fail("expected a price format (grouping up to 3, currencies in code order)"));
-        }
-        Ok(MoneyFormat { locale, decimal, group, min_grouping, fallback, currencies })
+        let parts = self.strings()?;
+        MoneyFormat::from_parts(parts).ok_or_else(|| self.fail("expected a price format"))
     }
 
     fn site(&mut self) -> R<SiteConfig> {
@@ -580,20 +566,11 @@ impl<'a> Writer<'a> {
         });
         self.opt(site.demo_now, Self::i64);
         self.bool(site.session_before_consent);
-        let m = &site.money;
-        for s in [&m.locale, &m.decimal, &m.group] {
-            self.string(s);
+        let parts = site.money.to_parts();
+        self.varint(parts.len() as u64);
+        for p in &parts {
+            self.string(p);
         }
-        self.out.push(m.min_grouping);
-        self.string(&m.fallback.0);
-        self.string(&m.fallback.1);
-        self.seq(&m.currencies, |w, c| {
-            w.varint(3);
-            w.out.extend_from_slice(&c.code);
-            w.out.push(c.digits);
-            w.string(&c.before);
-            w.string(&c.after);
-        });
     }
 }
 
