@@ -525,7 +525,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 eprintln!(
                     "vitrine: {}: locale {} has no symbol for {} (in {}): its prices show the ISO code",
                     site.display(),
-                    config.money.locale,
+                    config.money.locale(),
                     String::from_utf8_lossy(&code),
                     catalog.display()
                 );

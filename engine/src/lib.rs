@@ -87,7 +87,7 @@ pub use base::error::{FormatError, FormatErrorKind, V1};
 pub use base::named::Named;
 pub use base::time;
 pub use data::catalog::{is_safe_url, Availability, Catalog, ContentIndex, Price, Product, Url};
-pub use data::money::{CurrencyFormat, MoneyFormat};
+pub use data::money::MoneyFormat;
 pub use data::profile::{Event, LiveProfile, ProfileSnapshot, Session};
 pub use data::{money, orders, profile};
 pub use decide::case::CaseInput;

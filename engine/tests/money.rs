@@ -47,6 +47,6 @@ fn issue_13_unknown_locales_are_named_with_suggestions() {
     let e = error("xx-YY");
     assert!(!e.contains("did you mean") && e.contains("found \"xx-YY\". Supported: bg-BG"), "{e}");
     assert!(error("en-gb-x").contains("did you mean en-GB?"));
-    assert_eq!(SiteConfig::from_json(r#"{"v":1,"locale":"de-de"}"#).unwrap().money.locale, "de-DE");
+    assert_eq!(SiteConfig::from_json(r#"{"v":1,"locale":"de-de"}"#).unwrap().money.locale(), "de-DE");
     assert!(MoneyFormat::for_locale("de_DE").is_none());
 }

@@ -14,31 +14,24 @@ use crate::data::catalog::{Catalog, Price};
 /// The locale of a site configuration without `locale`: "£12.75", as prices always showed.
 pub const DEFAULT_LOCALE: &str = "en-GB";
 
-/// How one locale writes prices. Amounts are grouped in threes (every supported locale does).
+/// How one locale writes prices: amounts grouped in threes (every supported locale does), its
+/// separators, and each currency's symbol with the exact spacing (U+00A0, U+202F) around the
+/// number.
+///
+/// Kept as the list of strings the compiled site carries (docs/formats.md, "Compiled site"), read
+/// where it is used: a structure built from it cost the browser's Wasm a kilobyte of moves and drops.
+/// `[locale, decimal, group, min_grouping, fallback_before, fallback_after]`, then per currency in
+/// code order `[code and fraction digits ("EUR2", "JPY0"), before, after]`. `min_grouping` is the
+/// digits beyond three from which the integer part is grouped ("1": `1,234`; "2": es-ES `1234`,
+/// `12.345`); the fallback is the text around the number of a currency not listed, whose ISO code
+/// CLDR shows instead of a symbol: first when there is text before the number, else last.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MoneyFormat {
-    /// The BCP 47 tag it was resolved from (`de-DE`), for traces and errors.
-    pub locale: String,
-    pub decimal: String,
-    pub group: String,
-    /// Integer digits beyond three before grouping starts: 1 (`1,234`) or 2 (es-ES `1234`, `12.345`).
-    pub min_grouping: u8,
-    /// The text before and after the number for a currency not in `currencies`, whose ISO code
-    /// CLDR shows instead of a symbol: first when there is text before the number, else last.
-    pub fallback: (String, String),
-    /// In code order.
-    pub currencies: Vec<CurrencyFormat>,
+    parts: Vec<String>,
 }
 
-/// One currency in one locale: its symbol with the exact spacing (U+00A0, U+202F) around the number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CurrencyFormat {
-    pub code: [u8; 3],
-    /// Fraction digits (CLDR's: 0 for JPY, HUF, ISK), at most 2, as prices are kept in hundredths.
-    pub digits: u8,
-    pub before: String,
-    pub after: String,
-}
+/// Strings before the first currency's.
+const HEAD: usize = 6;
 
 /// One row of the generated table (`money_cldr.rs`).
 #[cfg(feature = "compile")]
@@ -53,20 +46,33 @@ pub(crate) struct LocaleRow {
 }
 
 impl MoneyFormat {
+    fn part(&self, i: usize) -> &str {
+        self.parts.get(i).map_or("", String::as_str)
+    }
+
+    /// The BCP 47 tag it was resolved from (`de-DE`).
+    pub fn locale(&self) -> &str {
+        self.part(0)
+    }
+
+    /// The currencies it has symbols for (`EUR`), in code order.
+    pub fn currencies(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().skip(HEAD).step_by(3).map(|c| c.get(..3).unwrap_or_default())
+    }
+
     /// `price` as this locale shows it, rounded half up to the currency's fraction digits (prices
     /// are never negative: the catalog's reader accepts digits only).
     pub fn format(&self, price: &Price) -> String {
-        let found = self.currencies.iter().find(|c| c.code == price.currency);
+        let found = (HEAD..self.parts.len()).step_by(3).find(|&i| self.parts[i].as_bytes().get(..3) == Some(&price.currency[..]));
         let (digits, before, after) = match found {
-            Some(c) => (c.digits, &c.before, &c.after),
-            None => (2, &self.fallback.0, &self.fallback.1),
+            Some(i) => (self.parts[i].as_bytes().get(3).map_or(2, |d| d.wrapping_sub(b'0')), self.part(i + 1), self.part(i + 2)),
+            None => (2, self.part(4), self.part(5)),
         };
         // An unlisted currency's ISO code goes first when the fallback has text before the number
         // (`ZAR 12.75`), else last (`12,75 ZAR`).
         let code = std::str::from_utf8(&price.currency).unwrap_or("XXX");
-        let (code_first, code_last) = (found.is_none() && !before.is_empty(), found.is_none() && before.is_empty());
         let mut out = String::new();
-        if code_first {
+        if found.is_none() && !before.is_empty() {
             out.push_str(code);
         }
         out.push_str(before);
@@ -91,15 +97,15 @@ impl MoneyFormat {
             }
         }
         let whole = &buf[start..];
-        let grouped = whole.len() >= 3 + usize::from(self.min_grouping);
+        let min_grouping = usize::from(self.part(3).as_bytes().first().map_or(1, |d| d.wrapping_sub(b'0')));
         for (i, d) in whole.iter().enumerate() {
-            if grouped && i > 0 && (whole.len() - i) % 3 == 0 {
-                out.push_str(&self.group);
+            if whole.len() >= 3 + min_grouping && i > 0 && (whole.len() - i) % 3 == 0 {
+                out.push_str(self.part(2));
             }
             out.push(char::from(*d));
         }
         if digits > 0 {
-            out.push_str(&self.decimal);
+            out.push_str(self.part(1));
             let frac = units % one;
             if digits > 1 {
                 out.push(char::from(b'0' + (frac / 10) as u8));
@@ -107,54 +113,25 @@ impl MoneyFormat {
             out.push(char::from(b'0' + (frac % 10) as u8));
         }
         out.push_str(after);
-        if code_last {
+        if found.is_none() && before.is_empty() {
             out.push_str(code);
         }
         out
     }
 
-    /// The compiled site's form of this format: one list of strings (docs/formats.md): the locale,
-    /// the decimal and group separators, the minimum grouping as a digit, the fallback's text before
-    /// and after, then per currency its code and fraction digits (`EUR2`), its text before and after.
-    #[cfg(feature = "compile")]
-    pub(crate) fn to_parts(&self) -> Vec<String> {
-        let mut out = vec![self.locale.clone(), self.decimal.clone(), self.group.clone(), self.min_grouping.to_string()];
-        out.extend([self.fallback.0.clone(), self.fallback.1.clone()]);
-        for c in &self.currencies {
-            out.push(format!("{}{}", String::from_utf8_lossy(&c.code), c.digits));
-            out.extend([c.before.clone(), c.after.clone()]);
-        }
-        out
+    /// The compiled site's form of this format (see [`MoneyFormat`]).
+    pub(crate) fn parts(&self) -> &[String] {
+        &self.parts
     }
 
-    /// Reads [`MoneyFormat::to_parts`]' list; `None` if it is not one. One list read by one call
-    /// keeps the browser's reader of it small.
+    /// Checks a compiled site's list (see [`MoneyFormat`]); `None` if it is not one.
     pub(crate) fn from_parts(parts: Vec<String>) -> Option<MoneyFormat> {
-        let n = parts.len();
-        if n < 6 || (n - 6) % 3 != 0 {
-            return None;
-        }
-        let mut it = parts.into_iter();
-        let mut next = move || it.next().unwrap_or_default();
-        let (locale, decimal, group, min_grouping) = (next(), next(), next(), next());
-        let min_grouping = match min_grouping.as_bytes() {
-            [d @ b'1'..=b'3'] => d - b'0',
-            _ => return None,
-        };
-        let fallback = (next(), next());
-        let mut currencies: Vec<CurrencyFormat> = Vec::new();
-        for _ in 0..(n - 6) / 3 {
-            let (code, before, after) = (next(), next(), next());
-            let (code, digits) = match code.as_bytes() {
-                [a, b, c, d @ b'0'..=b'2'] => ([*a, *b, *c], d - b'0'),
-                _ => return None,
-            };
-            if currencies.last().is_some_and(|l| l.code >= code) {
-                return None;
-            }
-            currencies.push(CurrencyFormat { code, digits, before, after });
-        }
-        Some(MoneyFormat { locale, decimal, group, min_grouping, fallback, currencies })
+        let currency = |c: &String| matches!(c.as_bytes(), [a, b, c, b'0'..=b'2'] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()));
+        let ok = parts.len() >= HEAD
+            && (parts.len() - HEAD) % 3 == 0
+            && matches!(parts[3].as_bytes(), [b'1'..=b'3'])
+            && parts.iter().skip(HEAD).step_by(3).all(currency);
+        ok.then_some(MoneyFormat { parts })
     }
 
     /// Keeps the currencies `catalog` prices in (`vitrine bundle`: a bundle carries the symbols its
@@ -164,8 +141,15 @@ impl MoneyFormat {
         let mut used: Vec<[u8; 3]> = catalog.products().iter().map(|p| p.price.currency).collect();
         used.sort_unstable();
         used.dedup();
-        self.currencies.retain(|c| used.contains(&c.code));
-        used.retain(|code| !self.currencies.iter().any(|c| &c.code == code));
+        let mut kept: Vec<String> = self.parts.drain(..).collect();
+        let currencies = kept.split_off(HEAD.min(kept.len()));
+        for c in currencies.chunks(3) {
+            if used.iter().any(|u| c[0].as_bytes().get(..3) == Some(&u[..])) {
+                kept.extend_from_slice(c);
+            }
+        }
+        self.parts = kept;
+        used.retain(|code| !self.currencies().any(|c| c.as_bytes() == code));
         used
     }
 
@@ -174,24 +158,12 @@ impl MoneyFormat {
     pub fn for_locale(tag: &str) -> Option<MoneyFormat> {
         use super::money_cldr::{DIGITS, LOCALES};
         let row = LOCALES.iter().find(|r| r.tag.eq_ignore_ascii_case(tag.trim()))?;
-        let currencies = DIGITS
-            .iter()
-            .zip(row.symbols)
-            .map(|((code, digits), (before, after))| CurrencyFormat {
-                code: code.as_bytes().try_into().unwrap_or(*b"XXX"),
-                digits: *digits,
-                before: (*before).to_owned(),
-                after: (*after).to_owned(),
-            })
-            .collect();
-        Some(MoneyFormat {
-            locale: row.tag.to_owned(),
-            decimal: row.decimal.to_owned(),
-            group: row.group.to_owned(),
-            min_grouping: row.min_grouping,
-            fallback: (row.fallback.0.to_owned(), row.fallback.1.to_owned()),
-            currencies,
-        })
+        let mut parts: Vec<String> = [row.tag, row.decimal, row.group].map(str::to_owned).into();
+        parts.extend([row.min_grouping.to_string(), row.fallback.0.to_owned(), row.fallback.1.to_owned()]);
+        for ((code, digits), (before, after)) in DIGITS.iter().zip(row.symbols) {
+            parts.extend([format!("{code}{digits}"), (*before).to_owned(), (*after).to_owned()]);
+        }
+        MoneyFormat::from_parts(parts)
     }
 
     /// Every supported locale's tag, in order.
@@ -235,7 +207,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.keep_catalog(&catalog), [*b"ZAR"]);
-        assert_eq!(f.currencies.len(), 1);
+        assert_eq!(f.currencies().collect::<Vec<_>>(), ["GBP"]);
         assert_eq!(f.format(&Price::parse("12.75 GBP").unwrap()), "£12.75");
         assert_eq!(f.format(&Price::parse("12.75 CHF").unwrap()), "CHF\u{a0}12.75");
         assert!(MoneyFormat::for_locale("xx-XX").is_none());

@@ -566,11 +566,7 @@ impl<'a> Writer<'a> {
         });
         self.opt(site.demo_now, Self::i64);
         self.bool(site.session_before_consent);
-        let parts = site.money.to_parts();
-        self.varint(parts.len() as u64);
-        for p in &parts {
-            self.string(p);
-        }
+        self.seq(site.money.parts(), |w, p| w.string(p));
     }
 }
 
