@@ -128,7 +128,7 @@ impl MoneyFormat {
     pub(crate) fn from_parts(parts: Vec<String>) -> Option<MoneyFormat> {
         let currency = |c: &String| matches!(c.as_bytes(), [a, b, c, b'0'..=b'2'] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()));
         let ok = parts.len() >= HEAD
-            && (parts.len() - HEAD) % 3 == 0
+            && (parts.len() - HEAD).is_multiple_of(3)
             && matches!(parts[3].as_bytes(), [b'1'..=b'3'])
             && parts.iter().skip(HEAD).step_by(3).all(currency);
         ok.then_some(MoneyFormat { parts })
