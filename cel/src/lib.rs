@@ -71,6 +71,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "compile")]
+pub use check::nearest;
 pub use float::parse_f64;
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
 pub use value::{base64_decode, base64_encode, Key, Kind, Quoted, Value};
