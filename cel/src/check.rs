@@ -264,8 +264,7 @@ impl Checker<'_> {
             Type::Object(schema) => match schema.field(field) {
                 Some(t) => t.clone(),
                 None => {
-                    let suggestion =
-                        schema.fields.iter().map(|(n, _)| (levenshtein(field, n), n)).filter(|(d, n)| *d * 2 <= n.len().max(2)).min().map(|(_, n)| n.clone());
+                    let suggestion = nearest(field, schema.fields.iter().map(|(n, _)| n.as_str())).map(str::to_owned);
                     self.error(span, CelErrorKind::NoSuchField { path: format!("{}.{field}", schema.name), suggestion })
                 }
             },
@@ -524,9 +523,18 @@ const SIGNATURES: &[(&str, Style, &[P], R)] = &[
     ("strings.quote", Style::Global, &[P::Str], R::Str),
 ];
 
-/// Edit distance between two names, for "did you mean" suggestions (the engine's too: the site's
-/// `locale`).
-pub fn levenshtein(a: &str, b: &str) -> usize {
+/// The name among `candidates` closest to `name`, if it is close enough to be a typo of it (at most
+/// one edit in two characters): for "did you mean" suggestions on field names.
+pub fn nearest<'n>(name: &str, candidates: impl IntoIterator<Item = &'n str>) -> Option<&'n str> {
+    // The edit distance is quadratic; a name this long is not a typo of a known one.
+    if name.len() > 200 {
+        return None;
+    }
+    candidates.into_iter().map(|n| (levenshtein(name, n), n)).filter(|(d, n)| *d * 2 <= n.len().max(2)).min().map(|(_, n)| n)
+}
+
+/// Edit distance between two names, for "did you mean" suggestions.
+fn levenshtein(a: &str, b: &str) -> usize {
     // Optimal string alignment: a swap of two neighbours (`tpye`) costs one edit, like a typo.
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();

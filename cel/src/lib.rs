@@ -55,8 +55,6 @@
 mod ast;
 #[cfg(feature = "compile")]
 mod check;
-#[cfg(feature = "compile")]
-pub use check::levenshtein;
 mod eval;
 mod float;
 mod functions;
@@ -73,6 +71,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "compile")]
+pub use check::nearest;
 pub use float::parse_f64;
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
 pub use value::{base64_decode, base64_encode, Key, Kind, Quoted, Value};

@@ -22,7 +22,7 @@ use vitrine_engine::analytics::kpis::{KpiOptions, Period, Products};
 use vitrine_engine::model::{Similarity, TrainOptions};
 use vitrine_engine::orders::{build_profiles, LifecycleRules, ProfileRules};
 use vitrine_engine::profile::{Clv, Stage};
-use vitrine_engine::site::Target;
+use vitrine_engine::site::{CompileError, Target};
 use vitrine_engine::{Bundle, Catalog, Model, ProfileSnapshot, SiteConfig};
 
 use vitrine_cli::input::{self, InputError};
@@ -493,7 +493,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Bundle { site, catalog, model, out, shards, sharded_out } => {
             // Rules are checked and compiled here, once: runtimes load the compiled form (no CEL
             // parser ships to browsers) without the sources, which only traces would show.
-            let mut config = load(&site, SiteConfig::from_json)?;
+            let mut config = load_site(&site)?;
             // `matches()` and `format()` are not in the browser's build (its regex engine would be 8 %
             // of it, exact float printing 4 %): say which placements the browser leaves to the edge.
             for (field, target) in &config.edge_only_rules {
@@ -577,7 +577,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("vitrine: bundle {} bytes -> {}", bundle.len(), out.display());
         }
         Command::Check { site, fields } => {
-            let config = load(&site, SiteConfig::from_json)?;
+            let config = load_site(&site)?;
             if fields {
                 for (rule, reads) in config.rule_fields() {
                     println!("{rule}: {}", reads.join(", "));
@@ -588,7 +588,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Eval { .. } => unreachable!("handled in main"),
         Command::Uplift { exposures, conversions, out, site } => {
             let designs = match site {
-                Some(s) => vitrine_engine::analytics::uplift::Design::from_site(&load(&s, SiteConfig::from_json)?),
+                Some(s) => vitrine_engine::analytics::uplift::Design::from_site(&load_site(&s)?),
                 None => Default::default(),
             };
             let (exposure_lines, skipped) = input::read_exposures(&exposures)?;
@@ -861,6 +861,26 @@ fn load<T>(path: &Path, parse: impl Fn(&str) -> Result<T, vitrine_engine::Format
         let at = if e.line > 0 { format!("{}:{}:{}", path.display(), e.line, e.column) } else { path.display().to_string() };
         InputError(format!("{at}: {}", e.describe())).into()
     })
+}
+
+/// Reads a site configuration (its source or compiled form). A source with several errors lists
+/// every one on a line of its own, each where it is: `file:line:col` for a structural error, the
+/// field path and the rule's own `line:col` and caret for a rule.
+fn load_site(path: &Path) -> anyhow::Result<SiteConfig> {
+    let text = input::read_text(path)?;
+    let e = match SiteConfig::from_json(&text) {
+        Ok(site) => return Ok(site),
+        Err(e) => e,
+    };
+    if let Err(CompileError::Rules(errors)) = SiteConfig::compile(&text) {
+        if errors.len() > 1 {
+            let at = path.display();
+            let lines: Vec<String> = errors.iter().map(|e| if e.json && e.line > 0 { format!("{at}:{e}") } else { format!("{at}: {e}") }).collect();
+            return Err(InputError(format!("{} error(s):\n{}", errors.len(), lines.join("\n"))).into());
+        }
+    }
+    let at = if e.line > 0 { format!("{}:{}:{}", path.display(), e.line, e.column) } else { path.display().to_string() };
+    Err(InputError(format!("{at}: {}", e.describe())).into())
 }
 
 /// A JSON-lines error: the engine's column is within the line; the line is the file's.

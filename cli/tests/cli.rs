@@ -312,6 +312,24 @@ fn check_reports_every_rule_error_and_lists_fields() {
     assert!(err.contains("segments.s.when") && err.contains("did you mean `orders`"), "{err}");
     assert!(err.contains("did you mean `s`") || err.contains("no field `t`"), "{err}");
     assert!(err.contains("2:20") && err.contains("did you mean `type`"), "line:col inside the rule: {err}");
+    // Structural errors too, every one, each with its place in the file.
+    std::fs::write(
+        &bad,
+        r#"{"v": 1, "slots": {"hero": [{"id": "a", "schedule": {"start": "2026-13-01"}}]},
+  "recs": {"widgets": {"w": {"strategy": "for-you"}}}, "experiment": {}}"#,
+    )
+    .unwrap();
+    let o = vitrine(&["check", "--site", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let at = bad.display();
+    assert!(err.contains("3 error(s)"), "{err}");
+    assert!(err.contains(&format!("{at}:1:63: field `slots.hero[0].schedule.start`: expected an RFC 3339 time")), "{err}");
+    assert!(
+        err.contains(&format!("{at}:2:42: field `recs.widgets.w.strategy`: unknown strategy \"for-you\"")) && err.contains("did you mean `for_you`?"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{at}:2:70: unknown field `experiment`")) && err.contains("did you mean `experiments`?"), "{err}");
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-shop/site.json");
     let o = vitrine(&["check", "--site", demo.to_str().unwrap(), "--fields"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -40,13 +40,13 @@ fn shared_money_cases() {
 fn issue_13_unknown_locales_are_named_with_suggestions() {
     let error = |locale: &str| SiteConfig::from_json(&serde_json::json!({"v": 1, "locale": locale}).to_string()).unwrap_err().to_string();
     let e = error("en-UK");
-    assert!(e.contains("field `locale`") && e.contains("found \"en-UK\"") && e.contains("did you mean one of en-GB, en-IE, en-MT, en-US?"), "{e}");
+    assert!(e.contains("field `locale`") && e.contains("found \"en-UK\"") && e.contains("did you mean en-GB?"), "{e}");
     assert!(e.contains("Supported: bg-BG, ") && e.contains("sv-SE"), "{e}");
     let e = error("de");
     assert!(e.contains("did you mean one of de-AT, de-BE, de-CH, de-DE, de-LI, de-LU?"), "{e}");
     let e = error("xx-YY");
     assert!(!e.contains("did you mean") && e.contains("found \"xx-YY\". Supported: bg-BG"), "{e}");
-    assert!(error("en-gb-x").contains("did you mean en-GB?"));
+    assert!(error("en").contains("did you mean one of en-GB, en-IE, en-MT, en-US?"));
     assert_eq!(SiteConfig::from_json(r#"{"v":1,"locale":"de-de"}"#).unwrap().money.locale(), "de-DE");
     assert!(MoneyFormat::for_locale("de_DE").is_none());
 }

@@ -213,17 +213,19 @@ impl Vitrine {
 }
 
 /// Compiles a site configuration and reports every problem:
-/// `{"ok": true}` or `{"ok": false, "errors": [{"field", "line", "column", "message"}]}` (line and
-/// column inside the rule, or in the JSON text for a malformed file).
+/// `{"ok": true}` or `{"ok": false, "errors": [{"field", "line", "column", "message", "json"}]}` (line
+/// and column inside the rule, or, with `json`, in the JSON text: a structural error, or a file that
+/// is not JSON).
 #[cfg(feature = "dev")]
 #[wasm_bindgen(js_name = checkSite)]
 pub fn check_site(site_json: &str) -> String {
     let errors: Vec<serde_json::Value> = match SiteConfig::compile(site_json) {
         Ok(_) => Vec::new(),
         Err(CompileError::Format(e)) => vec![serde_json::json!({"field": e.field, "line": e.line, "column": e.column, "message": e.to_string(), "json": true})],
-        Err(CompileError::Rules(errors)) => {
-            errors.into_iter().map(|e| serde_json::json!({"field": e.field, "line": e.line, "column": e.column, "message": e.message})).collect()
-        }
+        Err(CompileError::Rules(errors)) => errors
+            .into_iter()
+            .map(|e| serde_json::json!({"field": e.field, "line": e.line, "column": e.column, "message": e.message, "json": e.json}))
+            .collect(),
     };
     serde_json::json!({"ok": errors.is_empty(), "errors": errors}).to_string()
 }

@@ -105,6 +105,26 @@ test('the panel opens with the configuration, and a real lapsed big spender gets
   await page.close();
 });
 
+test('structural mistakes are all listed at once, each at its line in the file, and the gutter marks them', async () => {
+  const { page, problems } = await openPanel();
+  const text = await page.inputValue('#site');
+  // Two mistakes a rule checker never sees: a misspelled key and a time that is not one.
+  const broken = text.replace('"priority": 30', '"priorty": 30').replace('"demo_now": "2011-12-10T00:00:00Z"', '"demo_now": "2011-12-10"');
+  assert.ok(broken.includes('"priorty": 30') && broken.includes('"demo_now": "2011-12-10",'), 'both edits applied');
+  await page.fill('#site', broken);
+  await page.waitForFunction(() => document.querySelectorAll('#error-list .pv-error').length === 2, null, { timeout: 5000 });
+  const errors = await page.$$eval('#error-list .pv-error', (els) => els.map((el) => el.textContent));
+  assert.ok(errors.some((e) => /unknown field `priorty`/.test(e) && /did you mean `priority`\?/.test(e)), errors.join('\n'));
+  assert.ok(errors.some((e) => /demo_now/.test(e) && /expected an RFC 3339 time/.test(e)), errors.join('\n'));
+  const lineOf = (needle) => broken.slice(0, broken.indexOf(needle)).split('\n').length;
+  const locs = await page.$$eval('#error-list .pv-loc', (els) => els.map((el) => el.textContent));
+  assert.deepEqual(locs.map((l) => Number(/^line (\d+):\d+$/.exec(l)?.[1])).sort((a, b) => a - b), [lineOf('"demo_now"'), lineOf('"priorty"')].sort((a, b) => a - b));
+  assert.equal(await page.getAttribute(`#gutter div:nth-child(${lineOf('"priorty"')})`, 'class'), 'pv-err');
+  assert.match(await page.textContent('#check-state'), /2 problems/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a typo in a rule is reported inline with its location, the page keeps its last good personalization, and fixing it clears the error', async () => {
   const { page, problems, frame } = await openPanel();
   await pickCustomer(page, LAPSED);

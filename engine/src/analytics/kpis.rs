@@ -151,7 +151,7 @@ pub struct Kpis {
     pub v: V1,
     pub period: &'static str,
     /// The end of the data (`--now`, else the latest line).
-    #[serde(with = "crate::base::time::rfc3339_opt")]
+    #[serde(serialize_with = "crate::base::time::rfc3339_opt::serialize")]
     pub as_of: Option<Seconds>,
     pub lines: LineStats,
     /// The whole range as one period (`"all"`); `None` without any order or cancellation.

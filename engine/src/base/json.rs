@@ -576,6 +576,56 @@ impl<'c, 'a> At<'c, 'a> {
     }
 }
 
+/// Reading that goes on past an error, for a document whose every error is reported at once (the
+/// site configuration's source, `rules::source`): the caller collects what these hand it.
+#[cfg(feature = "compile")]
+impl<'c, 'a> At<'c, 'a> {
+    /// Like [`At::obj`], but each field other than `known` (with the nearest known name, if one is
+    /// close) and each field given twice goes to `refused`, and the rest can still be read.
+    pub fn obj_collecting(&self, known: &'static [&'static str], refused: &mut Vec<FormatError>) -> R<Obj<'c, 'a>> {
+        let Kind::Obj(fields) = &self.v.kind else { return Err(self.expected("a map")) };
+        for (i, (k, v)) in fields.iter().enumerate() {
+            let at = At { doc: self.doc, v, path: self.path };
+            if fields[..i].iter().any(|(o, _)| o == k) {
+                refused.push(*at.invalid(format!("duplicate field `{k}`")));
+            } else if !known.contains(&k.as_ref()) {
+                let mut msg = format!("unknown field `{k}`, expected one of {}", backticked(known.iter().copied()));
+                if let Some(near) = crate::cel::nearest(k, known.iter().copied()) {
+                    msg = format!("{msg}; did you mean `{near}`?");
+                }
+                refused.push(*at.invalid(msg));
+            }
+        }
+        Ok(Obj { at: *self, fields })
+    }
+
+    /// Hands each item of an array to `item`, with its index and path.
+    pub fn each_item(&self, mut item: impl FnMut(At<'_, 'a>)) -> R<()> {
+        let Kind::Arr(xs) = &self.v.kind else { return Err(self.expected("a sequence")) };
+        for (i, v) in xs.iter().enumerate() {
+            item(At { doc: self.doc, v, path: Path::Index(&self.path, i) });
+        }
+        Ok(())
+    }
+
+    /// Hands each entry of a map to `entry`, in the document's order, repeated keys included.
+    pub fn each_entry(&self, mut entry: impl FnMut(&str, At<'_, 'a>)) -> R<()> {
+        let Kind::Obj(fields) = &self.v.kind else { return Err(self.expected("a map")) };
+        for (k, v) in fields {
+            entry(k, At { doc: self.doc, v, path: Path::Key(&self.path, k) });
+        }
+        Ok(())
+    }
+
+    /// A whole number in i64's range, negative ones included.
+    pub fn i64(&self) -> R<i64> {
+        match self.v.kind {
+            Kind::Num(n) => n.parse().map_err(|_| self.invalid(format!("invalid value: number `{n}`, expected a whole number from -2^63 to 2^63-1"))),
+            _ => Err(self.expected("a whole number")),
+        }
+    }
+}
+
 /// A struct being read: its fields by name.
 pub(crate) struct Obj<'c, 'a> {
     at: At<'c, 'a>,

@@ -105,21 +105,15 @@ pub(crate) mod rfc3339 {
     }
 }
 
-/// Serde adapter: an optional RFC 3339 string field.
+/// Serde adapter: an optional RFC 3339 string field, written (`serialize_with`).
 pub(crate) mod rfc3339_opt {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::Serializer;
 
     pub fn serialize<S: Serializer>(t: &Option<super::Seconds>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => super::rfc3339::serialize(t, s),
             None => s.serialize_none(),
         }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<super::Seconds>, D::Error> {
-        #[derive(Deserialize)]
-        struct Wrap(#[serde(with = "super::rfc3339")] super::Seconds);
-        Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(t)| t))
     }
 }
 

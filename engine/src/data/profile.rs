@@ -63,9 +63,9 @@ pub struct OrderMetrics {
     pub revenue: f64,
     #[serde(default)]
     pub aov: f64,
-    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, serialize_with = "crate::base::time::rfc3339_opt::serialize", skip_serializing_if = "Option::is_none")]
     pub first: Option<Seconds>,
-    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, serialize_with = "crate::base::time::rfc3339_opt::serialize", skip_serializing_if = "Option::is_none")]
     pub last: Option<Seconds>,
 }
 
@@ -83,7 +83,7 @@ pub struct Rfm {
     pub r: u8,
     pub f: u8,
     pub m: u8,
-    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, serialize_with = "crate::base::time::rfc3339_opt::serialize", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Seconds>,
 }
 
@@ -98,7 +98,7 @@ pub struct Lifecycle {
     /// Days past the expected next order; 0 when not yet due.
     #[serde(default)]
     pub days_overdue: f64,
-    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, serialize_with = "crate::base::time::rfc3339_opt::serialize", skip_serializing_if = "Option::is_none")]
     pub as_of: Option<Seconds>,
 }
 
@@ -337,7 +337,7 @@ impl ProfileSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub event: String,
-    #[serde(default, with = "crate::base::time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, serialize_with = "crate::base::time::rfc3339_opt::serialize", skip_serializing_if = "Option::is_none")]
     pub time: Option<Seconds>,
     #[serde(default)]
     pub ecommerce: Ecommerce,

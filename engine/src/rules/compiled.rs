@@ -17,6 +17,8 @@
 
 use crate::base::crc::crc32;
 use crate::base::error::FormatError;
+#[cfg(feature = "compile")]
+use crate::base::error::FormatErrorKind;
 use crate::base::named::Named;
 use crate::base::time::Seconds;
 use crate::cel::Quoted;
@@ -44,6 +46,11 @@ impl SiteConfig {
             #[cfg(feature = "compile")]
             return SiteConfig::compile(text).map_err(|errors| match errors {
                 CompileError::Format(e) => e,
+                // One structural error reads as any other format's: located, with its field.
+                CompileError::Rules(errors) if errors.len() == 1 && errors[0].json => {
+                    let e = &errors[0];
+                    FormatError { format: "site", line: e.line, column: e.column, field: e.field.clone(), kind: FormatErrorKind::Invalid(e.message.clone()) }
+                }
                 CompileError::Rules(errors) => FormatError::rule(
                     "site",
                     "",

@@ -4,14 +4,9 @@
 //! loads, and every error is collected, so a runtime never meets a rule that could have been
 //! rejected earlier.
 
-#[cfg(feature = "compile")]
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-
 use crate::base::error::FormatError;
 #[cfg(feature = "compile")]
-use crate::base::error::V1;
+use crate::base::error::FormatErrorKind;
 use crate::base::named::Named;
 use crate::base::time::Seconds;
 #[cfg(feature = "compile")]
@@ -22,6 +17,8 @@ use crate::recs::strategy::Strategy;
 #[cfg(feature = "compile")]
 use crate::rules::condition::Scope;
 use crate::rules::condition::{self, Condition};
+#[cfg(feature = "compile")]
+use crate::rules::source::{ArmDoc, ListRuleDoc, VariantDoc};
 
 #[derive(Debug, Clone)]
 pub struct SiteConfig {
@@ -67,12 +64,9 @@ pub struct Variant {
 }
 
 /// When a variant or rule is live: from `start` (inclusive) until `end` (exclusive).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Schedule {
-    #[serde(default, with = "crate::base::time::rfc3339_opt")]
     pub start: Option<Seconds>,
-    #[serde(default, with = "crate::base::time::rfc3339_opt")]
     pub end: Option<Seconds>,
 }
 
@@ -105,20 +99,19 @@ pub struct ListRule {
 }
 
 /// Also the widget's compiled form (engine/src/rules/compiled.rs).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "compile", derive(serde::Serialize))]
-#[serde(deny_unknown_fields)]
 pub struct Widget {
     pub strategy: Strategy,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "Option::is_none"))]
     pub k: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "Option::is_none"))]
     pub category: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "Option::is_none"))]
     pub price_min: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "Option::is_none"))]
     pub price_max: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "Option::is_none"))]
     pub max_per_category: Option<usize>,
 }
 
@@ -144,20 +137,19 @@ pub enum Target {
 }
 
 /// Also the arm's compiled form (engine/src/rules/compiled.rs).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "compile", derive(serde::Serialize))]
-#[serde(deny_unknown_fields)]
 pub struct Arm {
     pub id: String,
     pub weight: f64,
     /// The shop's default: no variant, the shop's list order, the widget left as served.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub default: bool,
     /// Slots: this variant, if its schedule is live (its condition is not asked).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "Option::is_none"))]
     pub variant: Option<String>,
     /// Widgets: this strategy instead of the configured one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "compile", serde(default, skip_serializing_if = "Option::is_none"))]
     pub strategy: Option<Strategy>,
 }
 
@@ -173,181 +165,6 @@ pub(crate) enum Piece {
 }
 
 #[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SiteDoc {
-    v: V1,
-    /// Editors' JSON Schema reference; ignored.
-    #[serde(default, rename = "$schema")]
-    _schema: Option<String>,
-    #[serde(default)]
-    segments: BTreeMap<String, SegmentDoc>,
-    #[serde(default)]
-    slots: BTreeMap<String, Vec<VariantDoc>>,
-    #[serde(default)]
-    lists: ListsDoc,
-    #[serde(default)]
-    recs: RecsDoc,
-    #[serde(default)]
-    experiments: BTreeMap<String, ExperimentDoc>,
-    #[serde(default, with = "crate::base::time::rfc3339_opt")]
-    demo_now: Option<Seconds>,
-    #[serde(default)]
-    consent: ConsentDoc,
-    /// BCP 47 tag of how prices are shown; `en-GB` when absent.
-    #[serde(default)]
-    locale: Option<String>,
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ConsentDoc {
-    #[serde(default)]
-    session_before_consent: bool,
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SegmentDoc {
-    when: String,
-    #[serde(default)]
-    description: String,
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VariantDoc {
-    id: String,
-    #[serde(default)]
-    when: Option<String>,
-    #[serde(default)]
-    priority: i64,
-    #[serde(default)]
-    schedule: Schedule,
-    #[serde(default)]
-    content: BTreeMap<String, String>,
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListsDoc {
-    #[serde(default = "one")]
-    boost: f64,
-    #[serde(default)]
-    rules: Vec<ListRuleDoc>,
-}
-
-#[cfg(feature = "compile")]
-impl Default for ListsDoc {
-    fn default() -> Self {
-        ListsDoc { boost: 1.0, rules: Vec::new() }
-    }
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListRuleDoc {
-    id: String,
-    #[serde(default)]
-    list: Option<String>,
-    #[serde(default)]
-    when: Option<String>,
-    #[serde(default)]
-    schedule: Schedule,
-    #[serde(default)]
-    pin: Vec<String>,
-    #[serde(default)]
-    bury: Vec<String>,
-    #[serde(default)]
-    boost: BTreeMap<String, f64>,
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RecsDoc {
-    #[serde(default = "eight")]
-    k: usize,
-    #[serde(default)]
-    widgets: BTreeMap<String, WidgetDoc>,
-}
-
-#[cfg(feature = "compile")]
-impl Default for RecsDoc {
-    fn default() -> Self {
-        RecsDoc { k: 8, widgets: BTreeMap::new() }
-    }
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WidgetDoc {
-    strategy: Strategy,
-    #[serde(default)]
-    k: Option<usize>,
-    #[serde(default)]
-    category: Option<String>,
-    #[serde(default)]
-    price_min: Option<f64>,
-    #[serde(default)]
-    price_max: Option<f64>,
-    #[serde(default)]
-    max_per_category: Option<usize>,
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExperimentDoc {
-    #[serde(default)]
-    salt: Option<String>,
-    #[serde(default)]
-    slot: Option<String>,
-    #[serde(default)]
-    list: Option<String>,
-    #[serde(default)]
-    widget: Option<String>,
-    #[serde(default)]
-    audience: Option<String>,
-    #[serde(default)]
-    schedule: Schedule,
-    #[serde(default)]
-    holdout: f64,
-    #[serde(default)]
-    arms: Vec<ArmDoc>,
-}
-
-#[cfg(feature = "compile")]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ArmDoc {
-    id: String,
-    #[serde(default = "one")]
-    weight: f64,
-    #[serde(default)]
-    default: bool,
-    #[serde(default)]
-    variant: Option<String>,
-    #[serde(default)]
-    strategy: Option<Strategy>,
-}
-
-#[cfg(feature = "compile")]
-fn one() -> f64 {
-    1.0
-}
-#[cfg(feature = "compile")]
-fn eight() -> usize {
-    8
-}
-
-#[cfg(feature = "compile")]
 fn is_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
 }
@@ -358,8 +175,11 @@ fn unknown_locale(found: &str) -> String {
     let lower = found.trim().to_ascii_lowercase().replace('_', "-");
     let language = lower.split('-').next().unwrap_or_default();
     // A typo (`en-UK`, `de_DE`), else the same language's locales (`de` → de-AT, de-BE, ...).
-    let mut near: Vec<&str> = MoneyFormat::locales().filter(|l| cel::levenshtein(&lower, &l.to_ascii_lowercase()) <= 2).collect();
-    if near.is_empty() || near.len() > 3 {
+    // ISO 3166 names the United Kingdom GB: `en-UK` is one edit from en-US, but means en-GB.
+    let alias = lower.strip_suffix("-uk").map(|lang| format!("{lang}-gb"));
+    let nearest = MoneyFormat::locales().find(|l| alias.as_deref().is_some_and(|a| l.eq_ignore_ascii_case(a)));
+    let mut near: Vec<&str> = nearest.or_else(|| cel::nearest(found.trim(), MoneyFormat::locales())).into_iter().collect();
+    if near.is_empty() {
         near = MoneyFormat::locales().filter(|l| l.split('-').next().is_some_and(|lang| lang == language)).collect();
     }
     let hint = match near.as_slice() {
@@ -375,15 +195,38 @@ fn unknown_locale(found: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteError {
     pub field: String,
-    /// Inside a rule: its line and column; else 0.
+    /// Inside a rule: its line and column; in the file for a structural error (`json`); else 0.
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// A structural error (a misspelled key, a value of the wrong type or form): `line`/`column`
+    /// are where the value starts in the file.
+    pub json: bool,
 }
 
 impl std::fmt::Display for SiteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "field `{}`: {}", self.field, self.message)
+        if self.json && self.line > 0 {
+            write!(f, "{}:{}: ", self.line, self.column)?;
+        }
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "field `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+#[cfg(feature = "compile")]
+impl From<FormatError> for SiteError {
+    /// A structural error the source reader found.
+    fn from(e: FormatError) -> SiteError {
+        let message = match e.kind {
+            FormatErrorKind::Syntax(m) => format!("syntax error: {m}"),
+            FormatErrorKind::Invalid(m) | FormatErrorKind::Rule(m) => m,
+            FormatErrorKind::Version { found, supported } => format!("unsupported version: expected {supported}, found {found}"),
+        };
+        SiteError { field: e.field, line: e.line, column: e.column, message, json: true }
     }
 }
 
@@ -397,7 +240,7 @@ struct Compiler {
 #[cfg(feature = "compile")]
 impl Compiler {
     fn error(&mut self, field: String, message: String) {
-        self.errors.push(SiteError { field, line: 0, column: 0, message });
+        self.errors.push(SiteError { field, line: 0, column: 0, message, json: false });
     }
 
     fn name(&mut self, field: String, name: &str, what: &str) {
@@ -411,7 +254,7 @@ impl Compiler {
             Ok(c) => Some(c),
             Err(errors) => {
                 for e in errors {
-                    self.errors.push(SiteError { field: field.clone(), line: e.line, column: e.column, message: e.rendered });
+                    self.errors.push(SiteError { field: field.clone(), line: e.line, column: e.column, message: e.rendered, json: false });
                 }
                 None
             }
@@ -441,16 +284,17 @@ impl Compiler {
 // are in `compiled.rs`, which builds on this module; this one never names it.
 impl SiteConfig {
     /// Compiles a source configuration, with the errors kept apart (the preview panel shows them
-    /// inline).
+    /// inline): every structural error (`rules::source`) and every error in rules, templates and
+    /// references, in the order of the sections.
     #[cfg(feature = "compile")]
     pub fn compile(text: &str) -> Result<SiteConfig, CompileError> {
-        let doc: SiteDoc = crate::base::error::from_json("site", text).map_err(CompileError::Format)?;
-        let _ = doc.v;
-        let mut c = Compiler { errors: Vec::new(), segment_names: doc.segments.keys().cloned().collect() };
+        let (doc, structural) = super::source::read(text).map_err(CompileError::Format)?;
+        let mut c = Compiler { errors: structural.into_iter().map(SiteError::from).collect(), segment_names: doc.segments.keys().cloned().collect() };
         let mut segments = Vec::new();
         for (id, s) in &doc.segments {
             c.name(format!("segments.{id}"), id, "segment");
-            if let Some(when) = c.rule(format!("segments.{id}.when"), &s.when, Scope::Segment) {
+            let Some(src) = &s.when else { continue };
+            if let Some(when) = c.rule(format!("segments.{id}.when"), src, Scope::Segment) {
                 segments.push(Segment { id: id.clone(), description: s.description.clone(), when });
             }
         }
@@ -459,10 +303,11 @@ impl SiteConfig {
             c.name(format!("slots.{slot}"), slot, "slot");
             let mut out: Vec<Variant> = Vec::new();
             for (i, v) in variants.iter().enumerate() {
+                let Some(v @ VariantDoc { id: Some(id), .. }) = v else { continue };
                 let at = format!("slots.{slot}[{i}]");
-                c.name(format!("{at}.id"), &v.id, "variant");
-                if variants[..i].iter().any(|w| w.id == v.id) {
-                    c.error(format!("{at}.id"), format!("variant {} appears twice in slot {}", Quoted(&v.id), Quoted(slot)));
+                c.name(format!("{at}.id"), id, "variant");
+                if variants[..i].iter().flatten().any(|w| w.id.as_ref() == Some(id)) {
+                    c.error(format!("{at}.id"), format!("variant {} appears twice in slot {}", Quoted(id), Quoted(slot)));
                 }
                 c.schedule(format!("{at}.schedule"), &v.schedule);
                 let mut content = Named::default();
@@ -483,14 +328,15 @@ impl SiteConfig {
                         None => continue,
                     },
                 };
-                out.push(Variant { id: v.id.clone(), when, priority: v.priority, schedule: v.schedule, content });
+                out.push(Variant { id: id.clone(), when, priority: v.priority, schedule: v.schedule, content });
             }
             slots.push(slot.clone(), out);
         }
         let mut list_rules = Vec::new();
         for (i, r) in doc.lists.rules.iter().enumerate() {
+            let Some(r @ ListRuleDoc { id: Some(id), .. }) = r else { continue };
             let at = format!("lists.rules[{i}]");
-            c.name(format!("{at}.id"), &r.id, "list rule");
+            c.name(format!("{at}.id"), id, "list rule");
             c.schedule(format!("{at}.schedule"), &r.schedule);
             for (cat, w) in &r.boost {
                 if !w.is_finite() {
@@ -505,7 +351,7 @@ impl SiteConfig {
                 None => None,
             };
             list_rules.push(ListRule {
-                id: r.id.clone(),
+                id: id.clone(),
                 list: r.list.clone(),
                 when,
                 schedule: r.schedule,
@@ -521,6 +367,7 @@ impl SiteConfig {
         for (name, w) in &doc.recs.widgets {
             let at = format!("recs.widgets.{name}");
             c.name(at.clone(), name, "widget");
+            let Some(strategy) = w.strategy else { continue };
             if w.k.is_some_and(|k| !(1..=50).contains(&k)) {
                 c.error(format!("{at}.k"), format!("expected 1 to 50, found {}", w.k.unwrap_or(0)));
             }
@@ -531,14 +378,7 @@ impl SiteConfig {
             }
             widgets.push(
                 name.clone(),
-                Widget {
-                    strategy: w.strategy,
-                    k: w.k,
-                    category: w.category.clone(),
-                    price_min: w.price_min,
-                    price_max: w.price_max,
-                    max_per_category: w.max_per_category,
-                },
+                Widget { strategy, k: w.k, category: w.category.clone(), price_min: w.price_min, price_max: w.price_max, max_per_category: w.max_per_category },
             );
         }
         if !(1..=50).contains(&doc.recs.k) {
@@ -568,18 +408,20 @@ impl SiteConfig {
             if !(0.0..1.0).contains(&e.holdout) {
                 c.error(format!("{at}.holdout"), format!("expected a share from 0 up to (not including) 1, found {}", e.holdout));
             }
+            let arms: Vec<(usize, &ArmDoc, &String)> =
+                e.arms.iter().enumerate().filter_map(|(i, a)| a.as_ref().and_then(|a| Some((i, a, a.id.as_ref()?)))).collect();
             if e.arms.is_empty() {
                 c.error(format!("{at}.arms"), "expected at least one arm".into());
             }
-            if e.arms.iter().any(|a| !(a.weight.is_finite() && a.weight >= 0.0)) || e.arms.iter().map(|a| a.weight).sum::<f64>() <= 0.0 {
+            if arms.iter().any(|(_, a, _)| !(a.weight.is_finite() && a.weight >= 0.0)) || arms.iter().map(|(_, a, _)| a.weight).sum::<f64>() <= 0.0 {
                 c.error(format!("{at}.arms"), "expected weights that are numbers ≥ 0, not all 0".into());
             }
             c.schedule(format!("{at}.schedule"), &e.schedule);
-            for (i, a) in e.arms.iter().enumerate() {
+            for (n, &(i, a, id)) in arms.iter().enumerate() {
                 let arm_at = format!("{at}.arms[{i}]");
-                c.name(format!("{arm_at}.id"), &a.id, "arm");
-                if a.id == "holdout" || e.arms[..i].iter().any(|b| b.id == a.id) {
-                    c.error(format!("{arm_at}.id"), format!("arm ids must be unique and not \"holdout\"; found {}", Quoted(&a.id)));
+                c.name(format!("{arm_at}.id"), id, "arm");
+                if id == "holdout" || arms[..n].iter().any(|(_, _, other)| other == &id) {
+                    c.error(format!("{arm_at}.id"), format!("arm ids must be unique and not \"holdout\"; found {}", Quoted(id)));
                 }
                 match (&target, &a.variant, &a.strategy) {
                     (Target::Slot(s), Some(v), None) => {
@@ -601,10 +443,9 @@ impl SiteConfig {
                 },
                 None => None,
             };
-            let arms = e
-                .arms
+            let arms = arms
                 .iter()
-                .map(|a| Arm { id: a.id.clone(), weight: a.weight, default: a.default, variant: a.variant.clone(), strategy: a.strategy })
+                .map(|&(_, a, id)| Arm { id: id.clone(), weight: a.weight, default: a.default, variant: a.variant.clone(), strategy: a.strategy })
                 .collect();
             experiments.push(Experiment {
                 id: id.clone(),
@@ -633,7 +474,7 @@ impl SiteConfig {
             widgets,
             experiments,
             demo_now: doc.demo_now,
-            session_before_consent: doc.consent.session_before_consent,
+            session_before_consent: doc.session_before_consent,
             edge_only_rules: Vec::new(),
             money,
         };
@@ -731,9 +572,10 @@ impl SiteConfig {
 /// Why a site configuration did not compile.
 #[derive(Debug, Clone)]
 pub enum CompileError {
-    /// Not valid JSON, or not the configuration's shape: one located error.
+    /// Not JSON, not an object, or not `"v": 1`: one located error.
     Format(FormatError),
-    /// Rules, templates or references that do not check: every one of them.
+    /// Every other error: structural ones (`SiteError::json`: a misspelled key, a value of the
+    /// wrong type or form) and rules, templates or references that do not check.
     Rules(Vec<SiteError>),
 }
 
@@ -862,6 +704,46 @@ mod tests {
         assert!(e.contains("unclosed `{`"), "{e}");
         let e = SiteConfig::from_json(r#"{"v":1,"slotz":{}}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `slotz`"), "{e}");
+    }
+
+    /// Structural errors (a misspelled key, a bad time, an unknown strategy, a wrong type) are all
+    /// reported, each where it is in the file, together with the rule errors after them.
+    #[test]
+    fn reports_every_structural_error_with_its_place_in_the_file() {
+        let text = r#"{"v": 1, "slotz": {},
+  "slots": {"hero": [
+    "not a variant",
+    {"id": "a", "priority": 1.5, "schedule": {"start": "yesterday"}, "when": "profile.order.count > 1"},
+    {"id": "b", "contnet": {}}]},
+  "recs": {"widgets": {"w": {"strategy": "also_bougth"}, "v": {"k": "6"}}},
+  "experiments": {"x": {"slot": "hero", "holdout": "10%", "arms": [{"id": "a", "variant": "b", "wieght": 2}]}}}"#;
+        let Err(CompileError::Rules(errors)) = SiteConfig::compile(text) else { panic!("expected errors") };
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let want = [
+            "1:19: unknown field `slotz`, expected one of `v`, `$schema`, `segments`, `slots`, `lists`, `recs`, `experiments`, `demo_now`, `consent`, `locale`; did you mean `slots`?",
+            "3:5: field `slots.hero[0]`: invalid type: string \"not a variant\", expected a map",
+            "4:29: field `slots.hero[1].priority`: invalid value: number `1.5`, expected a whole number from -2^63 to 2^63-1",
+            "4:56: field `slots.hero[1].schedule.start`: expected an RFC 3339 time, found \"yesterday\"",
+            "5:28: field `slots.hero[2]`: unknown field `contnet`, expected one of `id`, `when`, `priority`, `schedule`, `content`; did you mean `content`?",
+            "6:42: field `recs.widgets.w.strategy`: unknown strategy \"also_bougth\", expected one of `also_bought`, `also_viewed`, `for_you`, `popular`, `trending`, `similar`, `recently_viewed`; did you mean `also_bought`?",
+            "6:63: field `recs.widgets.v`: missing field `strategy`",
+            "6:69: field `recs.widgets.v.k`: invalid type: string \"6\", expected usize",
+            "7:52: field `experiments.x.holdout`: invalid type: string \"10%\", expected a number",
+            "7:106: field `experiments.x.arms[0]`: unknown field `wieght`, expected one of `id`, `weight`, `default`, `variant`, `strategy`; did you mean `weight`?",
+        ];
+        for (i, w) in want.iter().enumerate() {
+            assert!(shown.iter().any(|s| s == w), "missing #{i} {w}\nin:\n{}", shown.join("\n"));
+        }
+        // The rule in the variant whose other fields are broken is still checked.
+        assert!(shown.iter().any(|s| s.starts_with("field `slots.hero[1].when`") && s.contains("did you mean `orders`")), "{shown:#?}");
+        assert_eq!(shown.len(), want.len() + 1, "{shown:#?}");
+        // A single one reads as any other format's error, located.
+        let e = SiteConfig::from_json(r#"{"v":1,"recs":{"k":"8"}}"#).unwrap_err();
+        assert_eq!(e.to_string(), "1:20: site field `recs.k`: invalid type: string \"8\", expected usize");
+        // Text that is not JSON, or another version, stops at its one error.
+        assert!(matches!(SiteConfig::compile(r#"{"v":1,"slots":{"#), Err(CompileError::Format(_))));
+        let Err(CompileError::Format(e)) = SiteConfig::compile(r#"{"v":2,"slotz":{}}"#) else { panic!() };
+        assert!(e.to_string().contains("unsupported version: expected 1, found 2"), "{e}");
     }
 
     #[test]
