@@ -15,6 +15,8 @@ echo "== the snippet's TypeScript types (tsc against a shop's usage)"
 node_modules/.bin/tsc -p tests/types || status=1
 echo "== native: CEL, engine, CLI, demo-shop generator, edge rewriting"
 cargo test --quiet -p vitrine-cel -p vitrine-engine -p vitrine-cli -p vitrine-demo -p vitrine-edge 2>&1 || status=1
+echo "== the locale table and the price cases against Node's Intl (ICU)"
+node --test tests/money/ 2>&1 || status=1
 echo "== browser (Chromium) and edge (workerd)"
 node --test --test-concurrency=1 tests/browser/ tests/edge/ 2>&1 || status=1
 exit $status
