@@ -11,23 +11,34 @@
 //! Requests the engine never looks at (anything but GET and HEAD outside `/vitrine/`, and websocket
 //! upgrades) are proxied to the origin here, without entering the Wasm at all.
 
-import { initSync, fetch as handle, warm, __wbg_reset_state } from "./index.js";
+import { initSync, fetch as handle, warm, preload_bundle, __wbg_reset_state } from "./index.js";
 import wasmModule from "./index_bg.wasm";
+// The deployment's edge bundle, built into the worker: the `alias` in the wrangler configuration
+// names the file (`vitrine bundle`'s edge/bundle.json, which wrangler's bundler checks and embeds
+// as an object), or edge-worker/js/no-bundle.txt (an empty text) for a bundle too large for the
+// worker, which pages then load from the assets on first use.
+import edgeBundle from "vitrine:edge-bundle";
 
 initSync({ module: wasmModule });
-warmUp();
 
 /**
- * One tiny page through the whole engine before any request (edge-worker/src/warm.rs): V8 compiles
- * Wasm functions on first use, and the first visitor after a cold start should not wait for it.
+ * Before any request (edge-worker/src/warm.rs): the edge bundle parsed, and one tiny page through
+ * the whole engine and the streamed response path, read to its end. V8 compiles Wasm functions on
+ * first use, and the first visitor after a cold start should not wait for any of it.
  */
 function warmUp() {
   try {
-    warm();
+    preload_bundle(typeof edgeBundle === "string" ? edgeBundle : JSON.stringify(edgeBundle));
+    const body = warm();
+    if (body) readThrough(body.getReader()).catch((err) => console.error("vitrine: warm-up page failed; starting cold:", err));
   } catch (err) {
     console.error("vitrine: warm-up failed; starting cold:", err);
     if (err instanceof WebAssembly.RuntimeError) __wbg_reset_state();
   }
+}
+
+async function readThrough(reader) {
+  while (!(await reader.read()).done);
 }
 
 /** Requests the current instance is working on, each with a way to fail it over. */
@@ -56,6 +67,9 @@ globalThis.queueMicrotask = (callback) =>
       else throw err;
     }
   });
+
+// After the trap handling above is in place: the warm-up page's stream is polled in microtasks.
+warmUp();
 
 /** workers-rs's panic hook flags a panic before the trap; a flagged instance is not reused. */
 function restartIfPanicked() {

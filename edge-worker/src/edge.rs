@@ -36,14 +36,49 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
 }
 
-/// Runs the warm-up page (see [`crate::warm`]); `js/entry.mjs` calls it once per instance, before
-/// any request. False (and a log line) if it could not: the worker then just starts cold.
+/// The warm-up page (see [`crate::warm`]) through the streamed path a real page takes; its
+/// rewritten body is returned for `js/entry.mjs` to read through, once per instance, before any
+/// request. `None` (and a log line) if it could not be built: the worker then just starts cold.
 #[worker::wasm_bindgen::prelude::wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
-pub fn warm() -> bool {
-    match crate::warm::run() {
-        Ok(_) => true,
+pub fn warm() -> Option<worker::worker_sys::web_sys::ReadableStream> {
+    let built = (|| -> std::result::Result<Response, String> {
+        // The visitor's cookie checked as a page's is (HMAC-SHA256).
+        let signed = cookie::sign("warm-up", "w-1").unwrap_or_default();
+        let _ = cookie::visitor(Some(&format!("{}={signed}", cookie::COOKIE_NAME)), "warm-up");
+        let (bundle, profile) = crate::warm::inputs().map_err(|e| e.to_string())?;
+        // The origin's body as it arrives: a stream of chunks, a few per page.
+        let chunks: Vec<Result<Vec<u8>>> = crate::warm::PAGE.as_bytes().chunks(512).map(|c| Ok(c.to_vec())).collect();
+        let headers = Headers::new();
+        headers.set("content-type", "text/html; charset=utf-8").map_err(|e| e.to_string())?;
+        let origin = Response::from_stream(futures_util::stream::iter(chunks)).map_err(|e| e.to_string())?.with_headers(headers);
+        Ok(personalize(origin, Rc::new(bundle), profile, Outcome::Personalized, None))
+    })();
+    match built.as_ref().map(Response::body) {
+        Ok(worker::ResponseBody::Stream(body)) => Some(body.clone()),
+        Ok(_) => {
+            worker::console_error!("vitrine: warm-up page was not streamed; starting cold");
+            None
+        }
         Err(e) => {
-            worker::console_error!("vitrine: warm-up page failed: {e}");
+            worker::console_error!("vitrine: warm-up page failed; starting cold: {e}");
+            None
+        }
+    }
+}
+
+/// Parses the edge bundle the deployment built into the worker (`js/entry.mjs` hands it over at
+/// isolate start), so that the first page after a cold start finds it parsed. An empty text is no
+/// bundle (a deployment whose bundle is too large for the worker: pages load it from the assets);
+/// one that does not parse is logged, and pages then load it from the assets as without it.
+#[worker::wasm_bindgen::prelude::wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+pub fn preload_bundle(text: &str) -> bool {
+    if text.trim().is_empty() {
+        return false;
+    }
+    match Bundle::from_json(text) {
+        Ok(b) => BUNDLE.with(|c| c.try_borrow_mut().map(|mut c| *c = Some(Cache::Ready(Rc::new(b)))).is_ok()),
+        Err(e) => {
+            worker::console_error!("vitrine: the edge bundle built into the worker does not load ({e}); pages load it from the assets instead");
             false
         }
     }
@@ -458,7 +493,7 @@ async fn read_capped(kv: &worker::kv::KvStore, key: &str, cap: usize) -> std::re
         let chunk: Uint8Array = Reflect::get(&step, &"value".into()).map_err(js)?.dyn_into().map_err(js)?;
         if bytes.len() + chunk.length() as usize > cap {
             // Released, not awaited: the rest of the value is never read.
-            if let Ok(cancel) = Reflect::get(&reader, &"cancel".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+            if let Ok(cancel) = Reflect::get(&reader, &"cancel".into()).and_then(|f| f.dyn_into::<Function>()) {
                 let _ = cancel.call0(&reader);
             }
             return Ok(Stored::TooBig);

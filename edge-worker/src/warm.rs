@@ -2,31 +2,28 @@
 //!
 //! V8 compiles a Wasm function the first time it runs and runs it slowly until it is hot, so the
 //! first page after a cold start used to pay for compiling and running the whole
-//! parse-decide-rewrite path once: about 80 ms over a warm page when the origin answers at once,
-//! of which parsing the real bundle is the smaller part (bench/results/2026-12-05-edge-origin.md).
-//! `js/entry.mjs` calls [`run`] right after instantiating the module, before any request: a tiny
-//! bundle and one page with a slot, a list, an experiment and every kind of widget go through the
-//! same code a real page does, for a visitor with a snapshot and a live event.
+//! parse-decide-rewrite-stream path once. Two things take that off the first visitor, both at
+//! isolate start (`js/entry.mjs`), when no request waits (bench/results/2026-12-05-edge-cold.md):
+//! - the deployment's edge bundle, built into the worker, is parsed then (`edge::preload_bundle`);
+//! - a tiny page with a slot, a list, an experiment and every kind of widget, for a visitor with a
+//!   snapshot and a live event, goes through the same streamed path a real page takes: its body
+//!   as a stream, the rewriter fed chunk by chunk, the rewritten body as a stream that the JS entry
+//!   reads through (`edge::warm`).
 //!
-//! The bundle is compiled from `warm/` (site, catalog, model) and committed; a test checks that it
+//! Its bundle is compiled from `warm/` (site, catalog, model) and committed; a test checks that it
 //! is what those sources compile to today, so a change of the compiled form cannot leave it stale.
 
-use std::rc::Rc;
+use vitrine_engine::{Bundle, CaseInput, FormatError, LiveProfile};
 
-use vitrine_engine::{Bundle, CaseInput, FormatError};
-
-use crate::rewrite::{rewrite_str, Plan};
-
-pub(crate) const BUNDLE: &str = include_str!("../warm/bundle.json");
+pub const BUNDLE: &str = include_str!("../warm/bundle.json");
 const CASE: &str = include_str!("../warm/case.json");
-const PAGE: &str = include_str!("../warm/page.html");
+pub const PAGE: &str = include_str!("../warm/page.html");
 
-/// The warm-up page, personalized. Nothing is kept: what it allocates is freed on return.
-pub fn run() -> Result<String, FormatError> {
+/// The warm-up bundle and visitor. Nothing is kept: what they hold is freed with the page.
+pub fn inputs() -> Result<(Bundle, LiveProfile), FormatError> {
     let bundle = Bundle::from_json(BUNDLE)?;
-    let case = CaseInput::from_json(CASE)?;
-    let profile = case.live_profile(&bundle);
-    Ok(rewrite_str(PAGE, Plan { bundle: Rc::new(bundle), profile, now: case.now, handoff: true }))
+    let profile = CaseInput::from_json(CASE)?.live_profile(&bundle);
+    Ok((bundle, profile))
 }
 
 #[cfg(test)]
@@ -56,7 +53,9 @@ mod tests {
 
     #[test]
     fn the_warm_up_page_goes_through_every_stage() {
-        let page = super::run().unwrap();
+        let (bundle, profile) = super::inputs().unwrap();
+        let now = vitrine_engine::CaseInput::from_json(super::CASE).unwrap().now;
+        let page = crate::rewrite::rewrite_str(super::PAGE, crate::rewrite::Plan { bundle: std::rc::Rc::new(bundle), profile, now, handoff: true });
         assert!(page.contains(r#"data-vitrine-variant="winback""#) && page.contains("We miss you, Ada"), "slot and template: {page}");
         assert!(page.contains("order:"), "list reordered: {page}");
         for widget in ["also", "mine", "hot", "like"] {

@@ -38,6 +38,7 @@ before(() => {
   writeFileSync(configFile, template
     .replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, 'edge-worker', 'build', 'entry.mjs'))}`)
     .replace(/^directory = .*$/m, `directory = ${JSON.stringify(out)}`)
+    .replace(/^"vitrine:edge-bundle" = .*$/m, `"vitrine:edge-bundle" = ${JSON.stringify(join(out, 'edge', 'bundle.json'))}`)
     .replace('FILL-IN-YOUR-KV-NAMESPACE-ID', '0123456789abcdef0123456789abcdef'));
 });
 

@@ -9,16 +9,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lapsedProfile } from '../lib/fixtures.mjs';
-import { startEdge, configVariant, dist, sign } from '../lib/edge.mjs';
+import { startEdge, configVariant, dist, sign, vitrineDir } from '../lib/edge.mjs';
 
 const original = readFileSync(join(dist, 'index.html'), 'utf8');
 let tmp;
 
 /** The demo configuration over a changed copy of Vitrine's files (tests/lib/edge.mjs). */
-function variant(name, edit, tomlEdit) {
+function variant(name, edit, tomlEdit, options) {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
-  return configVariant(dir, edit, tomlEdit);
+  return configVariant(dir, edit, tomlEdit, options);
 }
 
 before(() => { tmp = mkdtempSync(join(tmpdir(), 'vitrine-faults-')); });
@@ -57,6 +57,8 @@ async function assertFlat(edge, traffic) {
 for (const [what, edit] of [
   ['a corrupt edge bundle', (dir) => writeFileSync(join(dir, 'edge', 'bundle.json'), readFileSync(join(dir, 'edge', 'bundle.json'), 'utf8').slice(0, 5000))],
   ['a missing edge bundle', (dir) => unlinkSync(join(dir, 'edge', 'bundle.json'))],
+  // JSON, so it is built into the worker as well: refused when the isolate starts, then again from the assets.
+  ['an edge bundle of an unknown version', (dir) => writeFileSync(join(dir, 'edge', 'bundle.json'), JSON.stringify({ v: 99 }))],
 ]) {
   test(`${what}: every page is the shop's own, and the bundle is not re-read per request`, async () => {
     const edge = await startEdge({
@@ -75,6 +77,7 @@ for (const [what, edit] of [
       // One load attempt (and its loud log line) for the whole burst: the failure is cached.
       for (let i = 0; i < 30 && !/edge bundle unavailable/.test(edge.log()); i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(edge.log().match(/edge bundle unavailable/g)?.length, 1, edge.log());
+      if (/version/.test(what)) assert.match(edge.log(), /the edge bundle built into the worker does not load/);
       // Assets and the snippet are unaffected.
       assert.equal((await fetch(edge.base + '/vitrine/vitrine.js')).status, 200);
       // Sustained traffic against the broken bundle holds nothing per request.
@@ -87,6 +90,22 @@ for (const [what, edit] of [
     }
   });
 }
+
+test('the edge bundle built into the worker serves the first page, without the copy in the assets', async () => {
+  const edge = await startEdge({
+    configFile: variant('built-in-only', (dir) => unlinkSync(join(dir, 'edge', 'bundle.json')), undefined,
+      { builtIn: join(vitrineDir, 'edge', 'bundle.json') }),
+    profiles: { 't-lapsed': lapsedProfile('Tess', 't-lapsed') },
+  });
+  try {
+    const res = await fetch(edge.base + '/', { headers: LAPSED });
+    assert.equal(res.headers.get('x-vitrine'), 'personalized');
+    assert.ok((await res.text()).includes('Tess'));
+    assert.doesNotMatch(edge.log(), /edge bundle unavailable|does not load/);
+  } finally {
+    await edge.close();
+  }
+});
 
 test('sustained personalized and anonymous traffic leaves the engine\'s memory where it was', async () => {
   const edge = await startEdge({ profiles: { 't-lapsed': lapsedProfile('Tess', 't-lapsed') }, vars: ['VITRINE_TEST_HOOKS:on'] });

@@ -28,17 +28,31 @@ assert.ok(SECRET, 'VITRINE_COOKIE_SECRET not found in edge-worker/wrangler.toml'
 /** The same signature the worker computes: first 16 bytes of HMAC-SHA256(secret, vid), lowercase hex. */
 export const sign = (vid, secret = SECRET) => `${vid}.${createHmac('sha256', secret).update(vid).digest('hex').slice(0, 32)}`;
 
+/** What a configuration aliases to build no edge bundle into the worker. */
+export const NO_BUNDLE = join(root, 'edge-worker', 'js', 'no-bundle.txt');
+
 /**
  * The demo configuration over a copy of Vitrine's files in `dir`, changed by `edit(vitrineCopy)`,
- * its text by `tomlEdit`: for faults (a corrupt bundle, no KV binding). Returns the config's path.
+ * its text by `tomlEdit`: for faults (a corrupt bundle, no KV binding). The edge bundle built into
+ * the worker is `builtIn`'s file; by default the copy's, if it is JSON at all (wrangler refuses to
+ * build in one that is not), else none. Returns the config's path.
  */
-export function configVariant(dir, edit = () => {}, tomlEdit = (t) => t) {
+export function configVariant(dir, edit = () => {}, tomlEdit = (t) => t, { builtIn } = {}) {
   cpSync(vitrineDir, join(dir, 'vitrine'), { recursive: true });
   edit(join(dir, 'vitrine'));
   const file = join(dir, 'wrangler.toml');
+  if (builtIn === undefined) {
+    const copy = join(dir, 'vitrine', 'edge', 'bundle.json');
+    builtIn = NO_BUNDLE;
+    try {
+      JSON.parse(readFileSync(copy, 'utf8'));
+      builtIn = copy;
+    } catch { /* missing or not JSON: none built in */ }
+  }
   writeFileSync(file, tomlEdit(readFileSync(config, 'utf8'))
     .replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, 'edge-worker', 'build', 'entry.mjs'))}`)
-    .replace(/^directory = .*$/m, `directory = ${JSON.stringify(join(dir, 'vitrine'))}`));
+    .replace(/^directory = .*$/m, `directory = ${JSON.stringify(join(dir, 'vitrine'))}`)
+    .replace(/^"vitrine:edge-bundle" = .*$/m, `"vitrine:edge-bundle" = ${JSON.stringify(builtIn ?? NO_BUNDLE)}`));
   return file;
 }
 
