@@ -72,13 +72,15 @@ node -e 'const fs = require("fs"); fs.writeFileSync("build/cases/hashes-site.jso
 $VITRINE bundle --site build/cases/hashes-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
   --out build/cases/hashes-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
 # Prices in a site's locale (tests/cases/money.json): a site per locale (in the cases' order, none
-# for `null`), its cases' prices as products m<i> (i: the case's index), most popular in that order.
+# for `null`), its cases' prices as products m<i> (i: the case's index), most popular in that order,
+# and as template holes `{money(<amount>, "<currency>")}` in fields m<i> of slot `money`.
 rm -rf build/cases/money && mkdir -p build/cases/money
 node -e 'const fs = require("fs"); const cases = JSON.parse(fs.readFileSync("tests/cases/money.json", "utf8")).cases;
   const locales = [...new Set(cases.map((c) => c.locale))];
   locales.forEach((locale, g) => {
     const ids = cases.flatMap((c, i) => (c.locale === locale ? [i] : []));
-    const site = { v: 1, ...(locale ? { locale } : {}) };
+    const holes = ids.map((i) => { const [amount, code] = cases[i].price.split(" "); return [`m${i}`, `{money(${amount}, "${code}")}`]; });
+    const site = { v: 1, ...(locale ? { locale } : {}), slots: { money: [{ id: "m", content: Object.fromEntries(holes) }] } };
     const products = ids.map((i) => ({ id: `m${i}`, title: `Case ${i}`, link: `/p/m${i}`, price: cases[i].price }));
     const model = { v: 1, kind: "item-knn", items: products.map((p) => p.id), neighbors: products.map(() => []), popular: products.map((p, j) => [j, products.length - j]) };
     for (const [k, v] of Object.entries({ site, catalog: { v: 1, products }, model })) fs.writeFileSync(`build/cases/money/${g}-${k}.json`, JSON.stringify(v));

@@ -521,7 +521,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             // Prices are shown in the site's locale from a format resolved when it was compiled; the
             // bundle keeps the symbols of the currencies its catalog prices in (one, in most shops),
             // so the browser's head carries a few bytes of it, the same as the edge's bundle.
-            for code in config.money.keep_catalog(&products) {
+            for code in config.keep_currencies(&products) {
                 eprintln!(
                     "vitrine: {}: locale {} has no symbol for {} (in {}): its prices show the ISO code",
                     site.display(),

@@ -36,7 +36,7 @@ mod tests {
         let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
         let mut site = SiteConfig::from_json(&read("site.json")).unwrap();
         let catalog = read("catalog.json");
-        site.money.keep_catalog(&Catalog::from_json(&catalog).unwrap());
+        site.keep_currencies(&Catalog::from_json(&catalog).unwrap());
         let site = site.to_compiled_json(false);
         let model = Model::from_json(&read("model.json")).unwrap().to_bundle_part();
         Bundle::assemble(&site, &catalog, &model) + "\n"

@@ -16,21 +16,25 @@ fn shared_money_cases() {
         let (locale, price, want) = (c["locale"].as_str(), c["price"].as_str().unwrap(), c["display"].as_str().unwrap());
         let p = Price::parse(price).unwrap();
         // The format alone, as the site compiles it.
+        // And as a template hole, `{money(<amount>, '<currency>')}`.
+        let (amount, code) = price.split_once(' ').unwrap();
+        let slots = serde_json::json!({"money": [{"id": "m", "content": {"p": format!("{{money({amount}, '{code}')}}")}}]});
         let source = match locale {
-            Some(l) => serde_json::json!({"v": 1, "locale": l}),
-            None => serde_json::json!({"v": 1}),
+            Some(l) => serde_json::json!({"v": 1, "locale": l, "slots": slots}),
+            None => serde_json::json!({"v": 1, "slots": slots}),
         };
         let mut site = SiteConfig::from_json(&source.to_string()).unwrap();
         assert_eq!(site.money.format(&p), want, "{locale:?} {price}");
         // As a bundle carries it: only the catalog's currency kept, through the compiled form.
         let catalog = serde_json::json!({"v": 1, "products": [{"id": "p", "title": "P", "link": "/p", "price": price}]});
-        site.money.keep_catalog(&Catalog::from_json(&catalog.to_string()).unwrap());
+        site.keep_currencies(&Catalog::from_json(&catalog.to_string()).unwrap());
         let model = serde_json::json!({"v": 1, "kind": "item-knn", "items": ["p"], "neighbors": [[]], "popular": [[0, 1]]});
         let bundle = Bundle::from_json(&Bundle::assemble(&site.to_compiled_json(false), &catalog.to_string(), &model.to_string())).unwrap();
-        let request: Request = Request::from_json(r#"{"recs": [{"widget": "w", "strategy": "popular"}]}"#).unwrap();
+        let request: Request = Request::from_json(r#"{"slots": ["money"], "recs": [{"widget": "w", "strategy": "popular"}]}"#).unwrap();
         let profile = LiveProfile::new(ProfileSnapshot::anonymous());
         let d = Context { bundle: &bundle, profile: &profile, page: &Page::default(), now: 0 }.decide(&request);
         assert_eq!(d.recs[0].items[0].price, want, "decided: {locale:?} {price}");
+        assert_eq!(d.slots[0].fields.iter().next().map(|(_, t)| t.as_str()), Some(want), "template: {locale:?} {price}");
     }
 }
 

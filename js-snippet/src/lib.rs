@@ -87,7 +87,10 @@ impl Vitrine {
     pub fn set_site(&mut self, site_json: &str) -> Result<(), JsError> {
         // The variables depend on the site too (`consent.session_before_consent`).
         self.vars.clear();
-        self.bundle.site = SiteConfig::from_json(site_json).map_err(err)?;
+        let mut site = SiteConfig::from_json(site_json).map_err(err)?;
+        // Compiled without the catalog: the shop's currency (`money(amount)`) is the bundle's.
+        site.money.inherit_shop_currency(&self.bundle.site.money);
+        self.bundle.site = site;
         Ok(())
     }
 

@@ -113,7 +113,7 @@ test('the production build refuses rules in source form or from another program 
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
   }), [source, newer]);
   assert.match(errors[0], /expected a compiled site configuration \(one base64 string\), found a JSON object: a configuration's source.*run `vitrine bundle`/);
-  assert.match(errors[1], /field `site.compiled`: site compiled in form version 5, but this runtime reads version 4: build the bundle with the same Vitrine version/);
+  assert.match(errors[1], /field `site.compiled`: site compiled in form version 6, but this runtime reads version 5: build the bundle with the same Vitrine version/);
   // Nor does the production build carry the developer tools.
   assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
   assert.deepEqual(problems, []);

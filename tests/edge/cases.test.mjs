@@ -132,18 +132,24 @@ const moneyGroups = [...new Set(money.cases.map((c) => c.locale))].map((locale, 
 }));
 // Each case's shown price, by product id, from a decision's single widget.
 const prices = (d) => Object.fromEntries(d.recs[0].items.map((x) => [x.id, x.price]));
+// Each case's amount in a template (`{money(<amount>, '<currency>')}`), by field, from slot `money`.
+const holes = (d) => d.slots.find((s) => s.slot === 'money')?.fields ?? {};
 
-test('money cases: the edge worker shows every price as its locale writes it', async () => {
+test('money cases: the edge worker shows every price and template amount as its locale writes it', async () => {
   assert.ok(money.cases.length >= 40);
   for (const g of moneyGroups) {
-    const input = { now: '2026-01-01T00:00:00Z', request: { recs: [{ widget: 'money', strategy: 'popular', k: g.cases.length }] } };
+    const input = { now: '2026-01-01T00:00:00Z', request: { slots: ['money'], recs: [{ widget: 'money', strategy: 'popular', k: g.cases.length }] } };
     const res = await fetch(edge.base + '/__vitrine/decide', { method: 'POST', body: JSON.stringify({ bundle: JSON.parse(g.bundle), case: input }) });
-    const got = prices(await res.json());
-    for (const c of g.cases) assert.equal(got[c.id], c.display, `${c.locale} ${c.price}`);
+    const d = await res.json();
+    const [got, templated] = [prices(d), holes(d)];
+    for (const c of g.cases) {
+      assert.equal(got[c.id], c.display, `${c.locale} ${c.price}`);
+      assert.equal(templated[c.id], c.display, `template: ${c.locale} ${c.price}`);
+    }
   }
 });
 
-test('money cases: the Wasm build in Chromium shows every price as its locale writes it', async () => {
+test('money cases: the Wasm build in Chromium shows every price and template amount as its locale writes it', async () => {
   const tab = await browser.newPage();
   await tab.goto(shop.url + '/');
   await tab.addScriptTag({ url: '/vitrine/vitrine-worker.js' });
@@ -151,13 +157,16 @@ test('money cases: the Wasm build in Chromium shows every price as its locale wr
     await wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' });
     return groups.map((g) => {
       const engine = new wasm_bindgen.Vitrine(g.bundle);
-      const markup = { recs: [{ 'data-vitrine-recs': 'money', 'data-vitrine-strategy': 'popular', 'data-vitrine-k': String(g.n) }] };
+      const markup = { slots: ['money'], recs: [{ 'data-vitrine-recs': 'money', 'data-vitrine-strategy': 'popular', 'data-vitrine-k': String(g.n) }] };
       return JSON.parse(engine.decide(JSON.stringify(markup), Date.now()));
     });
   }, moneyGroups.map((g) => ({ bundle: g.bundle, n: g.cases.length })));
   moneyGroups.forEach((g, i) => {
-    const shown = prices(got[i]);
-    for (const c of g.cases) assert.equal(shown[c.id], c.display, `${c.locale} ${c.price}`);
+    const [shown, templated] = [prices(got[i]), holes(got[i])];
+    for (const c of g.cases) {
+      assert.equal(shown[c.id], c.display, `${c.locale} ${c.price}`);
+      assert.equal(templated[c.id], c.display, `template: ${c.locale} ${c.price}`);
+    }
   });
   await tab.close();
 });

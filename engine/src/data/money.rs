@@ -20,18 +20,22 @@ pub const DEFAULT_LOCALE: &str = "en-GB";
 ///
 /// Kept as the list of strings the compiled site carries (docs/formats.md, "Compiled site"), read
 /// where it is used: a structure built from it cost the browser's Wasm a kilobyte of moves and drops.
-/// `[locale, decimal, group, min_grouping, fallback_before, fallback_after]`, then per currency in
-/// code order `[code and fraction digits ("EUR2", "JPY0"), before, after]`. `min_grouping` is the
-/// digits beyond three from which the integer part is grouped ("1": `1,234`; "2": es-ES `1234`,
-/// `12.345`); the fallback is the text around the number of a currency not listed, whose ISO code
-/// CLDR shows instead of a symbol: first when there is text before the number, else last.
+/// `[locale, decimal, group, min_grouping, fallback_before, fallback_after, shop_currency]`, then per
+/// currency in code order `[code and fraction digits ("EUR2", "JPY0"), before, after]`.
+/// `min_grouping` is the digits beyond three from which the integer part is grouped ("1": `1,234`;
+/// "2": es-ES `1234`, `12.345`); the fallback is the text around the number of a currency not
+/// listed, whose ISO code CLDR shows instead of a symbol: first when there is text before the
+/// number, else last. `shop_currency` is the one currency the bundle's catalog prices in (what a
+/// template's `money(amount)` shows), empty when that is not known or not one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MoneyFormat {
     parts: Vec<String>,
 }
 
 /// Strings before the first currency's.
-const HEAD: usize = 6;
+const HEAD: usize = 7;
+/// Where the shop's currency is.
+const SHOP_CURRENCY: usize = 6;
 
 /// One row of the generated table (`money_cldr.rs`).
 #[cfg(feature = "compile")]
@@ -140,11 +144,42 @@ impl MoneyFormat {
         (parts.len() >= HEAD && (parts.len() - HEAD).is_multiple_of(3)).then_some(MoneyFormat { parts })
     }
 
-    /// Keeps the currencies `catalog` prices in (`vitrine bundle`: a bundle carries the symbols its
-    /// catalog shows, one in most shops, not the locale's whole list) and returns the catalog's
-    /// currencies it has no symbol for, in code order (their prices show the ISO code).
-    pub fn keep_catalog(&mut self, catalog: &Catalog) -> Vec<[u8; 3]> {
+    /// The currency a template's `money(amount)` shows: the one the bundle's catalog prices in
+    /// (see [`MoneyFormat::keep_catalog`]); `None` before a catalog was seen or when it prices in
+    /// several.
+    pub fn shop_currency(&self) -> Option<[u8; 3]> {
+        self.part(SHOP_CURRENCY).as_bytes().try_into().ok()
+    }
+
+    /// Takes `other`'s shop currency when this has none: a site compiled without a catalog (the
+    /// preview panel's edits) replacing a bundle's keeps showing `money(amount)` in the shop's.
+    pub fn inherit_shop_currency(&mut self, other: &MoneyFormat) {
+        if let (Some(ours), Some(theirs)) = (self.parts.get_mut(SHOP_CURRENCY), other.parts.get(SHOP_CURRENCY)) {
+            if ours.is_empty() {
+                ours.clone_from(theirs);
+            }
+        }
+    }
+
+    /// `amount` (in hundredths, as a catalog [`Price`] holds it) in `currency`, or in the shop's
+    /// currency: a template's `money()` hole. `None` when no currency is known.
+    pub fn format_amount(&self, cents: i64, currency: Option<[u8; 3]>) -> Option<String> {
+        Some(self.format(&Price { cents, currency: currency.or_else(|| self.shop_currency())? }))
+    }
+
+    /// Keeps the currencies `catalog` prices in, and those templates name (`also`: `money(x,
+    /// 'EUR')`), and notes the catalog's currency as the shop's if it has one (`vitrine bundle`: a
+    /// bundle carries the symbols it shows, one in most shops, not the locale's whole list).
+    /// Returns the currencies among them it has no symbol for, in code order (they show the ISO
+    /// code).
+    pub fn keep_catalog(&mut self, catalog: &Catalog, also: &[[u8; 3]]) -> Vec<[u8; 3]> {
         let mut used: Vec<[u8; 3]> = catalog.products().iter().map(|p| p.price.currency).collect();
+        used.sort_unstable();
+        used.dedup();
+        if let (Some(shop), [one]) = (self.parts.get_mut(SHOP_CURRENCY), used.as_slice()) {
+            *shop = String::from_utf8_lossy(one).into_owned();
+        }
+        used.extend_from_slice(also);
         used.sort_unstable();
         used.dedup();
         let mut kept: Vec<String> = self.parts.drain(..).collect();
@@ -165,7 +200,7 @@ impl MoneyFormat {
         use super::money_cldr::{DIGITS, LOCALES};
         let row = LOCALES.iter().find(|r| r.tag.eq_ignore_ascii_case(tag.trim()))?;
         let mut parts: Vec<String> = [row.tag, row.decimal, row.group].map(str::to_owned).into();
-        parts.extend([row.min_grouping.to_string(), row.fallback.0.to_owned(), row.fallback.1.to_owned()]);
+        parts.extend([row.min_grouping.to_string(), row.fallback.0.to_owned(), row.fallback.1.to_owned(), String::new()]);
         for ((code, digits), (before, after)) in DIGITS.iter().zip(row.symbols) {
             parts.extend([format!("{code}{digits}"), (*before).to_owned(), (*after).to_owned()]);
         }
@@ -212,11 +247,33 @@ mod tests {
             r#"{"v":1,"products":[{"id":"a","title":"A","link":"/a","price":"1 GBP"},{"id":"b","title":"B","link":"/b","price":"2 ZAR"},{"id":"c","title":"C","link":"/c","price":"3 GBP"}]}"#,
         )
         .unwrap();
-        assert_eq!(f.keep_catalog(&catalog), [*b"ZAR"]);
-        assert_eq!(f.currencies().collect::<Vec<_>>(), ["GBP"]);
+        assert_eq!(f.shop_currency(), None);
+        assert_eq!(f.clone().keep_catalog(&catalog, &[]), [*b"ZAR"]);
+        assert_eq!(f.keep_catalog(&catalog, &[*b"EUR", *b"GBP"]), [*b"ZAR"]);
+        assert_eq!(f.currencies().collect::<Vec<_>>(), ["EUR", "GBP"]);
+        // Two currencies: no shop currency, so `money(x)` shows its fallback.
+        assert_eq!(f.shop_currency(), None);
+        assert_eq!(f.format_amount(1275, None), None);
+        assert_eq!(f.format_amount(1275, Some(*b"EUR")).as_deref(), Some("€12.75"));
         assert_eq!(f.format(&Price::parse("12.75 GBP").unwrap()), "£12.75");
         assert_eq!(f.format(&Price::parse("12.75 CHF").unwrap()), "CHF\u{a0}12.75");
         assert!(MoneyFormat::for_locale("xx-XX").is_none());
         assert!(MoneyFormat::locales().any(|l| l == DEFAULT_LOCALE));
+    }
+
+    #[test]
+    fn a_catalog_in_one_currency_is_the_shops_currency() {
+        let mut f = MoneyFormat::for_locale("de-DE").unwrap();
+        let catalog = Catalog::from_json(r#"{"v":1,"products":[{"id":"a","title":"A","link":"/a","price":"1 EUR"}]}"#).unwrap();
+        assert!(f.keep_catalog(&catalog, &[]).is_empty());
+        assert_eq!(f.shop_currency(), Some(*b"EUR"));
+        assert_eq!(f.format_amount(123450, None).as_deref(), Some("1.234,50\u{a0}€"));
+        assert_eq!(f.format_amount(1275, Some(*b"GBP")).as_deref(), Some("12,75\u{a0}GBP"), "not kept: the ISO code");
+        let back = MoneyFormat::from_parts(f.parts().to_vec()).unwrap();
+        assert_eq!(back, f);
+        // A site compiled without a catalog takes it over from the bundle's.
+        let mut edited = MoneyFormat::for_locale("de-AT").unwrap();
+        edited.inherit_shop_currency(&f);
+        assert_eq!(edited.shop_currency(), Some(*b"EUR"));
     }
 }

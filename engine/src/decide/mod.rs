@@ -717,7 +717,7 @@ impl Context<'_> {
                     // In the content's name order, as `Named` keeps its fields.
                     let mut fields = crate::base::named::Named::default();
                     for (k, t) in &v.content {
-                        let text = t.render(vars);
+                        let text = t.render(vars, &self.bundle.site.money);
                         if !is_href_field(k) || is_safe_url(&text) {
                             fields.push(k.clone(), text);
                         }

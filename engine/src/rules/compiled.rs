@@ -33,7 +33,7 @@ use crate::rules::site::{CompileError, Piece};
 const MAGIC: &[u8; 4] = b"VSIT";
 /// The compiled site's form. 1 was the JSON form of the first bundles; 2 the binary form without
 /// `session_before_consent`; 3 without the price format (`money`); 4 is this one. Change the field order of [`write`]/[`load`] only with it.
-pub const SITE_VERSION: u8 = 4;
+pub const SITE_VERSION: u8 = 5;
 
 impl SiteConfig {
     /// Reads a site configuration: its compiled form (what bundles carry, docs/formats.md), or, with
@@ -295,11 +295,17 @@ impl Reader<'_> {
         for i in 0..n {
             pieces.push(match self.u8()? {
                 0 => crate::rules::site::Piece::Text(self.string()?),
-                1 => {
+                tag @ (1 | 2) => {
                     let program = Box::new(self.program(&|| format!("{}[{i}]", field()))?.0);
-                    crate::rules::site::Piece::Hole { program, fallback: self.string()? }
+                    if tag == 1 {
+                        crate::rules::site::Piece::Hole { program, fallback: self.string()? }
+                    } else {
+                        // Three letters, or none: the shop's currency.
+                        let currency = self.string()?.as_bytes().try_into().ok();
+                        crate::rules::site::Piece::Money { program, currency, fallback: self.string()? }
+                    }
                 }
-                _ => return Err(self.fail("expected a template piece (0 or 1)")),
+                _ => return Err(self.fail("expected a template piece (0 to 2)")),
             });
         }
         Ok(Template(pieces))
@@ -512,6 +518,12 @@ impl<'a> Writer<'a> {
                     self.program(program, "");
                     self.string(fallback);
                 }
+                Piece::Money { program, currency, fallback } => {
+                    self.out.push(2);
+                    self.program(program, "");
+                    self.string(currency.as_ref().map_or("", |c| std::str::from_utf8(c).unwrap_or_default()));
+                    self.string(fallback);
+                }
             }
         }
     }
@@ -637,9 +649,10 @@ mod tests {
     #[test]
     fn another_form_version_is_refused_by_name_before_anything_else() {
         let mut bytes = demo().to_compiled(false);
-        bytes[4] = 5;
+        bytes[4] = SITE_VERSION + 1;
         let msg = message(&bytes);
-        assert!(msg.contains("`compiled`") && msg.contains("site compiled in form version 5, but this runtime reads version 4"), "{msg}");
+        let want = format!("site compiled in form version {}, but this runtime reads version {SITE_VERSION}", SITE_VERSION + 1);
+        assert!(msg.contains("`compiled`") && msg.contains(&want), "{msg}");
         assert!(message(b"{\"v\":1}").contains("not a compiled site configuration"));
     }
 

@@ -255,7 +255,19 @@ pub fn decls(segments: &[String], scope: Scope) -> Decls {
 /// `n` with two decimals, exactly as `format!("{n:.2}")` prints it (its binary value rounded half to
 /// even), in integer arithmetic: the standard library's exact float printing is several KB of the
 /// browser's Wasm. `None` from 2^63 up, where no template number belongs (the fallback shows).
-fn cents(n: f64) -> Option<String> {
+fn two_decimals(n: f64) -> Option<String> {
+    let cents = cents(n)?;
+    // cents < 2^70: divided by 100 in two steps that fit u64, so that the whole part (below 2^63)
+    // prints as a u64 (no u128 printing in the browser's Wasm).
+    let (high, low) = ((cents >> 32) as u64, (cents & 0xffff_ffff) as u64);
+    let rest = ((high % 100) << 32) | low;
+    let whole = ((high / 100) << 32) | (rest / 100);
+    let sign = if n.is_sign_negative() { "-" } else { "" };
+    Some(format!("{sign}{whole}.{:02}", rest % 100))
+}
+
+/// |n| in hundredths, rounded as [`two_decimals`] prints it; `None` from 2^63 up.
+pub(crate) fn cents(n: f64) -> Option<u128> {
     if !n.is_finite() || n.abs() >= (1u64 << 63) as f64 {
         return None;
     }
@@ -264,7 +276,7 @@ fn cents(n: f64) -> Option<String> {
     // |n| = m × 2^e exactly.
     let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | 1 << 52, exp - 1075) };
     let hundreds = u128::from(m) * 100;
-    let cents = if e >= 0 {
+    Some(if e >= 0 {
         hundreds << e
     } else if -e >= 128 {
         0 // below a cent's half: m × 100 < 2^60
@@ -273,14 +285,7 @@ fn cents(n: f64) -> Option<String> {
         let (q, r) = (hundreds >> k, hundreds & ((1 << k) - 1));
         let half = 1u128 << (k - 1);
         q + u128::from(r > half || (r == half && q & 1 == 1))
-    };
-    // cents < 2^70: divided by 100 in two steps that fit u64, so that the whole part (below 2^63)
-    // prints as a u64 (no u128 printing in the browser's Wasm).
-    let (high, low) = ((cents >> 32) as u64, (cents & 0xffff_ffff) as u64);
-    let rest = ((high % 100) << 32) | low;
-    let whole = ((high / 100) << 32) | (rest / 100);
-    let sign = if n.is_sign_negative() { "-" } else { "" };
-    Some(format!("{sign}{whole}.{:02}", rest % 100))
+    })
 }
 
 /// A value as template text: strings trimmed, numbers plainly, times in RFC 3339; `None` for null,
@@ -294,7 +299,7 @@ pub fn display(v: &Value) -> Option<String> {
             if n.fract() == 0.0 && n.abs() < 1e15 {
                 Some((*n as i64).to_string())
             } else {
-                cents(*n)
+                two_decimals(*n)
             }
         }
         Value::Bool(b) => Some(b.to_string()),
@@ -305,7 +310,7 @@ pub fn display(v: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::cents;
+    use super::two_decimals as cents;
 
     #[test]
     fn cents_print_as_the_standard_library_does() {

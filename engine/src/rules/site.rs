@@ -161,7 +161,72 @@ pub struct Template(pub(crate) Vec<Piece>);
 #[derive(Debug, Clone)]
 pub(crate) enum Piece {
     Text(String),
-    Hole { program: Box<cel::Program>, fallback: String },
+    Hole {
+        program: Box<cel::Program>,
+        fallback: String,
+    },
+    /// `{money(amount)}` or `{money(amount, 'EUR')}`: an amount as the site's locale writes a price,
+    /// in the named currency or (`None`) the shop's.
+    Money {
+        program: Box<cel::Program>,
+        currency: Option<[u8; 3]>,
+        fallback: String,
+    },
+}
+
+/// A `money()` hole's amount source and currency (`None`: the shop's).
+#[cfg(feature = "compile")]
+type MoneyHole<'a> = (&'a str, Option<[u8; 3]>);
+
+/// A hole's expression as `money(amount)` / `money(amount, 'EUR')`: the amount's source and the
+/// currency. `None` if it is not a call of `money` as a whole; an error if it is one, badly.
+#[cfg(feature = "compile")]
+fn money_hole(expr: &str) -> Option<Result<MoneyHole<'_>, String>> {
+    let args = expr.strip_prefix("money")?.trim_start().strip_prefix('(')?.strip_suffix(')')?;
+    // The call's own parentheses must enclose all of it (not `money(a) + money(b)`), and its last
+    // top-level comma, outside strings, separates the currency.
+    let (mut depth, mut quote, mut escaped, mut comma) = (0i32, None, false, None);
+    for (i, c) in args.char_indices() {
+        match (quote, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') if depth == 0 => return None,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => comma = Some(i),
+            _ => {}
+        }
+    }
+    let usage = "expected `money(amount)` or `money(amount, 'EUR')` (a currency's three-letter ISO 4217 code)";
+    let Some(i) = comma else {
+        return Some(if args.trim().is_empty() { Err(format!("{usage}, found no amount")) } else { Ok((args.trim(), None)) });
+    };
+    let code = args[i + 1..].trim();
+    let unquoted = code.strip_prefix('\'').and_then(|c| c.strip_suffix('\'')).or_else(|| code.strip_prefix('"').and_then(|c| c.strip_suffix('"')));
+    Some(match unquoted.and_then(|c| <[u8; 3]>::try_from(c.as_bytes()).ok()) {
+        Some(c) if c.iter().all(u8::is_ascii_uppercase) && !args[..i].trim().is_empty() => Ok((args[..i].trim(), Some(c))),
+        _ => Err(format!("{usage}, found `{expr}`")),
+    })
+}
+
+/// A template value as hundredths of a currency unit, the way [`condition::display`] shows it with
+/// two decimals; `None` (the fallback) for anything but a number from 0 up.
+fn hundredths(v: &cel::Value) -> Option<i64> {
+    // Whole numbers through f64 too (exact up to 2^53, far beyond any amount): one path is fewer
+    // bytes of the browser's Wasm.
+    let n = match v {
+        cel::Value::Int(n) => *n as f64,
+        cel::Value::Uint(n) => *n as f64,
+        cel::Value::Double(n) => *n,
+        _ => return None,
+    };
+    if n < 0.0 {
+        return None;
+    }
+    i64::try_from(condition::cents(n)?).ok()
 }
 
 #[cfg(feature = "compile")]
@@ -283,6 +348,16 @@ impl Compiler {
 // Reading a configuration (`SiteConfig::from_json`, `from_compiled`) and writing its compiled form
 // are in `compiled.rs`, which builds on this module; this one never names it.
 impl SiteConfig {
+    /// Narrows the price format to what this site shows with `catalog` (`vitrine bundle`): the
+    /// currencies the catalog prices in and the templates' `money(x, 'EUR')` name, and the
+    /// catalog's one currency as the shop's ([`MoneyFormat::keep_catalog`]). Returns those the
+    /// locale has no symbol for.
+    #[cfg(feature = "compile")]
+    pub fn keep_currencies(&mut self, catalog: &crate::data::catalog::Catalog) -> Vec<[u8; 3]> {
+        let named: Vec<[u8; 3]> = self.slots.values().flatten().flat_map(|v| v.content.values()).flat_map(Template::currencies).collect();
+        self.money.keep_catalog(catalog, &named)
+    }
+
     /// Compiles a source configuration, with the errors kept apart (the preview panel shows them
     /// inline): every structural error (`rules::source`) and every error in rules, templates and
     /// references, in the order of the sections.
@@ -601,12 +676,21 @@ impl Template {
             };
             let inner = &tail[1..end];
             let (expr, fallback) = inner.split_once('|').unwrap_or((inner, ""));
-            let program = cel::Program::compile(expr.trim(), &condition::decls(segments, Scope::Rule))
-                .map_err(|errors| format!("in `{{{inner}}}`: {}", errors.iter().map(|e| e.kind.to_string()).collect::<Vec<_>>().join("; ")))?;
+            let money = money_hole(expr.trim()).transpose().map_err(|e| format!("in `{{{inner}}}`: {e}"))?;
+            let program =
+                cel::Program::compile(money.map_or(expr.trim(), |(amount, _)| amount), &condition::decls(segments, Scope::Rule)).map_err(|errors| {
+                    let hint =
+                        if expr.contains("money") { " (`money(...)` is a whole hole: `{money(amount)}`, `{money(amount, 'EUR')|fallback}`)" } else { "" };
+                    format!("in `{{{inner}}}`: {}{hint}", errors.iter().map(|e| e.kind.to_string()).collect::<Vec<_>>().join("; "))
+                })?;
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
-            pieces.push(Piece::Hole { program: Box::new(program), fallback: fallback.to_owned() });
+            let (program, fallback) = (Box::new(program), fallback.to_owned());
+            pieces.push(match money {
+                Some((_, currency)) => Piece::Money { program, currency, fallback },
+                None => Piece::Hole { program, fallback },
+            });
             rest = &tail[end + 1..];
         }
         text.push_str(rest);
@@ -629,7 +713,9 @@ impl Template {
             None => None,
             Some(Piece::Text(t)) if self.0.len() == 1 => (!crate::data::catalog::is_safe_url(t)).then_some("not a relative or http(s) URL"),
             Some(Piece::Text(t)) => (!scheme_ok(t)).then_some("its fixed start is not a relative or http(s) URL"),
-            Some(Piece::Hole { fallback, .. }) => (!fallback.is_empty() && !scheme_ok(fallback)).then_some("its fallback is not a relative or http(s) URL"),
+            Some(Piece::Hole { fallback, .. } | Piece::Money { fallback, .. }) => {
+                (!fallback.is_empty() && !scheme_ok(fallback)).then_some("its fallback is not a relative or http(s) URL")
+            }
         }
     }
 
@@ -637,24 +723,39 @@ impl Template {
     pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
         self.0.iter().any(|p| match p {
             Piece::Text(_) => false,
-            Piece::Hole { program, .. } => program.uses_edge_function() || condition::reads_segment(program, segments),
+            Piece::Hole { program, .. } | Piece::Money { program, .. } => program.uses_edge_function() || condition::reads_segment(program, segments),
         })
     }
 
-    /// Renders to plain text (runtimes insert it as text, never as HTML). A hole whose value is an
-    /// error, null, empty or not a scalar shows its fallback.
-    pub fn render(&self, vars: &dyn Activation) -> String {
+    /// Renders to plain text (runtimes insert it as text, never as HTML), `money()` holes in
+    /// `money`'s locale. A hole whose value is an error, null, empty or not a scalar shows its
+    /// fallback; so does a `money()` hole whose amount is not a number from 0 up, or without a
+    /// currency when the shop's is not known.
+    pub fn render(&self, vars: &dyn Activation, money: &MoneyFormat) -> String {
         let mut out = String::new();
         for p in &self.0 {
-            match p {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Hole { program, fallback } => match program.eval_with_budget(vars, condition::RULE_BUDGET).ok().as_ref().and_then(condition::display) {
-                    Some(text) => out.push_str(&text),
-                    None => out.push_str(fallback),
-                },
-            }
+            let (text, fallback) = match p {
+                Piece::Text(t) => (Some(t.clone()), ""),
+                Piece::Hole { program, fallback } => {
+                    (program.eval_with_budget(vars, condition::RULE_BUDGET).ok().as_ref().and_then(condition::display), fallback.as_str())
+                }
+                Piece::Money { program, currency, fallback } => {
+                    let amount = program.eval_with_budget(vars, condition::RULE_BUDGET).ok();
+                    (amount.as_ref().and_then(hundredths).and_then(|cents| money.format_amount(cents, *currency)), fallback.as_str())
+                }
+            };
+            out.push_str(text.as_deref().unwrap_or(fallback));
         }
         out
+    }
+
+    /// The currencies its `money()` holes name.
+    #[cfg(feature = "compile")]
+    pub(crate) fn currencies(&self) -> impl Iterator<Item = [u8; 3]> + '_ {
+        self.0.iter().filter_map(|p| match p {
+            Piece::Money { currency, .. } => *currency,
+            _ => None,
+        })
     }
 }
 
@@ -802,13 +903,61 @@ mod tests {
         let profile: BTreeMap<cel::Key, Value> =
             [(cel::Key::from("traits"), Value::from(traits)), (cel::Key::from("orders"), Value::from(orders))].into_iter().collect();
         vars.insert("profile".into(), Value::from(profile));
-        let check = |src: &str, out: &str| assert_eq!(Template::parse(src, &[]).unwrap().render(&vars), out);
+        let money = MoneyFormat::for_locale("en-GB").unwrap();
+        let check = |src: &str, out: &str| assert_eq!(Template::parse(src, &[]).unwrap().render(&vars, &money), out);
         check("Hi {profile.traits.first_name|friend}!", "Hi <b>Ann</b>!");
         check("Hi {profile.traits.nick|friend}!", "Hi friend!");
         check("{profile.orders.count} orders {{so far}}", "3 orders {so far}");
         check("{profile.orders.revenue * 2.0} spent, {profile.traits.first_name.lowerAscii()}", "25 spent, <b>ann</b>");
         assert!(Template::parse("{profile.nope}", &[]).unwrap_err().contains("no field `nope`"));
         assert!(Template::parse("a } b", &[]).is_err());
+    }
+
+    /// Issue 13: `money()` holes write an amount as the site's locale writes prices, in a named
+    /// currency or the shop's (the bundle's catalog's one currency).
+    #[test]
+    fn money_in_templates() {
+        let orders: BTreeMap<cel::Key, Value> =
+            [(cel::Key::from("count"), Value::Int(3)), (cel::Key::from("revenue"), Value::Double(6851.725)), (cel::Key::from("aov"), Value::Double(-1.0))]
+                .into_iter()
+                .collect();
+        let profile: BTreeMap<cel::Key, Value> = [(cel::Key::from("orders"), Value::from(orders))].into_iter().collect();
+        let vars: BTreeMap<String, Value> = [("profile".to_owned(), Value::from(profile))].into_iter().collect();
+        let mut money = MoneyFormat::for_locale("de-DE").unwrap();
+        let render = |src: &str, money: &MoneyFormat| Template::parse(src, &[]).unwrap().render(&vars, money);
+        // The shop's currency is not known before a catalog: the fallback.
+        assert_eq!(render("{money(profile.orders.revenue)|viel}", &money), "viel");
+        let catalog = crate::data::catalog::Catalog::from_json(r#"{"v":1,"products":[{"id":"a","title":"A","link":"/a","price":"1 EUR"}]}"#).unwrap();
+        money.keep_catalog(&catalog, &[*b"CHF"]);
+        // Rounded as `{profile.orders.revenue}` shows it: the binary value, half to even.
+        assert_eq!(render("{profile.orders.revenue}", &money), "6851.73");
+        assert_eq!(render("Sie haben {money(profile.orders.revenue)} ausgegeben", &money), "Sie haben 6.851,73\u{a0}€ ausgegeben");
+        assert_eq!(render("{money(profile.orders.count, 'CHF')}", &money), "3,00\u{a0}CHF");
+        assert_eq!(render("{ money ( profile.orders.count * 1000 , \"EUR\" ) }", &money), "3.000,00\u{a0}€");
+        assert_eq!(render("{money(1234.5, 'JPY')}", &money), "1.234,50\u{a0}JPY", "not kept: the ISO code");
+        // `vitrine bundle` keeps what the templates name.
+        let mut site = SiteConfig::from_json(r#"{"v":1,"locale":"de-DE","slots":{"s":[{"id":"a","content":{"t":"{money(1234.5, 'JPY')}"}}]}}"#).unwrap();
+        assert!(site.keep_currencies(&catalog).is_empty());
+        assert_eq!(site.money.currencies().collect::<Vec<_>>(), ["EUR", "JPY"]);
+        assert_eq!(site.slots["s"][0].content["t"].render(&vars, &site.money), "1.235\u{a0}¥");
+        // Not a number from 0 up: the fallback.
+        for src in ["{money(profile.orders.aov)|-}", "{money(profile.traits.nick)|-}", "{money('12')|-}", "{money(1.0 / 0.0)|-}"] {
+            assert_eq!(Template::parse(src, &[]).map(|t| t.render(&vars, &money)).unwrap_or_else(|e| e), "-", "{src}");
+        }
+        for (bad, want) in [
+            ("{money(1, 'eur')}", "three-letter ISO 4217 code"),
+            ("{money(1, EUR)}", "three-letter ISO 4217 code"),
+            ("{money(1, 'EURO')}", "three-letter ISO 4217 code"),
+            ("{money()}", "found no amount"),
+            ("{money(1) + money(2)}", "`money(...)` is a whole hole"),
+            ("{'Total: ' + money(1)}", "`money(...)` is a whole hole"),
+        ] {
+            let e = Template::parse(bad, &[]).unwrap_err();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+        // A comma inside the amount or a string is not the currency's.
+        assert_eq!(render("{money([1, 2].size(), 'EUR')}", &money), "2,00\u{a0}€");
+        assert_eq!(render("{money(size('a,b'))}", &money), "3,00\u{a0}€");
     }
 
     #[test]
