@@ -457,7 +457,7 @@
 
   function productName() {
     var p = products[$('ev-product').value.trim()];
-    $('ev-product-name').textContent = p ? p.title + ' · ' + p.price + ' · ' + (p.product_type || 'no category') : ($('ev-product').value.trim() ? 'No product with this id in the catalog' : '');
+    $('ev-product-name').textContent = p ? p.title + ' · ' + shownPrice(p) + ' · ' + (p.product_type || 'no category') : ($('ev-product').value.trim() ? 'No product with this id in the catalog' : '');
   }
   $('ev-product').addEventListener('input', productName);
 
@@ -881,10 +881,20 @@
     return category.split(/[^A-Za-z0-9]+/).filter(Boolean).map(function (w) { return w.toLowerCase(); }).join('-');
   }
 
+  // Prices as the shop's pages show them (the site's locale, by the engine's formatter), by id.
+  var prices = {};
+  function shownPrice(p) { return prices[p.id] || p.price; }
+
   function setupCatalog() {
     var list = bundle.catalog.products;
     list.forEach(function (p) { products[p.id] = p; });
-    fill($('product-options'), list.map(function (p) { return h('option', { value: p.id, label: p.title + ' · ' + p.price }); }));
+    try {
+      var shown = JSON.parse(wasm_bindgen.formatPrices(JSON.stringify(bundle.site), JSON.stringify(list.map(function (p) { return p.price; }))));
+      list.forEach(function (p, i) { prices[p.id] = shown[i]; });
+    } catch (e) {
+      console.warn('[preview] prices shown as the catalog writes them:', e);
+    }
+    fill($('product-options'), list.map(function (p) { return h('option', { value: p.id, label: p.title + ' · ' + shownPrice(p) }); }));
     var cats = [];
     list.forEach(function (p) { if (p.product_type && cats.indexOf(p.product_type) < 0) cats.push(p.product_type); });
     cats.sort();

@@ -11,6 +11,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use vitrine_engine::{MoneyFormat, Price};
+
 use crate::orders::{is_product_code, OrderLine};
 
 const DAY: i64 = 86_400;
@@ -40,8 +42,9 @@ struct Stats<'a> {
     country: &'a str,
 }
 
-/// Chooses up to four personas (fewer if the data has no candidate for a rule); `now` is Unix seconds.
-pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
+/// Chooses up to four personas (fewer if the data has no candidate for a rule); `now` is Unix
+/// seconds. Their spend is described in `money`'s locale (the shop's, as every price on its pages).
+pub fn choose(lines: &[OrderLine], now: i64, money: &MoneyFormat) -> Result<Vec<Persona>> {
     let mut stats: HashMap<&str, Stats> = HashMap::new();
     for l in lines.iter().filter(|l| l.is_clean_purchase()) {
         let Some(customer) = l.customer.as_deref() else {
@@ -82,12 +85,13 @@ pub fn choose(lines: &[OrderLine], now: i64) -> Result<Vec<Persona>> {
     };
     let describe = |s: &Stats, what: &str| {
         format!(
-            "{what}: {} order{}, {} product{}, {:.0} GBP, last order {} ({})",
+            "{what}: {} order{}, {} product{}, {}, last order {} ({})",
             s.invoices.len(),
             plural(s.invoices.len()),
             s.items.len(),
             plural(s.items.len()),
-            s.net.max(0.0),
+            // Online Retail is in pounds; the snapshot's `orders.revenue` is the same sum.
+            money.format(&Price { cents: (s.net.max(0.0) * 100.0).round() as i64, currency: *b"GBP" }),
             match days_ago(s) {
                 0 => "today".to_string(),
                 1 => "yesterday".to_string(),
@@ -229,21 +233,21 @@ mod tests {
 
     #[test]
     fn chooses_by_the_documented_rules() {
-        let personas = choose(&parse_orders(CSV.as_bytes()).unwrap(), NOW_UNIX).unwrap();
+        let personas = choose(&parse_orders(CSV.as_bytes()).unwrap(), NOW_UNIX, &MoneyFormat::for_locale("en-GB").unwrap()).unwrap();
         let got: Vec<(&str, &str)> = personas.iter().map(|p| (p.label, p.vid.as_str())).collect();
         assert_eq!(got, [("Frequent buyer", "c-1"), ("Lapsed big spender", "c-2"), ("One-time buyer", "c-4"), ("Loyal regular", "c-6"),]);
-        assert!(personas[0].description.contains("3 orders, 1 product, 3 GBP"), "{}", personas[0].description);
+        assert!(personas[0].description.contains("3 orders, 1 product, £3.00"), "{}", personas[0].description);
         assert!(personas[0].description.ends_with("last order 6 days ago (United Kingdom)"), "{}", personas[0].description);
     }
 
     #[test]
     fn loyal_regular_falls_back_to_the_same_country() {
         let only_uk: String = CSV.lines().filter(|l| !l.contains("France") && !l.starts_with("501,")).map(|l| format!("{l}\n")).collect();
-        let personas = choose(&parse_orders(only_uk.as_bytes()).unwrap(), NOW_UNIX).unwrap();
+        let personas = choose(&parse_orders(only_uk.as_bytes()).unwrap(), NOW_UNIX, &MoneyFormat::for_locale("de-DE").unwrap()).unwrap();
         assert_eq!(personas.last().map(|p| p.vid.as_str()), Some("c-7"));
         // Its cancellation (C703) comes off the spend shown, as in its profile.
         let shown = &personas.last().unwrap().description;
-        assert!(shown.contains("2 orders, 1 product, 1 GBP"), "{shown}");
+        assert!(shown.contains("2 orders, 1 product, 1,00\u{a0}£"), "{shown}");
     }
 
     #[test]

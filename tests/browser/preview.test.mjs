@@ -198,6 +198,13 @@ test('a composed visitor with three recent product views and no purchase is brow
     await page.fill('#ev-product', id);
     await page.click('#ev-add');
   };
+  // The picked product with its price as the shop's pages write it (the site's locale, en-GB), not
+  // as the catalog does ("12.75 GBP").
+  const first = bundle.catalog.products[0];
+  const [amount, currency] = first.price.split(' ');
+  await page.fill('#ev-product', first.id);
+  const price = new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(Number(amount));
+  assert.equal(await page.textContent('#ev-product-name'), `${first.title} · ${price} · ${first.product_type}`);
   for (const id of ids.slice(0, 2)) await addEvent('view', id);
   await page.waitForSelector('#trace .pv-who[data-events="2"]', { timeout: 10000 });
   assert.equal(await segment(), 'false', 'two views are not enough');

@@ -94,7 +94,7 @@ pub fn insights(opts: &InsightsOptions) -> Result<()> {
     let lines = load_orders(opts.orders)?;
     let catalog = Catalog::read(opts.catalog)?;
     let buyers = distinct_buyers(&lines);
-    let personas = personas::choose(&lines, NOW_UNIX)?;
+    let personas = personas::choose(&lines, NOW_UNIX, &site_money()?)?;
     let shop = Shop::new(&catalog, &buyers, &personas)?;
     let page = shop.layout(&PageInfo {
         title: format!("Insights · {BRAND}"),
@@ -115,7 +115,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let lines = load_orders(opts.orders)?;
     let catalog = Catalog::read(opts.catalog)?;
     let buyers = distinct_buyers(&lines);
-    let personas = personas::choose(&lines, NOW_UNIX)?;
+    let personas = personas::choose(&lines, NOW_UNIX, &site_money()?)?;
     let shop = Shop::new(&catalog, &buyers, &personas)?;
     let out = opts.out;
     let mut pages = 0;
