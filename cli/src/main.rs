@@ -471,6 +471,15 @@ fn run(command: Command) -> anyhow::Result<()> {
             let stages: Vec<String> =
                 Stage::ALL.iter().map(|s| format!("{s} {}", profiles.iter().filter(|p| p.lifecycle.as_ref().is_some_and(|l| l.stage == *s)).count())).collect();
             eprintln!("vitrine: lifecycle stages: {}", stages.join(", "));
+            // The two reasons a first trial shows nothing personal, said where they arise.
+            let consented = profiles.iter().filter(|p| p.consent.personalization).count();
+            eprintln!(
+                "vitrine: consent recorded for {consented} of {} snapshots (--traits, else --consent {consent}): the others are decided as anonymous until the visitor grants consent on the page",
+                profiles.len()
+            );
+            if catalog.is_none() {
+                eprintln!("vitrine: no --catalog: the snapshots have no category affinities, so lists are not reordered by them");
+            }
         }
         Command::Interactions { orders, out, columns, catalog } => {
             let catalog = catalog.as_deref().map(load_catalog).transpose()?;

@@ -96,6 +96,9 @@ fn profiles_from_real_orders() {
         assert!(p.segments.contains(&format!("lifecycle_{}", lifecycle.stage)), "{:?}", p.segments);
     }
     assert!(msg.contains("lifecycle stages: new "), "{msg}");
+    // Why a first trial shows nothing personal, said at once.
+    assert!(msg.contains(&format!("consent recorded for 0 of {} snapshots (--traits, else --consent denied)", profiles.len())), "{msg}");
+    assert!(msg.contains("no --catalog: the snapshots have no category affinities"), "{msg}");
 
     let o = vitrine(&["profiles", "--orders", orders.to_str().unwrap(), "--now", "soon", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
