@@ -56,7 +56,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train the item-to-item model from an interactions CSV (user,item,timestamp[,event][,quantity]).
+    /// Train the item-to-item model from an interactions CSV (`user,item,timestamp[,event][,quantity]`).
     Train {
         #[arg(long)]
         interactions: PathBuf,

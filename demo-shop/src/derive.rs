@@ -20,7 +20,7 @@ pub struct Cut {
     pub guest_every: u64,
 }
 
-/// What [`derive`] did, for the log line and the data README.
+/// What [`derive()`] did, for the log line and the data README.
 #[derive(Debug)]
 pub struct Summary {
     pub rows: usize,

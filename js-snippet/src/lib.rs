@@ -8,7 +8,7 @@
 //! Two builds come from this crate. The production one (`vitrine_bg.wasm`, what shops' visitors
 //! download) loads compiled bundles and decides: no CEL lexer, parser or checker, no replay. The
 //! developer one (`--features dev`, `vitrine-dev_bg.wasm`, loaded by the preview panel only) adds
-//! [`check_site`], [`compile_site`], source configurations in `setSite`, and replay.
+//! `checkSite`, `compileSite`, `formatPrices`, source configurations in `setSite`, and replay.
 
 use vitrine_engine::profile::ItemEvent;
 #[cfg(feature = "dev")]

@@ -38,7 +38,7 @@ const SHOP_JS: &str = include_str!("../../assets/shop.js");
 /// Products on the home grid and, at most, on a category page.
 const HOME_GRID: usize = 24;
 const CATEGORY_GRID: usize = 48;
-/// "More in <category>" under a product: one row of the grid's six columns.
+/// "More in `<category>`" under a product: one row of the grid's six columns.
 const MORE_IN: usize = 6;
 
 /// The attribution the data licence (CC BY 4.0) asks for, shown in every footer.

@@ -136,7 +136,7 @@ fn illustration(category: &str, motif: &str, seed: u64) -> String {
     )
 }
 
-/// The motif's (a category's or one of [`motif`]'s) shape, drawn around (100, 110) within about
+/// The motif's (a category's or one of [`motif()`]'s) shape, drawn around (100, 110) within about
 /// 110 × 110.
 fn shape(motif: &str, main: &str, dark: &str, accent: &str, alt: bool) -> String {
     let w = "#fff";

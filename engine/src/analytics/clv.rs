@@ -120,7 +120,7 @@ impl BgNbd {
         ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x)
     }
 
-    /// The rest: log(e^A₃ + [x > 0] e^A₄), summed without overflow.
+    /// The rest: log(e^A₃ + \[x > 0\] e^A₄), summed without overflow.
     fn ll_times(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         let a3 = -(r + x) * (alpha + t).ln();

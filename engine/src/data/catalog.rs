@@ -195,7 +195,7 @@ pub struct Catalog {
 /// Every product's title words (sorted), and which products have each word and each product type.
 #[derive(Debug, Clone, Default)]
 pub struct ContentIndex {
-    /// Per product, in catalog order (see [`title_words`]).
+    /// Per product, in catalog order (see `title_words`).
     pub words: Vec<Vec<String>>,
     /// Word → its list in `lists`.
     by_word: Ids,

@@ -10,14 +10,14 @@
 //!   products whose shard is `s`;
 //! - `<base>s<s>.json` holds those products' content neighbours, computed at bundle time from the
 //!   whole catalog: `{"v": 1, "similar": [["<id>", "<neighbour id>", ...], ...]}`, at most
-//!   [`SIMILAR_ROW`](crate::data::catalog::SIMILAR_ROW) each, best first — what `similar` recommends from
+//!   [`crate::data::catalog::SIMILAR_ROW`] each, best first — what `similar` recommends from
 //!   in every runtime, so the browser never scans a catalog it does not have.
 //!
 //! A partial catalog answers lookups of unloaded products with `None` and notes the file that
 //! holds them ([`Catalog::take_missing`]); the runtime fetches those files, adds them and decides
 //! again, until a decision misses nothing. A decision that missed nothing is the full catalog's
 //! decision: every entry it read is the full catalog's entry, and similar rows are the full
-//! catalog's rows. A file that fails to load is skipped ([`Catalog::skip_shard`]): its products
+//! catalog's rows. A file that fails to load is skipped ([`Catalog::add_shard`] with empty text): its products
 //! stay unknown (left out of recommendations, no category for lists), and the page is never broken.
 
 use crate::base::error::FormatError;

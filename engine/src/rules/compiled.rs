@@ -9,7 +9,7 @@
 //!
 //! Layout: the magic `VSIT`, the form's version (one byte, [`SITE_VERSION`]), the programs blob
 //! (length as a little-endian `u32`, then the blob), the rest of the configuration field by field
-//! in the order [`write`] and [`load`] agree on (LEB128 varints, as the programs blob; docs/formats.md
+//! in the order [`write()`] and [`load`] agree on (LEB128 varints, as the programs blob; docs/formats.md
 //! lists the fields), and a CRC-32 (IEEE) of everything before it, little-endian. Binary, not JSON,
 //! and read by hand rather than through serde: the browser pays for every byte of its reader, and
 //! this one is a few kilobytes of Wasm where serde's generated readers of the same structures took
@@ -32,7 +32,9 @@ use crate::rules::site::{CompileError, Piece};
 
 const MAGIC: &[u8; 4] = b"VSIT";
 /// The compiled site's form. 1 was the JSON form of the first bundles; 2 the binary form without
-/// `session_before_consent`; 3 without the price format (`money`); 4 is this one. Change the field order of [`write`]/[`load`] only with it.
+/// `session_before_consent`; 3 without the price format (`money`); 4 without `money()` template
+/// holes and the shop's currency; 5 is this one. Change the field order of [`write()`]/[`load`] only
+/// with it.
 pub const SITE_VERSION: u8 = 5;
 
 impl SiteConfig {
@@ -142,7 +144,7 @@ pub(crate) fn load(bytes: &[u8]) -> Result<SiteConfig, FormatError> {
     Ok(site)
 }
 
-/// Reads the body, field by field in [`write`]'s order.
+/// Reads the body, field by field in [`write()`]'s order.
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -311,7 +313,7 @@ impl Reader<'_> {
         Ok(Template(pieces))
     }
 
-    /// The price format, as [`MoneyFormat::to_parts`] lists it.
+    /// The price format, as [`MoneyFormat`] lists it.
     fn money(&mut self) -> R<MoneyFormat> {
         let parts = self.strings()?;
         MoneyFormat::from_parts(parts).ok_or_else(|| self.fail("expected a price format"))
