@@ -889,7 +889,7 @@
     var list = bundle.catalog.products;
     list.forEach(function (p) { products[p.id] = p; });
     try {
-      var shown = JSON.parse(wasm_bindgen.formatPrices(JSON.stringify(bundle.site), JSON.stringify(list.map(function (p) { return p.price; }))));
+      var shown = wasm_bindgen.formatPrices(JSON.stringify(bundle.site), list.map(function (p) { return p.price; }).join('\n')).split('\n');
       list.forEach(function (p, i) { prices[p.id] = shown[i]; });
     } catch (e) {
       console.warn('[preview] prices shown as the catalog writes them:', e);
