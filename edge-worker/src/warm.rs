@@ -3,14 +3,15 @@
 //! V8 compiles a Wasm function the first time it runs and runs it slowly until it is hot, so the
 //! first page after a cold start used to pay for compiling and running the whole
 //! parse-decide-rewrite-stream path once. Two things take that off the first visitor, both at
-//! isolate start (`js/entry.mjs`), when no request waits (bench/results/2026-12-05-edge-cold.md):
+//! isolate start (`js/entry.mjs`), when no request waits (bench/results/2026-12-05-edge-cold-2.md):
 //! - the deployment's edge bundle, built into the worker, is parsed then (`edge::preload_bundle`);
 //! - a tiny page with a slot, a list, an experiment and every kind of widget, for a visitor with a
 //!   snapshot and a live event, goes through the same streamed path a real page takes: its body
 //!   as a stream, the rewriter fed chunk by chunk, the rewritten body as a stream that the JS entry
 //!   reads through (`edge::warm`).
 //!
-//! Its bundle is compiled from `warm/` (site, catalog, model) and committed; a test checks that it
+//! Its site fixes "now" (`demo_now`, the case's), so the page decides the same in the worker as in
+//! the test below. Its bundle is compiled from `warm/` (site, catalog, model) and committed; a test checks that it
 //! is what those sources compile to today, so a change of the compiled form cannot leave it stale.
 
 use vitrine_engine::{Bundle, CaseInput, FormatError, LiveProfile};
@@ -54,7 +55,8 @@ mod tests {
     #[test]
     fn the_warm_up_page_goes_through_every_stage() {
         let (bundle, profile) = super::inputs().unwrap();
-        let now = vitrine_engine::CaseInput::from_json(super::CASE).unwrap().now;
+        // The site's fixed "now", the case's: the worker's warm-up decides at the same instant.
+        let now = bundle.site.demo_now.unwrap();
         let page = crate::rewrite::rewrite_str(super::PAGE, crate::rewrite::Plan { bundle: std::rc::Rc::new(bundle), profile, now, handoff: true });
         assert!(page.contains(r#"data-vitrine-variant="winback""#) && page.contains("We miss you, Ada"), "slot and template: {page}");
         assert!(page.contains("order:"), "list reordered: {page}");

@@ -310,7 +310,7 @@ pub fn display(v: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::two_decimals as cents;
+    use super::two_decimals;
 
     #[test]
     fn cents_print_as_the_standard_library_does() {
@@ -354,10 +354,10 @@ mod tests {
             cases.push(((seed >> 20) % 100_000) as f64 / 1000.0 + 0.005);
         }
         for n in cases {
-            assert_eq!(cents(n).as_deref(), Some(format!("{n:.2}").as_str()), "{n:e}");
+            assert_eq!(two_decimals(n).as_deref(), Some(format!("{n:.2}").as_str()), "{n:e}");
         }
-        assert_eq!(cents(1e19), None);
-        assert_eq!(cents(f64::NAN), None);
-        assert_eq!(cents(f64::INFINITY), None);
+        assert_eq!(two_decimals(1e19), None);
+        assert_eq!(two_decimals(f64::NAN), None);
+        assert_eq!(two_decimals(f64::INFINITY), None);
     }
 }
