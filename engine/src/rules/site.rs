@@ -735,6 +735,9 @@ impl Template {
         let mut out = String::new();
         for p in &self.0 {
             let (text, fallback) = match p {
+                // Copied, not pushed directly: measured, every borrowing shape of this loop made the
+                // browser's Wasm 217-268 B gzip larger (LLVM inlines it differently); a slot's text
+                // pieces are a few short strings per decision.
                 Piece::Text(t) => (Some(t.clone()), ""),
                 Piece::Hole { program, fallback } => {
                     (program.eval_with_budget(vars, condition::RULE_BUDGET).ok().as_ref().and_then(condition::display), fallback.as_str())
