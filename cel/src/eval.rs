@@ -1,11 +1,10 @@
 //! The CEL evaluator: walks the tree against an activation, charging a cost budget as it goes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::ast::{BinOp, Comprehension, Expr, ExprKind, Macro};
 use super::functions::{self, no_match};
-use super::value::{map_get, Key, Kind, Value};
+use super::value::{map_get, Key, Kind, Map, Value};
 use super::{Activation, EvalError, EvalErrorKind as K, Span};
 
 pub(crate) struct Eval<'a> {
@@ -374,7 +373,7 @@ impl<'a> Eval<'a> {
         let mut first_error: Option<EvalError> = None;
         let mut count = 0usize;
         let mut list = Vec::new();
-        let mut map = BTreeMap::new();
+        let mut map = Map::new();
         for (key, value) in steps {
             self.charge(1, span)?;
             // The step's variables stay pushed for its filter and body.

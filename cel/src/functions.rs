@@ -1,11 +1,9 @@
 //! The built-in operators and functions: what each computes for each argument type, including
 //! the conversions, the timestamp getters and CEL's strings extension.
 
-use std::collections::BTreeMap;
-
 use super::ast::{BinOp, Func};
 use super::time::{zone_offset, Duration, Timestamp};
-use super::value::{Key, Value, TWO_63, TWO_64};
+use super::value::{Key, Map, Value, TWO_63, TWO_64};
 use super::EvalErrorKind as K;
 
 /// The error for arguments no overload takes, naming their runtime types.
@@ -507,7 +505,7 @@ fn radix(verb: char, n: u64) -> String {
 /// Builds a map literal's value; keys must be of a key type and distinct (numerically).
 #[inline(never)]
 pub(crate) fn make_map(entries: Vec<(Value, Value)>) -> Result<Value, K> {
-    let mut map = BTreeMap::new();
+    let mut map = Map::new();
     for (k, v) in entries {
         let key = Key::from_value(&k).ok_or_else(|| K::UnsupportedKeyType(k.kind().name().to_string()))?;
         if super::value::map_get(&map, &k).is_some() {

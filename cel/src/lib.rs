@@ -75,7 +75,7 @@ use std::sync::Arc;
 pub use check::nearest;
 pub use float::parse_f64;
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
-pub use value::{base64_decode, base64_encode, Key, Kind, Quoted, Value};
+pub use value::{base64_decode, base64_encode, Key, Kind, Map, Quoted, Value};
 pub use wire::{decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};
 #[cfg(feature = "compile")]
 pub use wire::{encode, encode_text};

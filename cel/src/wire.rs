@@ -21,13 +21,12 @@
 //! UTF-8, tree depth against [`MAX_DEPTH`], and `matches()` patterns (compiled here, as the parser
 //! does). It never panics and never allocates more than the blob's size justifies.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use super::ast::{BinOp, Comprehension, Expr, ExprKind, Func, Macro};
 use super::time::{Duration, Timestamp};
-use super::value::{Key, Kind, Value};
+use super::value::{Key, Kind, Map, Value};
 use super::{Program, Span, Type, MAX_DEPTH};
 
 /// The version of the compiled form this build writes and reads.
@@ -647,7 +646,7 @@ impl Reader<'_> {
             }
             V_MAP => {
                 let n = self.count()?;
-                let mut map = BTreeMap::new();
+                let mut map = Map::new();
                 for _ in 0..n {
                     let at = self.pos;
                     let Some(k) = Key::from_value(&self.value(depth + 1)?) else {
@@ -713,7 +712,7 @@ mod tests {
         ] {
             let program = roundtrip(src);
             let original = Program::compile_unchecked(src).unwrap();
-            let vars: BTreeMap<String, Value> = [
+            let vars: std::collections::BTreeMap<String, Value> = [
                 ("x".to_string(), Value::from("four")),
                 ("now".to_string(), Value::from(Timestamp::new(86_400, 0).unwrap())),
                 ("y.z.w".to_string(), Value::Int(1)),

@@ -7,12 +7,12 @@
 //! Groups:
 //! - `recommend/<scenario>`: [`Context::recommend`] for one widget, k = 6 (the engine alone).
 //! - `decide/page_category`: [`Context::decide`] for a whole page: hero slot, 24-item list, 2 widgets.
-//! - `json/<scenario>`: request JSON in, decision JSON out, exactly what the snippet's
+//! - `json/<scenario>`: markup JSON in, decision JSON out, exactly what the snippet's
 //!   `Vitrine::decide` does in Wasm: the native side of the boundary-included comparison.
-//! - `parts/*`: the page's request parse and decision serialization alone.
+//! - `parts/*`: the page's markup read and decision serialization alone.
 //! - `load/bundle_from_json`: [`Bundle::from_json`] on the 1000-product bundle.
 //!
-//! With `VITRINE_BENCH_SCENARIOS=<file>` the bench also writes the scenarios (profiles, request JSON
+//! With `VITRINE_BENCH_SCENARIOS=<file>` the bench also writes the scenarios (profiles, markup JSON
 //! and the decision it got) so bench/recs-latency.mjs replays exactly the same calls in Wasm and
 //! checks it gets the same answers.
 #![allow(clippy::unwrap_used)] // a bench over fixed, checked inputs; a failure should stop it loudly
@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
-use vitrine_engine::{Bundle, Context, Decision, ListRequest, LiveProfile, Page, ProfileSnapshot, RecsRequest, Request, Strategy};
+use vitrine_engine::{Bundle, Context, Decision, ListRequest, LiveProfile, Markup, Page, ProfileSnapshot, RecsRequest, Request, Strategy};
 
 const K: usize = 6;
 const LIST_LEN: usize = 24;
@@ -80,11 +80,40 @@ fn scenarios(bundle: &Bundle) -> Vec<Scenario> {
     ]
 }
 
-/// What the snippet's `Vitrine::decide` does: parse the request, decide, serialize.
-fn decide_json(bundle: &Bundle, profile: &LiveProfile, now: i64, request_json: &str) -> String {
-    let request = Request::from_json(request_json).unwrap();
-    let ctx = Context { bundle, profile, page: &request.page, now };
-    ctx.decide(&request).to_json()
+/// The page's markup as the snippet hands it to `Vitrine::decide` (docs/formats.md, "Markup"):
+/// `request`'s page, slots, lists and widgets as raw `data-vitrine-*` values.
+fn markup_json(r: &Request) -> String {
+    let mut page = serde_json::Map::new();
+    page.insert("data-vitrine-page".into(), json!(r.page.kind));
+    r.page.product.iter().for_each(|p| drop(page.insert("data-vitrine-product".into(), json!(p))));
+    r.page.category.iter().for_each(|c| drop(page.insert("data-vitrine-category".into(), json!(c))));
+    let widgets: Vec<_> = r
+        .recs
+        .iter()
+        .map(|w| {
+            let mut a = serde_json::Map::new();
+            a.insert("data-vitrine-recs".into(), json!(w.widget));
+            a.insert("data-vitrine-strategy".into(), serde_json::to_value(w.strategy).unwrap());
+            let mut opt = |name: &str, v: Option<String>| v.into_iter().for_each(|v| drop(a.insert(name.into(), json!(v))));
+            opt("data-vitrine-product", w.product.clone());
+            opt("data-vitrine-k", w.k.map(|k| k.to_string()));
+            opt("data-vitrine-filter-category", w.category.clone());
+            opt("data-vitrine-price-min", w.price_min.map(|p| p.to_string()));
+            opt("data-vitrine-price-max", w.price_max.map(|p| p.to_string()));
+            opt("data-vitrine-max-per-category", w.max_per_category.map(|m| m.to_string()));
+            a
+        })
+        .collect();
+    let text = json!({"page": page, "slots": r.slots, "lists": r.lists, "recs": widgets}).to_string();
+    assert_eq!(Markup::from_json(&text).unwrap().request, *r, "the markup reads back as the request");
+    text
+}
+
+/// What the snippet's `Vitrine::decide` does: read the markup, decide, serialize.
+fn decide_json(bundle: &Bundle, profile: &LiveProfile, now: i64, markup_json: &str) -> String {
+    let markup = Markup::from_json(markup_json).unwrap();
+    let ctx = Context { bundle, profile, page: &markup.request.page, now };
+    markup.widgets(ctx.decide(&markup.request)).to_json()
 }
 
 fn recs(c: &mut Criterion) {
@@ -125,7 +154,7 @@ fn recs(c: &mut Criterion) {
     let mut exported = Vec::new();
     for s in &scenarios {
         let profile = profile_of(s.profile);
-        let request_json = serde_json::to_string(&s.request).unwrap();
+        let request_json = markup_json(&s.request);
         let decision = decide_json(&bundle, &profile, now, &request_json);
         let parsed: Decision = serde_json::from_str(&decision).unwrap();
         let summary: Vec<String> =
@@ -168,16 +197,16 @@ fn recs(c: &mut Criterion) {
     let mut g = c.benchmark_group("json");
     for s in &scenarios {
         let profile = profile_of(s.profile);
-        let request_json = serde_json::to_string(&s.request).unwrap();
+        let request_json = markup_json(&s.request);
         g.bench_function(s.name, |b| b.iter(|| decide_json(&bundle, &profile, now, black_box(&request_json))));
     }
     g.finish();
 
     // Where the boundary's time goes, for the whole page.
-    let page_json = serde_json::to_string(&page.request).unwrap();
+    let page_json = markup_json(&page.request);
     let page_decision = Context { bundle: &bundle, profile: &page_profile, page: &page.request.page, now }.decide(&page.request);
     let mut g = c.benchmark_group("parts");
-    g.bench_function("parse_request_page", |b| b.iter(|| Request::from_json(black_box(&page_json)).unwrap()));
+    g.bench_function("parse_request_page", |b| b.iter(|| Markup::from_json(black_box(&page_json)).unwrap()));
     g.bench_function("serialize_decision_page", |b| b.iter(|| black_box(&page_decision).to_json()));
     g.finish();
 

@@ -253,3 +253,8 @@ pub fn format_prices(site_json: &str, prices: &str) -> Result<String, JsError> {
 pub fn compile_site(site_json: &str) -> Result<String, JsError> {
     Ok(SiteConfig::from_json(site_json).map_err(err)?.to_compiled_json(true))
 }
+
+/// The allocator of both builds (js-snippet/Cargo.toml says why not the standard library's).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
