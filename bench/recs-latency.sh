@@ -44,7 +44,7 @@ const L = [];
 L.push(`# Recommendation latency, ${env.DATE}`, '');
 L.push(`Machine: ${require('node:os').cpus().length} cores, load average ${env.LOAD} at the end (shared; compare rows of one run).`);
 L.push(`Code: ${env.COMMIT}. Chromium ${wasm.chromium.version}; Node ${process.version}.`);
-L.push(`Wasm: js-snippet/dist/vitrine_bg.wasm, ${wasm.wasm_bytes} bytes (profile wasm-release: opt-level "s", LTO, std rebuilt for size with immediate-abort panics, wasm-opt -Os; Cargo.toml, js-snippet/build.sh); native: cargo's bench profile (opt-level 3).`);
+L.push(`Wasm: js-snippet/dist/vitrine_bg.wasm, ${wasm.wasm_bytes} bytes (profile snippet: opt-level "z", LTO, std rebuilt at opt-level 3 with immediate-abort panics, wasm-opt -Os; Cargo.toml, js-snippet/build.sh); native: cargo's bench profile (opt-level 3).`);
 if (env.STALE.trim()) L.push(`Note: newer than the Wasm build (so not in it): ${env.STALE.trim()}. \`--rebuild-snippet\` rebuilds it.`);
 L.push('', 'One visitor on the real demo bundle, full (the edge\'s: 1000 products, model trained on Online Retail orders; what a browser settles on after its shard fetches); heavy buyer ' +
   `${JSON.parse(scen.profiles.heavy).id} (20-item history), light buyer ${JSON.parse(scen.profiles.light).id}. k = 6 per widget. ` +

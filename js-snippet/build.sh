@@ -12,7 +12,7 @@ cd "$root"
 # Its own target directory: the standard library is rebuilt for it (below), so its artifacts never
 # mix with the edge worker's Wasm build.
 snippet_target="${CARGO_TARGET_DIR:-$root/target}/snippet"
-wasm=$snippet_target/wasm32-unknown-unknown/wasm-release/vitrine_snippet.wasm
+wasm=$snippet_target/wasm32-unknown-unknown/snippet/vitrine_snippet.wasm
 rm -rf "$here/pkg" && mkdir -p "$here/pkg/prod" "$here/pkg/dev" "$here/dist"
 
 # $1: cargo feature flags, $2: output directory under pkg/. The two builds share every dependency
@@ -28,7 +28,7 @@ rm -rf "$here/pkg" && mkdir -p "$here/pkg/prod" "$here/pkg/dev" "$here/dist"
 # only; the CLI, the edge worker and every test build with the standard library as shipped.
 bindgen() {
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$snippet_target" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
-    cargo build --quiet -p vitrine-snippet $1 --target wasm32-unknown-unknown --profile wasm-release \
+    cargo build --quiet -p vitrine-snippet $1 --target wasm32-unknown-unknown --profile snippet \
     -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
   wasm-bindgen --target no-modules --no-typescript --out-dir "$here/pkg/$2" "$wasm"
   # npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables. Optimized

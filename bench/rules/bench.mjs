@@ -427,7 +427,7 @@ const L = [];
 L.push(`# Segment rules: Vitrine (native and Wasm) and GrowthBook, ${result.date.slice(0, 10)}`, '');
 L.push(`Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), shared with other work; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end. Compare rows of one run.`);
 L.push(`Code: ${opt.commit ?? 'this checkout'}. Chromium ${result.chromium} (headless, page on 127.0.0.1, cross-origin isolated: ${result.crossOriginIsolated}); Node ${process.version}; GrowthBook JS SDK ${result.growthbook} (\`evalCondition\` from its minified browser bundle).`);
-L.push(`Wasm: the snippet (js-snippet, profile wasm-release, wasm-opt -Os), ${result.wasm_bytes} bytes, built from this checkout; native: cargo's bench profile.`);
+L.push(`Wasm: the snippet (js-snippet, profile snippet, wasm-opt -Os), ${result.wasm_bytes} bytes, built from this checkout; native: cargo's bench profile.`);
 L.push('', `Rules: bench/rules/rules.json, ${rules.length} segment rules, ${both.length} of them expressible as GrowthBook conditions. ` +
   `Visitor: \`${result.main}\` of bench/rules/visitors.json, an active repeat buyer with rfm, lifecycle and traits, ${input.visitors[0].attributes.events.length} events (20 from the snapshot, 180 from the session), 9 items in the cart, on a category page. ` +
   'Every call evaluates every rule afresh. Vitrine in Wasm: `engine.segments(pageJson, now)` + `JSON.parse` of the result (page JSON in, `{name: bool}` JSON out). ' +

@@ -29,9 +29,9 @@ target=$(cargo metadata -q --format-version 1 --no-deps | node -e 'let s="";proc
 # compiles the bench's sites from source; its evaluator is the production build's, the same code.
 # Built as js-snippet/build.sh builds it (the standard library rebuilt, in its own target directory).
 RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target/snippet" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
-  nice -n 10 cargo build -q -p vitrine-snippet --features dev --target wasm32-unknown-unknown --profile wasm-release \
+  nice -n 10 cargo build -q -p vitrine-snippet --features dev --target wasm32-unknown-unknown --profile snippet \
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
-wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp/pkg" "$target/snippet/wasm32-unknown-unknown/wasm-release/vitrine_snippet.wasm"
+wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp/pkg" "$target/snippet/wasm32-unknown-unknown/snippet/vitrine_snippet.wasm"
 # As js-snippet/build.sh ships it (npm's binaryen: Debian's wasm-opt breaks externref tables).
 node_modules/.bin/wasm-opt -Os --strip-debug --strip-producers "$tmp/pkg/vitrine_snippet_bg.wasm" -o "$tmp/vitrine_bg.wasm"
 

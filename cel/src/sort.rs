@@ -91,6 +91,76 @@ fn merge(v: &mut [u32], mid: usize, buf: &mut Vec<u32>, cmp: &dyn Fn(u32, u32) -
     v.copy_from_slice(buf);
 }
 
+/// Sorts `v` best first by `score` (larger first, in `f64::total_cmp`'s order), then by `tie`:
+/// the order of [`sort_by`] with `score(b).total_cmp(&score(a)).then_with(|| tie(a, b))`, at a
+/// fraction of its cost. The scores' top 32 bits are sorted as integers ([`sort_u64`]); only the
+/// runs whose top bits are equal (close or equal scores: few, and short) are then sorted by the
+/// exact comparison.
+pub fn sort_by_score_desc<T>(v: &mut Vec<T>, score: impl Fn(&T) -> f64, tie: impl Fn(&T, &T) -> Ordering) {
+    // The total order's bits as an unsigned key, ascending with the score; inverted: best first.
+    let desc = |x: f64| {
+        let b = x.to_bits();
+        !(if b >> 63 == 1 { !b } else { b | 1 << 63 })
+    };
+    let mut order: Vec<u64> = v.iter().enumerate().map(|(i, x)| desc(score(x)) >> 32 << 32 | i as u64).collect();
+    sort_u64(&mut order);
+    let mut start = 0;
+    while start < order.len() {
+        let top = order[start] >> 32;
+        let end = order[start..].iter().position(|o| o >> 32 != top).map_or(order.len(), |n| start + n);
+        if end - start > 1 {
+            sort_by(&mut order[start..end], |a, b| {
+                let (a, b) = (&v[*a as u32 as usize], &v[*b as u32 as usize]);
+                score(b).total_cmp(&score(a)).then_with(|| tie(a, b))
+            });
+        }
+        start = end;
+    }
+    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
+    v.extend(order.iter().filter_map(|&o| slots[o as u32 as usize].take()));
+}
+
+/// Sorts plain integers ascending, with the same natural merge as [`sort_u32_by`] but comparing
+/// in place: no indirect call per comparison, which made the comparison most of the time of the
+/// hot sorts (a `for_you` widget sorts its history's neighbours, up to a thousand, by item).
+/// Callers that need a stable order by a key pack it as `key << 32 | index`.
+#[inline(never)]
+pub fn sort_u64(v: &mut [u64]) {
+    let n = v.len();
+    if n < 2 {
+        return;
+    }
+    let mut bounds: Vec<usize> = vec![0];
+    bounds.extend((1..n).filter(|&i| v[i - 1] > v[i]));
+    bounds.push(n);
+    let mut buf: Vec<u64> = Vec::with_capacity(n);
+    while bounds.len() > 2 {
+        let mut next: Vec<usize> = vec![0];
+        for pair in bounds[1..].chunks(2) {
+            if let [mid, end] = *pair {
+                let start = *next.last().unwrap_or(&0);
+                let (left, right) = v[start..end].split_at(mid - start);
+                buf.clear();
+                let (mut i, mut j) = (0, 0);
+                while i < left.len() && j < right.len() {
+                    if right[j] < left[i] {
+                        buf.push(right[j]);
+                        j += 1;
+                    } else {
+                        buf.push(left[i]);
+                        i += 1;
+                    }
+                }
+                buf.extend_from_slice(&left[i..]);
+                buf.extend_from_slice(&right[j..]);
+                v[start..end].copy_from_slice(&buf);
+            }
+            next.push(pair[pair.len() - 1]);
+        }
+        bounds = next;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +194,30 @@ mod tests {
             std.sort_unstable();
             assert_eq!(ours, std, "{len}");
         }
+        for len in [0, 1, 2, 3, 10, 64, runs.len()] {
+            let mut ours: Vec<u64> = runs[..len].iter().map(|&x| u64::from(x) << 32 | u64::from(x % 7)).collect();
+            let mut std = ours.clone();
+            sort_u64(&mut ours);
+            std.sort_unstable();
+            assert_eq!(ours, std, "{len}");
+        }
+        // Best first by score, ties by the second field; NaN, infinities and both zeros included.
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1e-300, -1e300];
+        let mut scored: Vec<(f64, u32)> = (0..400u32)
+            .map(|i| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let x = match seed >> 61 {
+                    0 => specials[(seed >> 40) as usize % specials.len()],
+                    1 => 1.0 + f64::from((seed >> 20) as u32 & 3) * f64::EPSILON,
+                    _ => f64::from((seed >> 33) as u32 % 50) / 7.0,
+                };
+                (x, (seed >> 45) as u32 % 1000)
+            })
+            .collect();
+        let mut expected = scored.clone();
+        expected.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        sort_by_score_desc(&mut scored, |x| x.0, |a, b| a.1.cmp(&b.1));
+        assert_eq!(format!("{scored:?}"), format!("{expected:?}"));
         let mut none: Vec<u8> = Vec::new();
         sort_by(&mut none, u8::cmp);
         assert!(none.is_empty());

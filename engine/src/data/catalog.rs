@@ -225,13 +225,13 @@ impl ContentIndex {
     pub fn related(&self, words: &[String], product_type: &str) -> Vec<u32> {
         let lists = words.iter().filter_map(|w| self.by_word.get(w));
         let of_type = (!product_type.is_empty()).then(|| self.by_type.get(product_type)).flatten();
-        let mut out: Vec<u32> = lists.chain(of_type).flat_map(|&l| &self.lists[l as usize]).copied().collect();
+        let mut out: Vec<u64> = lists.chain(of_type).flat_map(|&l| &self.lists[l as usize]).map(|&i| u64::from(i)).collect();
         // The hot path of `similar` (hundreds of indexes a call): each list is in catalog order,
         // so the merge sort only merges a few runs (faster here than the standard library's
         // unstable sort, whose 1.6 KB gzip the browser's Wasm no longer carries).
-        crate::sort::sort_u32_by(&mut out, &|a, b| a.cmp(&b));
+        crate::sort::sort_u64(&mut out);
         out.dedup();
-        out
+        out.into_iter().map(|i| i as u32).collect()
     }
 }
 
@@ -479,7 +479,7 @@ fn similarity(product: &Product, words: &[String], other: &Product, other_words:
 
 /// Ids by score, best first; ties keep catalog order.
 fn best_first(mut scored: Vec<(f64, usize, &str)>) -> Vec<&str> {
-    crate::sort::sort_by(&mut scored, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    crate::sort::sort_by_score_desc(&mut scored, |s| s.0, |a, b| a.1.cmp(&b.1));
     scored.into_iter().take(SIMILAR_ROW).map(|(_, _, id)| id).collect()
 }
 

@@ -233,17 +233,17 @@ impl Model {
         // Each neighbour's weights summed in the order they come (no hash map: the browser's Wasm
         // has one map shape, `Ids`): the neighbours in that order, stably sorted by neighbour.
         let pairs: Vec<(u32, f32)> = seen.iter().flat_map(|h| self.neighbors(h)).copied().collect();
-        let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
-        crate::sort::sort_u32_by(&mut order, &|a, b| pairs[a as usize].0.cmp(&pairs[b as usize].0));
+        let mut order: Vec<u64> = pairs.iter().enumerate().map(|(i, &(j, _))| u64::from(j) << 32 | i as u64).collect();
+        crate::sort::sort_u64(&mut order);
         let mut ranked: Vec<(u32, f64)> = Vec::new();
-        for &(j, s) in order.iter().map(|&i| &pairs[i as usize]) {
+        for &(j, s) in order.iter().map(|&o| &pairs[o as u32 as usize]) {
             match ranked.last_mut() {
                 Some((last, sum)) if *last == j => *sum += f64::from(s),
                 _ => ranked.push((j, 0.0 + f64::from(s))),
             }
         }
         // Ties go by id, not by index: a sharded model numbers its items in the order shards arrive.
-        crate::sort::sort_by(&mut ranked, |a, b| b.1.total_cmp(&a.1).then_with(|| self.item(a.0).cmp(self.item(b.0))));
+        crate::sort::sort_by_score_desc(&mut ranked, |r| r.1, |a, b| self.item(a.0).cmp(self.item(b.0)));
         ranked.into_iter().map(|(j, _)| self.item(j)).collect()
     }
 
