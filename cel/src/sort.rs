@@ -204,7 +204,7 @@ mod tests {
         // Best first by score, ties by the second field; NaN, infinities and both zeros included.
         let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1e-300, -1e300];
         let mut scored: Vec<(f64, u32)> = (0..400u32)
-            .map(|i| {
+            .map(|_| {
                 seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                 let x = match seed >> 61 {
                     0 => specials[(seed >> 40) as usize % specials.len()],
