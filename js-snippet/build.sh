@@ -27,7 +27,7 @@ rm -rf "$here/pkg" && mkdir -p "$here/pkg/prod" "$here/pkg/dev" "$here/dist"
 # Both are unstable, hence RUSTC_BOOTSTRAP=1 on the stable toolchain, for this build
 # only; the CLI, the edge worker and every test build with the standard library as shipped.
 bindgen() {
-  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$snippet_target" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$snippet_target" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg vitrine_snippet" \
     cargo build --quiet -p vitrine-snippet $1 --target wasm32-unknown-unknown --profile snippet \
     -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
   wasm-bindgen --target no-modules --no-typescript --out-dir "$here/pkg/$2" "$wasm"

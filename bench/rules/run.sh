@@ -28,7 +28,7 @@ target=$(cargo metadata -q --format-version 1 --no-deps | node -e 'let s="";proc
 # The developer build: it has `segments` (every segment for a visitor, what is timed here) and
 # compiles the bench's sites from source; its evaluator is the production build's, the same code.
 # Built as js-snippet/build.sh builds it (the standard library rebuilt, in its own target directory).
-RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target/snippet" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target/snippet" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg vitrine_snippet" \
   nice -n 10 cargo build -q -p vitrine-snippet --features dev --target wasm32-unknown-unknown --profile snippet \
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp/pkg" "$target/snippet/wasm32-unknown-unknown/snippet/vitrine_snippet.wasm"

@@ -36,6 +36,7 @@ impl<'a> Eval<'a> {
         }
     }
 
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     pub fn eval(&mut self, e: &Expr) -> EResult {
         self.charge(1, e.span)?;
         let err = |kind| EvalError { span: e.span, kind };
@@ -198,6 +199,7 @@ impl<'a> Eval<'a> {
         equal.ok_or(EvalError { span, kind: K::CostExceeded })
     }
 
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn lookup(&self, name: &str) -> Option<Value> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| &**n == name) {
             return Some(v.clone());
@@ -208,6 +210,7 @@ impl<'a> Eval<'a> {
     /// `local.field <op> literal` (`==`, `!=`, `in`, `<`, `<=`, `>`, `>=`) without cloning the
     /// field's value; `None` when `operand` is not a comprehension variable or `in` has no list
     /// (the caller then evaluates normally, with the same result).
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn compare_field(&mut self, operand: &Expr, field: &Arc<str>, y: &Value, op: BinOp, span: Span) -> Option<EResult> {
         let ExprKind::Ident(name) = &operand.kind else { return None };
         let at = self.locals.iter().rposition(|(n, _)| n == name)?;
@@ -216,7 +219,7 @@ impl<'a> Eval<'a> {
         }
         let Eval { locals, budget, .. } = self;
         let x = match &locals[at].1 {
-            Value::Map(m) => match m.get(&Key::String(field.clone())) {
+            Value::Map(m) => match m.get_str(field) {
                 Some(x) => x,
                 None => return Some(Err(EvalError { span, kind: K::NoSuchKey(format!("'{field}'")) })),
             },
@@ -287,6 +290,7 @@ impl<'a> Eval<'a> {
     }
 
     #[inline(never)]
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn binary(&mut self, op: BinOp, x: &Value, y: &Value, span: Span) -> EResult {
         let err = |kind| EvalError { span, kind };
         let ordered = |test: fn(std::cmp::Ordering) -> bool| match x.cel_compare(y) {
@@ -323,6 +327,7 @@ impl<'a> Eval<'a> {
     /// `&&`, true for `||`) wins over errors and non-booleans on either side; otherwise the
     /// first error is the result.
     #[inline(never)]
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn logic(&mut self, items: &[Expr], or: bool, span: Span) -> EResult {
         let mut first_error = None;
         for item in items {
@@ -343,6 +348,7 @@ impl<'a> Eval<'a> {
     }
 
     #[inline(never)]
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn comprehension(&mut self, c: &Comprehension, span: Span) -> EResult {
         let err = |kind| EvalError { span, kind };
         let name = match c.kind {
@@ -452,9 +458,10 @@ impl<'a> Eval<'a> {
 
 /// `operand.field` and `has(operand.field)` on an evaluated operand.
 #[inline(never)]
+#[cfg_attr(vitrine_snippet, optimize(speed))]
 fn select(base: &Value, field: &Arc<str>, test: bool) -> Result<Value, K> {
     match base {
-        Value::Map(m) => match (m.get(&Key::String(field.clone())), test) {
+        Value::Map(m) => match (m.get_str(field), test) {
             (found, true) => Ok(Value::Bool(found.is_some())),
             (Some(v), false) => Ok(v.clone()),
             (None, false) => Err(K::NoSuchKey(format!("'{field}'"))),

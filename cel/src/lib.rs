@@ -52,6 +52,11 @@
 //! - No protobuf messages, no `google.protobuf.Struct`/`Any`/wrappers, no optional syntax; see
 //!   `docs/cel.md` for the exact subset and the conformance-test counts.
 
+// The browser's build is optimized for size (Cargo.toml, `[profile.snippet]`); the evaluator's hot
+// functions are marked for speed there: js-snippet/build.sh passes `--cfg vitrine_snippet` to its
+// build, which already enables unstable features, so stable builds never see the attribute.
+#![cfg_attr(vitrine_snippet, feature(optimize_attribute))]
+
 mod ast;
 #[cfg(feature = "compile")]
 mod check;

@@ -57,12 +57,26 @@ impl Map {
         self.0.is_empty()
     }
 
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn find(&self, key: &Key) -> Result<usize, usize> {
         self.0.binary_search_by(|(k, _)| k.cmp(key))
     }
 
     pub fn get(&self, key: &Key) -> Option<&Value> {
         self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The value of the string key `name`: what every field selection (`e.type`) looks up, without
+    /// building a [`Key`] (string keys sort after the others).
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
+    pub fn get_str(&self, name: &str) -> Option<&Value> {
+        self.0
+            .binary_search_by(|(k, _)| match k {
+                Key::String(s) => s.as_bytes().cmp(name.as_bytes()),
+                _ => Ordering::Less,
+            })
+            .ok()
+            .map(|i| &self.0[i].1)
     }
 
     pub fn contains_key(&self, key: &Key) -> bool {
@@ -255,7 +269,7 @@ pub(crate) fn map_get<'a>(map: &'a Map, key: &Value) -> Option<&'a Value> {
     let as_int = |i: i64| map.get(&Key::Int(i)).or_else(|| u64::try_from(i).ok().and_then(|u| map.get(&Key::Uint(u))));
     match key {
         Value::Bool(b) => map.get(&Key::Bool(*b)),
-        Value::String(s) => map.get(&Key::String(s.clone())),
+        Value::String(s) => map.get_str(s),
         Value::Int(i) => as_int(*i),
         Value::Uint(u) => map.get(&Key::Uint(*u)).or_else(|| i64::try_from(*u).ok().and_then(|i| map.get(&Key::Int(i)))),
         Value::Double(d) => match double_to_i64_exact(*d) {
@@ -308,6 +322,7 @@ impl Value {
     /// [`Value::cel_equals`], spending one unit of `left` per pair of elements compared;
     /// `None` once `left` runs out. Lists built by macros can share elements, so their size as
     /// compared can be exponential in their memory, and comparison must be paid for.
+    #[cfg_attr(vitrine_snippet, optimize(speed))]
     pub(crate) fn equals_within(&self, other: &Value, left: &mut u64) -> Option<bool> {
         use Value as V;
         *left = left.checked_sub(1)?;
