@@ -50,45 +50,49 @@ pub fn sort_dedup<T: Ord>(v: &mut Vec<T>) {
 /// Wasm together, this is a few hundred bytes, and what the runtimes sort is short or nearly sorted.
 #[inline(never)]
 pub fn sort_u32_by(v: &mut [u32], cmp: &dyn Fn(u32, u32) -> Ordering) {
+    natural_merge(v, |a, b| cmp(a, b) == Ordering::Greater);
+}
+
+/// The merge sort of [`sort_u32_by`] and [`sort_u64`], stable, ordered by `greater(a, b)`
+/// (`a` goes after `b`). Each caller is its own copy: one compares through a `dyn` closure, the
+/// other in place.
+fn natural_merge<T: Copy>(v: &mut [T], greater: impl Fn(T, T) -> bool) {
     let n = v.len();
     if n < 2 {
         return;
     }
     // Where each run starts (a run does not descend), then `n`.
     let mut bounds: Vec<usize> = vec![0];
-    bounds.extend((1..n).filter(|&i| cmp(v[i - 1], v[i]) == Ordering::Greater));
+    bounds.extend((1..n).filter(|&i| greater(v[i - 1], v[i])));
     bounds.push(n);
-    let mut buf: Vec<u32> = Vec::with_capacity(n);
+    let mut buf: Vec<T> = Vec::with_capacity(n);
     while bounds.len() > 2 {
         // Merges runs pairwise; an odd last run waits for the next pass.
         let mut next: Vec<usize> = vec![0];
         for pair in bounds[1..].chunks(2) {
             if let [mid, end] = *pair {
                 let start = *next.last().unwrap_or(&0);
-                merge(&mut v[start..end], mid - start, &mut buf, cmp);
+                // Through `buf`; at a tie the left run wins.
+                let (left, right) = v[start..end].split_at(mid - start);
+                buf.clear();
+                let (mut i, mut j) = (0, 0);
+                while i < left.len() && j < right.len() {
+                    if greater(left[i], right[j]) {
+                        buf.push(right[j]);
+                        j += 1;
+                    } else {
+                        buf.push(left[i]);
+                        i += 1;
+                    }
+                }
+                buf.extend_from_slice(&left[i..]);
+                buf.extend_from_slice(&right[j..]);
+                v[start..end].copy_from_slice(&buf);
             }
             next.push(pair[pair.len() - 1]);
         }
         bounds = next;
     }
-}
-
-/// Merges the sorted `v[..mid]` and `v[mid..]` in place through `buf`; at a tie the left wins.
-fn merge(v: &mut [u32], mid: usize, buf: &mut Vec<u32>, cmp: &dyn Fn(u32, u32) -> Ordering) {
-    buf.clear();
-    let (mut i, mut j) = (0, mid);
-    while i < mid && j < v.len() {
-        if cmp(v[j], v[i]) == Ordering::Less {
-            buf.push(v[j]);
-            j += 1;
-        } else {
-            buf.push(v[i]);
-            i += 1;
-        }
-    }
-    buf.extend_from_slice(&v[i..mid]);
-    buf.extend_from_slice(&v[j..]);
-    v.copy_from_slice(buf);
 }
 
 /// Sorts `v` best first by `score` (larger first, in `f64::total_cmp`'s order), then by `tie`:
@@ -120,45 +124,13 @@ pub fn sort_by_score_desc<T>(v: &mut Vec<T>, score: impl Fn(&T) -> f64, tie: imp
     v.extend(order.iter().filter_map(|&o| slots[o as u32 as usize].take()));
 }
 
-/// Sorts plain integers ascending, with the same natural merge as [`sort_u32_by`] but comparing
-/// in place: no indirect call per comparison, which made the comparison most of the time of the
-/// hot sorts (a `for_you` widget sorts its history's neighbours, up to a thousand, by item).
-/// Callers that need a stable order by a key pack it as `key << 32 | index`.
+/// Sorts plain integers ascending, with the natural merge of [`sort_u32_by`] but comparing in
+/// place: no indirect call per comparison, which made the comparison most of the time of the hot
+/// sorts (a `for_you` widget sorts its history's neighbours, up to a thousand, by item). Callers
+/// that need a stable order by a key pack it as `key << 32 | index`.
 #[inline(never)]
 pub fn sort_u64(v: &mut [u64]) {
-    let n = v.len();
-    if n < 2 {
-        return;
-    }
-    let mut bounds: Vec<usize> = vec![0];
-    bounds.extend((1..n).filter(|&i| v[i - 1] > v[i]));
-    bounds.push(n);
-    let mut buf: Vec<u64> = Vec::with_capacity(n);
-    while bounds.len() > 2 {
-        let mut next: Vec<usize> = vec![0];
-        for pair in bounds[1..].chunks(2) {
-            if let [mid, end] = *pair {
-                let start = *next.last().unwrap_or(&0);
-                let (left, right) = v[start..end].split_at(mid - start);
-                buf.clear();
-                let (mut i, mut j) = (0, 0);
-                while i < left.len() && j < right.len() {
-                    if right[j] < left[i] {
-                        buf.push(right[j]);
-                        j += 1;
-                    } else {
-                        buf.push(left[i]);
-                        i += 1;
-                    }
-                }
-                buf.extend_from_slice(&left[i..]);
-                buf.extend_from_slice(&right[j..]);
-                v[start..end].copy_from_slice(&buf);
-            }
-            next.push(pair[pair.len() - 1]);
-        }
-        bounds = next;
-    }
+    natural_merge(v, |a, b| a > b);
 }
 
 #[cfg(test)]
