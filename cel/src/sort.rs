@@ -17,8 +17,13 @@ pub fn sort_by<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
     }
     let mut order: Vec<u32> = (0..v.len() as u32).collect();
     sort_u32_by(&mut order, &|a, b| cmp(&v[a as usize], &v[b as usize]));
-    // Position j takes the element at order[j]: applied in place, one cycle of the permutation
-    // at a time (no second vector of the elements; a done position is marked u32::MAX).
+    permute(v, order);
+}
+
+/// Moves the element at `order[j]` to position `j`, for every `j` (`order` is a permutation of
+/// `v`'s indexes): in place, one cycle of the permutation at a time (no second vector of the
+/// elements; a done position is marked u32::MAX).
+fn permute<T>(v: &mut [T], mut order: Vec<u32>) {
     for start in 0..order.len() {
         let mut j = start;
         while order[j] != u32::MAX {
@@ -100,7 +105,7 @@ fn natural_merge<T: Copy>(v: &mut [T], greater: impl Fn(T, T) -> bool) {
 /// fraction of its cost. The scores' top 32 bits are sorted as integers ([`sort_u64`]); only the
 /// runs whose top bits are equal (close or equal scores: few, and short) are then sorted by the
 /// exact comparison.
-pub fn sort_by_score_desc<T>(v: &mut Vec<T>, score: impl Fn(&T) -> f64, tie: impl Fn(&T, &T) -> Ordering) {
+pub fn sort_by_score_desc<T>(v: &mut [T], score: impl Fn(&T) -> f64, tie: impl Fn(&T, &T) -> Ordering) {
     // The total order's bits as an unsigned key, ascending with the score; inverted: best first.
     let desc = |x: f64| {
         let b = x.to_bits();
@@ -120,8 +125,7 @@ pub fn sort_by_score_desc<T>(v: &mut Vec<T>, score: impl Fn(&T) -> f64, tie: imp
         }
         start = end;
     }
-    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
-    v.extend(order.iter().filter_map(|&o| slots[o as u32 as usize].take()));
+    permute(v, order.into_iter().map(|o| o as u32).collect());
 }
 
 /// Sorts plain integers ascending, with the natural merge of [`sort_u32_by`] but comparing in

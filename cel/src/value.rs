@@ -79,10 +79,6 @@ impl Map {
             .map(|i| &self.0[i].1)
     }
 
-    pub fn contains_key(&self, key: &Key) -> bool {
-        self.find(key).is_ok()
-    }
-
     /// Sets `key` to `value`; returns the value it replaces, if any.
     pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
         match self.find(&key) {
@@ -97,14 +93,6 @@ impl Map {
     /// The entries in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Key, &Value)> + DoubleEndedIterator {
         self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    pub fn keys(&self) -> impl ExactSizeIterator<Item = &Key> + DoubleEndedIterator {
-        self.0.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> + DoubleEndedIterator {
-        self.0.iter().map(|(_, v)| v)
     }
 }
 
