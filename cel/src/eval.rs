@@ -221,7 +221,7 @@ impl<'a> Eval<'a> {
         let x = match &locals[at].1 {
             Value::Map(m) => match m.get_str(field) {
                 Some(x) => x,
-                None => return Some(Err(EvalError { span, kind: K::NoSuchKey(format!("'{field}'")) })),
+                None => return Some(Err(EvalError { span, kind: K::NoSuchField(field.clone()) })),
             },
             other => return Some(Err(EvalError { span, kind: K::InvalidArgument(format!("type `{}` does not support field selection", other.kind())) })),
         };
@@ -376,41 +376,50 @@ impl<'a> Eval<'a> {
             (key, &items[i])
         });
         let is_list = matches!(range, Value::List(_));
+        // The step's variables are pushed once, their values replaced at each step, and popped
+        // when the macro ends, however it ends.
+        let before = self.locals.len();
+        self.locals.push((c.var.clone(), Value::Null));
+        if let Some(var2) = &c.var2 {
+            self.locals.push((var2.clone(), Value::Null));
+        }
+        let result = self.steps(c, name, steps, is_list, before, span);
+        self.locals.truncate(before);
+        result
+    }
+
+    /// The steps of `comprehension`, with its variables pushed at `before`.
+    #[inline(always)]
+    fn steps<'v>(
+        &mut self,
+        c: &Comprehension,
+        name: &str,
+        steps: impl Iterator<Item = (Value, &'v Value)>,
+        is_list: bool,
+        before: usize,
+        span: Span,
+    ) -> EResult {
+        let err = |kind| EvalError { span, kind };
         let mut first_error: Option<EvalError> = None;
         let mut count = 0usize;
         let mut list = Vec::new();
         let mut map = Map::new();
         for (key, value) in steps {
             self.charge(1, span)?;
-            // The step's variables stay pushed for its filter and body.
-            let before = self.locals.len();
-            match &c.var2 {
-                Some(var2) => {
-                    self.locals.push((c.var.clone(), key.clone()));
-                    self.locals.push((var2.clone(), value.clone()));
-                }
-                None => self.locals.push((c.var.clone(), if is_list { value.clone() } else { key.clone() })),
+            if c.var2.is_some() {
+                self.locals[before].1 = key.clone();
+                self.locals[before + 1].1 = value.clone();
+            } else {
+                self.locals[before].1 = if is_list { value.clone() } else { key.clone() };
             }
             if let Some(filter) = &c.filter {
-                match self.eval(filter) {
-                    Ok(Value::Bool(true)) => {}
-                    Ok(Value::Bool(false)) => {
-                        self.locals.truncate(before);
-                        continue;
-                    }
-                    Ok(v) => {
-                        self.locals.truncate(before);
-                        return Err(err(no_match(name, &[&v])));
-                    }
-                    Err(e) => {
-                        self.locals.truncate(before);
-                        return Err(e);
-                    }
+                match self.eval(filter)? {
+                    Value::Bool(true) => {}
+                    Value::Bool(false) => continue,
+                    v => return Err(err(no_match(name, &[&v]))),
                 }
             }
             let result = self.eval(&c.body);
-            let element = if c.kind == Macro::Filter { self.locals.get(before).map(|(_, v)| v.clone()).unwrap_or(Value::Null) } else { Value::Null };
-            self.locals.truncate(before);
             match c.kind {
                 Macro::All | Macro::Exists => {
                     let decisive = c.kind == Macro::Exists;
@@ -432,7 +441,7 @@ impl<'a> Eval<'a> {
                     v => return Err(err(no_match(name, &[&v]))),
                 },
                 Macro::Filter => match result? {
-                    Value::Bool(true) => list.push(element),
+                    Value::Bool(true) => list.push(self.locals[before].1.clone()),
                     Value::Bool(false) => {}
                     v => return Err(err(no_match(name, &[&v]))),
                 },
@@ -464,7 +473,7 @@ fn select(base: &Value, field: &Arc<str>, test: bool) -> Result<Value, K> {
         Value::Map(m) => match (m.get_str(field), test) {
             (found, true) => Ok(Value::Bool(found.is_some())),
             (Some(v), false) => Ok(v.clone()),
-            (None, false) => Err(K::NoSuchKey(format!("'{field}'"))),
+            (None, false) => Err(K::NoSuchField(field.clone())),
         },
         other => Err(K::InvalidArgument(format!("type `{}` does not support field selection", other.kind()))),
     }

@@ -465,6 +465,10 @@ pub enum EvalErrorKind {
     Range(String),
     /// A map key (or field) that is not present.
     NoSuchKey(String),
+    /// A field (a string key selected as `x.field`) that is not present: [`EvalErrorKind::NoSuchKey`]
+    /// with the key quoted, kept unformatted because a missing field is common inside
+    /// comprehensions (`e.category` of an event without one) and its message rarely read.
+    NoSuchField(Arc<str>),
     /// An index or position outside its list or string.
     IndexOutOfRange(String),
     /// An argument of the right type with an unusable value.
@@ -496,6 +500,7 @@ impl fmt::Display for EvalErrorKind {
             EvalErrorKind::ModulusByZero => f.write_str("modulus by zero"),
             EvalErrorKind::Range(what) => write!(f, "{what} out of range"),
             EvalErrorKind::NoSuchKey(key) => write!(f, "no such key: {key}"),
+            EvalErrorKind::NoSuchField(field) => write!(f, "no such key: '{field}'"),
             EvalErrorKind::IndexOutOfRange(index) => write!(f, "index out of range: {index}"),
             EvalErrorKind::InvalidArgument(msg) => f.write_str(msg),
             EvalErrorKind::RepeatedKey(key) => write!(f, "repeated key {key} in map literal"),
