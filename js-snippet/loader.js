@@ -121,9 +121,10 @@
   function pushEvent(ev, decide) {
     var text = JSON.stringify(ev);
     function apply(retry) {
+      // "" when applied, the files to fetch first one per line, undefined when it changes nothing.
       return call('push', text, Date.now()).then(function (need) {
-        if (need && need.length && retry) return fetchShards(need).then(function () { return apply(false); });
-        if (need && !need.length && decide) {
+        if (need && retry) return fetchShards(need.split('\n')).then(function () { return apply(false); });
+        if (need === '' && decide) {
           persist();
           run();
         }
@@ -346,7 +347,9 @@
   function settle(text) {
     var rounds = 0;
     function step() {
-      return call('decideSettling', text, Date.now()).then(function (out) {
+      // The decision, then the files it could not read, one per line.
+      return call('decideSettling', text, Date.now()).then(function (lines) {
+        var out = lines.split('\n');
         var need = out.slice(1);
         if (!need.length || rounds++ === MAX_ROUNDS) return out[0];
         return fetchShards(need).then(step);

@@ -160,22 +160,23 @@ impl Vitrine {
         self.profile.session = Session::default();
     }
 
-    /// Applies one GA4 event (`{"event": ..., "ecommerce": {"items": [...]}}`). Returns `[]` when
+    /// Applies one GA4 event (`{"event": ..., "ecommerce": {"items": [...]}}`). Returns `""` when
     /// it was applied and changes decisions, `undefined` when it does not concern decisions, and
-    /// the catalog files to fetch first (`addShard`, then push again) when it is a purchase of
-    /// products not loaded yet: a purchase is valued at catalog prices when it is applied.
-    pub fn push(&mut self, event_json: &str, now_ms: f64) -> Result<Option<Vec<String>>, JsError> {
+    /// the catalog files to fetch first (`addShard`, then push again), one per line, when it is a
+    /// purchase of products not loaded yet: a purchase is valued at catalog prices when it is
+    /// applied. (Lines, not an array: one string crosses the boundary with less glue.)
+    pub fn push(&mut self, event_json: &str, now_ms: f64) -> Result<Option<String>, JsError> {
         let event = Event::from_json(event_json).map_err(err)?;
         let Some(kind) = event.kind() else { return Ok(None) };
         if let (ItemEvent::Purchase, Some(base)) = (kind, self.bundle.catalog.shard_layout().map(|l| l.base.as_str())) {
             let need = self.bundle.catalog.missing_products(event.ecommerce.items.iter().map(|i| i.item_id.as_str()));
             if !need.is_empty() {
-                return Ok(Some(need.into_iter().map(|n| format!("{base}{n}")).collect()));
+                return Ok(Some(need.into_iter().map(|n| format!("{base}{n}")).collect::<Vec<_>>().join("\n")));
             }
         }
         self.vars.clear();
         self.profile.apply_with_catalog(&event, secs(now_ms), &self.bundle.catalog);
-        Ok(Some(Vec::new()))
+        Ok(Some(String::new()))
     }
 
     /// Adds one fetched shard file (a path relative to the bundle, as `decideSettling` names it:
@@ -190,19 +191,25 @@ impl Vitrine {
 
     /// Decides for the page's markup (a [`Markup`] document: raw `data-vitrine-*` values, read
     /// in the engine), and names the shard files the decision could not read (model rows, catalog
-    /// entries, similar rows): `[decision JSON, ...files]`. With no files the decision is the full
+    /// entries, similar rows): the decision JSON, then each file on a line of its own (the JSON
+    /// holds no line break, and one string crosses the boundary with less glue than an array).
+    /// With no files the decision is the full
     /// bundle's (apply it); otherwise fetch and `addShard` them and ask again: a few rounds at
     /// most, as a widget's candidates are known once their rows are loaded. Placements that read
     /// something missing are `keep` meanwhile. Always no files for a full bundle. The decision has
     /// one entry per slot, list and widget of the markup, in its order.
     #[wasm_bindgen(js_name = decideSettling)]
-    pub fn decide_settling(&self, markup_json: &str, now_ms: f64) -> Result<Vec<String>, JsError> {
+    pub fn decide_settling(&self, markup_json: &str, now_ms: f64) -> Result<String, JsError> {
         let markup = Markup::from_json(markup_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &markup.request.page, now };
-        let (decision, mut missed) = ctx.decide_settling(&markup.request, &self.vars);
-        missed.insert(0, markup.widgets(decision).to_json());
-        Ok(missed)
+        let (decision, missed) = ctx.decide_settling(&markup.request, &self.vars);
+        let mut out = markup.widgets(decision).to_json();
+        for file in missed {
+            out.push('\n');
+            out.push_str(&file);
+        }
+        Ok(out)
     }
 
     /// Decides for the page's markup (as [`Vitrine::decide_settling`] reads it); returns the
