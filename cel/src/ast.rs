@@ -328,10 +328,13 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
     }
 }
 
-/// Folds list literals made only of literals (`e.item in ['a', 'b']`) into one literal value, so
-/// a comprehension does not rebuild the list for every element.
+/// Folds constants into literal values, so that a comprehension does not rebuild them for every
+/// element: list literals made only of literals (`e.item in ['a', 'b']`), and `timestamp()` and
+/// `duration()` of a string literal (`now - e.time < duration('168h')`). A literal that does not
+/// convert stays a call, and fails where it did.
 #[cfg(feature = "compile")]
 pub(crate) fn fold_constants(e: &mut Expr) {
+    let mut folded = None;
     match &mut e.kind {
         ExprKind::Lit(_) | ExprKind::Ident(_) => {}
         ExprKind::Select { operand, .. } | ExprKind::Not(operand) | ExprKind::Neg(operand) => fold_constants(operand),
@@ -339,7 +342,13 @@ pub(crate) fn fold_constants(e: &mut Expr) {
             fold_constants(a);
             fold_constants(b);
         }
-        ExprKind::Call { args: items, .. } | ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().for_each(fold_constants),
+        ExprKind::Call { func, receiver, args } => {
+            args.iter_mut().for_each(fold_constants);
+            if let (Func::Timestamp | Func::Duration, false, [Expr { kind: ExprKind::Lit(v @ Value::String(_)), .. }]) = (&*func, *receiver, args.as_slice()) {
+                folded = super::functions::call(func, false, std::slice::from_ref(v), usize::MAX).ok();
+            }
+        }
+        ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().for_each(fold_constants),
         ExprKind::List(items) => {
             items.iter_mut().for_each(fold_constants);
             if items.iter().all(|i| matches!(i.kind, ExprKind::Lit(_))) {
@@ -363,5 +372,8 @@ pub(crate) fn fold_constants(e: &mut Expr) {
             }
             fold_constants(&mut c.body);
         }
+    }
+    if let Some(v) = folded {
+        e.kind = ExprKind::Lit(v);
     }
 }

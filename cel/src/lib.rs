@@ -614,6 +614,19 @@ mod tests {
     }
 
     #[test]
+    fn constant_conversions_are_folded_and_bad_ones_still_fail_when_evaluated() {
+        let tree = |src: &str| Program::compile(src, &decls()).unwrap().expr.kind.clone();
+        assert!(matches!(tree("duration('168h')"), ast::ExprKind::Lit(Value::Duration(_))));
+        assert!(matches!(tree("timestamp('2011-01-01T00:00:00Z')"), ast::ExprKind::Lit(Value::Timestamp(_))));
+        assert!(matches!(tree("duration('168 hours')"), ast::ExprKind::Call { .. }));
+        check("now - profile.orders.last < duration('2401h') && profile.orders.last > timestamp('2009-02-13T23:31:29Z')", true);
+        // In a comprehension, each element compares with the one folded value.
+        check("[1, 2].all(i, duration('1h') == duration('3600s'))", true);
+        let bad = Program::compile("duration('168 hours') > duration('1h')", &decls()).unwrap();
+        assert!(matches!(bad.eval(&vars()), Err(EvalError { kind: EvalErrorKind::InvalidArgument(_), .. })));
+    }
+
+    #[test]
     fn arithmetic_follows_cel() {
         assert_eq!(eval_error("9223372036854775807 + 1"), EvalErrorKind::Overflow);
         assert_eq!(eval_error("1 / 0"), EvalErrorKind::DivisionByZero);
