@@ -193,11 +193,11 @@ impl Vitrine {
     /// in the engine), and names the shard files the decision could not read (model rows, catalog
     /// entries, similar rows): the decision JSON, then each file on a line of its own (the JSON
     /// holds no line break, and one string crosses the boundary with less glue than an array).
-    /// With no files the decision is the full
-    /// bundle's (apply it); otherwise fetch and `addShard` them and ask again: a few rounds at
-    /// most, as a widget's candidates are known once their rows are loaded. Placements that read
-    /// something missing are `keep` meanwhile. Always no files for a full bundle. The decision has
-    /// one entry per slot, list and widget of the markup, in its order.
+    /// With no files the decision is the full bundle's (apply it); otherwise fetch and `addShard`
+    /// them and ask again: a few rounds at most, as a widget's candidates are known once their rows
+    /// are loaded. Placements that read something missing are `keep` meanwhile. Always no files
+    /// for a full bundle. The decision has one entry per slot, list and widget of the markup, in
+    /// its order.
     #[wasm_bindgen(js_name = decideSettling)]
     pub fn decide_settling(&self, markup_json: &str, now_ms: f64) -> Result<String, JsError> {
         let markup = Markup::from_json(markup_json).map_err(err)?;
