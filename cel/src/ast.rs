@@ -219,6 +219,16 @@ impl Func {
         NAMES.get(usize::from(id)).map(|(_, f)| f.clone())
     }
 
+    /// Whether a build without every feature ([`crate::EDGE_FUNCTIONS`]: the browser's production
+    /// build) leaves calls of this function to the edge: `matches()`, `format()`, and the strings
+    /// extension's text editing (whichever receiver: a rule calling `reverse()` is the edge's too).
+    pub fn edge_only(&self) -> bool {
+        matches!(
+            self,
+            Func::Matches(_) | Func::Format | Func::CharAt | Func::IndexOf | Func::LastIndexOf | Func::Replace | Func::Split | Func::Substring | Func::Reverse
+        )
+    }
+
     pub fn name(&self) -> &str {
         if let Func::Unknown(name) = self {
             return name;

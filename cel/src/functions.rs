@@ -256,9 +256,37 @@ fn duration_field(func: &Func, d: Duration) -> Option<i64> {
     })
 }
 
-/// The receiver-style string functions of CEL's strings extension. Positions count code points.
-/// `Ok(None)` means no overload for the arguments.
+/// The receiver-style string functions of CEL's strings extension. `Ok(None)` means no overload
+/// for the arguments.
 fn string_ext(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Option<Value>, K> {
+    use Value as V;
+    Ok(Some(match (func, args) {
+        (Func::LowerAscii, []) => V::from(s.to_ascii_lowercase()),
+        (Func::UpperAscii, []) => V::from(s.to_ascii_uppercase()),
+        (Func::Trim, []) => V::from(s.trim()),
+        #[cfg(feature = "strings")]
+        _ => return string_edit(func, s, args, limit),
+        #[cfg(not(feature = "strings"))]
+        _ => {
+            let _ = limit;
+            return match func {
+                Func::CharAt => Err(K::EdgeOnly("charAt()")),
+                Func::IndexOf => Err(K::EdgeOnly("indexOf()")),
+                Func::LastIndexOf => Err(K::EdgeOnly("lastIndexOf()")),
+                Func::Replace => Err(K::EdgeOnly("replace()")),
+                Func::Split => Err(K::EdgeOnly("split()")),
+                Func::Substring => Err(K::EdgeOnly("substring()")),
+                Func::Reverse => Err(K::EdgeOnly("reverse()")),
+                _ => Ok(None),
+            };
+        }
+    }))
+}
+
+/// The strings extension's text editing (the `strings` feature). Positions count code points.
+/// `Ok(None)` means no overload for the arguments.
+#[cfg(feature = "strings")]
+fn string_edit(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Option<Value>, K> {
     use Value as V;
     let out_of_range = |i: i64| K::IndexOutOfRange(i.to_string());
     let chars = || s.chars().collect::<Vec<char>>();
@@ -275,9 +303,6 @@ fn string_ext(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Opti
         (Func::IndexOf, [V::String(sub), V::Int(start)]) => V::Int(index_of(&chars(), sub, *start).map_err(out_of_range)?),
         (Func::LastIndexOf, [V::String(sub)]) => V::Int(last_index_of(&chars(), sub, None).map_err(out_of_range)?),
         (Func::LastIndexOf, [V::String(sub), V::Int(end)]) => V::Int(last_index_of(&chars(), sub, Some(*end)).map_err(out_of_range)?),
-        (Func::LowerAscii, []) => V::from(s.to_ascii_lowercase()),
-        (Func::UpperAscii, []) => V::from(s.to_ascii_uppercase()),
-        (Func::Trim, []) => V::from(s.trim()),
         (Func::Reverse, []) => V::from(s.chars().rev().collect::<String>()),
         (Func::Replace, [V::String(old), V::String(new)]) => V::from(replace(s, old, new, -1, limit)?),
         (Func::Replace, [V::String(old), V::String(new), V::Int(n)]) => V::from(replace(s, old, new, *n, limit)?),
@@ -293,6 +318,7 @@ fn string_ext(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Opti
 }
 
 /// The first code-point position at or after `start` where `sub` occurs, or -1.
+#[cfg(feature = "strings")]
 fn index_of(chars: &[char], sub: &str, start: i64) -> Result<i64, i64> {
     let sub: Vec<char> = sub.chars().collect();
     let from = usize::try_from(start).map_err(|_| start)?;
@@ -308,6 +334,7 @@ fn index_of(chars: &[char], sub: &str, start: i64) -> Result<i64, i64> {
 
 /// The last code-point position at or before `end` (by default, anywhere) where `sub` starts,
 /// or -1.
+#[cfg(feature = "strings")]
 fn last_index_of(chars: &[char], sub: &str, end: Option<i64>) -> Result<i64, i64> {
     let sub: Vec<char> = sub.chars().collect();
     let n = chars.len();
@@ -324,6 +351,7 @@ fn last_index_of(chars: &[char], sub: &str, end: Option<i64>) -> Result<i64, i64
     Ok((0..=to.min(last)).rev().find(|&i| chars[i..i + sub.len()] == sub[..]).map_or(-1, |i| i as i64))
 }
 
+#[cfg(feature = "strings")]
 fn substring(chars: &[char], start: i64, end: i64) -> Result<Value, K> {
     let n = chars.len();
     let s = usize::try_from(start).ok().filter(|&s| s <= n).ok_or_else(|| K::IndexOutOfRange(start.to_string()))?;
@@ -335,6 +363,7 @@ fn substring(chars: &[char], start: i64, end: i64) -> Result<Value, K> {
 }
 
 /// Replaces the first `n` occurrences (all when `n` is negative), refusing results over `limit`.
+#[cfg(feature = "strings")]
 fn replace(s: &str, old: &str, new: &str, n: i64, limit: usize) -> Result<String, K> {
     let occurrences = if old.is_empty() { s.chars().count() + 1 } else { s.matches(old).count() };
     let count = usize::try_from(n).map_or(occurrences, |n| n.min(occurrences));
@@ -346,6 +375,7 @@ fn replace(s: &str, old: &str, new: &str, n: i64, limit: usize) -> Result<String
 }
 
 /// Go's `strings.SplitN`: `n == 0` gives no parts, a negative `n` all of them.
+#[cfg(feature = "strings")]
 fn split(s: &str, sep: &str, n: i64) -> Value {
     let max = usize::try_from(n).unwrap_or(usize::MAX);
     if max == 0 {

@@ -99,10 +99,11 @@ pub const MAX_SOURCE_LEN: usize = 100_000;
 /// comprehension step, per aggregate element compared or copied and per 8 bytes of string work.
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
 
-/// Whether this build evaluates every function, `matches()` (the `regex` feature) and `format()`
-/// (the `format` feature) included. The browser's production build has neither: it leaves what
+/// Whether this build evaluates every function, `matches()` (the `regex` feature), `format()`
+/// (the `format` feature) and the strings extension's text editing (`split`, `replace`, ...: the
+/// `strings` feature) included. The browser's production build has none of them: it leaves what
 /// rules calling them decide to the edge ([`Program::uses_edge_function`]).
-pub const EDGE_FUNCTIONS: bool = cfg!(all(feature = "regex", feature = "format"));
+pub const EDGE_FUNCTIONS: bool = cfg!(all(feature = "regex", feature = "format", feature = "strings"));
 
 /// A compiled (parsed, macro-expanded and, unless compiled unchecked, type-checked) expression.
 #[derive(Debug, Clone)]
@@ -156,10 +157,11 @@ impl Program {
         out.list
     }
 
-    /// Whether the program calls `matches()` or `format()`, which a build without
-    /// [`EDGE_FUNCTIONS`] leaves to the edge.
+    /// Whether the program calls `matches()`, `format()` or one of the strings extension's text
+    /// editing functions (`charAt`, `indexOf`, `lastIndexOf`, `replace`, `split`, `substring`,
+    /// `reverse`), which a build without [`EDGE_FUNCTIONS`] leaves to the edge.
     pub fn uses_edge_function(&self) -> bool {
-        ast::calls(&self.expr, &|f| matches!(f, ast::Func::Matches(_) | ast::Func::Format))
+        ast::calls(&self.expr, &ast::Func::edge_only)
     }
 
     /// The static type of the result; `dyn` when unknown or compiled unchecked.
@@ -624,6 +626,27 @@ mod tests {
         check("[1, 2].all(i, duration('1h') == duration('3600s'))", true);
         let bad = Program::compile("duration('168 hours') > duration('1h')", &decls()).unwrap();
         assert!(matches!(bad.eval(&vars()), Err(EvalError { kind: EvalErrorKind::InvalidArgument(_), .. })));
+    }
+
+    #[test]
+    fn the_functions_left_to_the_edge_are_named_by_the_program() {
+        let edge = |src: &str| Program::compile_unchecked(src).unwrap().uses_edge_function();
+        for src in [
+            "x.matches('^a')",
+            "'%d'.format([1])",
+            "x.charAt(0) == 'a'",
+            "x.indexOf('@') > 0",
+            "x.lastIndexOf('@') > 0",
+            "x.replace('a', 'b') == ''",
+            "[1].exists(i, x.split('@')[0] == 'ann')",
+            "x.substring(1) == ''",
+            "x.reverse() == ''",
+        ] {
+            assert!(edge(src), "{src}");
+        }
+        for src in ["x.lowerAscii() == 'a'", "x.upperAscii().trim() == 'A'", "['a'].join('-') == 'a'", "x.startsWith('a') && x.contains('b')"] {
+            assert!(!edge(src), "{src}");
+        }
     }
 
     #[test]

@@ -120,7 +120,7 @@ test('the production build refuses rules in source form or from another program 
   await page.close();
 });
 
-test('rules calling matches() or format() are left to the edge: their placements stay as served, the rest is decided', async () => {
+test('rules calling matches(), format() or split() are left to the edge: their placements stay as served, the rest is decided', async () => {
   const bundle = readFileSync(join(root, 'build', 'cases', 'edge-only-bundle.json'), 'utf8');
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
@@ -134,6 +134,7 @@ test('rules calling matches() or format() are left to the edge: their placements
   assert.deepEqual(d.slots, [
     { slot: 'hero', variant: null, fields: {}, keep: true },
     { slot: 'tagline', variant: null, fields: {}, keep: true },
+    { slot: 'greeting', variant: null, fields: {}, keep: true },
     { slot: 'banner', variant: 'regular', fields: { headline: 'Welcome back' } },
   ]);
   assert.equal(d.lists[0].keep, true);

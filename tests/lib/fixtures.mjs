@@ -18,7 +18,7 @@ export const EDGE_ONLY = {
   now: '2011-12-10T00:00:00Z',
   request: {
     page: { type: 'home' },
-    slots: ['hero', 'tagline', 'banner'],
+    slots: ['hero', 'tagline', 'greeting', 'banner'],
     lists: [{ list: 'promo', items: ['mug-1', 'mug-2'] }, { list: 'grid', items: ['mug-1', 'mug-2'] }],
     recs: [],
   },

@@ -537,8 +537,9 @@ impl RecItem {
     }
 }
 
-/// The trace's reason for a slot a runtime without `matches()` leaves to the edge.
-const EDGE_ONLY: &str = "left as served: a rule deciding this slot calls matches(), which only the edge evaluates";
+/// The trace's reason for a slot a runtime without every function leaves to the edge.
+const EDGE_ONLY: &str =
+    "left as served: a rule deciding this slot calls a function only the edge evaluates (matches(), format(), or text editing such as split() or substring())";
 
 /// " (listed first among equal priorities)" when another holding variant had the same priority.
 fn tie_note(variants: &[crate::rules::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
