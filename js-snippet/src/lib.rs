@@ -171,7 +171,15 @@ impl Vitrine {
         if let (ItemEvent::Purchase, Some(base)) = (kind, self.bundle.catalog.shard_layout().map(|l| l.base.as_str())) {
             let need = self.bundle.catalog.missing_products(event.ecommerce.items.iter().map(|i| i.item_id.as_str()));
             if !need.is_empty() {
-                return Ok(Some(need.into_iter().map(|n| format!("{base}{n}")).collect::<Vec<_>>().join("\n")));
+                let mut files = String::new();
+                for name in need {
+                    if !files.is_empty() {
+                        files.push('\n');
+                    }
+                    files.push_str(base);
+                    files.push_str(&name);
+                }
+                return Ok(Some(files));
             }
         }
         self.vars.clear();
