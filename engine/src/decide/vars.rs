@@ -154,10 +154,11 @@ impl<'a> Vars<'a> {
                     snap.recent_items
                         .iter()
                         .map(|r| {
+                            // In key order: the map takes the vector as it is.
                             map(vec![
+                                ("event", Value::from(event_name(r.event))),
                                 ("id", Value::from(r.id.as_str())),
                                 ("time", ts(r.time).unwrap_or(Value::Null)),
-                                ("event", Value::from(event_name(r.event))),
                             ])
                         })
                         .collect::<Vec<_>>(),
