@@ -49,9 +49,18 @@ mkdir -p demo-shop/dist.new/vitrine
 # and catalog entries and similar rows (vitrine/c-<hash>/).
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
   --out demo-shop/dist.new/vitrine/edge/bundle.json --shards 512 --sharded-out demo-shop/dist.new/vitrine
-# The same, unsharded (its model in JSON, as a browser-only shop without shards serves it): the
-# browser tests compare the sharded browser's decisions with it.
+# The same, unsharded (its model in JSON): native benches decide from it.
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json --out build/full-bundle.json 2>/dev/null
+# The browser's production engine loads bundle heads only (its similar rows come from the shards,
+# computed at bundle time): tests and benches that give it a whole catalog and model load a head
+# with one shard of each kind, `--shards 1`, and add every shard (tests/lib/fixtures.mjs,
+# `browserBundle`). $1 site, $2 catalog, $3 model, $4 the directory (the edge's bundle beside, edge.json).
+browser_bundle() {
+  rm -rf "$4" && mkdir -p "$4"
+  $VITRINE bundle --site "$1" --catalog "$2" --model "$3" --out "$4/edge.json" --shards 1 --sharded-out "$4" 2>"$4/bundle.log" \
+    || { cat "$4/bundle.log" >&2; exit 1; }
+}
+browser_bundle demo-shop/site.json build/catalog.json build/model.json build/full-browser
 
 # The shared decision cases (tests/cases/decisions.json) state their bundle in source form; the
 # runtimes' tests load it compiled by the same command a shop runs.
@@ -60,17 +69,21 @@ node -e 'const fs = require("fs"); const d = JSON.parse(fs.readFileSync("tests/c
   for (const k of ["site", "catalog", "model"]) fs.writeFileSync(`build/cases/${k}.json`, JSON.stringify(d.bundle[k]));'
 $VITRINE bundle --site build/cases/site.json --catalog build/cases/catalog.json --model build/cases/model.json \
   --out build/cases/bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
+browser_bundle build/cases/site.json build/cases/catalog.json build/cases/model.json build/cases/browser
 # Rules calling matches(), which the browser leaves to the edge (tests/cases/edge-only-site.json).
 $VITRINE bundle --site tests/cases/edge-only-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
   --out build/cases/edge-only-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
+browser_bundle tests/cases/edge-only-site.json build/cases/catalog.json build/cases/model.json build/cases/edge-only-browser
 # Pages in markup for the edge and the snippet (tests/cases/markup.json), on the same catalog and model.
 node -e 'const fs = require("fs"); fs.writeFileSync("build/cases/markup-site.json", JSON.stringify(JSON.parse(fs.readFileSync("tests/cases/markup.json", "utf8")).site));'
 $VITRINE bundle --site build/cases/markup-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
   --out build/cases/markup-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
+browser_bundle build/cases/markup-site.json build/cases/catalog.json build/cases/model.json build/cases/markup-browser
 # Experiment assignment (tests/cases/hashes.json): one experiment per salt.
 node -e 'const fs = require("fs"); fs.writeFileSync("build/cases/hashes-site.json", JSON.stringify(JSON.parse(fs.readFileSync("tests/cases/hashes.json", "utf8")).site));'
 $VITRINE bundle --site build/cases/hashes-site.json --catalog build/cases/catalog.json --model build/cases/model.json \
   --out build/cases/hashes-bundle.json 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
+browser_bundle build/cases/hashes-site.json build/cases/catalog.json build/cases/model.json build/cases/hashes-browser
 # Prices in a site's locale (tests/cases/money.json): a site per locale (in the cases' order, none
 # for `null`), its cases' prices as products m<i> (i: the case's index), most popular in that order,
 # and as template holes `{money(<amount>, "<currency>")}` in fields m<i> of slot `money`.
@@ -88,6 +101,7 @@ node -e 'const fs = require("fs"); const cases = JSON.parse(fs.readFileSync("tes
 for f in build/cases/money/*-site.json; do
   $VITRINE bundle --site "$f" --catalog "${f%-site.json}-catalog.json" --model "${f%-site.json}-model.json" \
     --out "${f%-site.json}-bundle.json" 2>build/cases/bundle.log || { cat build/cases/bundle.log >&2; exit 1; }
+  browser_bundle "$f" "${f%-site.json}-catalog.json" "${f%-site.json}-model.json" "${f%-site.json}-browser"
 done
 
 log "browser snippet"

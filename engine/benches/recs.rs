@@ -165,9 +165,10 @@ fn recs(c: &mut Criterion) {
     if let Ok(out) = std::env::var("VITRINE_BENCH_SCENARIOS") {
         let doc = json!({
             "v": 1,
-            // The browser's production Wasm reads JSON models only: the same bundle unsharded
-            // (scripts/build.sh), whose decisions are the edge bundle's.
-            "bundle": root.join("build/full-bundle.json").canonicalize().unwrap_or_else(|_| bundle_path.canonicalize().unwrap()),
+            // The browser's production Wasm loads bundle heads: the same catalog and model as a head
+            // with one shard of each kind (scripts/build.sh, `browser_bundle`), every shard added up
+            // front, whose decisions are the edge bundle's.
+            "bundle": root.join("build/full-browser").canonicalize().unwrap_or_else(|_| root.join("build/full-browser")),
             "now": now,
             "profiles": {"heavy": heavy.to_json(), "light": light.to_json()},
             "scenarios": exported,

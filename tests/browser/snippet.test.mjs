@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { startStatic } from '../lib/static-server.mjs';
-import { lapsedProfile, XSS_NAME, EDGE_ONLY, toMarkup } from '../lib/fixtures.mjs';
+import { lapsedProfile, XSS_NAME, EDGE_ONLY, toMarkup, browserBundle, OPEN_ALL } from '../lib/fixtures.mjs';
 import { shardOf } from '../lib/shards.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,6 +53,7 @@ const ready = (page) => page.waitForSelector('html[data-vitrine-ready]', { state
 // run as a classic script, gives the page `wasm_bindgen`.
 async function engineOnPage(page) {
   await page.addScriptTag({ url: '/vitrine/vitrine-worker.js' });
+  await page.addScriptTag({ content: OPEN_ALL });
   await page.evaluate(() => wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' }));
 }
 const heroHeadline = (page) => page.textContent('[data-vitrine-slot="hero"] [data-vitrine-field="headline"]');
@@ -69,6 +70,8 @@ async function originalHome() {
 const compiledCases = () => ({
   ...JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8')),
   bundle: JSON.parse(readFileSync(join(root, 'build', 'cases', 'bundle.json'), 'utf8')),
+  // The browser's: a head and its shards (scripts/build.sh, `browser_bundle`).
+  browser: browserBundle(join(root, 'build', 'cases', 'browser')),
 });
 
 test('shared decision cases give identical results in the Wasm build', async () => {
@@ -81,8 +84,8 @@ test('shared decision cases give identical results in the Wasm build', async () 
   // event, then the request.
   // The request as the page's markup states it: the engine reads it as the loader hands it over.
   for (const c of doc.cases) c.input.markup = toMarkup(c.input.request);
-  const results = await page.evaluate(({ bundle, cases }) => cases.map(({ input }) => {
-    const engine = new wasm_bindgen.Vitrine(JSON.stringify(bundle));
+  const results = await page.evaluate(({ browser, cases }) => cases.map(({ input }) => {
+    const engine = window.openAll(wasm_bindgen, browser);
     const now = Date.parse(input.now);
     if (input.profile) engine.setProfile(JSON.stringify(input.profile));
     for (const e of input.events || []) {
@@ -98,7 +101,7 @@ test('shared decision cases give identical results in the Wasm build', async () 
   await page.close();
 });
 
-test('the production build refuses rules in source form or from another program version, clearly', async () => {
+test('the production build refuses rules in source form or from another program version, and a full catalog, clearly', async () => {
   const doc = compiledCases();
   const source = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8')).bundle;
   // The compiled site is the base64 of its binary form; byte 4 is the form's version.
@@ -111,9 +114,11 @@ test('the production build refuses rules in source form or from another program 
   await engineOnPage(page);
   const errors = await page.evaluate((bundles) => bundles.map((b) => {
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
-  }), [source, newer]);
+  }), [source, newer, doc.bundle]);
   assert.match(errors[0], /expected a compiled site configuration \(one base64 string\), found a JSON object: a configuration's source.*run `vitrine bundle`/);
   assert.match(errors[1], /field `site.compiled`: site compiled in form version 6, but this runtime reads version 5: build the bundle with the same Vitrine version/);
+  // The edge's full bundle: the browser reads content neighbours from rows computed at bundle time.
+  assert.match(errors[2], /field `catalog`: expected the browser's bundle, whose catalog is a head \(`vitrine bundle --shards N --sharded-out DIR`.*found a full catalog/);
   // Nor does the production build carry the developer tools.
   assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
   assert.deepEqual(problems, []);
@@ -121,13 +126,13 @@ test('the production build refuses rules in source form or from another program 
 });
 
 test('rules calling matches(), format() or split() are left to the edge: their placements stay as served, the rest is decided', async () => {
-  const bundle = readFileSync(join(root, 'build', 'cases', 'edge-only-bundle.json'), 'utf8');
+  const bundle = browserBundle(join(root, 'build', 'cases', 'edge-only-browser'));
   const { page, problems } = await newPage();
   await page.goto(server.url + '/');
   await ready(page);
   await engineOnPage(page);
   const d = await page.evaluate(({ bundle, c }) => {
-    const engine = new wasm_bindgen.Vitrine(bundle);
+    const engine = window.openAll(wasm_bindgen, bundle);
     engine.setProfile(JSON.stringify(c.profile));
     return JSON.parse(engine.decide(JSON.stringify(c.markup), Date.parse(c.now)));
   }, { bundle, c: { ...EDGE_ONLY, markup: toMarkup(EDGE_ONLY.request) } });
@@ -237,9 +242,9 @@ test('viewing two products of one category moves that category up the home grid'
 
 test('the browser fetches only the model shards its visitor needs and decides as the full model', async () => {
   const head = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model;
-  // The same full model with its rows in JSON (the edge's carries them binary, which the production
-  // build does not read): scripts/build.sh writes it.
-  const fullText = readFileSync(join(root, 'build', 'full-bundle.json'), 'utf8');
+  // The same catalog and model whole: a head with one shard of each kind, every shard added up front
+  // (scripts/build.sh writes it).
+  const full = browserBundle(join(root, 'build', 'full-browser'));
   assert.ok(head.shards && !head.neighbors && !head.viewed, 'the browser bundle carries no model rows');
   const { count, base } = head.shards;
   const popular = head.popular.map(([i]) => head.items[i]);
@@ -251,13 +256,13 @@ test('the browser fetches only the model shards its visitor needs and decides as
   page.on('request', (r) => { if (r.url().endsWith('.vtm')) fetched.push(r.url()); });
   const shardUrls = (ids) => [...new Set(ids.map((id) => shardOf(id, count)))].sort((a, b) => a - b).map((n) => `${server.url}/vitrine/${base}${n}.vtm`);
   const sameAsFull = () => page.evaluate((full) => {
-    const engine = new wasm_bindgen.Vitrine(full);
+    const engine = window.openAll(wasm_bindgen, full);
     engine.setProfile(document.getElementById('vitrine-profile').textContent);
     engine.grantConsent();
     engine.setSession(sessionStorage.getItem('vitrine.session'));
     const expected = JSON.parse(engine.decide(JSON.stringify(window.vitrine.request()), Date.now())).recs;
     return { expected, actual: window.vitrine.decision.recs };
-  }, fullText);
+  }, full);
 
   // A product page: also_bought reads the current product's row only.
   await page.goto(`${server.url}/p/${current}`);

@@ -10,10 +10,14 @@ import { join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { startEdge, root, dist } from '../lib/edge.mjs';
 import { startStatic, scriptJson } from '../lib/static-server.mjs';
+import { browserBundle, OPEN_ALL } from '../lib/fixtures.mjs';
 
 const doc = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'markup.json'), 'utf8'));
-// The cases' site compiled by `vitrine bundle` (scripts/build.sh) on decisions.json's catalog and model.
+// The cases' site compiled by `vitrine bundle` (scripts/build.sh) on decisions.json's catalog and model:
+// the edge's bundle, and the browser's head with its shards.
 const bundle = readFileSync(join(root, 'build', 'cases', 'markup-bundle.json'), 'utf8');
+const browserDir = join(root, 'build', 'cases', 'markup-browser');
+const markupBrowser = browserBundle(browserDir);
 
 const page = (c, head = '') =>
   `<!doctype html><html><head><meta charset="utf-8"><title>${c.name.replace(/[<&]/g, '')}</title>${head}</head><body ${c.body}>${c.html}</body></html>`;
@@ -79,7 +83,9 @@ test('markup cases: the snippet in Chromium (browser-only) shows what each case 
       '<script async src="/vitrine/vitrine.js"></script>';
     await tab.route(`${shop.url}/markup/${i}`, (r) => r.fulfill({ contentType: 'text/html; charset=utf-8', body: page(c, head) }));
     await tab.route(/\/(img|p)\//, (r) => r.fulfill({ contentType: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }));
-    await tab.route(`${shop.url}/vitrine/bundle.json`, (r) => r.fulfill({ contentType: 'application/json', body: bundle }));
+    await tab.route(`${shop.url}/vitrine/bundle.json`, (r) => r.fulfill({ contentType: 'application/json', body: markupBrowser.head }));
+    // The shards the snippet fetches, as a shop serves them beside the head.
+    await tab.route(/\/vitrine\/[mc]-[0-9a-f]+\//, (r) => r.fulfill({ path: join(browserDir, new URL(r.request().url()).pathname.replace('/vitrine/', '')) }));
     await tab.goto(`${shop.url}/markup/${i}`);
     await tab.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 15000 });
     assert.deepEqual(await tab.evaluate(visible), c.expected, `snippet: ${c.name}`);
@@ -92,6 +98,7 @@ test('markup cases: the snippet in Chromium (browser-only) shows what each case 
 // decision of the cases' site (one experiment per salt, slot `s<i>`), the native engine's test too.
 const hashes = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'hashes.json'), 'utf8'));
 const hashBundle = readFileSync(join(root, 'build', 'cases', 'hashes-bundle.json'), 'utf8');
+const hashBrowser = browserBundle(join(root, 'build', 'cases', 'hashes-browser'));
 const slotOf = (salt) => `s${Object.values(hashes.site.experiments).findIndex((e) => e.salt === salt)}`;
 const visitor = (id) => ({ v: 1, id, consent: { personalization: true } });
 
@@ -109,14 +116,15 @@ test('hash cases: the Wasm build in Chromium assigns every visitor the stated bu
   const tab = await browser.newPage();
   await tab.goto(shop.url + '/');
   await tab.addScriptTag({ url: '/vitrine/vitrine-worker.js' });
+  await tab.addScriptTag({ content: OPEN_ALL });
   const got = await tab.evaluate(async ({ bundle, cases }) => {
     await wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' });
-    const engine = new wasm_bindgen.Vitrine(bundle);
+    const engine = window.openAll(wasm_bindgen, bundle);
     return cases.map((c) => {
       engine.setProfile(JSON.stringify(c.profile));
       return JSON.parse(engine.decide(JSON.stringify({ slots: [c.slot] }), Date.now())).slots[0].experiment.bucket;
     });
-  }, { bundle: hashBundle, cases: hashes.cases.map((c) => ({ profile: visitor(c.id), slot: slotOf(c.salt) })) });
+  }, { bundle: hashBrowser, cases: hashes.cases.map((c) => ({ profile: visitor(c.id), slot: slotOf(c.salt) })) });
   hashes.cases.forEach((c, i) => assert.equal(Math.round(got[i] * 10000), c.bucket, `${c.salt} / ${c.id}`));
   await tab.close();
 });
@@ -128,6 +136,7 @@ const money = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'money.json')
 const moneyGroups = [...new Set(money.cases.map((c) => c.locale))].map((locale, g) => ({
   locale,
   bundle: readFileSync(join(root, 'build', 'cases', 'money', `${g}-bundle.json`), 'utf8'),
+  browser: browserBundle(join(root, 'build', 'cases', 'money', `${g}-browser`)),
   cases: money.cases.flatMap((c, i) => (c.locale === locale ? [{ ...c, id: `m${i}` }] : [])),
 }));
 // Each case's shown price, by product id, from a decision's single widget.
@@ -153,14 +162,15 @@ test('money cases: the Wasm build in Chromium shows every price and template amo
   const tab = await browser.newPage();
   await tab.goto(shop.url + '/');
   await tab.addScriptTag({ url: '/vitrine/vitrine-worker.js' });
+  await tab.addScriptTag({ content: OPEN_ALL });
   const got = await tab.evaluate(async (groups) => {
     await wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' });
     return groups.map((g) => {
-      const engine = new wasm_bindgen.Vitrine(g.bundle);
+      const engine = window.openAll(wasm_bindgen, g.bundle);
       const markup = { slots: ['money'], recs: [{ 'data-vitrine-recs': 'money', 'data-vitrine-strategy': 'popular', 'data-vitrine-k': String(g.n) }] };
       return JSON.parse(engine.decide(JSON.stringify(markup), Date.now()));
     });
-  }, moneyGroups.map((g) => ({ bundle: g.bundle, n: g.cases.length })));
+  }, moneyGroups.map((g) => ({ bundle: g.browser, n: g.cases.length })));
   moneyGroups.forEach((g, i) => {
     const [shown, templated] = [prices(got[i]), holes(got[i])];
     for (const c of g.cases) {

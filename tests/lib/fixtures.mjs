@@ -1,4 +1,29 @@
 // Profile snapshots used by the browser and edge tests (the demo's clock is 2011-12-10).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A browser bundle as `vitrine bundle --shards N --sharded-out DIR` writes it (scripts/build.sh,
+ * `browser_bundle`): the head's text and every shard file, its path relative to DIR and its bytes as
+ * an array (so it crosses into a page). The production engine loads heads only; a test that gives it
+ * a whole catalog and model adds every file: `openAll` does, in the page.
+ */
+export function browserBundle(dir) {
+  const files = [];
+  for (const d of readdirSync(dir).sort()) {
+    if (!/^[mc]-[0-9a-f]+$/.test(d)) continue;
+    for (const f of readdirSync(join(dir, d)).sort()) files.push([`${d}/${f}`, [...readFileSync(join(dir, d, f))]]);
+  }
+  return { head: readFileSync(join(dir, 'bundle.json'), 'utf8'), files };
+}
+
+/** Source of a page function `openAll(V, b)`: an engine on `browserBundle`'s `b` with every shard added. */
+export const OPEN_ALL = `window.openAll = (V, b) => {
+  const e = new V.Vitrine(b.head);
+  for (const [path, bytes] of b.files) e.addShard(path, new Uint8Array(bytes));
+  return e;
+};`;
+
 export const XSS_NAME = '<img src=x onerror=alert(1)>';
 
 export function lapsedProfile(firstName = 'Margaret', id = 'c-test-lapsed') {

@@ -58,11 +58,23 @@ impl Bundle {
             _ => None,
         };
         let nest = |e: FormatError| FormatError { format: "bundle", ..e };
+        let site =
+            SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?;
+        let catalog = Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?)
+            .map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?;
+        // Without `similar-scan` (the browser's production build), content neighbours come only
+        // from the similar rows a catalog head's shards carry, computed at bundle time.
+        #[cfg(not(feature = "similar-scan"))]
+        if catalog.shard_layout().is_none() && !catalog.products().is_empty() {
+            return Err(FormatError::rule(
+                "bundle",
+                "catalog",
+                "expected the browser's bundle, whose catalog is a head (`vitrine bundle --shards N --sharded-out DIR` writes DIR/bundle.json), found a full catalog: this build does not scan catalogs for content neighbours",
+            ));
+        }
         Ok(Bundle {
-            site: SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?)
-                .map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?,
-            catalog: Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?)
-                .map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?,
+            site,
+            catalog,
             model: Model::from_bundle_part(part("model").ok_or_else(|| missing("model"))?)
                 .map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
             browser_shards,
