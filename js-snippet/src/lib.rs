@@ -49,7 +49,9 @@ fn secs(ms: f64) -> i64 {
 
 #[wasm_bindgen]
 impl Vitrine {
-    /// Loads the compiled bundle (`bundle.json`). Starts with an anonymous visitor.
+    /// Loads the browser's bundle (`bundle.json`: the head `vitrine bundle --shards N --sharded-out
+    /// DIR` writes, whose shards `addShard` adds; the production build refuses a full catalog).
+    /// Starts with an anonymous visitor.
     #[wasm_bindgen(constructor)]
     pub fn new(bundle_json: &str) -> Result<Vitrine, JsError> {
         let bundle = Bundle::from_json(bundle_json).map_err(err)?;
