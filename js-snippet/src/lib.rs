@@ -50,7 +50,8 @@ fn secs(ms: f64) -> i64 {
 #[wasm_bindgen]
 impl Vitrine {
     /// Loads the browser's bundle (`bundle.json`: the head `vitrine bundle --shards N --sharded-out
-    /// DIR` writes, whose shards `addShard` adds; the production build refuses a full catalog).
+    /// DIR` writes, whose shards `addShard` adds; the production build refuses a full catalog or
+    /// model).
     /// Starts with an anonymous visitor.
     #[wasm_bindgen(constructor)]
     pub fn new(bundle_json: &str) -> Result<Vitrine, JsError> {

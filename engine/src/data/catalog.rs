@@ -411,14 +411,14 @@ impl Catalog {
 
     /// Content neighbours of the product `id`, best first (see `similar`). A partial catalog
     /// reads them from its loaded similar rows, noting the file as missing when it is not loaded;
-    /// a full one scans itself (the `similar-scan` feature; a build without it loads no full
+    /// a full one scans itself (the `full-bundle` feature; a build without it loads no full
     /// catalog into a bundle, `Bundle::from_json`).
     pub fn similar_to(&self, id: &str) -> Vec<&str> {
         match &self.sharding {
             Some(s) => s.similar_row(id),
-            #[cfg(feature = "similar-scan")]
+            #[cfg(feature = "full-bundle")]
             None => self.get(id).map(|p| similar(self, p)).unwrap_or_default(),
-            #[cfg(not(feature = "similar-scan"))]
+            #[cfg(not(feature = "full-bundle"))]
             None => Vec::new(),
         }
     }

@@ -62,9 +62,9 @@ impl Bundle {
             SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?;
         let catalog = Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?)
             .map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?;
-        // Without `similar-scan` (the browser's production build), content neighbours come only
+        // Without `full-bundle` (the browser's production build), content neighbours come only
         // from the similar rows a catalog head's shards carry, computed at bundle time.
-        #[cfg(not(feature = "similar-scan"))]
+        #[cfg(not(feature = "full-bundle"))]
         if catalog.shard_layout().is_none() && !catalog.products().is_empty() {
             return Err(FormatError::rule(
                 "bundle",

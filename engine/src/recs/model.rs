@@ -295,7 +295,21 @@ impl Model {
             return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {}", Quoted(&doc.kind))));
         }
         let n = doc.items.len();
+        // Without `full-bundle` (the browser's production build), a model is a head: its rows come
+        // in shards.
+        #[cfg(not(feature = "full-bundle"))]
+        if (doc.shards.is_none() && n > 0) || !doc.neighbors.is_empty() || !doc.viewed.is_empty() {
+            return Err(FormatError::rule(
+                "model",
+                "",
+                "expected the model's head, without rows (`vitrine bundle --shards N --sharded-out DIR` writes it into DIR/bundle.json), found a full model",
+            ));
+        }
+        #[cfg(not(feature = "full-bundle"))]
+        let (neighbors, viewed) = (vec![Vec::new(); n], Vec::new());
+        #[cfg(feature = "full-bundle")]
         let neighbors = if doc.shards.is_some() && doc.neighbors.is_empty() { vec![Vec::new(); n] } else { rows_from_json("neighbors", &doc.neighbors, n)? };
+        #[cfg(feature = "full-bundle")]
         let viewed = if doc.viewed.is_empty() { Vec::new() } else { rows_from_json("viewed", &doc.viewed, n)? };
         // A loop, not `collect` into a `Result` (its adapter code is a copy per use in the
         // browser's Wasm).
@@ -334,6 +348,7 @@ fn rows_json(rows: &[Vec<(u32, f32)>]) -> Vec<Vec<u32>> {
 }
 
 /// Reads `n` rows of flat `[index, millionths, ...]` pairs, checking every index and score.
+#[cfg(feature = "full-bundle")]
 fn rows_from_json(name: &str, rows: &[Vec<u32>], n: usize) -> Result<Vec<Vec<(u32, f32)>>, FormatError> {
     if rows.len() != n {
         return Err(FormatError::rule("model", name, format!("expected {n} rows (one per item), found {}", rows.len())));
