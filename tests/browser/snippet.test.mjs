@@ -101,7 +101,7 @@ test('shared decision cases give identical results in the Wasm build', async () 
   await page.close();
 });
 
-test('the production build refuses rules in source form or from another program version, and a full catalog, clearly', async () => {
+test('the production build refuses rules in source form or from another program version, and a full catalog or model, clearly', async () => {
   const doc = compiledCases();
   const source = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8')).bundle;
   // The compiled site is the base64 of its binary form; byte 4 is the form's version.
@@ -114,11 +114,13 @@ test('the production build refuses rules in source form or from another program 
   await engineOnPage(page);
   const errors = await page.evaluate((bundles) => bundles.map((b) => {
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
-  }), [source, newer, doc.bundle]);
+  }), [source, newer, doc.bundle, { ...JSON.parse(doc.browser.head), model: doc.bundle.model }]);
   assert.match(errors[0], /expected a compiled site configuration \(one base64 string\), found a JSON object: a configuration's source.*run `vitrine bundle`/);
   assert.match(errors[1], /field `site.compiled`: site compiled in form version 6, but this runtime reads version 5: build the bundle with the same Vitrine version/);
   // The edge's full bundle: the browser reads content neighbours from rows computed at bundle time.
   assert.match(errors[2], /field `catalog`: expected the browser's bundle, whose catalog is a head \(`vitrine bundle --shards N --sharded-out DIR`.*found a full catalog/);
+  // A head's catalog with a full model: its rows come in shards too.
+  assert.match(errors[3], /field `model`: expected the model's head, without rows \(`vitrine bundle --shards N.*found a full model/);
   // Nor does the production build carry the developer tools.
   assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
   assert.deepEqual(problems, []);
