@@ -49,8 +49,6 @@ mkdir -p demo-shop/dist.new/vitrine
 # and catalog entries and similar rows (vitrine/c-<hash>/).
 $VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json \
   --out demo-shop/dist.new/vitrine/edge/bundle.json --shards 512 --sharded-out demo-shop/dist.new/vitrine
-# The same, unsharded (its model in JSON): native benches decide from it.
-$VITRINE bundle --site demo-shop/site.json --catalog build/catalog.json --model build/model.json --out build/full-bundle.json 2>/dev/null
 # The browser's production engine loads bundle heads only (its similar rows come from the shards,
 # computed at bundle time): tests and benches that give it a whole catalog and model load a head
 # with one shard of each kind, `--shards 1`, and add every shard (tests/lib/fixtures.mjs,

@@ -233,6 +233,11 @@ impl Func {
         if let Func::Unknown(name) = self {
             return name;
         }
+        self.builtin_name()
+    }
+
+    /// The name of a built-in function (`?` for `Unknown`).
+    pub(crate) fn builtin_name(&self) -> &'static str {
         let id = std::mem::discriminant(self);
         NAMES.iter().find(|(_, f)| std::mem::discriminant(f) == id).map_or("?", |(n, _)| n)
     }

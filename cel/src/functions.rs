@@ -151,7 +151,7 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
             #[cfg(not(feature = "regex"))]
             None => {
                 let _ = pattern;
-                return Err(K::EdgeOnly("matches()"));
+                return Err(K::EdgeOnly("matches"));
             }
         }),
         (Func::Int | Func::Uint | Func::Double | Func::String | Func::Bytes | Func::Bool | Func::Timestamp | Func::Duration, [v]) if !r => {
@@ -184,7 +184,7 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
         #[cfg(feature = "format")]
         (Func::Format, [V::String(f), V::List(items)]) if r => V::from(format(f, items)?),
         #[cfg(not(feature = "format"))]
-        (Func::Format, [V::String(_), V::List(_)]) if r => return Err(K::EdgeOnly("format()")),
+        (Func::Format, [V::String(_), V::List(_)]) if r => return Err(K::EdgeOnly("format")),
         (_, [V::String(s), rest @ ..]) if r => string_ext(func, s, rest, limit)?.ok_or_else(bad)?,
         _ => return Err(bad()),
     })
@@ -268,17 +268,9 @@ fn string_ext(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Opti
         _ => return string_edit(func, s, args, limit),
         #[cfg(not(feature = "strings"))]
         _ => {
+            // The text editing `Func::edge_only` names.
             let _ = limit;
-            return match func {
-                Func::CharAt => Err(K::EdgeOnly("charAt()")),
-                Func::IndexOf => Err(K::EdgeOnly("indexOf()")),
-                Func::LastIndexOf => Err(K::EdgeOnly("lastIndexOf()")),
-                Func::Replace => Err(K::EdgeOnly("replace()")),
-                Func::Split => Err(K::EdgeOnly("split()")),
-                Func::Substring => Err(K::EdgeOnly("substring()")),
-                Func::Reverse => Err(K::EdgeOnly("reverse()")),
-                _ => Ok(None),
-            };
+            return if func.edge_only() { Err(K::EdgeOnly(func.builtin_name())) } else { Ok(None) };
         }
     }))
 }

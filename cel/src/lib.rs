@@ -485,7 +485,7 @@ pub enum EvalErrorKind {
     UnsupportedTimeZone(String),
     /// The evaluation budget ran out.
     CostExceeded,
-    /// A function this build leaves to the edge (`matches()` without the `regex` feature).
+    /// A function this build leaves to the edge, by name (`matches` without the `regex` feature).
     EdgeOnly(&'static str),
 }
 
@@ -512,7 +512,7 @@ impl fmt::Display for EvalErrorKind {
                 write!(f, "unsupported time zone {}; use \"UTC\" or a fixed offset such as \"+05:30\"", Quoted(tz))
             }
             EvalErrorKind::CostExceeded => f.write_str("evaluation cost budget exceeded"),
-            EvalErrorKind::EdgeOnly(func) => write!(f, "{func} is evaluated at the edge only (this build leaves it out)"),
+            EvalErrorKind::EdgeOnly(func) => write!(f, "{func}() is evaluated at the edge only (this build leaves it out)"),
         }
     }
 }

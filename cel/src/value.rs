@@ -98,6 +98,22 @@ impl Map {
         }
     }
 
+    /// The map of `entries`, of which a repeated key keeps the last value. Entries already in key
+    /// order (an event's fields, as the runtimes build 200 of them per visitor) are taken as they
+    /// are, in their own vector; others are inserted one by one, which is quadratic in the worst
+    /// case, but the maps built unordered are a few fields long (a sort here cost the browser's
+    /// Wasm 0.4 KB gzip). Not generic: one copy for every iterator a map is collected from.
+    pub fn from_entries(entries: Vec<(Key, Value)>) -> Map {
+        if entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Map(entries);
+        }
+        let mut map = Map(Vec::with_capacity(entries.len()));
+        for (k, v) in entries {
+            map.insert(k, v);
+        }
+        map
+    }
+
     /// The entries in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Key, &Value)> + DoubleEndedIterator {
         self.0.iter().map(|(k, v)| (k, v))
@@ -119,24 +135,6 @@ impl FromIterator<(Key, Value)> for Map {
     /// A repeated key keeps the last value (see [`Map::from_entries`]).
     fn from_iter<I: IntoIterator<Item = (Key, Value)>>(entries: I) -> Map {
         Map::from_entries(entries.into_iter().collect())
-    }
-}
-
-impl Map {
-    /// The map of `entries`, of which a repeated key keeps the last value. Entries already in key
-    /// order (an event's fields, as the runtimes build 200 of them per visitor) are taken as they
-    /// are, in their own vector; others are inserted one by one, which is quadratic in the worst
-    /// case, but the maps built unordered are a few fields long (a sort here cost the browser's
-    /// Wasm 0.4 KB gzip). Not generic: one copy for every iterator a map is collected from.
-    pub fn from_entries(entries: Vec<(Key, Value)>) -> Map {
-        if entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            return Map(entries);
-        }
-        let mut map = Map(Vec::with_capacity(entries.len()));
-        for (k, v) in entries {
-            map.insert(k, v);
-        }
-        map
     }
 }
 
@@ -445,15 +443,13 @@ impl Value {
         }
     }
 
-    /// Converts plain JSON data by CEL's JSON mapping: numbers become `double`, objects become
-    /// maps with string keys.
-    /// A map from its entries (a repeated key keeps the last value). Built by insertion: unlike
-    /// `collect`, which sorts first, this adds no copy of the sort algorithm per caller to the
-    /// browser's Wasm, and the maps built at run time are small.
+    /// A map from its entries (a repeated key keeps the last value; see [`Map::from_entries`]).
     pub fn map_of(entries: impl IntoIterator<Item = (Key, Value)>) -> Value {
         Value::from(entries.into_iter().collect::<Map>())
     }
 
+    /// Converts plain JSON data by CEL's JSON mapping: numbers become `double`, objects become
+    /// maps with string keys.
     pub fn from_json(json: &serde_json::Value) -> Value {
         Value::json(json, false)
     }
