@@ -33,9 +33,9 @@ use crate::rules::site::{CompileError, Piece};
 const MAGIC: &[u8; 4] = b"VSIT";
 /// The compiled site's form. 1 was the JSON form of the first bundles; 2 the binary form without
 /// `session_before_consent`; 3 without the price format (`money`); 4 without `money()` template
-/// holes and the shop's currency; 5 is this one. Change the field order of [`write()`]/[`load`] only
-/// with it.
-pub const SITE_VERSION: u8 = 5;
+/// holes and the shop's currency; 5 without the edge-only rules (each runtime found them when
+/// loading); 6 is this one. Change the field order of [`write()`]/[`load`] only with it.
+pub const SITE_VERSION: u8 = 6;
 
 impl SiteConfig {
     /// Reads a site configuration: its compiled form (what bundles carry, docs/formats.md), or, with
@@ -392,21 +392,20 @@ impl Reader<'_> {
         let demo_now = self.opt(Self::i64)?;
         let session_before_consent = self.bool()?;
         let money = self.money()?;
-        let mut site = SiteConfig {
-            segments,
-            slots,
-            list_boost,
-            list_rules,
-            recs_k,
-            widgets,
-            experiments,
-            demo_now,
-            session_before_consent,
-            edge_only_rules: Vec::new(),
-            money,
-        };
-        site.mark_edge_only();
-        Ok(site)
+        // Found when compiling (`SiteConfig::mark_edge_only`): no runtime walks the programs for
+        // the functions they call or the segments they read.
+        let edge_only_rules = self.seq(|r| {
+            let field = r.string()?;
+            let target = match r.u8()? {
+                0 => None,
+                1 => Some(Target::Slot(r.string()?)),
+                2 => Some(Target::List(r.string()?)),
+                3 => Some(Target::Widget(r.string()?)),
+                _ => return Err(r.fail("expected an edge-only rule's target (0 to 3)")),
+            };
+            Ok((field, target))
+        })?;
+        Ok(SiteConfig { segments, slots, list_boost, list_rules, recs_k, widgets, experiments, demo_now, session_before_consent, edge_only_rules, money })
     }
 }
 
@@ -588,6 +587,21 @@ impl<'a> Writer<'a> {
         self.opt(site.demo_now, Self::i64);
         self.bool(site.session_before_consent);
         self.seq(site.money.parts(), |w, p| w.string(p));
+        self.seq(&site.edge_only_rules, |w, (field, target)| {
+            w.string(field);
+            match target {
+                None => w.out.push(0),
+                Some(t) => {
+                    let (tag, name) = match t {
+                        Target::Slot(s) => (1, s),
+                        Target::List(l) => (2, l),
+                        Target::Widget(x) => (3, x),
+                    };
+                    w.out.push(tag);
+                    w.string(name);
+                }
+            }
+        });
     }
 }
 

@@ -37,9 +37,6 @@ pub const RULE_BUDGET: u64 = 200_000;
 pub struct Condition {
     program: cel::Program,
     src: String,
-    /// Calls `matches()`, or reads a segment that does: only a runtime with regular expressions
-    /// (the edge) evaluates it (`SiteConfig::edge_only`).
-    edge_only: bool,
 }
 
 /// One located problem with a rule.
@@ -86,19 +83,15 @@ impl Condition {
 
     /// A rule from its compiled form; `src` (possibly empty) is shown in traces and locates errors.
     pub(crate) fn from_program(program: cel::Program, src: String) -> Condition {
-        let edge_only = program.uses_edge_function();
-        Condition { program, src, edge_only }
+        Condition { program, src }
     }
 
-    /// Whether only a runtime with `matches()` evaluates this rule (see the field).
-    pub fn edge_only(&self) -> bool {
-        self.edge_only
-    }
-
-    /// Marks the rule edge-only if it reads one of `segments` (segments that are edge-only), or
-    /// reads `segment` as a whole.
-    pub(crate) fn taint(&mut self, segments: &[&str]) {
-        self.edge_only = self.edge_only || reads_segment(&self.program, segments);
+    /// Whether only a runtime with the edge's functions evaluates this rule: it calls one of
+    /// them (`cel::Program::uses_edge_function`), reads one of the edge-only `segments` or reads
+    /// `segment` as a whole (`SiteConfig::mark_edge_only`).
+    #[cfg(feature = "compile")]
+    pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
+        self.program.uses_edge_function() || reads_segment(&self.program, segments)
     }
 
     #[cfg(feature = "compile")]
@@ -134,6 +127,7 @@ impl Condition {
 }
 
 /// Whether `program` reads one of `segments`, or the whole `segment` map.
+#[cfg(feature = "compile")]
 pub(crate) fn reads_segment(program: &cel::Program, segments: &[&str]) -> bool {
     !segments.is_empty() && program.references().iter().any(|r| r == "segment" || r.strip_prefix("segment.").is_some_and(|s| segments.contains(&s)))
 }

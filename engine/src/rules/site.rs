@@ -37,8 +37,9 @@ pub struct SiteConfig {
     /// snippet stores nothing before consent either way). Off by default: before consent only the
     /// page's own context is used (`"consent": {"session_before_consent": true}`, docs/site.md).
     pub session_before_consent: bool,
-    /// Rules that call `matches()` or `format()` (or read a segment that does), by field, with the placement
-    /// they decide (`None` for a segment's own rule). Filled by `SiteConfig::mark_edge_only`.
+    /// Rules that call one of the edge's functions (or read a segment that does), by field, with
+    /// the placement they decide (`None` for a segment's own rule). Found when compiling
+    /// (`SiteConfig::mark_edge_only`) and carried by the compiled form.
     pub edge_only_rules: Vec<(String, Option<Target>)>,
     /// How prices are shown (recommendations' `price`): the site's `locale` resolved when it was
     /// compiled, `en-GB` without one (docs/site.md, "Locale").
@@ -557,19 +558,21 @@ impl SiteConfig {
         Ok(site)
     }
 
-    /// Finds the rules only a runtime with `matches()` and `format()` evaluates: those calling one, and those
-    /// reading a segment whose rule does (every loader calls this once).
+    /// Finds the rules only a runtime with the edge's functions (`matches()`, `format()`, the
+    /// strings extension's text editing) evaluates: those calling one, and those reading a
+    /// segment whose rule does. Done once, when compiling: the compiled form carries the list.
+    #[cfg(feature = "compile")]
     pub(crate) fn mark_edge_only(&mut self) {
         let mut out = Vec::new();
-        let segments: Vec<&str> = self.segments.iter().filter(|s| s.when.edge_only()).map(|s| s.id.as_str()).collect();
-        for s in self.segments.iter().filter(|s| s.when.edge_only()) {
-            out.push((format!("segments.{}.when", s.id), None));
+        // A segment's rule reads no segment.
+        let segments: Vec<&str> = self.segments.iter().filter(|s| s.when.edge_only(&[])).map(|s| s.id.as_str()).collect();
+        for s in &segments {
+            out.push((format!("segments.{s}.when"), None));
         }
-        for (slot, variants) in &mut self.slots {
-            for (i, v) in variants.iter_mut().enumerate() {
-                if let Some(w) = &mut v.when {
-                    w.taint(&segments);
-                    if w.edge_only() {
+        for (slot, variants) in &self.slots {
+            for (i, v) in variants.iter().enumerate() {
+                if let Some(w) = &v.when {
+                    if w.edge_only(&segments) {
                         out.push((format!("slots.{slot}[{i}].when"), Some(Target::Slot(slot.clone()))));
                     }
                 }
@@ -580,19 +583,17 @@ impl SiteConfig {
                 }
             }
         }
-        for (i, r) in self.list_rules.iter_mut().enumerate() {
-            if let Some(w) = &mut r.when {
-                w.taint(&segments);
-                if w.edge_only() {
+        for (i, r) in self.list_rules.iter().enumerate() {
+            if let Some(w) = &r.when {
+                if w.edge_only(&segments) {
                     // A rule for every list decides them all.
                     out.push((format!("lists.rules[{i}].when"), Some(Target::List(r.list.clone().unwrap_or_default()))));
                 }
             }
         }
-        for e in &mut self.experiments {
-            if let Some(a) = &mut e.audience {
-                a.taint(&segments);
-                if a.edge_only() {
+        for e in &self.experiments {
+            if let Some(a) = &e.audience {
+                if a.edge_only(&segments) {
                     out.push((format!("experiments.{}.audience", e.id), Some(e.target.clone())));
                 }
             }
@@ -719,7 +720,8 @@ impl Template {
         }
     }
 
-    /// Whether a hole calls `matches()` or `format()`, or reads one of the edge-only `segments`.
+    /// Whether a hole calls one of the edge's functions, or reads one of the edge-only `segments`.
+    #[cfg(feature = "compile")]
     pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
         self.0.iter().any(|p| match p {
             Piece::Text(_) => false,
