@@ -17,6 +17,7 @@
 
 use crate::base::crc::crc32;
 use crate::base::error::FormatError;
+use crate::base::json::Path;
 #[cfg(feature = "compile")]
 use crate::base::error::FormatErrorKind;
 use crate::base::named::Named;
@@ -269,36 +270,38 @@ impl Reader<'_> {
         Ok(Schedule { start, end: self.opt(Self::i64)? })
     }
 
-    /// A program by its index; `field` names where the index was, for the error.
-    fn program(&mut self, field: &dyn Fn() -> String) -> R<(Program, usize)> {
+    /// A program by its index; `field` names where the index was, for the error (a path, not a
+    /// string: it is rendered only when there is an error).
+    fn program(&mut self, field: Path) -> R<(Program, usize)> {
         let i = self.u32()? as usize;
         let found = self.programs.get(i).cloned();
-        let program = found.ok_or_else(|| Box::new(corrupt(field(), format!("expected a program index below {}, found {i}", self.programs.len()))))?;
+        let program =
+            found.ok_or_else(|| Box::new(corrupt(field.to_string(), format!("expected a program index below {}, found {i}", self.programs.len()))))?;
         Ok((program, i))
     }
 
-    fn condition(&mut self, field: &dyn Fn() -> String) -> R<Condition> {
+    fn condition(&mut self, field: Path) -> R<Condition> {
         let (program, i) = self.program(field)?;
         Ok(Condition::from_program(program, self.sources.get(i).cloned().unwrap_or_default()))
     }
 
-    fn opt_condition(&mut self, field: &dyn Fn() -> String) -> R<Option<Condition>> {
+    fn opt_condition(&mut self, field: Path) -> R<Option<Condition>> {
         self.opt(|r| r.condition(field))
     }
 
-    fn strategy(&mut self, field: &dyn Fn() -> String) -> R<Strategy> {
+    fn strategy(&mut self, field: Path) -> R<Strategy> {
         let name = self.string()?;
-        Strategy::parse(&name).ok_or_else(|| Box::new(corrupt(field(), format!("unknown strategy {}", Quoted(&name)))))
+        Strategy::parse(&name).ok_or_else(|| Box::new(corrupt(field.to_string(), format!("unknown strategy {}", Quoted(&name)))))
     }
 
-    fn template(&mut self, field: &dyn Fn() -> String) -> R<Template> {
+    fn template(&mut self, field: Path) -> R<Template> {
         let n = self.count()?;
         let mut pieces = Vec::with_capacity(n);
         for i in 0..n {
             pieces.push(match self.u8()? {
                 0 => crate::rules::site::Piece::Text(self.string()?),
                 tag @ (1 | 2) => {
-                    let program = Box::new(self.program(&|| format!("{}[{i}]", field()))?.0);
+                    let program = Box::new(self.program(Path::Index(&field, i))?.0);
                     if tag == 1 {
                         crate::rules::site::Piece::Hole { program, fallback: self.string()? }
                     } else {
@@ -327,19 +330,19 @@ impl Reader<'_> {
             if segments.last().is_some_and(|s: &Segment| s.id >= id) {
                 return Err(self.fail("segment ids out of order"));
             }
-            let when = self.condition(&|| format!("segments[{i}].when"))?;
+            let when = self.condition(Path::Key(&Path::Index(&Path::Key(&Path::Root, "segments"), i), "when"))?;
             segments.push(Segment { id, description: String::new(), when });
         }
         let slots = self.map(|r, slot| {
             let n = r.count()?;
             let mut variants = Vec::with_capacity(n);
             for i in 0..n {
-                let at = || format!("slots.{slot}[{i}]");
+                let at = Path::Index(&Path::Key(&Path::Key(&Path::Root, "slots"), slot), i);
                 let id = r.string()?;
-                let when = r.opt_condition(&|| format!("{}.when", at()))?;
+                let when = r.opt_condition(Path::Key(&at, "when"))?;
                 let priority = r.i64()?;
                 let schedule = r.schedule()?;
-                let content = r.map(|r, name| r.template(&|| format!("{}.content.{name}", at())))?;
+                let content = r.map(|r, name| r.template(Path::Key(&Path::Key(&at, "content"), name)))?;
                 variants.push(Variant { id, when, priority, schedule, content });
             }
             Ok(variants)
@@ -349,7 +352,7 @@ impl Reader<'_> {
         for i in 0..self.count()? {
             let id = self.string()?;
             let list = self.opt(Self::string)?;
-            let when = self.opt_condition(&|| format!("list_rules[{i}].when"))?;
+            let when = self.opt_condition(Path::Key(&Path::Index(&Path::Key(&Path::Root, "list_rules"), i), "when"))?;
             let schedule = self.schedule()?;
             let (pin, bury) = (self.strings()?, self.strings()?);
             let boost = self.map(|r, _| r.f64())?;
@@ -357,7 +360,7 @@ impl Reader<'_> {
         }
         let recs_k = self.usize()?;
         let widgets = self.map(|r, name| {
-            let strategy = r.strategy(&|| format!("widgets.{name}.strategy"))?;
+            let strategy = r.strategy(Path::Key(&Path::Key(&Path::Key(&Path::Root, "widgets"), name), "strategy"))?;
             let k = r.opt(Reader::usize)?;
             let category = r.opt(Reader::string)?;
             let price_min = r.opt(Reader::f64)?;
@@ -375,7 +378,8 @@ impl Reader<'_> {
                 2 => Target::Widget(self.string()?),
                 _ => return Err(self.fail("expected an experiment target (0 to 2)")),
             };
-            let audience = self.opt_condition(&|| format!("experiments[{i}].audience"))?;
+            let experiment = Path::Index(&Path::Key(&Path::Root, "experiments"), i);
+            let audience = self.opt_condition(Path::Key(&experiment, "audience"))?;
             let schedule = self.schedule()?;
             let holdout = self.f64()?;
             let mut arms = Vec::new();
@@ -384,7 +388,7 @@ impl Reader<'_> {
                 let weight = self.f64()?;
                 let default = self.bool()?;
                 let variant = self.opt(Self::string)?;
-                let strategy = self.opt(|r| r.strategy(&|| format!("experiments[{i}].arms[{j}].strategy")))?;
+                let strategy = self.opt(|r| r.strategy(Path::Key(&Path::Index(&Path::Key(&experiment, "arms"), j), "strategy")))?;
                 arms.push(Arm { id, weight, default, variant, strategy });
             }
             experiments.push(Experiment { id, salt, target, audience, schedule, holdout, arms });
