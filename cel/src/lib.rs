@@ -81,7 +81,7 @@ pub use check::nearest;
 pub use float::parse_f64;
 pub use time::{civil_from_days, days_from_civil, days_in_month, Duration, Timestamp};
 pub use value::{base64_decode, base64_encode, Key, Kind, Map, Quoted, Value};
-pub use wire::{decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};
+pub use wire::{crc32, decode, decode_text, LoadError, LoadErrorKind, WIRE_VERSION};
 #[cfg(feature = "compile")]
 pub use wire::{encode, encode_text};
 

@@ -154,9 +154,12 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-fn crc32(bytes: &[u8]) -> u32 {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    CRC.checksum(bytes)
+/// CRC-32/ISO-HDLC (the zlib/PNG checksum) of every binary form the runtimes load: compiled rules
+/// here, and the engine's compiled sites, models and shards. Its 1 KB table is built at first use
+/// rather than shipped: as data it is 1 KB of the browser's gzip (a table does not compress).
+pub fn crc32(bytes: &[u8]) -> u32 {
+    static CRC: std::sync::OnceLock<crc::Crc<u32>> = std::sync::OnceLock::new();
+    CRC.get_or_init(|| crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC)).checksum(bytes)
 }
 
 /// Encodes `programs` into one blob, with source spans if `spans` (located errors in traces;

@@ -1,7 +1,5 @@
 //! The checksum of the engine's binary forms (compiled site configurations, models and their shards).
 
-/// CRC-32/ISO-HDLC, the zlib/PNG checksum.
-pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    CRC.checksum(bytes)
-}
+/// CRC-32/ISO-HDLC, the zlib/PNG checksum: the one of `vitrine_cel`, which checks compiled rules
+/// with it (one copy, and one table, in the browser's Wasm).
+pub(crate) use crate::cel::crc32;

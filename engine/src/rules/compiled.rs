@@ -17,9 +17,9 @@
 
 use crate::base::crc::crc32;
 use crate::base::error::FormatError;
-use crate::base::json::Path;
 #[cfg(feature = "compile")]
 use crate::base::error::FormatErrorKind;
+use crate::base::json::Path;
 use crate::base::named::Named;
 use crate::base::time::Seconds;
 use crate::cel::Quoted;
