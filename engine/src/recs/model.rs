@@ -110,7 +110,7 @@ fn event_weight(e: ItemEvent) -> f64 {
 
 impl Model {
     pub fn train(interactions: &[Interaction], options: &TrainOptions) -> Model {
-        let mut index = crate::data::catalog::Ids::default();
+        let mut index = crate::data::catalog::HashIds::default();
         let mut items: Vec<String> = Vec::new();
         let mut user_index: HashMap<&str, u32> = HashMap::new();
         let mut user_names: Vec<&str> = Vec::new();
@@ -159,6 +159,8 @@ impl Model {
             heat.iter().enumerate().map(|(i, &h)| (i as u32, (h * 1000.0).round().min(f64::from(u32::MAX)) as u32)).filter(|&(_, h)| h > 0).collect();
         trending.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         trending.truncate(MAX_RANKED);
+        #[cfg(not(feature = "full-bundle"))]
+        let index = index.into_iter().collect();
         Model { items, index, neighbors, viewed, popular, trending, sharding: None }
     }
 
@@ -278,7 +280,7 @@ impl Model {
         popular: Vec<(u32, u32)>,
         trending: Vec<(u32, u32)>,
     ) -> Result<Model, FormatError> {
-        let mut index = crate::data::catalog::Ids::with_capacity_and_hasher(items.len(), Default::default());
+        let mut index = crate::data::catalog::ids_with_capacity(items.len());
         for (i, id) in items.iter().enumerate() {
             if index.insert(id.clone(), i as u32).is_some() {
                 return Err(FormatError::rule("model", format!("items[{i}]"), format!("duplicate item {}", Quoted(id))));
@@ -401,7 +403,11 @@ struct ModelDoc {
 impl ModelDoc {
     fn read(at: At) -> R<ModelDoc> {
         let o = at.obj(&["v", "kind", "items", "neighbors", "viewed", "popular", "trending", "shards"])?;
+        #[cfg(feature = "full-bundle")]
         let rows = |x: At| x.items(|r| r.items(|n| n.u32()));
+        // A head's rows are absent or empty; `from_json` refuses any (it only counts them here).
+        #[cfg(not(feature = "full-bundle"))]
+        let rows = |x: At| x.items(|_| Ok(Vec::new()));
         let pairs = |x: At| {
             x.items(|p| {
                 let pair = p.items(|n| n.u32())?;
