@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 [ -f demo-shop/dist/vitrine/edge/bundle.json ] && [ -f edge-worker/build/index_bg.wasm ] || bash scripts/build.sh
 date=$(date +%F)
-out="bench/results/$date-edge-origin.md"
+source bench/result-path.sh
+out=$(result_path edge-origin)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

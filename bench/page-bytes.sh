@@ -13,7 +13,8 @@ log="bench/tmp/synth-$ITEMS-$INTERACTIONS.csv"
 model="bench/tmp/synth-model-k20.vtm"
 [ -s "$log" ] || target/release/examples/synth --items "$ITEMS" --interactions "$INTERACTIONS" --out "$log"
 [ -s "$model" ] || target/release/vitrine train --interactions "$log" --neighbors 20 --out "$model"
-out="bench/results/$(date +%F)-page-bytes.md"
+source bench/result-path.sh
+out=$(result_path page-bytes)
 {
   echo "# First page view at $ITEMS products: head + shards, $(date +%F)"
   echo

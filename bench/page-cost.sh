@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 export WRANGLER_SEND_METRICS=false VITRINE_NEED_BROWSER=1
 n="${1:-7}"
 date=$(date +%F)
-out="bench/results/$date-page-cost.md"
+source bench/result-path.sh
+out=$(result_path page-cost)
 source bench/lib/edge-dev.sh
 product=$(grep -o 'href="/p/[^"]*"' demo-shop/dist/index.html | head -1 | sed 's#href="/p/##; s#"##')
 

@@ -13,7 +13,8 @@ if [ ! -f demo-shop/dist/vitrine/edge/bundle.json ] || [ ! -f build/profiles.jso
 fi
 [ "${1:-}" = --rebuild-snippet ] && nice -n 10 bash js-snippet/build.sh
 date=$(date +%F)
-out="bench/results/$date-recs-latency.md"
+source bench/result-path.sh
+out=$(result_path recs-latency)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -9,7 +9,8 @@ cargo build --quiet --release -p vitrine-cli --example synth --bin vitrine
 mkdir -p bench/tmp
 log="bench/tmp/synth-$ITEMS-$INTERACTIONS.csv"
 [ -s "$log" ] || target/release/examples/synth --items "$ITEMS" --interactions "$INTERACTIONS" --out "$log"
-out="bench/results/$(date +%F)-scale.md"
+source bench/result-path.sh
+out=$(result_path scale)
 {
   echo "# vitrine train at scale, $(date +%F)"
   echo

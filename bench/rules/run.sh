@@ -18,8 +18,8 @@ if [ ! -f demo-shop/dist/vitrine/bundle.json ]; then
   echo "rules bench: no demo build; run: VITRINE_SKIP_EDGE=1 bash scripts/build.sh" >&2
   exit 1
 fi
-date=$(date +%F)
-out="bench/results/$date-rules.md"
+source bench/result-path.sh
+out=$(result_path rules)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 target=$(cargo metadata -q --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
