@@ -160,7 +160,9 @@ pub(crate) type HashIds = HashMap<String, u32, BuildHasherDefault<IdHasher>>;
 /// Product ids and model items to their index, as the runtimes look them up: hashbrown's map
 /// where whole catalogs and models load (the edge, the CLI), and in the browser's production
 /// build, which holds a head's few items and the products of the shards a page fetched, the
-/// small open-addressing table [`SmallIds`] (1.9 KB gzip smaller than hashbrown's code).
+/// small open-addressing table [`SmallIds`]: 1.8 KB gzip smaller than hashbrown's code, and as
+/// fast at a page's few hundred ids (bench/results/2026-12-06-recs-latency-ab-3.md; a sorted
+/// vector searched by halves was slower).
 #[cfg(feature = "full-bundle")]
 pub(crate) type Ids = HashIds;
 #[cfg(not(feature = "full-bundle"))]
