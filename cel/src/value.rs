@@ -423,7 +423,7 @@ impl Value {
     pub(crate) fn literal(&self) -> String {
         match self {
             Value::String(s) => Quoted(s).to_string(),
-            Value::Bytes(b) => format!("b{}", Quoted(&String::from_utf8_lossy(b))),
+            Value::Bytes(b) => format!("b{}", Quoted(&lossy(b))),
             Value::Uint(u) => format!("{u}u"),
             Value::List(_) | Value::Map(_) | Value::Timestamp(_) | Value::Duration(_) => {
                 format!("a {} value", self.kind())
@@ -602,6 +602,19 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// `String::from_utf8_lossy(b)`, each invalid sequence a U+FFFD, without its `Cow` machinery
+/// (half a kilobyte of the browser's Wasm).
+fn lossy(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            out.push('\u{FFFD}');
+        }
+    }
+    out
+}
+
 /// The text `string(x)` and the `%s` format clause give: strings as they are, bytes as UTF-8
 /// text, doubles in shortest form (`1.5`, `1e+06`, `NaN`), lists as `[a, b]` and maps as
 /// `{k: v}` with entries sorted by their text.
@@ -614,7 +627,7 @@ impl fmt::Display for Value {
             Value::Uint(u) => write!(f, "{u}"),
             Value::Double(d) => f.write_str(&format_double(*d)),
             Value::String(s) => f.write_str(s),
-            Value::Bytes(b) => f.write_str(&String::from_utf8_lossy(b)),
+            Value::Bytes(b) => f.write_str(&lossy(b)),
             Value::List(items) => {
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
@@ -662,34 +675,63 @@ pub(crate) fn format_double(d: f64) -> String {
         None => ("", printed),
     };
     let (mantissa, exp) = match printed.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        // zmij writes the exponent as a sign (`-` or `+`) and digits.
+        Some((m, e)) => {
+            let (negative, digits) = e.strip_prefix('-').map_or((false, e.trim_start_matches('+')), |d| (true, d));
+            let n = digits.bytes().fold(0i32, |n, b| n * 10 + i32::from(b.wrapping_sub(b'0')));
+            (m, if negative { -n } else { n })
+        }
         None => (printed, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    // The value is 0.DIGITS × 10^point.
-    let all = format!("{int}{frac}");
+    // The value is 0.DIGITS × 10^point. Laid out with pushes rather than `format!`, whose
+    // argument handling is a copy per call site in the browser's Wasm.
+    let mut all = String::with_capacity(int.len() + frac.len());
+    all.push_str(int);
+    all.push_str(frac);
     let significant = all.trim_start_matches('0');
     let point = int.len() as i32 + exp - (all.len() - significant.len()) as i32;
     let digits = significant.trim_end_matches('0');
+    let mut out = String::with_capacity(digits.len() + 8);
+    out.push_str(sign);
     if digits.is_empty() {
-        return format!("{sign}0");
+        out.push('0');
+        return out;
     }
     let exp = point - 1;
     if (-4..21).contains(&exp) {
         let len = digits.len() as i32;
         if point <= 0 {
-            format!("{sign}0.{}{digits}", "0".repeat(-point as usize))
+            out.push_str("0.");
+            (point..0).for_each(|_| out.push('0'));
+            out.push_str(digits);
         } else if point >= len {
-            format!("{sign}{digits}{}", "0".repeat((point - len) as usize))
+            out.push_str(digits);
+            (len..point).for_each(|_| out.push('0'));
         } else {
             let (a, b) = digits.split_at(point as usize);
-            format!("{sign}{a}.{b}")
+            out.push_str(a);
+            out.push('.');
+            out.push_str(b);
         }
     } else {
         let (first, rest) = digits.split_at(1);
-        let dot = if rest.is_empty() { "" } else { "." };
-        format!("{sign}{first}{dot}{rest}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        // At least two digits (`1e+21`, `1e-07`), at most three (`5e-324`).
+        let e = exp.unsigned_abs();
+        if e >= 100 {
+            out.push(char::from(b'0' + (e / 100) as u8));
+        }
+        out.push(char::from(b'0' + (e / 10 % 10) as u8));
+        out.push(char::from(b'0' + (e % 10) as u8));
     }
+    out
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -737,7 +779,7 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_double, Quoted};
+    use super::{format_double, lossy, Quoted};
 
     #[test]
     fn base64_round_trips_and_refuses_other_characters() {
@@ -770,6 +812,13 @@ mod tests {
             [(Key::String("s".into()), 1), (Key::Int(-1), 2), (Key::Bool(true), 3), (Key::Uint(7), 4)].map(|(k, v)| (k, Value::Int(v))).into_iter().collect();
         let keys: Vec<Key> = mixed.iter().map(|(k, _)| k.clone()).collect();
         assert_eq!(keys, [Key::Bool(true), Key::Int(-1), Key::Uint(7), Key::String("s".into())]);
+    }
+
+    #[test]
+    fn lossy_is_the_standard_librarys() {
+        for b in [&b""[..], b"plain", b"a\xffb", b"\xe2\x82", b"\xe2\x82\xac ok \xf0\x9f\x98", b"\xc3\xa9t\xc3\xa9\x80\x80"] {
+            assert_eq!(lossy(b), String::from_utf8_lossy(b), "{b:?}");
+        }
     }
 
     #[test]
