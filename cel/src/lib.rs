@@ -164,6 +164,21 @@ impl Program {
         ast::calls(&self.expr, &ast::Func::edge_only)
     }
 
+    /// The functions [`Program::uses_edge_function`] finds, by name, each once (an outer call
+    /// before the calls in its arguments): what `vitrine bundle` names when it leaves a rule to
+    /// the edge.
+    pub fn edge_functions(&self) -> Vec<&'static str> {
+        let found = std::cell::RefCell::new(Vec::new());
+        ast::calls(&self.expr, &|f: &ast::Func| {
+            let mut found = found.borrow_mut();
+            if f.edge_only() && !found.contains(&f.builtin_name()) {
+                found.push(f.builtin_name());
+            }
+            false
+        });
+        found.into_inner()
+    }
+
     /// The static type of the result; `dyn` when unknown or compiled unchecked.
     pub fn result_type(&self) -> &Type {
         &self.result_type
@@ -647,6 +662,9 @@ mod tests {
         for src in ["x.lowerAscii() == 'a'", "x.upperAscii().trim() == 'A'", "['a'].join('-') == 'a'", "x.startsWith('a') && x.contains('b')"] {
             assert!(!edge(src), "{src}");
         }
+        let names = |src: &str| Program::compile_unchecked(src).unwrap().edge_functions();
+        assert_eq!(names("x.split('@')[0].matches('a') || x.split(',').size() > 1 || '%d'.format([1]) == ''"), ["matches", "split", "format"]);
+        assert!(names("x.startsWith('a')").is_empty());
     }
 
     #[test]

@@ -506,15 +506,15 @@ fn run(command: Command) -> anyhow::Result<()> {
             // `matches()`, `format()` and the strings extension's text editing are not in the
             // browser's build (its regex engine would be 8 % of it, exact float printing 4 %, text
             // editing 2 %): say which placements the browser leaves to the edge.
-            for (field, target) in &config.edge_only_rules {
-                let what = match target {
+            for (field, target, why) in config.edge_only_report() {
+                let what = match &target {
                     None => "every placement whose rules read this segment".to_owned(),
                     Some(Target::Slot(s)) => format!("slot `{s}`"),
                     Some(Target::List(l)) if l.is_empty() => "every list".to_owned(),
                     Some(Target::List(l)) => format!("list `{l}`"),
                     Some(Target::Widget(w)) => format!("widget `{w}`"),
                 };
-                eprintln!("vitrine: {}: `{field}` calls matches(), format() or a text-editing string function (charAt, indexOf, lastIndexOf, replace, reverse, split, substring), itself or through a segment, which only the edge evaluates: the browser leaves {what} as served", site.display());
+                eprintln!("vitrine: {}: `{field}` {why}: only the edge evaluates it, and the browser leaves {what} as served", site.display());
             }
             // A bundle carries the JSON snapshot (a binary one is converted), except the edge's beside
             // a sharded browser bundle (below), which carries the binary one.

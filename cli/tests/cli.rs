@@ -105,6 +105,49 @@ fn profiles_from_real_orders() {
     assert!(stderr(&o).contains("--now"));
 }
 
+/// `vitrine bundle` names each rule the browser leaves to the edge, with why and what it decides.
+#[test]
+fn bundle_names_the_rules_left_to_the_edge_and_why() {
+    let dir = tmp("edge-only");
+    let model = dir.join("model.json");
+    assert!(vitrine(&["train", "--interactions", &data("interactions.csv"), "--out", model.to_str().unwrap()]).status.success());
+    let site = dir.join("site.json");
+    std::fs::write(
+        &site,
+        r#"{"v":1,"segments":{"gmail":{"when":"profile.traits.email.endsWith('@gmail.com') || profile.traits.email.matches('@googlemail')"}},
+          "slots":{"hero":[{"id":"g","when":"segment.gmail","content":{"headline":"Hi"}}],
+                   "greeting":[{"id":"a","content":{"headline":"Hi {profile.traits.first_name.substring(0, 1)}"}}],
+                   "plain":[{"id":"p","when":"page.category == 'Garden'","content":{"headline":"Spring"}}]}}"#,
+    )
+    .unwrap();
+    let catalog = dir.join("catalog.json");
+    std::fs::write(&catalog, r#"{"v":1,"products":[]}"#).unwrap();
+    let out = dir.join("bundle.json");
+    let o = vitrine(&[
+        "bundle",
+        "--site",
+        site.to_str().unwrap(),
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("only the edge evaluates")).map(|l| l.split_once(": `").map_or(l, |(_, rest)| rest)).collect();
+    assert_eq!(
+        said,
+        [
+            "segments.gmail.when` calls matches(): only the edge evaluates it, and the browser leaves every placement whose rules read this segment as served",
+            "slots.greeting[0].content.headline` has a hole that calls substring(): only the edge evaluates it, and the browser leaves slot `greeting` as served",
+            "slots.hero[0].when` reads segment `gmail`, whose rule calls matches(): only the edge evaluates it, and the browser leaves slot `hero` as served",
+        ],
+        "{err}"
+    );
+}
+
 #[test]
 fn bundle_accepts_a_merchant_center_tsv_catalog() {
     let dir = tmp("tsv");

@@ -86,14 +86,6 @@ impl Condition {
         Condition { program, src }
     }
 
-    /// Whether only a runtime with the edge's functions evaluates this rule: it calls one of
-    /// them (`cel::Program::uses_edge_function`), reads one of the edge-only `segments` or reads
-    /// `segment` as a whole (`SiteConfig::mark_edge_only`).
-    #[cfg(feature = "compile")]
-    pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
-        self.program.uses_edge_function() || reads_segment(&self.program, segments)
-    }
-
     #[cfg(feature = "compile")]
     pub(crate) fn program(&self) -> &cel::Program {
         &self.program
@@ -126,10 +118,42 @@ impl Condition {
     }
 }
 
-/// Whether `program` reads one of `segments`, or the whole `segment` map.
+/// "calls split()", "calls matches() and format()": the edge's functions a rule calls, in words;
+/// `None` if it calls none.
 #[cfg(feature = "compile")]
-pub(crate) fn reads_segment(program: &cel::Program, segments: &[&str]) -> bool {
-    !segments.is_empty() && program.references().iter().any(|r| r == "segment" || r.strip_prefix("segment.").is_some_and(|s| segments.contains(&s)))
+pub(crate) fn calls_words(functions: &[&str]) -> Option<String> {
+    let (last, rest) = functions.split_last()?;
+    let mut out = String::from("calls ");
+    for f in rest {
+        out.push_str(f);
+        out.push_str(if rest.len() > 1 { "(), " } else { "() " });
+    }
+    if !rest.is_empty() {
+        out.push_str("and ");
+    }
+    out.push_str(last);
+    out.push_str("()");
+    Some(out)
+}
+
+/// Why only a runtime with the edge's functions evaluates `program`, in words, or `None` if
+/// every runtime does: it calls one of them, reads one of the edge-only `segments` (each with
+/// what its rule calls), or reads the `segment` map as a whole while one of them is in it
+/// (`SiteConfig::mark_edge_only`).
+#[cfg(feature = "compile")]
+pub(crate) fn edge_only_why(program: &cel::Program, segments: &[(&str, String)]) -> Option<String> {
+    if let Some(calls) = calls_words(&program.edge_functions()) {
+        return Some(calls);
+    }
+    let (first, first_calls) = segments.first()?;
+    program.references().iter().find_map(|r| {
+        if r == "segment" {
+            return Some(format!("reads the whole `segment` map, with segment `{first}`, whose rule {first_calls}"));
+        }
+        let id = r.strip_prefix("segment.")?;
+        let (_, calls) = segments.iter().find(|(s, _)| *s == id)?;
+        Some(format!("reads segment `{id}`, whose rule {calls}"))
+    })
 }
 
 #[cfg(feature = "compile")]

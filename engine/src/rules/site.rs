@@ -563,42 +563,44 @@ impl SiteConfig {
     /// segment whose rule does. Done once, when compiling: the compiled form carries the list.
     #[cfg(feature = "compile")]
     pub(crate) fn mark_edge_only(&mut self) {
+        self.edge_only_rules = self.edge_only_report().into_iter().map(|(field, target, _)| (field, target)).collect();
+    }
+
+    /// [`SiteConfig::edge_only_rules`], each with why in words: "calls split()", "reads segment
+    /// `gmail`, whose rule calls matches()" (what `vitrine bundle` prints).
+    #[cfg(feature = "compile")]
+    pub fn edge_only_report(&self) -> Vec<(String, Option<Target>, String)> {
         let mut out = Vec::new();
-        // A segment's rule reads no segment.
-        let segments: Vec<&str> = self.segments.iter().filter(|s| s.when.edge_only(&[])).map(|s| s.id.as_str()).collect();
-        for s in &segments {
-            out.push((format!("segments.{s}.when"), None));
+        // A segment's rule reads no segment: only the functions it calls count.
+        let segments: Vec<(&str, String)> =
+            self.segments.iter().filter_map(|s| Some((s.id.as_str(), condition::calls_words(&s.when.program().edge_functions())?))).collect();
+        for (id, calls) in &segments {
+            out.push((format!("segments.{id}.when"), None, calls.clone()));
         }
         for (slot, variants) in &self.slots {
             for (i, v) in variants.iter().enumerate() {
-                if let Some(w) = &v.when {
-                    if w.edge_only(&segments) {
-                        out.push((format!("slots.{slot}[{i}].when"), Some(Target::Slot(slot.clone()))));
-                    }
+                if let Some(why) = v.when.as_ref().and_then(|w| condition::edge_only_why(w.program(), &segments)) {
+                    out.push((format!("slots.{slot}[{i}].when"), Some(Target::Slot(slot.clone())), why));
                 }
                 for (name, t) in &v.content {
-                    if t.edge_only(&segments) {
-                        out.push((format!("slots.{slot}[{i}].content.{name}"), Some(Target::Slot(slot.clone()))));
+                    if let Some(why) = t.edge_only_why(&segments) {
+                        out.push((format!("slots.{slot}[{i}].content.{name}"), Some(Target::Slot(slot.clone())), why));
                     }
                 }
             }
         }
         for (i, r) in self.list_rules.iter().enumerate() {
-            if let Some(w) = &r.when {
-                if w.edge_only(&segments) {
-                    // A rule for every list decides them all.
-                    out.push((format!("lists.rules[{i}].when"), Some(Target::List(r.list.clone().unwrap_or_default()))));
-                }
+            if let Some(why) = r.when.as_ref().and_then(|w| condition::edge_only_why(w.program(), &segments)) {
+                // A rule for every list decides them all.
+                out.push((format!("lists.rules[{i}].when"), Some(Target::List(r.list.clone().unwrap_or_default())), why));
             }
         }
         for e in &self.experiments {
-            if let Some(a) = &e.audience {
-                if a.edge_only(&segments) {
-                    out.push((format!("experiments.{}.audience", e.id), Some(e.target.clone())));
-                }
+            if let Some(why) = e.audience.as_ref().and_then(|a| condition::edge_only_why(a.program(), &segments)) {
+                out.push((format!("experiments.{}.audience", e.id), Some(e.target.clone()), why));
             }
         }
-        self.edge_only_rules = out;
+        out
     }
 
     /// Whether what `target` shows depends on a rule only a runtime with `matches()` and
@@ -720,12 +722,15 @@ impl Template {
         }
     }
 
-    /// Whether a hole calls one of the edge's functions, or reads one of the edge-only `segments`.
+    /// Why only the edge renders this template (see `condition::edge_only_why`): the first hole
+    /// that calls one of the edge's functions or reads one of the edge-only `segments`.
     #[cfg(feature = "compile")]
-    pub(crate) fn edge_only(&self, segments: &[&str]) -> bool {
-        self.0.iter().any(|p| match p {
-            Piece::Text(_) => false,
-            Piece::Hole { program, .. } | Piece::Money { program, .. } => program.uses_edge_function() || condition::reads_segment(program, segments),
+    pub(crate) fn edge_only_why(&self, segments: &[(&str, String)]) -> Option<String> {
+        self.0.iter().find_map(|p| match p {
+            Piece::Text(_) => None,
+            Piece::Hole { program, .. } | Piece::Money { program, .. } => {
+                condition::edge_only_why(program, segments).map(|why| format!("has a hole that {why}"))
+            }
         })
     }
 
@@ -1009,5 +1014,25 @@ mod tests {
             assert!(edge_only(Target::Widget("w".into())) && !edge_only(Target::Widget("other".into())));
             assert!(edge_only(Target::Slot("fmt".into())) && edge_only(Target::Slot("fmt_when".into())), "format()");
         }
+        // What `vitrine bundle` says of each.
+        let report = SiteConfig::from_json(text).unwrap().edge_only_report();
+        let why: Vec<(&str, &str)> = report.iter().map(|(f, _, why)| (f.as_str(), why.as_str())).collect();
+        let gmail = "reads segment `gmail`, whose rule calls matches()";
+        assert_eq!(
+            why,
+            [
+                ("segments.gmail.when", "calls matches()"),
+                ("slots.banner[0].content.headline", "has a hole that calls matches()"),
+                ("slots.fmt[0].content.headline", "has a hole that calls format()"),
+                ("slots.fmt_when[0].when", "calls format()"),
+                ("slots.hero[0].when", gmail),
+                ("slots.whole[0].when", "reads the whole `segment` map, with segment `gmail`, whose rule calls matches()"),
+                ("lists.rules[0].when", "calls matches()"),
+                ("experiments.e.audience", gmail)
+            ]
+        );
+        assert_eq!(condition::calls_words(&["split", "matches"]).as_deref(), Some("calls split() and matches()"));
+        assert_eq!(condition::calls_words(&["split", "matches", "format"]).as_deref(), Some("calls split(), matches(), and format()"));
+        assert_eq!(condition::calls_words(&[]), None);
     }
 }
