@@ -57,11 +57,8 @@ impl Bundle {
             }
             _ => None,
         };
-        let nest = |e: FormatError| FormatError { format: "bundle", ..e };
-        let site =
-            SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?).map_err(|e| FormatError { field: prefix("site", &e.field), ..nest(e) })?;
-        let catalog = Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?)
-            .map_err(|e| FormatError { field: prefix("catalog", &e.field), ..nest(e) })?;
+        let site = SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?).map_err(|e| within("site", e))?;
+        let catalog = Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?).map_err(|e| within("catalog", e))?;
         // Without `full-bundle` (the browser's production build), content neighbours come only
         // from the similar rows a catalog head's shards carry, computed at bundle time.
         #[cfg(not(feature = "full-bundle"))]
@@ -75,8 +72,7 @@ impl Bundle {
         Ok(Bundle {
             site,
             catalog,
-            model: Model::from_bundle_part(part("model").ok_or_else(|| missing("model"))?)
-                .map_err(|e| FormatError { field: prefix("model", &e.field), ..nest(e) })?,
+            model: Model::from_bundle_part(part("model").ok_or_else(|| missing("model"))?).map_err(|e| within("model", e))?,
             browser_shards,
         })
     }
@@ -123,6 +119,12 @@ impl Bundle {
             (None, None) => Err(FormatError::rule("bundle", "shards", format!("{} is not under this bundle's shard directories", Quoted(path)))),
         }
     }
+}
+
+/// An error of a bundle's part `p`, as the bundle's: its field under `p`.
+#[inline(never)]
+fn within(p: &str, e: FormatError) -> FormatError {
+    FormatError { format: "bundle", field: prefix(p, &e.field), ..e }
 }
 
 fn prefix(p: &str, field: &str) -> String {
