@@ -87,9 +87,44 @@ export async function startEdge({ profiles = {}, routes = {}, upgrade, vars = []
   }
 
   const shop = await startShop({ root: dist, routes, upgrade });
-  const port = await freePort();
+  // A free port can be taken again before wrangler binds it (its own helper servers bind port 0
+  // first), so a start refused with "Address already in use" tries another port.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const started = await startWrangler(cfg, port, shop, vars, state, env);
+    if (started.ok) {
+      const { dev, log } = started;
+      const close = async () => {
+        await stop(dev);
+        rmSync(state, { recursive: true, force: true });
+        await shop.close();
+      };
+      /** Resident memory of the runtime (workerd processes of this wrangler), in KB. */
+      const memory = () => execFileSync('ps', ['-eo', 'pgid=,rss=,comm='], { encoding: 'utf8' }).split('\n')
+        .map((l) => l.trim().split(/\s+/)).filter(([g, , c]) => Number(g) === dev.pid && /workerd/.test(c ?? ''))
+        .reduce((sum, [, rss]) => sum + Number(rss), 0);
+      return { base: `http://127.0.0.1:${port}`, origin: shop.url, log, memory, close };
+    }
+    if (started.portTaken && attempt < 3) continue;
+    rmSync(state, { recursive: true, force: true });
+    await shop.close();
+    assert.fail(started.why);
+  }
+}
+
+/** Stops wrangler together with its workerd (its own process group) and waits until it has exited. */
+async function stop(dev) {
+  if (dev.exitCode !== null || dev.signalCode !== null) return;
+  const exited = new Promise((ok) => dev.once('exit', ok));
+  try { process.kill(-dev.pid, 'SIGTERM'); } catch { return; }
+  const timer = new Promise((ok) => setTimeout(ok, 10_000).unref());
+  await Promise.race([exited, timer]);
+}
+
+/** `wrangler dev` on `port` in front of `shop`: { ok, dev, log } once it answers, else { ok: false, why, portTaken }. */
+async function startWrangler(cfg, port, shop, vars, state, env) {
   const base = `http://127.0.0.1:${port}`;
-  // Its own process group, so that close() can stop wrangler together with its workerd.
+  // Its own process group, so that stop() can stop wrangler together with its workerd.
   const dev = spawn(wrangler, ['dev', '--local', '--config', cfg, '--ip', '127.0.0.1', '--port', String(port),
     '--var', `VITRINE_ORIGIN:${shop.url}`, ...vars.flatMap((v) => ['--var', v]),
     '--persist-to', state, '--show-interactive-dev-session=false'],
@@ -98,33 +133,20 @@ export async function startEdge({ profiles = {}, routes = {}, upgrade, vars = []
   const keep = (b) => { devLog = (devLog + b).slice(-20000); };
   dev.stdout.on('data', keep);
   dev.stderr.on('data', keep);
-  const close = async () => {
-    if (dev.exitCode === null) {
-      try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* already gone */ }
-    }
-    rmSync(state, { recursive: true, force: true });
-    await shop.close();
-  };
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (dev.exitCode !== null) {
-      await close();
-      assert.fail(`wrangler dev exited (${dev.exitCode}):\n${devLog}`);
+      return { ok: false, portTaken: /Address already in use/.test(devLog), why: `wrangler dev exited (${dev.exitCode}):\n${devLog}` };
     }
     try {
       await fetch(base + '/vitrine/vitrine.js');
-      break;
+      return { ok: true, dev, log: () => devLog };
     } catch {
       if (Date.now() > deadline) {
-        await close();
-        assert.fail(`wrangler dev did not answer within 90 s:\n${devLog}`);
+        await stop(dev);
+        return { ok: false, portTaken: false, why: `wrangler dev did not answer within 90 s:\n${devLog}` };
       }
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  /** Resident memory of the runtime (workerd processes of this wrangler), in KB. */
-  const memory = () => execFileSync('ps', ['-eo', 'pgid=,rss=,comm='], { encoding: 'utf8' }).split('\n')
-    .map((l) => l.trim().split(/\s+/)).filter(([g, , c]) => Number(g) === dev.pid && /workerd/.test(c ?? ''))
-    .reduce((sum, [, rss]) => sum + Number(rss), 0);
-  return { base, origin: shop.url, log: () => devLog, memory, close };
 }
