@@ -31,16 +31,11 @@ bindgen() {
     cargo build --quiet -p vitrine-snippet $1 --target wasm32-unknown-unknown --profile snippet \
     -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
   wasm-bindgen --target no-modules --no-typescript --out-dir "$here/pkg/$2" "$wasm"
-  # npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables. --converge
-  # repeats the passes while they still shrink it (-0.7 KB gzip). --low-memory-unused lets it fold
-  # a pointer's constant offsets into loads and stores (-0.8 KB gzip): it assumes nothing lives in
-  # the first kilobyte of memory, which holds for Rust's layout (the 1 MB stack comes first and
-  # grows down towards address 0, data starts above it; a stack that deep traps either way).
-  # Optimized twice: without names for shipping, and with them for the size breakdown and
-  # profiles (named.wasm; keeping names through the passes makes the stripped result 0.2 KB gzip
-  # larger, so it is not what ships).
-  node_modules/.bin/wasm-opt -Os --converge --low-memory-unused --strip-debug --strip-producers "$here/pkg/$2/vitrine_snippet_bg.wasm" -o "$here/pkg/$2/shipped.wasm"
-  node_modules/.bin/wasm-opt -Os --converge --low-memory-unused -g "$here/pkg/$2/vitrine_snippet_bg.wasm" -o "$here/pkg/$2/named.wasm"
+  # Optimized twice (js-snippet/optimize.sh): without names for shipping, and with them for the
+  # size breakdown and profiles (named.wasm; keeping names through the passes makes the stripped
+  # result 0.2 KB gzip larger, so it is not what ships).
+  bash "$here/optimize.sh" "$here/pkg/$2/vitrine_snippet_bg.wasm" "$here/pkg/$2/shipped.wasm"
+  bash "$here/optimize.sh" "$here/pkg/$2/vitrine_snippet_bg.wasm" "$here/pkg/$2/named.wasm" -g
 }
 
 bindgen "" prod

@@ -32,8 +32,8 @@ RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target/snippet" RUSTFLAGS="-Zunstable-optio
   nice -n 10 cargo build -q -p vitrine-snippet --features dev --target wasm32-unknown-unknown --profile snippet \
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp/pkg" "$target/snippet/wasm32-unknown-unknown/snippet/vitrine_snippet.wasm"
-# As js-snippet/build.sh ships it (npm's binaryen: Debian's wasm-opt breaks externref tables).
-node_modules/.bin/wasm-opt -Os --converge --low-memory-unused --strip-debug --strip-producers "$tmp/pkg/vitrine_snippet_bg.wasm" -o "$tmp/vitrine_bg.wasm"
+# As js-snippet/build.sh ships it.
+bash js-snippet/optimize.sh "$tmp/pkg/vitrine_snippet_bg.wasm" "$tmp/vitrine_bg.wasm"
 
 nice -n 10 cargo bench -q -p vitrine-engine --bench rules --no-run
 VITRINE_BENCH_RULES_OUT="$tmp/native.json" cargo bench -q -p vitrine-engine --bench rules -- --output-format bencher \

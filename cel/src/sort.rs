@@ -77,22 +77,29 @@ fn natural_merge<T: Copy>(v: &mut [T], greater: impl Fn(T, T) -> bool) {
         for pair in bounds[1..].chunks(2) {
             if let [mid, end] = *pair {
                 let start = *next.last().unwrap_or(&0);
-                // Through `buf`; at a tie the left run wins.
-                let (left, right) = v[start..end].split_at(mid - start);
+                // From a copy in `buf` back into `v`, each place written once; at a tie the left
+                // run wins.
                 buf.clear();
+                buf.extend_from_slice(&v[start..end]);
+                let (left, right) = buf.split_at(mid - start);
                 let (mut i, mut j) = (0, 0);
-                while i < left.len() && j < right.len() {
-                    if greater(left[i], right[j]) {
-                        buf.push(right[j]);
-                        j += 1;
-                    } else {
-                        buf.push(left[i]);
-                        i += 1;
-                    }
+                for slot in &mut v[start..end] {
+                    *slot = match (left.get(i), right.get(j)) {
+                        (Some(&l), Some(&r)) if greater(l, r) => {
+                            j += 1;
+                            r
+                        }
+                        (Some(&l), _) => {
+                            i += 1;
+                            l
+                        }
+                        (None, Some(&r)) => {
+                            j += 1;
+                            r
+                        }
+                        (None, None) => break,
+                    };
                 }
-                buf.extend_from_slice(&left[i..]);
-                buf.extend_from_slice(&right[j..]);
-                v[start..end].copy_from_slice(&buf);
             }
             next.push(pair[pair.len() - 1]);
         }

@@ -735,6 +735,9 @@ pub(crate) struct Writer {
     first: bool,
 }
 
+// `push_str("{")` rather than `push('{')`: at the browser's opt-level "z", pushing a `char` calls
+// the standard library's UTF-8 encoder for each one (a decision's JSON is mostly punctuation).
+#[allow(clippy::single_char_add_str)]
 impl Writer {
     pub fn finish(self) -> String {
         self.out
@@ -742,28 +745,28 @@ impl Writer {
 
     fn sep(&mut self) {
         if !self.first {
-            self.out.push(',');
+            self.out.push_str(",");
         }
         self.first = false;
     }
 
     /// An object; `fields` writes its fields with [`Writer::key`].
     pub fn obj(&mut self, fields: impl FnOnce(&mut Writer)) {
-        self.out.push('{');
+        self.out.push_str("{");
         self.first = true;
         fields(self);
-        self.out.push('}');
+        self.out.push_str("}");
         self.first = false;
     }
 
     pub fn arr<T>(&mut self, items: &[T], mut item: impl FnMut(&mut Writer, &T)) {
-        self.out.push('[');
+        self.out.push_str("[");
         self.first = true;
         for x in items {
             self.sep();
             item(self, x);
         }
-        self.out.push(']');
+        self.out.push_str("]");
         self.first = false;
     }
 
@@ -771,12 +774,12 @@ impl Writer {
     pub fn key(&mut self, k: &str) -> &mut Writer {
         self.sep();
         self.str(k);
-        self.out.push(':');
+        self.out.push_str(":");
         self
     }
 
     pub fn str(&mut self, s: &str) {
-        self.out.push('"');
+        self.out.push_str("\"");
         let mut run = 0;
         for (i, b) in s.bytes().enumerate() {
             let esc = match b {
@@ -801,7 +804,7 @@ impl Writer {
             run = i + 1;
         }
         self.out.push_str(&s[run..]);
-        self.out.push('"');
+        self.out.push_str("\"");
     }
 
     pub fn opt_str(&mut self, s: Option<&str>) {
