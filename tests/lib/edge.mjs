@@ -112,11 +112,15 @@ export async function startEdge({ profiles = {}, routes = {}, upgrade, vars = []
   }
 }
 
-/** Stops wrangler together with its workerd (its own process group) and waits until it has exited. */
+/**
+ * Stops wrangler together with its workerd (its own process group) and waits until wrangler has
+ * exited. The group is signalled even when wrangler has already exited: a workerd it started may
+ * outlive it.
+ */
 async function stop(dev) {
-  if (dev.exitCode !== null || dev.signalCode !== null) return;
-  const exited = new Promise((ok) => dev.once('exit', ok));
-  try { process.kill(-dev.pid, 'SIGTERM'); } catch { return; }
+  const running = dev.exitCode === null && dev.signalCode === null;
+  const exited = running ? new Promise((ok) => dev.once('exit', ok)) : Promise.resolve();
+  try { process.kill(-dev.pid, 'SIGTERM'); } catch { return; /* the whole group is gone */ }
   const timer = new Promise((ok) => setTimeout(ok, 10_000).unref());
   await Promise.race([exited, timer]);
 }
@@ -136,6 +140,7 @@ async function startWrangler(cfg, port, shop, vars, state, env) {
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (dev.exitCode !== null) {
+      await stop(dev);
       return { ok: false, portTaken: /Address already in use/.test(devLog), why: `wrangler dev exited (${dev.exitCode}):\n${devLog}` };
     }
     try {
