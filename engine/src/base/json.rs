@@ -70,9 +70,23 @@ impl Doc<'_> {
 
 /// Reads `text` as one JSON document with `read`: what every runtime format's `from_json` does.
 pub(crate) fn read<T>(format: &'static str, text: &str, read: impl FnOnce(At<'_, '_>) -> R<T>) -> Result<T, FormatError> {
+    // Parsing, freeing the tree and unboxing the error are calls, not inlined into every format's
+    // reader (the browser pays for each copy).
     let doc = Doc { format, text };
-    let json = parse(doc).map_err(|e| *e)?;
-    read(At::root(doc, &json)).map_err(|e| *e)
+    let json = parse(doc).map_err(unbox)?;
+    let out = read(At::root(doc, &json));
+    free(json);
+    out.map_err(unbox)
+}
+
+#[inline(never)]
+fn free(json: Json<'_>) {
+    drop(json);
+}
+
+#[inline(never)]
+fn unbox(e: Error) -> FormatError {
+    *e
 }
 
 /// The bytes of a document that is one JSON string holding base64 (a compiled site, a bundle's
@@ -145,6 +159,7 @@ fn refused_field<K: AsRef<str>, T>(known: &[&str], fields: &[(K, T)], lenient: b
 }
 
 /// Parses `text` as one JSON document.
+#[inline(never)]
 pub(crate) fn parse<'a>(doc: Doc<'a>) -> R<Json<'a>> {
     let mut p = Parser { doc, b: doc.text.as_bytes(), i: 0 };
     let v = p.value(0)?;
@@ -526,16 +541,23 @@ impl<'c, 'a> At<'c, 'a> {
 
     /// The items of an array, each with its path.
     pub fn items<T>(&self, mut item: impl FnMut(At<'_, 'a>) -> R<T>) -> R<Vec<T>> {
-        match &self.v.kind {
-            Kind::Arr(xs) => {
-                let mut out = Vec::with_capacity(xs.len());
-                for (i, v) in xs.iter().enumerate() {
-                    out.push(item(At { doc: self.doc, v, path: Path::Index(&self.path, i) })?);
-                }
-                Ok(out)
-            }
-            _ => Err(self.expected("a sequence")),
+        let mut out = Vec::new();
+        self.elements(&mut |at| {
+            out.push(item(at)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Hands each item of an array to `item`, with its path: the loop of [`At::items`], in one
+    /// copy for every item type (the browser pays for each).
+    #[inline(never)]
+    fn elements(&self, item: &mut dyn FnMut(At<'_, 'a>) -> R<()>) -> R<()> {
+        let Kind::Arr(xs) = &self.v.kind else { return Err(self.expected("a sequence")) };
+        for (i, v) in xs.iter().enumerate() {
+            item(At { doc: self.doc, v, path: Path::Index(&self.path, i) })?;
         }
+        Ok(())
     }
 
     pub fn strings(&self) -> R<Vec<String>> {
@@ -702,16 +724,31 @@ impl<'c, 'a> Obj<'c, 'a> {
 
     /// A required field.
     pub fn req<T>(&self, name: &'static str, read: impl FnOnce(At<'_, 'a>) -> R<T>) -> R<T> {
-        match self.fields.iter().find(|(k, _)| k == name) {
-            Some((_, v)) => read(At { doc: self.at.doc, v, path: Path::Key(&self.at.path, name) }),
-            None => Err(self.at.invalid(format!("missing field `{name}`"))),
+        match self.field(name) {
+            Some(at) => read(at),
+            None => Err(self.missing(name)),
         }
+    }
+
+    /// The field `name`, with its path. One copy for every reader: the field lookup is not
+    /// repeated in each instance of [`Obj::req`], [`Obj::opt`] and [`Obj::or`] (the browser pays
+    /// for each).
+    #[inline(never)]
+    fn field(&self, name: &'static str) -> Option<At<'_, 'a>> {
+        let (_, v) = self.fields.iter().find(|(k, _)| k == name)?;
+        Some(At { doc: self.at.doc, v, path: Path::Key(&self.at.path, name) })
+    }
+
+    #[inline(never)]
+    #[cold]
+    fn missing(&self, name: &'static str) -> Error {
+        self.at.invalid(format!("missing field `{name}`"))
     }
 
     /// An optional field: absent or `null` is `None`.
     pub fn opt<T>(&self, name: &'static str, read: impl FnOnce(At<'_, 'a>) -> R<T>) -> R<Option<T>> {
-        match self.fields.iter().find(|(k, _)| k == name) {
-            Some((_, v)) if !matches!(v.kind, Kind::Null) => read(At { doc: self.at.doc, v, path: Path::Key(&self.at.path, name) }).map(Some),
+        match self.field(name) {
+            Some(at) if !matches!(at.v.kind, Kind::Null) => read(at).map(Some),
             _ => Ok(None),
         }
     }
@@ -719,8 +756,8 @@ impl<'c, 'a> Obj<'c, 'a> {
     /// An optional field with a default when absent (`null` is read, and is an error unless `read`
     /// accepts it, as serde's `#[serde(default)]`).
     pub fn or<T>(&self, name: &'static str, default: impl FnOnce() -> T, read: impl FnOnce(At<'_, 'a>) -> R<T>) -> R<T> {
-        match self.fields.iter().find(|(k, _)| k == name) {
-            Some((_, v)) => read(At { doc: self.at.doc, v, path: Path::Key(&self.at.path, name) }),
+        match self.field(name) {
+            Some(at) => read(at),
             None => Ok(default()),
         }
     }
