@@ -217,26 +217,34 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Program>, LoadError> {
         return Err(err(5, LoadErrorKind::Invalid("flags")));
     }
     let mut r = Reader { bytes: body, pos: 6, strings: Vec::new(), spans: bytes[5] & FLAG_SPANS != 0 };
-    let n = r.count()?;
-    for _ in 0..n {
-        let len = r.count()?;
-        let start = r.pos;
-        let s: Arc<str> = match std::str::from_utf8(r.take(len)?) {
-            Ok(s) => Arc::from(s),
-            Err(_) => return Err(err(start, LoadErrorKind::Utf8)),
-        };
-        r.strings.push(s);
+    r.programs().map_err(|e| *e)
+}
+
+impl Reader<'_> {
+    /// The string table, then the programs, to the end of the body.
+    fn programs(&mut self) -> R<Vec<Program>> {
+        let r = self;
+        let n = r.count()?;
+        for _ in 0..n {
+            let len = r.count()?;
+            let start = r.pos;
+            let s: Arc<str> = match std::str::from_utf8(r.take(len)?) {
+                Ok(s) => Arc::from(s),
+                Err(_) => return Err(boxed(start, LoadErrorKind::Utf8)),
+            };
+            r.strings.push(s);
+        }
+        let n = r.count()?;
+        let mut programs = Vec::with_capacity(n);
+        for _ in 0..n {
+            let expr = r.expr(1)?;
+            programs.push(Program { expr: Arc::new(expr), result_type: Type::Dyn });
+        }
+        if r.pos != r.bytes.len() {
+            return r.fail(LoadErrorKind::TrailingBytes);
+        }
+        Ok(programs)
     }
-    let n = r.count()?;
-    let mut programs = Vec::with_capacity(n);
-    for _ in 0..n {
-        let expr = r.expr(1)?;
-        programs.push(Program { expr: Arc::new(expr), result_type: Type::Dyn });
-    }
-    if r.pos != body.len() {
-        return Err(err(r.pos, LoadErrorKind::TrailingBytes));
-    }
-    Ok(programs)
 }
 
 /// [`decode`] from standard base64.
@@ -447,11 +455,19 @@ struct Reader<'a> {
     spans: bool,
 }
 
-type R<T> = Result<T, LoadError>;
+/// Errors are boxed while reading: a `Result` of one pointer keeps every `?` small (the browser
+/// pays for each), and errors are rare.
+type R<T> = Result<T, Box<LoadError>>;
+
+#[cold]
+#[inline(never)]
+fn boxed(offset: usize, kind: LoadErrorKind) -> Box<LoadError> {
+    Box::new(LoadError { offset, kind })
+}
 
 impl Reader<'_> {
     fn fail<T>(&self, kind: LoadErrorKind) -> R<T> {
-        Err(LoadError { offset: self.pos, kind })
+        Err(boxed(self.pos, kind))
     }
 
     fn u8(&mut self) -> R<u8> {
@@ -653,11 +669,11 @@ impl Reader<'_> {
                 for _ in 0..n {
                     let at = self.pos;
                     let Some(k) = Key::from_value(&self.value(depth + 1)?) else {
-                        return Err(LoadError { offset: at, kind: LoadErrorKind::Invalid("map key") });
+                        return Err(boxed(at, LoadErrorKind::Invalid("map key")));
                     };
                     let v = self.value(depth + 1)?;
                     if map.insert(k, v).is_some() {
-                        return Err(LoadError { offset: at, kind: LoadErrorKind::Invalid("map key (repeated)") });
+                        return Err(boxed(at, LoadErrorKind::Invalid("map key (repeated)")));
                     }
                 }
                 Value::Map(Arc::new(map))

@@ -86,7 +86,9 @@ pub use vitrine_cel::sort;
 pub use base::error::{FormatError, FormatErrorKind, V1};
 pub use base::named::Named;
 pub use base::time;
-pub use data::catalog::{is_safe_url, Availability, Catalog, ContentIndex, Price, Product, Url};
+#[cfg(feature = "full-bundle")]
+pub use data::catalog::ContentIndex;
+pub use data::catalog::{is_safe_url, Availability, Catalog, Price, Product, Url};
 pub use data::money::MoneyFormat;
 pub use data::profile::{Event, LiveProfile, ProfileSnapshot, Session};
 pub use data::{money, orders, profile};

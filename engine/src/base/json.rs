@@ -84,6 +84,8 @@ fn free(json: Json<'_>) {
     drop(json);
 }
 
+// Takes the box on purpose: the one copy of moving an error out of its box.
+#[allow(clippy::boxed_local)]
 #[inline(never)]
 fn unbox(e: Error) -> FormatError {
     *e

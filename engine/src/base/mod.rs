@@ -10,6 +10,7 @@ pub(crate) mod crc;
 pub mod error;
 pub(crate) mod json;
 pub(crate) mod named;
+#[cfg(feature = "full-bundle")]
 pub(crate) mod par;
 pub(crate) mod shard_layout;
 pub mod time;

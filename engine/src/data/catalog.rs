@@ -300,7 +300,9 @@ pub struct Catalog {
     pub(crate) products: Vec<Product>,
     pub(crate) by_id: Ids,
     /// Title words and inverted lists for content similarity; built on first use so that loading
-    /// stays cheap for pages that never ask for `similar`.
+    /// stays cheap for pages that never ask for `similar`. Only a full catalog is scanned
+    /// (`full-bundle`); without it, the browser's Wasm carries neither the index nor its drop.
+    #[cfg(feature = "full-bundle")]
     content: std::sync::OnceLock<ContentIndex>,
     /// A browser's partial catalog (a bundle head): which shards are loaded, the similar rows
     /// loaded so far, and which files lookups missed (`catalog_shard.rs`). `None` for a full one.
@@ -308,6 +310,7 @@ pub struct Catalog {
 }
 
 /// Every product's title words (sorted), and which products have each word and each product type.
+#[cfg(feature = "full-bundle")]
 #[derive(Debug, Clone, Default)]
 pub struct ContentIndex {
     /// Per product, in catalog order (see `title_words`).
@@ -320,6 +323,7 @@ pub struct ContentIndex {
     lists: Vec<Vec<u32>>,
 }
 
+#[cfg(feature = "full-bundle")]
 impl ContentIndex {
     fn new(products: &[Product]) -> ContentIndex {
         let words: Vec<Vec<String>> = products.iter().map(|p| title_words(&p.title)).collect();
@@ -351,6 +355,7 @@ impl ContentIndex {
 }
 
 /// Appends `item` to the list of `key` in `index`, starting a list for a new key.
+#[cfg(feature = "full-bundle")]
 fn push_listed(index: &mut HashIds, lists: &mut Vec<Vec<u32>>, key: &str, item: u32) {
     let next = lists.len() as u32;
     let at = *index.entry(key.to_owned()).or_insert(next);
@@ -506,6 +511,7 @@ impl Catalog {
     }
 
     /// Title words of every product and the inverted lists over them (see `ContentIndex`).
+    #[cfg(feature = "full-bundle")]
     pub fn content(&self) -> &ContentIndex {
         self.content.get_or_init(|| ContentIndex::new(&self.products))
     }
@@ -573,6 +579,7 @@ pub const SIMILAR_ROW: usize = 30;
 /// category counts most, then the share of title words in common (Jaccard), then the same brand.
 /// Ties keep catalog order. What `similar` recommends from, computed on the spot by a runtime with
 /// the full catalog and once per product by `vitrine bundle` for the browser's shards.
+#[cfg(feature = "full-bundle")]
 pub(crate) fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a str> {
     let index = catalog.content();
     let words = crate::data::catalog::title_words(&product.title);
@@ -587,6 +594,7 @@ pub(crate) fn similar<'a>(catalog: &'a Catalog, product: &Product) -> Vec<&'a st
 
 /// `other`'s content similarity to `product` (whose title words are `words`; `other_words` sorted),
 /// or `None` when they share neither a title word nor the type.
+#[cfg(feature = "full-bundle")]
 fn similarity(product: &Product, words: &[String], other: &Product, other_words: &[String]) -> Option<f64> {
     let shared = words.iter().filter(|w| other_words.binary_search(w).is_ok()).count();
     let union = words.len() + other_words.len() - shared;
@@ -598,6 +606,7 @@ fn similarity(product: &Product, words: &[String], other: &Product, other_words:
 }
 
 /// Ids by score, best first; ties keep catalog order.
+#[cfg(feature = "full-bundle")]
 fn best_first(mut scored: Vec<(f64, usize, &str)>) -> Vec<&str> {
     crate::sort::sort_by_score_desc(&mut scored, |s| s.0, |a, b| a.1.cmp(&b.1));
     scored.into_iter().take(SIMILAR_ROW).map(|(_, _, id)| id).collect()
@@ -607,6 +616,7 @@ fn best_first(mut scored: Vec<(f64, usize, &str)>) -> Vec<&str> {
 /// deduplicated. Only ASCII is case-folded and only ASCII punctuation separates words: Unicode's
 /// tables would cost the browser build more than they buy here, and non-ASCII letters still stay
 /// inside their words.
+#[cfg(feature = "full-bundle")]
 pub fn title_words(title: &str) -> Vec<String> {
     const STOP: &[&str] = &["set", "and", "the", "with", "for", "pack", "of", "design", "small", "large", "mini"];
     let mut words: Vec<String> = title

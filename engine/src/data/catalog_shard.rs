@@ -21,9 +21,13 @@
 //! stay unknown (left out of recommendations, no category for lists), and the page is never broken.
 
 use crate::base::error::FormatError;
-use crate::base::shard_layout::{content_hash, shard_of, ShardFile, ShardLayout};
+#[cfg(feature = "full-bundle")]
+use crate::base::shard_layout::{content_hash, ShardFile};
+use crate::base::shard_layout::{shard_of, ShardLayout};
 use crate::cel::Quoted;
-use crate::data::catalog::{file_name, parse_name, similar, Catalog, CatalogSharding, Part, Product, SIMILAR_ROW};
+use crate::data::catalog::{file_name, parse_name, Catalog, Part, SIMILAR_ROW};
+#[cfg(feature = "full-bundle")]
+use crate::data::catalog::{similar, CatalogSharding, Product};
 
 impl Catalog {
     /// The layout of a partial catalog's shards; `None` for a full catalog.
@@ -139,6 +143,7 @@ impl Catalog {
     /// to the shards' directory (`c-<hash>/`, after the catalog's content): `count` files of
     /// products and `count` of similar rows. Computing every product's similar row is the costly
     /// part (on every core; about a millisecond a product at 100,000 products).
+    #[cfg(feature = "full-bundle")]
     pub fn split<'a>(&self, count: u32, head: impl IntoIterator<Item = &'a str>) -> Result<(Catalog, Vec<ShardFile>), FormatError> {
         if self.sharding.is_some() {
             return Err(FormatError::rule("catalog", "shards", "expected a full catalog, found a catalog head"));
