@@ -500,10 +500,13 @@
     });
   }
 
-  // opts: {site?: JSON text, profile?: snapshot JSON text (null: anonymous), session?: JSON text}.
-  // Resolves to the decision with its trace; rejects (page left as it was) if an input is invalid.
+  // opts: {site?: JSON text, profile?: snapshot JSON text (null: anonymous), session?: JSON text,
+  // engine?: an engine of the developer build (the panel's `new Vitrine(bundle)`)}. Resolves to the
+  // decision, with its trace when the engine is the developer build's; rejects (page left as it
+  // was) if an input is invalid.
   function preview(opts) {
     opts = opts || {};
+    if (opts.engine) useEngine(opts.engine);
     // One after the other: the first input that does not load stops the rest.
     return (opts.site != null ? call('setSite', opts.site) : Promise.resolve()).then(function () {
       return call('setProfile', opts.profile || '{"v":1,"id":""}');
@@ -524,6 +527,16 @@
       window.vitrine.decision = decision;
       return decision;
     });
+  }
+
+  // From now on every call goes to `engine`, an engine object the preview panel made from the
+  // developer build, which explains its decisions (the production build in the worker leaves
+  // traces out): live events on this page reach it too.
+  function useEngine(engine) {
+    call = function (method) {
+      var args = Array.prototype.slice.call(arguments, 1);
+      return new Promise(function (resolve) { resolve(engine[method].apply(engine, args)); });
+    };
   }
 
   function whenDom() {

@@ -575,15 +575,24 @@
       return Promise.reject(new Error('this page offers no vitrine.preview hook'));
     }
     setPageState('busy', 'deciding');
-    // The page's production engine takes the configuration compiled, with its rules' sources for
-    // the trace.
+    // The page decides with this panel's engine, the developer build (the production build shop
+    // pages load answers without a trace), from the full bundle the edge decides with; the
+    // configuration goes in compiled, with its rules' sources for the trace.
     var inputs = { site: compiledSite(), profile: profileJson(), session: JSON.stringify(session()) };
+    inputs.engine = pageEngine();
     return Promise.resolve(w.vitrine.preview(inputs)).then(function (decision) {
       if (w !== frameWindow()) return; // navigated meanwhile: the new page gets its own call
       // Without consent the engine reads nothing personal (the page's own context only): say so.
       setPageState(personal(inputs.profile) ? 'true' : 'anon', personal(inputs.profile) ? 'personalized' : 'anonymous: page context only');
       renderTrace(decision, w, inputs);
     });
+  }
+
+  // One engine for the framed pages, made once the panel has booted (it needs the bundle).
+  var framedEngine = null;
+  function pageEngine() {
+    if (!framedEngine) framedEngine = new wasm_bindgen.Vitrine(bundleText);
+    return framedEngine;
   }
 
   function pageContext(w) {

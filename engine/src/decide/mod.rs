@@ -438,6 +438,7 @@ impl Decision {
                     assignment(w, r.experiment.as_ref());
                 })
             });
+            #[cfg(feature = "trace")]
             if let Some(t) = &self.trace {
                 w.key("trace").obj(|w| t.write(w));
             }
@@ -467,6 +468,7 @@ fn keep(w: &mut Writer, keep: bool) {
     }
 }
 
+#[cfg(feature = "trace")]
 impl Trace {
     fn write(&self, w: &mut Writer) {
         let rules = |w: &mut Writer, rules: &[RuleTrace]| {
@@ -556,6 +558,16 @@ const EDGE_ONLY: &str =
     "left as served: a rule deciding this slot calls a function only the edge evaluates (matches(), format(), or text editing such as split() or substring())";
 
 /// " (listed first among equal priorities)" when another holding variant had the same priority.
+/// `trace` where this build explains decisions (the `trace` feature), else `None`: without it, the
+/// explaining code is left out (the browser's production build; its trace is the developer build's).
+fn tracing(trace: Option<&mut Trace>) -> Option<&mut Trace> {
+    if cfg!(feature = "trace") {
+        trace
+    } else {
+        None
+    }
+}
+
 fn tie_note(variants: &[crate::rules::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
     let tie =
         variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
@@ -639,6 +651,7 @@ impl Context<'_> {
     }
 
     fn slot_with(&self, vars: &Vars, slot: &str, trace: Option<&mut Trace>) -> SlotDecision {
+        let trace = tracing(trace);
         let target = Target::Slot(slot.to_owned());
         if self.edge_decides(&target) {
             if let Some(trace) = trace {
@@ -758,6 +771,7 @@ impl Context<'_> {
     }
 
     fn list_with(&self, vars: &Vars, list: &str, items: &[String], trace: Option<&mut Trace>) -> ListDecision {
+        let trace = tracing(trace);
         let target = Target::List(list.to_owned());
         if self.edge_decides(&target) {
             if let Some(trace) = trace {
@@ -894,6 +908,7 @@ impl Context<'_> {
     }
 
     fn recs_with(&self, vars: &Vars, req: &RecsRequest, trace: Option<&mut Trace>) -> RecsDecision {
+        let trace = tracing(trace);
         let RecsPlan { req, configured, trace: exp, assignment, keep } = self.plan_recs(vars, req);
         if let Some(trace) = trace {
             trace.recs.push(RecsTrace {
@@ -1101,7 +1116,7 @@ impl Context<'_> {
     }
 
     pub(crate) fn decide_with(&self, vars: &Vars, req: &Request) -> Decision {
-        let mut trace = req.trace.then(Trace::default);
+        let mut trace = (req.trace && cfg!(feature = "trace")).then(Trace::default);
         let slots = req.slots.iter().map(|s| self.slot_with(vars, s, trace.as_mut())).collect();
         let lists = req.lists.iter().map(|l| self.list_with(vars, &l.list, &l.items, trace.as_mut())).collect();
         let recs = req.recs.iter().map(|r| self.recs_with(vars, r, trace.as_mut())).collect();
