@@ -101,6 +101,28 @@ test('shared decision cases give identical results in the Wasm build', async () 
   await page.close();
 });
 
+test('the production build answers a traced request with the same decision and no trace (traces are the developer build\'s)', async () => {
+  const doc = compiledCases();
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  await engineOnPage(page);
+  const c = doc.cases.find((x) => x.input.request.slots?.length);
+  const markup = toMarkup(c.input.request);
+  const [plain, traced] = await page.evaluate(({ browser, input, markup }) => [false, true].map((trace) => {
+    const engine = window.openAll(wasm_bindgen, browser);
+    const now = Date.parse(input.now);
+    if (input.profile) engine.setProfile(JSON.stringify(input.profile));
+    const decision = engine.decide(JSON.stringify({ ...markup, trace }), now);
+    engine.free();
+    return JSON.parse(decision);
+  }), { browser: doc.browser, input: c.input, markup });
+  assert.equal('trace' in traced, false, 'no trace from the production build');
+  assert.deepEqual(traced, plain);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the production build refuses rules in source form or from another program version, and a full catalog or model, clearly', async () => {
   const doc = compiledCases();
   const source = JSON.parse(readFileSync(join(root, 'tests', 'cases', 'decisions.json'), 'utf8')).bundle;
