@@ -14,16 +14,7 @@ pub(crate) struct Eval<'a> {
     budget: u64,
 }
 
-/// Errors are boxed while evaluating: a `Result` of one pointer beside the value keeps every `?`
-/// small (the browser pays for each) and the value's moves cheap; errors are the rare path.
-pub(crate) type Error = Box<EvalError>;
-type EResult = Result<Value, Error>;
-
-#[cold]
-#[inline(never)]
-fn fail(span: Span, kind: K) -> Error {
-    Box::new(EvalError { span, kind })
-}
+type EResult = Result<Value, EvalError>;
 
 impl<'a> Eval<'a> {
     pub fn new(vars: &'a dyn Activation, budget: u64) -> Eval<'a> {
@@ -32,7 +23,7 @@ impl<'a> Eval<'a> {
 
     /// Spends `units` of the budget. Once it is spent, every later charge fails too, so the
     /// error cannot be absorbed by `||`, `&&` or a macro and evaluation unwinds promptly.
-    fn charge(&mut self, units: u64, span: Span) -> Result<(), Error> {
+    fn charge(&mut self, units: u64, span: Span) -> Result<(), EvalError> {
         match self.budget.checked_sub(units) {
             Some(left) => {
                 self.budget = left;
@@ -40,7 +31,7 @@ impl<'a> Eval<'a> {
             }
             None => {
                 self.budget = 0;
-                Err(fail(span, K::CostExceeded))
+                Err(EvalError { span, kind: K::CostExceeded })
             }
         }
     }
@@ -48,7 +39,7 @@ impl<'a> Eval<'a> {
     #[cfg_attr(vitrine_snippet, optimize(speed))]
     pub fn eval(&mut self, e: &Expr) -> EResult {
         self.charge(1, e.span)?;
-        let err = |kind| fail(e.span, kind);
+        let err = |kind| EvalError { span: e.span, kind };
         match &e.kind {
             ExprKind::Lit(v) => Ok(v.clone()),
             ExprKind::Ident(name) => self.lookup(name).ok_or_else(|| err(K::UnboundVariable(name.to_string()))),
@@ -175,7 +166,7 @@ impl<'a> Eval<'a> {
         }
         self.charge(units, span)?;
         let limit = usize::try_from(self.budget.saturating_mul(8)).unwrap_or(usize::MAX);
-        let v = functions::call(func, receiver, values, limit).map_err(|kind| fail(span, kind))?;
+        let v = functions::call(func, receiver, values, limit).map_err(|kind| EvalError { span, kind })?;
         self.charge(v.size_hint(), span)?;
         Ok(v)
     }
@@ -190,22 +181,22 @@ impl<'a> Eval<'a> {
                 let seconds = (now.secs() - t.secs()) as f64 + (f64::from(now.nanos()) - f64::from(t.nanos())) / 1e9;
                 Ok(Value::Double(seconds / unit))
             }
-            ([Value::Timestamp(_)], _) => Err(fail(span, K::UnboundVariable("now".into()))),
-            _ => Err(fail(span, functions::no_match(func.name(), &values.iter().collect::<Vec<_>>()))),
+            ([Value::Timestamp(_)], _) => Err(EvalError { span, kind: K::UnboundVariable("now".into()) }),
+            _ => Err(EvalError { span, kind: functions::no_match(func.name(), &values.iter().collect::<Vec<_>>()) }),
         }
     }
 
     /// The weight of `v`, failing when it is more than the budget left.
-    pub fn weigh(&self, v: &Value, span: Span) -> Result<u64, Error> {
-        v.weight(self.budget).ok_or_else(|| fail(span, K::CostExceeded))
+    pub fn weigh(&self, v: &Value, span: Span) -> Result<u64, EvalError> {
+        v.weight(self.budget).ok_or(EvalError { span, kind: K::CostExceeded })
     }
 
     /// Compares with CEL's `==`, paying for every element compared.
-    fn equals(&mut self, x: &Value, y: &Value, span: Span) -> Result<bool, Error> {
+    fn equals(&mut self, x: &Value, y: &Value, span: Span) -> Result<bool, EvalError> {
         let mut left = self.budget;
         let equal = x.equals_within(y, &mut left);
         self.charge(self.budget - left, span)?;
-        equal.ok_or_else(|| fail(span, K::CostExceeded))
+        equal.ok_or(EvalError { span, kind: K::CostExceeded })
     }
 
     #[cfg_attr(vitrine_snippet, optimize(speed))]
@@ -230,19 +221,19 @@ impl<'a> Eval<'a> {
         let x = match &locals[at].1 {
             Value::Map(m) => match m.get_str(field) {
                 Some(x) => x,
-                None => return Some(Err(fail(span, K::NoSuchField(field.clone())))),
+                None => return Some(Err(EvalError { span, kind: K::NoSuchField(field.clone()) })),
             },
-            other => return Some(Err(fail(span, K::InvalidArgument(format!("type `{}` does not support field selection", other.kind()))))),
+            other => return Some(Err(EvalError { span, kind: K::InvalidArgument(format!("type `{}` does not support field selection", other.kind())) })),
         };
         let ordered = |test: fn(std::cmp::Ordering) -> bool| match x.cel_compare(y) {
             Ok(ord) => Ok(Value::Bool(ord.is_some_and(test))),
-            Err(()) => Err(fail(span, no_match(op.symbol(), &[x, y]))),
+            Err(()) => Err(EvalError { span, kind: no_match(op.symbol(), &[x, y]) }),
         };
         let mut left = *budget;
         let result = match op {
             BinOp::Eq | BinOp::Ne => match x.equals_within(y, &mut left) {
                 Some(b) => Ok(Value::Bool(b == (op == BinOp::Eq))),
-                None => Err(fail(span, K::CostExceeded)),
+                None => Err(EvalError { span, kind: K::CostExceeded }),
             },
             BinOp::In => {
                 let Value::List(items) = y else { return None };
@@ -260,7 +251,7 @@ impl<'a> Eval<'a> {
                         }
                     }
                 }
-                found.map(Value::Bool).ok_or_else(|| fail(span, K::CostExceeded))
+                found.map(Value::Bool).ok_or(EvalError { span, kind: K::CostExceeded })
             }
             BinOp::Lt => ordered(std::cmp::Ordering::is_lt),
             BinOp::Le => ordered(std::cmp::Ordering::is_le),
@@ -301,7 +292,7 @@ impl<'a> Eval<'a> {
     #[inline(never)]
     #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn binary(&mut self, op: BinOp, x: &Value, y: &Value, span: Span) -> EResult {
-        let err = |kind| fail(span, kind);
+        let err = |kind| EvalError { span, kind };
         let ordered = |test: fn(std::cmp::Ordering) -> bool| match x.cel_compare(y) {
             Ok(ord) => Ok(Value::Bool(ord.is_some_and(test))),
             Err(()) => Err(err(no_match(op.symbol(), &[x, y]))),
@@ -349,7 +340,7 @@ impl<'a> Eval<'a> {
                 }
                 Ok(v) => {
                     let func = if or { "_||_" } else { "_&&_" };
-                    first_error.get_or_insert_with(|| fail(span, no_match(func, &[&v])));
+                    first_error.get_or_insert(EvalError { span, kind: no_match(func, &[&v]) });
                 }
             }
         }
@@ -359,7 +350,7 @@ impl<'a> Eval<'a> {
     #[inline(never)]
     #[cfg_attr(vitrine_snippet, optimize(speed))]
     fn comprehension(&mut self, c: &Comprehension, span: Span) -> EResult {
-        let err = |kind| fail(span, kind);
+        let err = |kind| EvalError { span, kind };
         let name = match c.kind {
             Macro::All => "all",
             Macro::Exists => "exists",
@@ -408,8 +399,8 @@ impl<'a> Eval<'a> {
         before: usize,
         span: Span,
     ) -> EResult {
-        let err = |kind| fail(span, kind);
-        let mut first_error: Option<Error> = None;
+        let err = |kind| EvalError { span, kind };
+        let mut first_error: Option<EvalError> = None;
         let mut count = 0usize;
         let mut list = Vec::new();
         let mut map = Map::new();
@@ -440,7 +431,7 @@ impl<'a> Eval<'a> {
                             first_error.get_or_insert(e);
                         }
                         Ok(v) => {
-                            first_error.get_or_insert_with(|| err(no_match(name, &[&v])));
+                            first_error.get_or_insert(err(no_match(name, &[&v])));
                         }
                     }
                 }

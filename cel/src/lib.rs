@@ -144,8 +144,8 @@ impl Program {
     /// the budget guarantees a caller never receives one too big to print or serialize.
     pub fn eval_with_budget(&self, vars: &dyn Activation, budget: u64) -> Result<Value, EvalError> {
         let mut eval = eval::Eval::new(vars, budget);
-        let value = eval.eval(&self.expr).map_err(|e| *e)?;
-        eval.weigh(&value, self.expr.span).map_err(|e| *e)?;
+        let value = eval.eval(&self.expr)?;
+        eval.weigh(&value, self.expr.span)?;
         Ok(value)
     }
 
