@@ -17,7 +17,10 @@
 #! decisions and segment rules are as fast (bench/results/2026-12-06-recs-latency-ab-4.md). The
 #! same for every function gains 5.7 KB but makes a page's decision a fifth slower (`Vec::push` in
 #! loops); for the engine's functions only, 4.3 KB, but segment rules 6-9 % slower (a cached
-#! variable's fast path behind a call).
+#! variable's fast path behind a call). Nor is `collect()`'s shell for the engine's types
+#! (`<alloc...vitrine_...>::from_iter`: allocate, then extend) inlined into its one caller: one call
+#! per collected vector, not per element, and 1.1 KB gzip smaller; decisions and segment rules as
+#! fast (bench/results/2026-12-06-size-5.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 in=$1 out=$2
@@ -27,7 +30,7 @@ strip=(--strip-debug --strip-producers)
 cold=()
 for name in '*from_json*' '*from_bytes*' '*from_parts*' '*compiled::load*' '*add_file*' '*add_shard*' \
   '*Catalog>::new*' '*Catalog>::extend*' '*anonymous*' '*maybe_catch_unwind*' '*Vitrine>::*' \
-  '*Context>::slot_with*' '*Context>::list_with*' '*Context>::recs_with*'; do
+  '*Context>::slot_with*' '*Context>::list_with*' '*Context>::recs_with*' '<alloc*vitrine_*::from_iter'; do
   cold+=("--no-full-inline=$name")
 done
 "$root/node_modules/.bin/wasm-opt" "${cold[@]}" -Os --converge --low-memory-unused "${strip[@]}" "$in" -o "$out"
