@@ -43,38 +43,40 @@ impl Bundle {
     /// Reads the compiled bundle `{"v":1,"site":"<base64>","catalog":{..},"model":{..}}`, with
     /// `"browser_shards":{"count":N,"base":"m-<hash>/","views":true}` in an edge bundle.
     pub fn from_json(text: &str) -> Result<Bundle, FormatError> {
+        Bundle::read(text).map_err(|e| *e)
+    }
+
+    /// [`Bundle::from_json`] with its errors boxed: a `Result` of one pointer keeps each of its
+    /// `?` small (the browser pays for each).
+    fn read(text: &str) -> Result<Bundle, Box<FormatError>> {
         let doc = crate::base::json::Doc { format: "bundle", text };
         let fields = crate::base::json::raw_fields(doc, &["v", "site", "catalog", "model", "browser_shards"])?;
-        let part = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, raw)| *raw);
-        let missing = |name: &str| FormatError::rule("bundle", "", format!("missing field `{name}`"));
-        crate::base::json::read("bundle", part("v").ok_or_else(|| missing("v"))?, |x| x.version()).map_err(|e| FormatError { field: "v".into(), ..e })?;
-        let browser_shards = match part("browser_shards") {
+        let find = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, raw)| *raw);
+        let part = |name: &str| find(name).ok_or_else(|| Box::new(FormatError::rule("bundle", "", format!("missing field `{name}`"))));
+        crate::base::json::read("bundle", part("v")?, |x| x.version()).map_err(|e| Box::new(FormatError { field: "v".into(), ..e }))?;
+        let browser_shards = match find("browser_shards") {
             Some(raw) if raw != "null" => {
                 Some(crate::base::json::read("bundle", raw, |x| Ok(crate::base::shard_layout::ShardsDoc::read(x)?.layout()?)).map_err(|e| {
                     let field = prefix("browser_shards", e.field.trim_start_matches("shards").trim_start_matches('.'));
-                    FormatError { format: "bundle", field, ..e }
+                    Box::new(FormatError { format: "bundle", field, ..e })
                 })?)
             }
             _ => None,
         };
-        let site = SiteConfig::from_json(part("site").ok_or_else(|| missing("site"))?).map_err(|e| within("site", e))?;
-        let catalog = Catalog::from_json(part("catalog").ok_or_else(|| missing("catalog"))?).map_err(|e| within("catalog", e))?;
+        let site = SiteConfig::from_json(part("site")?).map_err(|e| within("site", e))?;
+        let catalog = Catalog::from_json(part("catalog")?).map_err(|e| within("catalog", e))?;
         // Without `full-bundle` (the browser's production build), content neighbours come only
         // from the similar rows a catalog head's shards carry, computed at bundle time.
         #[cfg(not(feature = "full-bundle"))]
         if catalog.shard_layout().is_none() && !catalog.products().is_empty() {
-            return Err(FormatError::rule(
+            return Err(Box::new(FormatError::rule(
                 "bundle",
                 "catalog",
                 "expected the browser's bundle, whose catalog is a head (`vitrine bundle --shards N --sharded-out DIR` writes DIR/bundle.json), found a full catalog: this build does not scan catalogs for content neighbours",
-            ));
+            )));
         }
-        Ok(Bundle {
-            site,
-            catalog,
-            model: Model::from_bundle_part(part("model").ok_or_else(|| missing("model"))?).map_err(|e| within("model", e))?,
-            browser_shards,
-        })
+        let model = Model::from_bundle_part(part("model")?).map_err(|e| within("model", e))?;
+        Ok(Bundle { site, catalog, model, browser_shards })
     }
 
     /// Assembles a bundle from the source texts of its three parts, which the caller has already
@@ -123,8 +125,8 @@ impl Bundle {
 
 /// An error of a bundle's part `p`, as the bundle's: its field under `p`.
 #[inline(never)]
-fn within(p: &str, e: FormatError) -> FormatError {
-    FormatError { format: "bundle", field: prefix(p, &e.field), ..e }
+fn within(p: &str, e: FormatError) -> Box<FormatError> {
+    Box::new(FormatError { format: "bundle", field: prefix(p, &e.field), ..e })
 }
 
 fn prefix(p: &str, field: &str) -> String {
