@@ -223,25 +223,24 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Program>, LoadError> {
 impl Reader<'_> {
     /// The string table, then the programs, to the end of the body.
     fn programs(&mut self) -> R<Vec<Program>> {
-        let r = self;
-        let n = r.count()?;
+        let n = self.count()?;
         for _ in 0..n {
-            let len = r.count()?;
-            let start = r.pos;
-            let s: Arc<str> = match std::str::from_utf8(r.take(len)?) {
+            let len = self.count()?;
+            let start = self.pos;
+            let s: Arc<str> = match std::str::from_utf8(self.take(len)?) {
                 Ok(s) => Arc::from(s),
                 Err(_) => return Err(boxed(start, LoadErrorKind::Utf8)),
             };
-            r.strings.push(s);
+            self.strings.push(s);
         }
-        let n = r.count()?;
+        let n = self.count()?;
         let mut programs = Vec::with_capacity(n);
         for _ in 0..n {
-            let expr = r.expr(1)?;
+            let expr = self.expr(1)?;
             programs.push(Program { expr: Arc::new(expr), result_type: Type::Dyn });
         }
-        if r.pos != r.bytes.len() {
-            return r.fail(LoadErrorKind::TrailingBytes);
+        if self.pos != self.bytes.len() {
+            return self.fail(LoadErrorKind::TrailingBytes);
         }
         Ok(programs)
     }

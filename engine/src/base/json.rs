@@ -543,6 +543,7 @@ impl<'c, 'a> At<'c, 'a> {
 
     /// The items of an array, each with its path.
     pub fn items<T>(&self, mut item: impl FnMut(At<'_, 'a>) -> R<T>) -> R<Vec<T>> {
+        // Not reserved up front: the growth costs less than the code that reserves (+180 B gzip).
         let mut out = Vec::new();
         self.elements(&mut |at| {
             out.push(item(at)?);

@@ -559,7 +559,6 @@ impl RecItem {
 const EDGE_ONLY: &str =
     "left as served: a rule deciding this slot calls a function only the edge evaluates (matches(), format(), or text editing such as split() or substring())";
 
-/// " (listed first among equal priorities)" when another holding variant had the same priority.
 /// `trace` where this build explains decisions (the `trace` feature), else `None`: without it, the
 /// explaining code is left out (the browser's production build; its trace is the developer build's).
 fn tracing(trace: Option<&mut Trace>) -> Option<&mut Trace> {
@@ -570,6 +569,7 @@ fn tracing(trace: Option<&mut Trace>) -> Option<&mut Trace> {
     }
 }
 
+/// " (listed first among equal priorities)" when another holding variant had the same priority.
 fn tie_note(variants: &[crate::rules::site::Variant], values: &[Option<Result<bool, String>>], chosen: usize) -> &'static str {
     let tie =
         variants.iter().zip(values).enumerate().any(|(i, (v, val))| i != chosen && v.priority == variants[chosen].priority && matches!(val, Some(Ok(true))));
