@@ -103,9 +103,11 @@ impl Condition {
         }
     }
 
-    /// Shorthand: [`Condition::eval`], errors as `false`.
+    /// Whether the rule holds: [`Condition::eval`]'s `Ok(true)`, errors as `false`. Without the
+    /// error's message: segments fail on missing data often (a visitor without `rfm`), and
+    /// rendering each error only to drop it cost every such rule its message's formatting.
     pub fn matches(&self, vars: &dyn Activation) -> bool {
-        self.eval(vars).unwrap_or(false)
+        matches!(self.program.eval_with_budget(vars, RULE_BUDGET), Ok(Value::Bool(true)))
     }
 
     /// The variables the rule reads (`profile.orders.count`, `events`, ...), each once.
