@@ -56,6 +56,14 @@ async function engineOnPage(page) {
   await page.addScriptTag({ content: OPEN_ALL });
   await page.evaluate(() => wasm_bindgen({ module_or_path: '/vitrine/vitrine_bg.wasm' }));
 }
+/** A fresh page on the home page, once the snippet is ready, with the engine's glue loaded on it. */
+async function homeWithEngine() {
+  const { page, problems } = await newPage();
+  await page.goto(server.url + '/');
+  await ready(page);
+  await engineOnPage(page);
+  return { page, problems };
+}
 const heroHeadline = (page) => page.textContent('[data-vitrine-slot="hero"] [data-vitrine-field="headline"]');
 const gridOrder = (page) => page.$$eval('[data-vitrine-list="home-grid"] > [data-vitrine-item]', (els) => els.map((e) => e.dataset.vitrineItem));
 async function originalHome() {
@@ -76,10 +84,7 @@ const compiledCases = () => ({
 
 test('shared decision cases give identical results in the Wasm build', async () => {
   const doc = compiledCases();
-  const { page, problems } = await newPage();
-  await page.goto(server.url + '/');
-  await ready(page);
-  await engineOnPage(page);
+  const { page, problems } = await homeWithEngine();
   // Through the production entry points, as the loader drives them: the snapshot, then each
   // event, then the request.
   // The request as the page's markup states it: the engine reads it as the loader hands it over.
@@ -103,10 +108,7 @@ test('shared decision cases give identical results in the Wasm build', async () 
 
 test('the production build answers a traced request with the same decision and no trace (traces are the developer build\'s)', async () => {
   const doc = compiledCases();
-  const { page, problems } = await newPage();
-  await page.goto(server.url + '/');
-  await ready(page);
-  await engineOnPage(page);
+  const { page, problems } = await homeWithEngine();
   const c = doc.cases.find((x) => x.input.request.slots?.length);
   const markup = toMarkup(c.input.request);
   const [plain, traced] = await page.evaluate(({ browser, input, markup }) => [false, true].map((trace) => {
@@ -130,10 +132,7 @@ test('the production build refuses rules in source form or from another program 
   const bytes = Buffer.from(doc.bundle.site, 'base64');
   bytes[4] += 1;
   const newer = { ...doc.bundle, site: bytes.toString('base64') };
-  const { page, problems } = await newPage();
-  await page.goto(server.url + '/');
-  await ready(page);
-  await engineOnPage(page);
+  const { page, problems } = await homeWithEngine();
   const errors = await page.evaluate((bundles) => bundles.map((b) => {
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
   }), [source, newer, doc.bundle, { ...JSON.parse(doc.browser.head), model: doc.bundle.model }]);
@@ -151,10 +150,7 @@ test('the production build refuses rules in source form or from another program 
 
 test('rules calling matches(), format() or split() are left to the edge: their placements stay as served, the rest is decided', async () => {
   const bundle = browserBundle(join(root, 'build', 'cases', 'edge-only-browser'));
-  const { page, problems } = await newPage();
-  await page.goto(server.url + '/');
-  await ready(page);
-  await engineOnPage(page);
+  const { page, problems } = await homeWithEngine();
   const d = await page.evaluate(({ bundle, c }) => {
     const engine = window.openAll(wasm_bindgen, bundle);
     engine.setProfile(JSON.stringify(c.profile));
