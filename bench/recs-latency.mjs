@@ -6,7 +6,8 @@
 // The scenarios (profiles, request JSON, and the decision the native engine gave) come from the
 // criterion bench, engine/benches/recs.rs, so both sides time exactly the same calls; without
 // --scenarios this script asks the (already built) bench for them. Each call is what the loader
-// does per page: `engine.decide(requestJson, now)` -> decision JSON, strings crossing the boundary
+// does per page: `engine.decideSettling(requestJson, now)` -> decision JSON (and no file to fetch:
+// every shard is loaded first), strings crossing the boundary
 // both ways (the loader's own JSON.stringify / JSON.parse are timed apart, under "breakdown").
 // Calls are timed in batches (performance.now() is coarse), after a warm-up that lets V8 tier the
 // Wasm up; each scenario reports the median and the fastest batch, in microseconds per call.
@@ -63,6 +64,8 @@ async function benchWasm(V, input) {
   const open = () => {
     const e = new V.Vitrine(bundleText);
     for (const [path, bytes] of shardFiles) e.addShard(path, new Uint8Array(bytes));
+    // What the loader calls; with every shard added, the decision is all it answers.
+    e.decide = (request, now) => e.decideSettling(request, now);
     return e;
   };
   const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -140,7 +143,7 @@ async function profilePhases(browser, base, input) {
     const e = new wasm_bindgen.Vitrine(input.bundleText);
     for (const [path, bytes] of input.shardFiles) e.addShard(path, new Uint8Array(bytes));
     e.setProfile(input.profiles[s.profile]);
-    window.__run = (ms) => { const end = performance.now() + ms; let n = 0; while (performance.now() < end) { e.decide(s.request, 0); n++; } return n; };
+    window.__run = (ms) => { const end = performance.now() + ms; let n = 0; while (performance.now() < end) { e.decideSettling(s.request, 0); n++; } return n; };
     window.__run(500); // warm-up and tier-up before sampling
   }, input);
   // Phases by the outermost frame that names one (Rust names are mangled: `serde_json..de..`).

@@ -406,7 +406,7 @@
     try { text = JSON.stringify(request()); } catch (e) { warn('decision not made', e); return Promise.resolve(null); }
     return settle(text).then(function (json) {
       var now = JSON.stringify(request());
-      return now === text ? json : call('decide', now, Date.now());
+      return now === text ? json : call('decideSettling', now, Date.now()).then(function (l) { return l.split('\n')[0]; });
     }).then(function (json) {
       if (mine !== runs) return null;
       try { return apply(json); } catch (e) { warn('decision not applied', e); return null; }

@@ -208,7 +208,7 @@ impl Vitrine {
     /// them and ask again: a few rounds at most, as a widget's candidates are known once their rows
     /// are loaded. Placements that read something missing are `keep` meanwhile. Always no files
     /// for a full bundle. The decision has one entry per slot, list and widget of the markup, in
-    /// its order.
+    /// its order. `now_ms` is ignored when the site pins `demo_now`.
     #[wasm_bindgen(js_name = decideSettling)]
     pub fn decide_settling(&self, markup_json: &str, now_ms: f64) -> Result<String, JsError> {
         let markup = Markup::from_json(markup_json).map_err(err)?;
@@ -221,15 +221,6 @@ impl Vitrine {
             out.push_str(&file);
         }
         Ok(out)
-    }
-
-    /// Decides for the page's markup (as [`Vitrine::decide_settling`] reads it); returns the
-    /// decision JSON. `now_ms` is ignored when the site pins `demo_now`.
-    pub fn decide(&self, markup_json: &str, now_ms: f64) -> Result<String, JsError> {
-        let markup = Markup::from_json(markup_json).map_err(err)?;
-        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
-        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &markup.request.page, now };
-        Ok(markup.widgets(ctx.decide_cached(&markup.request, &self.vars)).to_json())
     }
 }
 

@@ -17,10 +17,19 @@ export function browserBundle(dir) {
   return { head: readFileSync(join(dir, 'bundle.json'), 'utf8'), files };
 }
 
-/** Source of a page function `openAll(V, b)`: an engine on `browserBundle`'s `b` with every shard added. */
+/**
+ * Source of a page function `openAll(V, b)`: an engine on `browserBundle`'s `b` with every shard
+ * added, and `e.decide(markup, now)`: `decideSettling`'s decision, which with every file added
+ * names no file to fetch (it throws if it does).
+ */
 export const OPEN_ALL = `window.openAll = (V, b) => {
   const e = new V.Vitrine(b.head);
   for (const [path, bytes] of b.files) e.addShard(path, new Uint8Array(bytes));
+  e.decide = (markup, now) => {
+    const [decision, ...missing] = e.decideSettling(markup, now).split('\\n');
+    if (missing.length) throw new Error('files missing: ' + missing.join(' '));
+    return decision;
+  };
   return e;
 };`;
 

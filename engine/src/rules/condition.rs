@@ -92,10 +92,13 @@ impl Condition {
     }
 
     /// Whether the rule holds; an error (missing data, wrong types, the budget) is `Err`, with a
-    /// located message, and means "does not match".
+    /// located message (empty in a build without the `trace` feature, which would only drop it),
+    /// and means "does not match".
     pub fn eval(&self, vars: &dyn Activation) -> Result<bool, String> {
         match self.program.eval_with_budget(vars, RULE_BUDGET) {
             Ok(Value::Bool(b)) => Ok(b),
+            // Only a trace shows the message: without the feature, none is rendered.
+            _ if !cfg!(feature = "trace") => Err(String::new()),
             Ok(v) => Err(format!("expected true or false, found {}", v.kind().name())),
             // Without its source (a compiled rule shipped without), the message alone.
             Err(e) if self.src.is_empty() => Err(e.kind.to_string()),
