@@ -20,7 +20,10 @@
 #! variable's fast path behind a call). Nor is `collect()`'s shell for the engine's types
 #! (`<alloc...vitrine_...>::from_iter`: allocate, then extend) inlined into its one caller: one call
 #! per collected vector, not per element, and 1.1 KB gzip smaller; decisions and segment rules as
-#! fast (bench/results/2026-12-06-size-5.md).
+#! fast (bench/results/2026-12-06-size-5.md). Twice, after the usual passes, the control flow is
+#! taken apart and rebuilt (--flatten --rereloop, then -Os again): the relooper finds a smaller
+#! structure for the evaluator's and the readers' branches (-0.6 KB gzip; three rounds gain nothing
+#! more); decisions and segment rules as fast (bench/results/2026-12-06-size-6.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 in=$1 out=$2
@@ -33,4 +36,4 @@ for name in '*from_json*' '*from_bytes*' '*from_parts*' '*compiled::load*' '*add
   '*Context>::slot_with*' '*Context>::list_with*' '*Context>::recs_with*' '<alloc*vitrine_*::from_iter'; do
   cold+=("--no-full-inline=$name")
 done
-"$root/node_modules/.bin/wasm-opt" "${cold[@]}" -Os --converge --low-memory-unused "${strip[@]}" "$in" -o "$out"
+"$root/node_modules/.bin/wasm-opt" "${cold[@]}" -Os --flatten --rereloop -Os --flatten --rereloop -Os --converge --low-memory-unused "${strip[@]}" "$in" -o "$out"

@@ -73,6 +73,16 @@ impl Timestamp {
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, up to 9 fraction digits.
     pub fn parse(s: &str) -> Option<Timestamp> {
+        Timestamp::parse_in(s, false)
+    }
+
+    /// [`Timestamp::parse`] as data formats read RFC 3339 (the engine's snapshots and exports): a
+    /// leap second (`:60`) is read as `:59`, and fraction digits past the nanosecond are dropped.
+    pub fn parse_lenient(s: &str) -> Option<Timestamp> {
+        Timestamp::parse_in(s, true)
+    }
+
+    fn parse_in(s: &str, lenient: bool) -> Option<Timestamp> {
         let b = s.as_bytes();
         let num = |from: usize, len: usize| -> Option<i64> {
             let part = b.get(from..from + len)?;
@@ -84,17 +94,18 @@ impl Timestamp {
         }
         let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
         let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 + i64::from(lenient) {
             return None;
         }
         let mut i = 19;
         let mut nanos = 0i64;
         if b.get(i) == Some(&b'.') {
             let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits == 0 || digits > 9 {
+            if digits == 0 || (digits > 9 && !lenient) {
                 return None;
             }
-            nanos = num(i + 1, digits)? * 10i64.pow(9 - digits as u32);
+            let kept = digits.min(9);
+            nanos = num(i + 1, kept)? * 10i64.pow(9 - kept as u32);
             i += 1 + digits;
         }
         let offset = match b.get(i..)? {
@@ -108,7 +119,7 @@ impl Timestamp {
             }
             _ => return None,
         };
-        let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
+        let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset;
         Timestamp::new(secs, u32::try_from(nanos).ok()?)
     }
 

@@ -9,22 +9,25 @@ use vitrine_cel::{civil_from_days, days_from_civil, days_in_month};
 /// Seconds since 1970-01-01T00:00:00Z.
 pub type Seconds = i64;
 
-/// Parses an RFC 3339 time, `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`: what every format a runtime
-/// reads says (docs/formats.md). Returns `None` for anything else.
+/// Parses an RFC 3339 time, `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` between years 1 and 9999: what
+/// every format a runtime reads says (docs/formats.md). Returns `None` for anything else. The same
+/// reader as CEL's `timestamp()` ([`vitrine_cel::Timestamp::parse_lenient`]), so a runtime carries
+/// one; a leap second is read as the second before it.
 pub fn parse(s: &str) -> Option<Seconds> {
-    parse_in(s, false)
+    vitrine_cel::Timestamp::parse_lenient(s).map(vitrine_cel::Timestamp::secs)
 }
 
 /// [`parse`], and the forms order exports write: `YYYY-MM-DD HH:MM:SS` (taken as UTC), or with an
 /// offset after a space, `YYYY-MM-DD HH:MM:SS ±HHMM` (Shopify's order export writes
 /// `2024-01-15 10:23:45 +0100`). For the CLI's order readers.
 pub fn parse_export(s: &str) -> Option<Seconds> {
-    parse_in(s, true)
+    parse(s).or_else(|| parse_space(s))
 }
 
-fn parse_in(s: &str, exports: bool) -> Option<Seconds> {
+/// The export forms: a space between date and time.
+fn parse_space(s: &str) -> Option<Seconds> {
     let b = s.as_bytes();
-    if b.len() < 19 || !(b[10] == b'T' || b[10] == b't' || (exports && b[10] == b' ')) {
+    if b.len() < 19 || b[10] != b' ' {
         return None;
     }
     let num = |from: usize, len: usize| num_in(b.get(from..from + len)?);
@@ -48,18 +51,14 @@ fn parse_in(s: &str, exports: bool) -> Option<Seconds> {
         rest = &frac[digits..];
     }
     // The export form may put a space before its offset and leave out the offset's colon.
-    let export = b[10] == b' ';
-    if export {
-        rest = rest.strip_prefix(' ').unwrap_or(rest);
-    }
+    rest = rest.strip_prefix(' ').unwrap_or(rest);
     let offset = match rest {
-        "" if export => 0,
-        "Z" | "z" => 0,
+        "" | "Z" | "z" => 0,
         _ => {
             let o = rest.as_bytes();
             let minutes = match o.len() {
                 6 if o[3] == b':' => 4,
-                5 if export => 3,
+                5 => 3,
                 _ => return None,
             };
             let sign = match o[0] {
@@ -133,6 +132,12 @@ mod tests {
         check("2011-12-09T13:50:00+01:00", Some(1_323_435_000));
         check("2011-12-09T12:50:00.123Z", Some(1_323_435_000));
         check("2000-02-29T00:00:00Z", Some(951_782_400));
+        // Leniencies CEL's `timestamp()` does not have: a leap second, more than nine fraction
+        // digits.
+        check("2016-12-31T23:59:60Z", Some(1_483_228_799));
+        check("2011-12-09T12:50:00.1234567891Z", Some(1_323_435_000));
+        assert_eq!(vitrine_cel::Timestamp::parse("2016-12-31T23:59:60Z"), None);
+        assert_eq!(vitrine_cel::Timestamp::parse("2011-12-09T12:50:00.1234567891Z"), None);
         // Order exports: a space and no offset (UTC), or Shopify's space and an offset with or
         // without its colon. Not RFC 3339, so only `parse_export` reads them.
         for (s, t) in [
