@@ -406,12 +406,14 @@ impl<'a> Eval<'a> {
         let mut map = Map::new();
         for (key, value) in steps {
             self.charge(1, span)?;
-            if c.var2.is_some() {
+            // One inlined copy per step (`Value::dup`), of the element (or a map's key).
+            let (at, step) = if c.var2.is_some() {
                 self.locals[before].1 = key.clone();
-                self.locals[before + 1].1 = value.clone();
+                (before + 1, value)
             } else {
-                self.locals[before].1 = if is_list { value.clone() } else { key.clone() };
-            }
+                (before, if is_list { value } else { &key })
+            };
+            self.locals[at].1 = step.dup();
             if let Some(filter) = &c.filter {
                 match self.eval(filter)? {
                     Value::Bool(true) => {}
