@@ -200,7 +200,7 @@ const files = {
   '/favicon.ico': '',
 };
 if (opt.profile) {
-  files['/pkg/vitrine_snippet.js'] = readFileSync(join(root, 'js-snippet/pkg/prod/vitrine_snippet.js'));
+  files['/pkg/vitrine_snippet.js'] = readFileSync(join(root, 'js-snippet/pkg/prod/vitrine_snippet.js')) + readFileSync(join(root, 'js-snippet/api.js'));
   files['/pkg/vitrine_snippet_bg.wasm'] = readFileSync(join(root, 'js-snippet/pkg/prod/vitrine_snippet_bg.wasm'));
 }
 const server = await startIsolatedServer(files);

@@ -41,8 +41,11 @@ bindgen() {
 bindgen "" prod
 bindgen "--features dev" dev
 
-# The page runs the loader; the engine runs in a worker whose script is the glue + worker.js.
-cat "$here/pkg/prod/vitrine_snippet.js" "$here/worker.js" > "$here/pkg/prod/vitrine-worker.full.js"
+# The page runs the loader; the engine runs in a worker whose script is the glue + api.js (the
+# engine's methods by name over its one entry point) + worker.js. The developer build's script is
+# its glue + api.js.
+cat "$here/pkg/prod/vitrine_snippet.js" "$here/api.js" "$here/worker.js" > "$here/pkg/prod/vitrine-worker.full.js"
+cat "$here/pkg/dev/vitrine_snippet.js" "$here/api.js" > "$here/pkg/dev/vitrine-dev.full.js"
 node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/loader.js" \
   --define:VITRINE_MODULE_BASE=undefined --outfile="$here/dist/vitrine.js.tmp"
 # The same loader as an ES module (the package's `import` entry): its files are found beside the
@@ -53,7 +56,7 @@ node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "
   --outfile="$here/dist/vitrine.mjs.tmp"
 node_modules/.bin/esbuild --minify --log-level=warning --legal-comments=inline "$here/pkg/prod/vitrine-worker.full.js" \
   --outfile="$here/dist/vitrine-worker.js.tmp"
-node_modules/.bin/esbuild --minify --log-level=warning "$here/pkg/dev/vitrine_snippet.js" \
+node_modules/.bin/esbuild --minify --log-level=warning "$here/pkg/dev/vitrine-dev.full.js" \
   --outfile="$here/dist/vitrine-dev.js.tmp"
 mv "$here/pkg/prod/shipped.wasm" "$here/dist/vitrine_bg.wasm"
 mv "$here/pkg/dev/shipped.wasm" "$here/dist/vitrine-dev_bg.wasm"

@@ -327,7 +327,8 @@ async function profilePhases(browser, base, input, cold) {
   return result;
 }
 
-const glue = readFileSync(join(opt.pkg, 'vitrine_snippet.js'));
+// The glue, then the engine's methods by name (js-snippet/api.js), as the shipped scripts have them.
+const glue = readFileSync(join(opt.pkg, 'vitrine_snippet.js')) + readFileSync(join(root, 'js-snippet/api.js'));
 const page = '<!doctype html><title>rules bench</title><script src="/pkg/vitrine_snippet.js"></script><script src="/growthbook.min.js"></script>';
 const server = await startIsolatedServer({
   '/': page,

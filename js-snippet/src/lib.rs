@@ -65,9 +65,44 @@ impl Vitrine {
         })
     }
 
+    /// Every call after `new`, by number: one piece of boundary glue for all of them, not one
+    /// per method (0.7 KB gzip of the Wasm, 0.25 KB of its JS glue). `js-snippet/api.js`, which
+    /// both builds' glue is followed by, gives the JS class back its methods by name, in this
+    /// order: each takes the arguments it names (`text`, `bytes`, `now_ms`), and answers `None`
+    /// (`undefined`) unless it returns something.
+    pub fn call(&mut self, op: u32, text: &str, bytes: &[u8], now_ms: f64) -> Result<Option<String>, JsError> {
+        let none = |r: Result<(), JsError>| r.map(|()| None);
+        match op {
+            0 => none(self.set_profile(text)),
+            1 => {
+                self.set_visitor_id(text);
+                Ok(None)
+            }
+            2 => none(self.set_site(text)),
+            3 => none(self.set_session(text)),
+            4 => Ok(Some(self.session_json())),
+            // `Some` for true: the JS method answers a boolean.
+            5 => Ok(self.consented().then(String::new)),
+            6 => {
+                self.grant_consent();
+                Ok(None)
+            }
+            7 => {
+                self.revoke_consent();
+                Ok(None)
+            }
+            8 => self.push(text, now_ms),
+            9 => none(self.add_shard(text, bytes)),
+            10 => self.decide_settling(text, now_ms).map(Some),
+            _ => Err(JsError::new("unknown engine call")),
+        }
+    }
+}
+
+/// The calls behind [`Vitrine::call`], by name.
+impl Vitrine {
     /// Uses a snapshot issued by the edge; the session so far is kept.
-    #[wasm_bindgen(js_name = setProfile)]
-    pub fn set_profile(&mut self, snapshot_json: &str) -> Result<(), JsError> {
+    fn set_profile(&mut self, snapshot_json: &str) -> Result<(), JsError> {
         self.vars.clear();
         self.profile.snapshot = ProfileSnapshot::from_json(snapshot_json).map_err(err)?;
         Ok(())
@@ -75,8 +110,7 @@ impl Vitrine {
 
     /// An id for a visitor without a profile (the loader makes one after consent and keeps it for
     /// the session), so experiments can assign them. A profile's own id is never replaced.
-    #[wasm_bindgen(js_name = setVisitorId)]
-    pub fn set_visitor_id(&mut self, id: &str) {
+    fn set_visitor_id(&mut self, id: &str) {
         self.vars.clear();
         if self.profile.snapshot.id.is_empty() {
             self.profile.snapshot.id = id.chars().take(128).collect();
@@ -86,8 +120,7 @@ impl Vitrine {
     /// Replaces the site configuration (the preview panel's live edits): its compiled form
     /// (`compileSite` of the developer build), or in the developer build its source too. A
     /// configuration that does not load is an error, and the current one stays.
-    #[wasm_bindgen(js_name = setSite)]
-    pub fn set_site(&mut self, site_json: &str) -> Result<(), JsError> {
+    fn set_site(&mut self, site_json: &str) -> Result<(), JsError> {
         // The variables depend on the site too (`consent.session_before_consent`).
         self.vars.clear();
         let mut site = SiteConfig::from_json(site_json).map_err(err)?;
@@ -97,58 +130,24 @@ impl Vitrine {
         Ok(())
     }
 
-    /// Every segment of the site for this visitor on `page_json` (`{"type": "home"}`), as JSON
-    /// `{"name": true|false, ...}`.
-    #[cfg(feature = "dev")]
-    pub fn segments(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
-        let page = Page::from_json(page_json).map_err(err)?;
-        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
-        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &page, now };
-        serde_json::to_string(Vars::cached(&ctx, &self.vars).segments()).map_err(err)
-    }
-
-    /// Loads profile snapshots (JSON lines) for [`Vitrine::replay`]; returns how many.
-    #[cfg(feature = "dev")]
-    #[wasm_bindgen(js_name = loadReplayProfiles)]
-    pub fn load_replay_profiles(&mut self, jsonl: &str) -> Result<usize, JsError> {
-        let mut out = Vec::new();
-        for (i, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            out.push(LiveProfile::new(ProfileSnapshot::from_json(line).map_err(|e| err(format!("line {}: {e}", i + 1)))?));
-        }
-        self.replay_profiles = out;
-        Ok(self.replay_profiles.len())
-    }
-
-    /// Evaluates the current site configuration over every loaded profile on a page
-    /// (`{"type": "home"}`): segment sizes, overlaps, variant and arm distributions (JSON).
-    #[cfg(feature = "dev")]
-    pub fn replay(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
-        let page = Page::from_json(page_json).map_err(err)?;
-        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
-        serde_json::to_string(&replay(&self.bundle, &self.replay_profiles, &page, now)).map_err(err)
-    }
-
     /// Restores this session's state (kept in storage after consent).
-    #[wasm_bindgen(js_name = setSession)]
-    pub fn set_session(&mut self, session_json: &str) -> Result<(), JsError> {
+    fn set_session(&mut self, session_json: &str) -> Result<(), JsError> {
         self.vars.clear();
         self.profile.session = Session::from_json(session_json).map_err(err)?;
         Ok(())
     }
 
-    #[wasm_bindgen(js_name = sessionJson)]
-    pub fn session_json(&self) -> String {
+    fn session_json(&self) -> String {
         self.profile.session.to_json()
     }
 
     /// Whether the snapshot allows personal data to be used.
-    pub fn consented(&self) -> bool {
+    fn consented(&self) -> bool {
         self.profile.personalized()
     }
 
     /// Consent given on this page (Google Consent Mode `personalization_storage: granted`).
-    #[wasm_bindgen(js_name = grantConsent)]
-    pub fn grant_consent(&mut self) {
+    fn grant_consent(&mut self) {
         self.vars.clear();
         self.profile.snapshot.consent.personalization = true;
     }
@@ -156,8 +155,7 @@ impl Vitrine {
     /// Consent denied on this page (Consent Mode says `denied`, whatever the snapshot records:
     /// the stricter wins) or revoked: nothing personal is read from now on, and this session's
     /// events are dropped, so they are not used even where the site allows them before consent.
-    #[wasm_bindgen(js_name = revokeConsent)]
-    pub fn revoke_consent(&mut self) {
+    fn revoke_consent(&mut self) {
         self.vars.clear();
         self.profile.snapshot.consent.personalization = false;
         self.profile.session = Session::default();
@@ -168,7 +166,7 @@ impl Vitrine {
     /// the catalog files to fetch first (`addShard`, then push again), one per line, when it is a
     /// purchase of products not loaded yet: a purchase is valued at catalog prices when it is
     /// applied. (Lines, not an array: one string crosses the boundary with less glue.)
-    pub fn push(&mut self, event_json: &str, now_ms: f64) -> Result<Option<String>, JsError> {
+    fn push(&mut self, event_json: &str, now_ms: f64) -> Result<Option<String>, JsError> {
         let event = Event::from_json(event_json).map_err(err)?;
         let Some(kind) = event.kind() else { return Ok(None) };
         if let (ItemEvent::Purchase, Some(base)) = (kind, self.bundle.catalog.shard_layout().map(|l| l.base.as_str())) {
@@ -194,8 +192,7 @@ impl Vitrine {
     /// `m-<hash>/3.vtm`, `c-<hash>/7.json`). A file that fails its checks is an error and changes
     /// nothing. Empty bytes give up on a file that could not be fetched: its products stay
     /// unknown, its rows empty, and it is no longer named.
-    #[wasm_bindgen(js_name = addShard)]
-    pub fn add_shard(&mut self, path: &str, bytes: &[u8]) -> Result<(), JsError> {
+    fn add_shard(&mut self, path: &str, bytes: &[u8]) -> Result<(), JsError> {
         self.vars.clear();
         self.bundle.add_file(path, bytes).map_err(err)
     }
@@ -209,8 +206,7 @@ impl Vitrine {
     /// are loaded. Placements that read something missing are `keep` meanwhile. Always no files
     /// for a full bundle. The decision has one entry per slot, list and widget of the markup, in
     /// its order. `now_ms` is ignored when the site pins `demo_now`.
-    #[wasm_bindgen(js_name = decideSettling)]
-    pub fn decide_settling(&self, markup_json: &str, now_ms: f64) -> Result<String, JsError> {
+    fn decide_settling(&self, markup_json: &str, now_ms: f64) -> Result<String, JsError> {
         let markup = Markup::from_json(markup_json).map_err(err)?;
         let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
         let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &markup.request.page, now };
@@ -221,6 +217,39 @@ impl Vitrine {
             out.push_str(&file);
         }
         Ok(out)
+    }
+}
+
+/// The developer build's own calls (the preview panel's).
+#[cfg(feature = "dev")]
+#[wasm_bindgen]
+impl Vitrine {
+    /// Every segment of the site for this visitor on `page_json` (`{"type": "home"}`), as JSON
+    /// `{"name": true|false, ...}`.
+    pub fn segments(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
+        let page = Page::from_json(page_json).map_err(err)?;
+        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
+        let ctx = Context { bundle: &self.bundle, profile: &self.profile, page: &page, now };
+        serde_json::to_string(Vars::cached(&ctx, &self.vars).segments()).map_err(err)
+    }
+
+    /// Loads profile snapshots (JSON lines) for [`Vitrine::replay`]; returns how many.
+    #[wasm_bindgen(js_name = loadReplayProfiles)]
+    pub fn load_replay_profiles(&mut self, jsonl: &str) -> Result<usize, JsError> {
+        let mut out = Vec::new();
+        for (i, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            out.push(LiveProfile::new(ProfileSnapshot::from_json(line).map_err(|e| err(format!("line {}: {e}", i + 1)))?));
+        }
+        self.replay_profiles = out;
+        Ok(self.replay_profiles.len())
+    }
+
+    /// Evaluates the current site configuration over every loaded profile on a page
+    /// (`{"type": "home"}`): segment sizes, overlaps, variant and arm distributions (JSON).
+    pub fn replay(&self, page_json: &str, now_ms: f64) -> Result<String, JsError> {
+        let page = Page::from_json(page_json).map_err(err)?;
+        let now = self.bundle.site.demo_now.unwrap_or(secs(now_ms));
+        serde_json::to_string(&replay(&self.bundle, &self.replay_profiles, &page, now)).map_err(err)
     }
 }
 
