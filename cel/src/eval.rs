@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::ast::{BinOp, Comprehension, Expr, ExprKind, Macro};
 use super::functions::{self, no_match};
 use super::value::{map_get, Key, Kind, Map, Value};
-use super::{Activation, EvalError, EvalErrorKind as K, Span};
+use super::{detail, Activation, EvalError, EvalErrorKind as K, Span};
 
 pub(crate) struct Eval<'a> {
     vars: &'a dyn Activation,
@@ -42,7 +42,7 @@ impl<'a> Eval<'a> {
         let err = |kind| EvalError { span: e.span, kind };
         match &e.kind {
             ExprKind::Lit(v) => Ok(v.clone()),
-            ExprKind::Ident(name) => self.lookup(name).ok_or_else(|| err(K::UnboundVariable(name.to_string()))),
+            ExprKind::Ident(name) => self.lookup(name).ok_or_else(|| err(K::UnboundVariable(detail(|| name.to_string())))),
             ExprKind::Select { operand, field, test, qualified } => {
                 if let Some(q) = qualified.as_deref().filter(|q| !self.is_local_root(q)) {
                     if let Some(v) = self.vars.get(q) {
@@ -223,7 +223,9 @@ impl<'a> Eval<'a> {
                 Some(x) => x,
                 None => return Some(Err(EvalError { span, kind: K::NoSuchField(field.clone()) })),
             },
-            other => return Some(Err(EvalError { span, kind: K::InvalidArgument(format!("type `{}` does not support field selection", other.kind())) })),
+            other => {
+                return Some(Err(EvalError { span, kind: K::InvalidArgument(detail(|| format!("type `{}` does not support field selection", other.kind()))) }))
+            }
         };
         let ordered = |test: fn(std::cmp::Ordering) -> bool| match x.cel_compare(y) {
             Ok(ord) => Ok(Value::Bool(ord.is_some_and(test))),
@@ -279,12 +281,12 @@ impl<'a> Eval<'a> {
                     Value::Int(i) => *i,
                     Value::Uint(u) => i64::try_from(*u).unwrap_or(i64::MAX),
                     Value::Double(d) if d.fract() == 0.0 && d.abs() < super::value::TWO_63 => *d as i64,
-                    Value::Double(d) => return Err(K::InvalidArgument(format!("invalid list index {}", super::value::format_double(*d)))),
+                    Value::Double(d) => return Err(K::InvalidArgument(detail(|| format!("invalid list index {}", super::value::format_double(*d))))),
                     other => return Err(no_match("_[_]", &[base, other])),
                 };
-                usize::try_from(i).ok().and_then(|i| items.get(i)).cloned().ok_or_else(|| K::IndexOutOfRange(i.to_string()))
+                usize::try_from(i).ok().and_then(|i| items.get(i)).cloned().ok_or_else(|| K::IndexOutOfRange(detail(|| i.to_string())))
             }
-            Value::Map(map) => map_get(map, index).cloned().ok_or_else(|| K::NoSuchKey(index.literal())),
+            Value::Map(map) => map_get(map, index).cloned().ok_or_else(|| K::NoSuchKey(detail(|| index.literal()))),
             _ => Err(no_match("_[_]", &[base, index])),
         }
     }
@@ -449,7 +451,7 @@ impl<'a> Eval<'a> {
                 },
                 Macro::Map | Macro::TransformList => list.push(result?),
                 Macro::TransformMap => {
-                    let k = Key::from_value(&key).ok_or_else(|| err(K::UnsupportedKeyType(key.kind().name().to_string())))?;
+                    let k = Key::from_value(&key).ok_or_else(|| err(K::UnsupportedKeyType(detail(|| key.kind().name().to_string()))))?;
                     map.insert(k, result?);
                 }
             }
@@ -477,7 +479,7 @@ fn select(base: &Value, field: &Arc<str>, test: bool) -> Result<Value, K> {
             (Some(v), false) => Ok(v.clone()),
             (None, false) => Err(K::NoSuchField(field.clone())),
         },
-        other => Err(K::InvalidArgument(format!("type `{}` does not support field selection", other.kind()))),
+        other => Err(K::InvalidArgument(detail(|| format!("type `{}` does not support field selection", other.kind())))),
     }
 }
 

@@ -4,12 +4,12 @@
 use super::ast::{BinOp, Func};
 use super::time::{zone_offset, Duration, Timestamp};
 use super::value::{Key, Map, Value, TWO_63, TWO_64};
-use super::EvalErrorKind as K;
+use super::{detail, EvalErrorKind as K};
 
 /// The error for arguments no overload takes, naming their runtime types.
 #[inline(never)]
 pub(crate) fn no_match(func: &str, args: &[&Value]) -> K {
-    K::NoMatchingOverload { func: func.to_string(), args: join(&args.iter().map(|a| a.kind().name()).collect::<Vec<_>>(), ", ") }
+    K::NoMatchingOverload { func: detail(|| func.to_string()), args: detail(|| join(&args.iter().map(|a| a.kind().name()).collect::<Vec<_>>(), ", ")) }
 }
 
 /// `parts.join(sep)`, written out: the standard library's is several times the size in the
@@ -171,7 +171,7 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
     let r = receiver;
     let bad = || no_match(func.name(), &args.iter().collect::<Vec<_>>());
     Ok(match (func, args) {
-        (Func::Unknown(name), _) => return Err(K::UnknownFunction(name.to_string())),
+        (Func::Unknown(name), _) => return Err(K::UnknownFunction(detail(|| name.to_string()))),
         (Func::Size, [V::String(s)]) => int(s.chars().count()),
         (Func::Size, [V::Bytes(b)]) => int(b.len()),
         (Func::Size, [V::List(l)]) => int(l.len()),
@@ -196,7 +196,7 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
         (Func::Dyn, [v]) if !r => v.clone(),
         (_, [V::Timestamp(t)]) if r => V::Int(timestamp_field(func, *t, 0).ok_or_else(bad)?),
         (_, [V::Timestamp(t), V::String(zone)]) if r => {
-            let offset = zone_offset(zone).ok_or_else(|| K::UnsupportedTimeZone(zone.to_string()))?;
+            let offset = zone_offset(zone).ok_or_else(|| K::UnsupportedTimeZone(detail(|| zone.to_string())))?;
             V::Int(timestamp_field(func, *t, offset).ok_or_else(bad)?)
         }
         (_, [V::Duration(d)]) if r => V::Int(duration_field(func, *d).ok_or_else(bad)?),
@@ -229,7 +229,7 @@ pub(crate) fn call(func: &Func, receiver: bool, args: &[Value], limit: usize) ->
 /// `timestamp()` and `duration()`. `Ok(None)` means no overload for the argument's type.
 fn convert(func: &Func, v: &Value) -> Result<Option<Value>, K> {
     use Value as V;
-    let invalid = |what: &str| K::InvalidArgument(format!("cannot convert {} to {what}", v.literal()));
+    let invalid = |what: &str| K::InvalidArgument(detail(|| format!("cannot convert {} to {what}", v.literal())));
     Ok(Some(match (func, v) {
         (Func::Int, V::Int(_)) | (Func::Uint, V::Uint(_)) | (Func::Double, V::Double(_)) | (Func::String, V::String(_)) => v.clone(),
         (Func::Bytes, V::Bytes(_)) | (Func::Bool, V::Bool(_)) | (Func::Timestamp, V::Timestamp(_)) | (Func::Duration, V::Duration(_)) => v.clone(),
@@ -315,7 +315,7 @@ fn string_ext(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Opti
 #[cfg(feature = "strings")]
 fn string_edit(func: &Func, s: &str, args: &[Value], limit: usize) -> Result<Option<Value>, K> {
     use Value as V;
-    let out_of_range = |i: i64| K::IndexOutOfRange(i.to_string());
+    let out_of_range = |i: i64| K::IndexOutOfRange(detail(|| i.to_string()));
     let chars = || s.chars().collect::<Vec<char>>();
     let len = |c: &[char]| i64::try_from(c.len()).unwrap_or(i64::MAX);
     Ok(Some(match (func, args) {
@@ -564,9 +564,9 @@ fn radix(verb: char, n: u64) -> String {
 pub(crate) fn make_map(entries: Vec<(Value, Value)>) -> Result<Value, K> {
     let mut map = Map::new();
     for (k, v) in entries {
-        let key = Key::from_value(&k).ok_or_else(|| K::UnsupportedKeyType(k.kind().name().to_string()))?;
+        let key = Key::from_value(&k).ok_or_else(|| K::UnsupportedKeyType(detail(|| k.kind().name().to_string())))?;
         if super::value::map_get(&map, &k).is_some() {
-            return Err(K::RepeatedKey(k.to_string()));
+            return Err(K::RepeatedKey(detail(|| k.to_string())));
         }
         map.insert(key, v);
     }

@@ -532,6 +532,19 @@ impl fmt::Display for EvalErrorKind {
     }
 }
 
+/// An evaluation error's detail (the variable, the argument types, the key...), built only with
+/// the `messages` feature. Without it (the browser's production build, where only traces would
+/// show a message and there are none), errors carry an empty detail and cost no formatting:
+/// their kind is all evaluation reads.
+#[inline(always)]
+pub(crate) fn detail(f: impl FnOnce() -> String) -> String {
+    if cfg!(feature = "messages") {
+        f()
+    } else {
+        String::new()
+    }
+}
+
 impl EvalError {
     /// `line:col: message`, the source line and a caret under the failing expression.
     pub fn render(&self, source: &str) -> String {
