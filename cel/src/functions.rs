@@ -247,7 +247,7 @@ fn convert(func: &Func, v: &Value) -> Result<Option<Value>, K> {
         (Func::Double, V::Uint(u)) => V::Double(*u as f64),
         (Func::Double, V::String(s)) => V::Double(crate::parse_f64(s).ok_or_else(|| invalid("double"))?),
         (Func::String, V::Bytes(b)) => V::from(std::str::from_utf8(b).map_err(|_| K::InvalidArgument("invalid UTF-8 in bytes converted to string".into()))?),
-        (Func::String, V::Int(_) | V::Uint(_) | V::Double(_) | V::Bool(_) | V::Timestamp(_) | V::Duration(_)) => V::from(v.to_string()),
+        (Func::String, V::Int(_) | V::Uint(_) | V::Double(_) | V::Bool(_) | V::Timestamp(_) | V::Duration(_)) => V::from(v.scalar_text().unwrap_or_default()),
         (Func::Bytes, V::String(s)) => V::Bytes(s.as_bytes().into()),
         (Func::Bool, V::String(s)) => V::Bool(match &**s {
             "1" | "t" | "true" | "TRUE" | "True" => true,

@@ -650,14 +650,30 @@ fn lossy(b: &[u8]) -> String {
 /// The text `string(x)` and the `%s` format clause give: strings as they are, bytes as UTF-8
 /// text, doubles in shortest form (`1.5`, `1e+06`, `NaN`), lists as `[a, b]` and maps as
 /// `{k: v}` with entries sorted by their text.
+impl Value {
+    /// The text of a bool, number, timestamp or duration, as `Display` and CEL's `string()` give
+    /// it; `None` for other values. Apart from `Display`, so a build that converts scalars with
+    /// `string()` but prints no list or map (the browser's) carries no code for those.
+    pub(crate) fn scalar_text(&self) -> Option<String> {
+        Some(match self {
+            Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
+            Value::Int(i) => i.to_string(),
+            Value::Uint(u) => u.to_string(),
+            Value::Double(d) => format_double(*d),
+            Value::Timestamp(t) => t.to_string(),
+            Value::Duration(d) => d.to_string(),
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => f.write_str("null"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Int(i) => write!(f, "{i}"),
-            Value::Uint(u) => write!(f, "{u}"),
-            Value::Double(d) => f.write_str(&format_double(*d)),
+            Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Double(_) | Value::Timestamp(_) | Value::Duration(_) => {
+                f.write_str(&self.scalar_text().unwrap_or_default())
+            }
             Value::String(s) => f.write_str(s),
             Value::Bytes(b) => f.write_str(&lossy(b)),
             Value::List(items) => {
@@ -682,8 +698,6 @@ impl fmt::Display for Value {
                 }
                 f.write_str("}")
             }
-            Value::Timestamp(t) => write!(f, "{t}"),
-            Value::Duration(d) => write!(f, "{d}"),
             Value::Type(k) => f.write_str(k.name()),
         }
     }
