@@ -29,9 +29,8 @@ pub enum Value {
 }
 
 /// Cloned out of line: a clone is a reference count's increment, and the derived one, inlined
-/// wherever a value is copied, was 2.7 KB of the browser's Wasm. The evaluator's per-element
-/// copies (a comprehension's variables, a field selected, a literal) use the inlined
-/// [`Value::dup`].
+/// wherever a value is copied, was 2.7 KB of the browser's Wasm. A comprehension's step, the one
+/// copy per element of a list, uses the inlined [`Value::dup`].
 impl Clone for Value {
     #[inline(never)]
     fn clone(&self) -> Value {
@@ -647,9 +646,6 @@ fn lossy(b: &[u8]) -> String {
     out
 }
 
-/// The text `string(x)` and the `%s` format clause give: strings as they are, bytes as UTF-8
-/// text, doubles in shortest form (`1.5`, `1e+06`, `NaN`), lists as `[a, b]` and maps as
-/// `{k: v}` with entries sorted by their text.
 impl Value {
     /// The text of a bool, number, timestamp or duration, as `Display` and CEL's `string()` give
     /// it; `None` for other values. Apart from `Display`, so a build that converts scalars with
@@ -667,6 +663,9 @@ impl Value {
     }
 }
 
+/// The text `string(x)` and the `%s` format clause give: strings as they are, bytes as UTF-8
+/// text, doubles in shortest form (`1.5`, `1e+06`, `NaN`), lists as `[a, b]` and maps as
+/// `{k: v}` with entries sorted by their text.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
