@@ -4,7 +4,7 @@
 //! kilobytes to the browser build for that, so the civil-calendar arithmetic (Howard Hinnant's
 //! `days_from_civil`) is done in a few lines, in `vitrine_cel`, which CEL timestamps share.
 
-use vitrine_cel::{civil_from_days, days_from_civil, days_in_month};
+use vitrine_cel::civil_from_days;
 
 /// Seconds since 1970-01-01T00:00:00Z.
 pub type Seconds = i64;
@@ -24,62 +24,19 @@ pub fn parse_export(s: &str) -> Option<Seconds> {
     parse(s).or_else(|| parse_space(s))
 }
 
-/// The export forms: a space between date and time.
+/// The export forms, rewritten as RFC 3339 for [`parse`]: the space between date and time a `T`,
+/// no offset `Z`, an offset's colon put back, the space before it dropped.
 fn parse_space(s: &str) -> Option<Seconds> {
-    let b = s.as_bytes();
-    if b.len() < 19 || b[10] != b' ' {
-        return None;
-    }
-    let num = |from: usize, len: usize| num_in(b.get(from..from + len)?);
-    if b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &frac[digits..];
-    }
-    // The export form may put a space before its offset and leave out the offset's colon.
-    rest = rest.strip_prefix(' ').unwrap_or(rest);
-    let offset = match rest {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let o = rest.as_bytes();
-            let minutes = match o.len() {
-                6 if o[3] == b':' => 4,
-                5 => 3,
-                _ => return None,
-            };
-            let sign = match o[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let hh = num_in(&o[1..3])?;
-            let mm = num_in(&o[minutes..minutes + 2])?;
-            if hh > 23 || mm > 59 {
-                return None;
-            }
-            sign * (hh * 3600 + mm * 60)
-        }
+    let (date, time) = (s.get(..10)?, s.get(10..19)?.strip_prefix(' ')?);
+    let rest = &s[19..];
+    let digits = rest.strip_prefix('.').map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count());
+    let (fraction, offset) = rest.split_at(digits);
+    let offset = match offset.strip_prefix(' ').unwrap_or(offset) {
+        "" => "Z".to_owned(),
+        o if o.len() == 5 && o.is_char_boundary(3) => format!("{}:{}", &o[..3], &o[3..]),
+        o => o.to_owned(),
     };
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset)
-}
-
-fn num_in(part: &[u8]) -> Option<i64> {
-    part.iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+    parse(&format!("{date}T{time}{fraction}{offset}"))
 }
 
 /// Formats as `YYYY-MM-DDTHH:MM:SSZ`.
