@@ -1,4 +1,4 @@
-// Recommendation latency of the Wasm build, JSON boundary included, in real Chromium (and in Node): the recs bench's scenarios through Vitrine.decide.
+// Recommendation latency of the Wasm build, JSON boundary included, in real Chromium (and in Node): the recs bench's scenarios through Vitrine.decideSettling (what the loader calls).
 //
 //   node bench/recs-latency.mjs [--scenarios FILE] [--iterations 2000] [--dist js-snippet/dist]
 //                               [--skip-node] [--profile] [--json OUT]
@@ -64,8 +64,6 @@ async function benchWasm(V, input) {
   const open = () => {
     const e = new V.Vitrine(bundleText);
     for (const [path, bytes] of shardFiles) e.addShard(path, new Uint8Array(bytes));
-    // What the loader calls; with every shard added, the decision is all it answers.
-    e.decide = (request, now) => e.decideSettling(request, now);
     return e;
   };
   const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -104,8 +102,8 @@ async function benchWasm(V, input) {
   const engine = open();
   for (const s of scenarios) {
     engine.setProfile(profiles[s.profile]);
-    const got = engine.decide(s.request, now);
-    const r = time(() => engine.decide(s.request, now), iterations);
+    const got = engine.decideSettling(s.request, now);
+    const r = time(() => engine.decideSettling(s.request, now), iterations);
     out.scenarios.push({ name: s.name, ...r, same_as_native: got === s.decision, request_bytes: s.request.length, decision_bytes: got.length });
   }
 
@@ -113,7 +111,7 @@ async function benchWasm(V, input) {
   const page = scenarios.find((s) => s.name === 'page_category');
   engine.setProfile(profiles[page.profile]);
   const reqObj = JSON.parse(page.request);
-  const decision = engine.decide(page.request, now);
+  const decision = engine.decideSettling(page.request, now);
   const enc = new TextEncoder();
   const dec = new TextDecoder();
   const buf = new Uint8Array(1 << 16);
@@ -122,9 +120,9 @@ async function benchWasm(V, input) {
     // What the loader adds around the call: its request object to JSON, the decision back to objects.
     js_stringify_request: time(() => JSON.stringify(reqObj), iterations),
     js_parse_decision: time(() => JSON.parse(decision), iterations),
-    loader_style_call: time(() => JSON.parse(engine.decide(JSON.stringify(reqObj), now)), iterations),
+    loader_style_call: time(() => JSON.parse(engine.decideSettling(JSON.stringify(reqObj), now)), iterations),
     // The fixed price of a call: an empty request in, an empty decision out.
-    empty_request: time(() => engine.decide('{}', now), iterations),
+    empty_request: time(() => engine.decideSettling('{}', now), iterations),
     // What the glue does with the strings themselves (UTF-8 in and out of linear memory), roughly.
     utf8_request_in: time(() => enc.encodeInto(page.request, buf), iterations),
     utf8_decision_out: time(() => dec.decode(bytes), iterations),

@@ -50,7 +50,7 @@ if (env.STALE.trim()) L.push(`Note: newer than the Wasm build (so not in it): ${
 L.push('', 'One visitor on the real demo bundle, full (the edge\'s: 1000 products, model trained on Online Retail orders; what a browser settles on after its shard fetches); heavy buyer ' +
   `${JSON.parse(scen.profiles.heavy).id} (20-item history), light buyer ${JSON.parse(scen.profiles.light).id}. k = 6 per widget. ` +
   'Median µs per call. Native "engine" is `Context::recommend` (or `Context::decide` for the page); native "JSON" and both Wasm columns ' +
-  'are request JSON in → decision JSON out, what the snippet\'s `Vitrine.decide` does. Ratio: Wasm in Chromium ÷ native JSON (the same work).', '');
+  'are request JSON in → decision JSON out, what the snippet\'s `Vitrine.decideSettling` does with every shard loaded. Ratio: Wasm in Chromium ÷ native JSON (the same work).', '');
 L.push('| scenario | native µs (engine) | native µs (JSON in → out) | Wasm in Chromium µs (JSON in → out) | ratio | Wasm in Node µs | same answer |');
 L.push('|---|---:|---:|---:|---:|---:|:---:|');
 for (const s of wasm.chromium.scenarios) {
