@@ -16,10 +16,7 @@ fi
 target="${CARGO_TARGET_DIR:-$PWD/target}/snippet-lines"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target" CARGO_PROFILE_SNIPPET_DEBUG=line-tables-only \
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg vitrine_snippet" \
-  nice cargo build --quiet -p vitrine-snippet --target wasm32-unknown-unknown --profile snippet \
-  -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+CARGO_PROFILE_SNIPPET_DEBUG=line-tables-only nice bash js-snippet/cargo-build.sh "$target"
 wasm="$target/wasm32-unknown-unknown/snippet/vitrine_snippet.wasm"
 "$dwarfdump" --debug-line "$wasm" > "$tmp/lines.txt"
 "$dwarfdump" --debug-info "$wasm" > "$tmp/info.txt"

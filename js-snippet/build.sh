@@ -16,20 +16,12 @@ wasm=$snippet_target/wasm32-unknown-unknown/snippet/vitrine_snippet.wasm
 rm -rf "$here/pkg" && mkdir -p "$here/pkg/prod" "$here/pkg/dev" "$here/dist"
 
 # $1: cargo feature flags, $2: output directory under pkg/. The two builds share every dependency
-# build; only the final link differs.
-#
-# The standard library is rebuilt from the toolchain's rust-src (scripts/setup.sh adds it) with
-# `optimize_for_size` and the `immediate-abort` panic strategy: a panic is a bare Wasm trap, without
-# the formatting machinery, message strings and Unicode tables a panic message needs (8.5 KB gzip,
-# 5 % of the Wasm). The standard library itself stays at opt-level 3 (Cargo.toml): at the engine's
-# "s" its allocator and memory routines made every decision ~3.5 µs slower in Chromium. Nothing is lost: the engine never panics by design (every input error is a
-# value), and a trap was already all the page saw of a panic, as an error the loader fails open on.
-# Both are unstable, hence RUSTC_BOOTSTRAP=1 on the stable toolchain, for this build
-# only; the CLI, the edge worker and every test build with the standard library as shipped.
+# build; only the final link differs. js-snippet/cargo-build.sh says how the Wasm is compiled (the
+# standard library rebuilt, panics as traps); the standard library itself stays at opt-level 3
+# (Cargo.toml): at the engine's "s" its allocator and memory routines made every decision ~3.5 µs
+# slower in Chromium.
 bindgen() {
-  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$snippet_target" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg vitrine_snippet" \
-    cargo build --quiet -p vitrine-snippet $1 --target wasm32-unknown-unknown --profile snippet \
-    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+  bash "$here/cargo-build.sh" "$snippet_target" $1
   wasm-bindgen --target no-modules --no-typescript --out-dir "$here/pkg/$2" "$wasm"
   # Optimized twice (js-snippet/optimize.sh): without names for shipping, and with them for the
   # size breakdown and profiles (named.wasm; keeping names through the passes makes the stripped

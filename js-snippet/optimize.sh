@@ -3,7 +3,8 @@
 #! [-g]` (-g keeps the names, for the size breakdown and profiles). js-snippet/build.sh and the
 #! rules bench (bench/rules/run.sh) both call it, so the bench measures what ships.
 #!
-#! npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables. --converge
+#! npm's binaryen: Debian's wasm-opt is too old and silently breaks externref tables. The shipped
+#! file keeps no custom section (names, producers, target features). --converge
 #! repeats the passes while they still shrink it (-0.7 KB gzip). --low-memory-unused lets it fold
 #! a pointer's constant offsets into loads and stores (-0.8 KB gzip): it assumes nothing lives in
 #! the first kilobyte of memory, which holds for Rust's layout (the 1 MB stack comes first and
@@ -28,7 +29,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 in=$1 out=$2
 shift 2
-strip=(--strip-debug --strip-producers)
+strip=(--strip-debug --strip-producers --strip-target-features)
 [ "${1:-}" = -g ] && strip=(-g)
 cold=()
 for name in '*from_json*' '*from_bytes*' '*from_parts*' '*compiled::load*' '*add_file*' '*add_shard*' \

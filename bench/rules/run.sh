@@ -28,9 +28,7 @@ target=$(cargo metadata -q --format-version 1 --no-deps | node -e 'let s="";proc
 # The developer build: it has `segments` (every segment for a visitor, what is timed here) and
 # compiles the bench's sites from source; its evaluator is the production build's, the same code.
 # Built as js-snippet/build.sh builds it (the standard library rebuilt, in its own target directory).
-RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target/snippet" RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg vitrine_snippet" \
-  nice -n 10 cargo build -q -p vitrine-snippet --features dev --target wasm32-unknown-unknown --profile snippet \
-  -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+nice -n 10 bash js-snippet/cargo-build.sh "$target/snippet" --features dev
 wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp/pkg" "$target/snippet/wasm32-unknown-unknown/snippet/vitrine_snippet.wasm"
 # As js-snippet/build.sh ships it.
 bash js-snippet/optimize.sh "$tmp/pkg/vitrine_snippet_bg.wasm" "$tmp/vitrine_bg.wasm"

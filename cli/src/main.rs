@@ -516,8 +516,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 };
                 eprintln!("vitrine: {}: `{field}` {why}: only the edge evaluates it, and the browser leaves {what} as served", site.display());
             }
-            // A bundle carries the JSON snapshot (a binary one is converted), except the edge's beside
-            // a sharded browser bundle (below), which carries the binary one.
+            // A bundle carries the JSON snapshot (a binary one is converted), except with a sharded
+            // browser bundle (below): the edge's then carries the binary snapshot, and the browser's
+            // the binary shard head.
             let full = load_model(&model)?;
             let m = full.to_json();
             // A Merchant Center TSV export is converted; the bundle always carries catalog JSON.
@@ -572,7 +573,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                         staged.dir(&dir.join(base.trim_end_matches('/')), files)?;
                     }
                 }
-                let browser = Bundle::assemble(&s, &catalog_head.to_json(), &head.to_json());
+                let browser = Bundle::assemble(&s, &catalog_head.to_json(), &head.to_bundle_part());
                 staged.write(&dir.join("bundle.json"), browser.as_bytes())?;
                 let bytes: usize = parts.iter().chain(&catalog_parts).map(|(_, b)| b.len()).sum();
                 let files = parts.len() + catalog_parts.len();

@@ -894,6 +894,23 @@
   var prices = {};
   function shownPrice(p) { return prices[p.id] || p.price; }
 
+  // The shop's most popular products, as the engine ranks them (the bundle's model is binary): a
+  // popular widget decided for an anonymous visitor on the home page.
+  function popularIds(k) {
+    var engine = null;
+    try {
+      engine = new wasm_bindgen.Vitrine(bundleText);
+      var markup = { page: { 'data-vitrine-page': 'home' }, recs: [{ 'data-vitrine-recs': 'popular', 'data-vitrine-strategy': 'popular', 'data-vitrine-k': String(k) }] };
+      var decision = JSON.parse(engine.decideSettling(JSON.stringify(markup), Date.now()).split('\n')[0]);
+      return decision.recs[0].items.map(function (item) { return item.id; });
+    } catch (e) {
+      console.warn('[preview] no popular products to pick from:', e);
+      return [];
+    } finally {
+      if (engine) engine.free();
+    }
+  }
+
   function setupCatalog() {
     var list = bundle.catalog.products;
     list.forEach(function (p) { products[p.id] = p; });
@@ -907,7 +924,7 @@
     var cats = [];
     list.forEach(function (p) { if (p.product_type && cats.indexOf(p.product_type) < 0) cats.push(p.product_type); });
     cats.sort();
-    var popular = (bundle.model.popular || []).slice(0, 12).map(function (pair) { return bundle.model.items[pair[0]]; }).filter(function (id) { return products[id]; });
+    var popular = popularIds(12).filter(function (id) { return products[id]; });
     var select = $('page-select');
     select.appendChild(h('optgroup', { label: 'Categories' }, cats.map(function (c) { return h('option', { value: '/c/' + slug(c), text: c }); })));
     select.appendChild(h('optgroup', { label: 'Popular products' }, popular.map(function (id) { return h('option', { value: '/p/' + id, text: products[id].title }); })));

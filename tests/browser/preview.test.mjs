@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { startStatic } from '../lib/static-server.mjs';
 import { lapsedProfile, XSS_NAME } from '../lib/fixtures.mjs';
+import { modelHead } from '../lib/shards.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'demo-shop', 'dist');
@@ -93,6 +94,12 @@ test('the panel opens with the configuration, and a real lapsed big spender gets
   assert.match(reason, /winback/);
   assert.equal(await page.getAttribute('#trace [data-slot="hero"] [data-variant="winback"]', 'class'), 'pv-rule pv-chosen');
   assert.equal(await page.getAttribute('#trace [data-segment="lapsed_big_spender"]', 'data-value'), 'true');
+
+  // The pages to preview include the shop's most popular products, as the engine ranks them.
+  const offered = await page.$$eval('#page-select optgroup[label="Popular products"] option', (os) => os.map((o) => o.value));
+  const ranked = modelHead(JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model).popular;
+  assert.equal(offered.length, 12, offered.join(' '));
+  assert.ok(offered.every((v) => v.startsWith('/p/') && ranked.includes(v.slice(3))), offered.join(' '));
 
   // Navigating the frame re-applies the preview on each page it lands on.
   await page.selectOption('#page-select', '/c/candles-lights');

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { launch } from '../lib/chromium.mjs';
 import { startStatic } from '../lib/static-server.mjs';
 import { lapsedProfile } from '../lib/fixtures.mjs';
+import { modelHead } from '../lib/shards.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'demo-shop', 'dist');
@@ -29,7 +30,7 @@ before(async () => {
     '--model', 'build/model.json', '--out', join(work, 'edge.json'), '--shards', String(SHARDS), '--sharded-out', big]);
   const head = JSON.parse(readFileSync(join(big, 'bundle.json'), 'utf8'));
   // A returning customer whose history the `for_you` widget reads: five popular products.
-  const popular = head.model.popular.map(([i]) => head.model.items[i]);
+  const { popular } = modelHead(head.model);
   profile = JSON.stringify({ ...lapsedProfile(), recent_items: popular.slice(2, 7).map((id, k) => ({ id, time: `2011-11-0${k + 1}T10:00:00Z`, event: 'purchase' })) });
   product = popular[9];
   server = await startStatic(dist, { profileFor: (cookie) => (/test_profile=returning/.test(cookie) ? profile : null) });
@@ -76,7 +77,7 @@ for (const [what, path] of [['the home page', '/'], ['a product page', null]]) {
     assert.deepEqual(scaled.decision, demo.decision, 'the same decision');
     assert.ok(scaled.decision.recs.every((r) => r.items.length > 0), 'every widget filled');
     const head = JSON.parse(readFileSync(join(big, 'bundle.json'), 'utf8'));
-    const bases = [head.catalog.shards.base, head.model.shards.base];
+    const bases = [head.catalog.shards.base, modelHead(head.model).base];
     const shards = scaled.requests.filter((p) => SHARD_PATH.test(p));
     const rest = scaled.requests.filter((p) => !SHARD_PATH.test(p)).sort();
     assert.deepEqual(rest, ['/vitrine/bundle.json', '/vitrine/vitrine-worker.js', '/vitrine/vitrine.js', '/vitrine/vitrine_bg.wasm'], 'the head, never the edge bundle');

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { launch } from '../lib/chromium.mjs';
 import { startStatic } from '../lib/static-server.mjs';
 import { lapsedProfile, XSS_NAME, EDGE_ONLY, toMarkup, browserBundle, OPEN_ALL } from '../lib/fixtures.mjs';
-import { shardOf } from '../lib/shards.mjs';
+import { modelHead, shardOf } from '../lib/shards.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = join(root, 'demo-shop', 'dist');
@@ -140,8 +140,8 @@ test('the production build refuses rules in source form or from another program 
   assert.match(errors[1], /field `site.compiled`: site compiled in form version 7, but this runtime reads version 6: build the bundle with the same Vitrine version/);
   // The edge's full bundle: the browser reads content neighbours from rows computed at bundle time.
   assert.match(errors[2], /field `catalog`: expected the browser's bundle, whose catalog is a head \(`vitrine bundle --shards N --sharded-out DIR`.*found a full catalog/);
-  // A head's catalog with a full model: its rows come in shards too.
-  assert.match(errors[3], /field `model`: expected the model's head, without rows \(`vitrine bundle --shards N.*found a full model/);
+  // A head's catalog with a JSON model: the production build reads models in binary only.
+  assert.match(errors[3], /field `model`: expected the model in binary \(one base64 string\), found JSON: `vitrine bundle --shards N --sharded-out DIR`/);
   // Nor does the production build carry the developer tools.
   assert.deepEqual(await page.evaluate(() => ['checkSite', 'compileSite'].map((f) => typeof wasm_bindgen[f])), ['undefined', 'undefined']);
   assert.deepEqual(problems, []);
@@ -261,13 +261,12 @@ test('viewing two products of one category moves that category up the home grid'
 });
 
 test('the browser fetches only the model shards its visitor needs and decides as the full model', async () => {
-  const head = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model;
+  const head = modelHead(JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model);
   // The same catalog and model whole: a head with one shard of each kind, every shard added up front
   // (scripts/build.sh writes it).
   const full = browserBundle(join(root, 'build', 'full-browser'));
-  assert.ok(head.shards && !head.neighbors && !head.viewed, 'the browser bundle carries no model rows');
-  const { count, base } = head.shards;
-  const popular = head.popular.map(([i]) => head.items[i]);
+  // A shard head (modelHead checks it) carries no model rows.
+  const { count, base, popular } = head;
   const history = popular.slice(0, 3);
   const current = popular[7];
   PROFILES.buyer = JSON.stringify({ ...lapsedProfile(), recent_items: history.map((id, k) => ({ id, time: `2011-11-0${k + 1}T10:00:00Z`, event: 'purchase' })) });

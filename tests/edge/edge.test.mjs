@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { lapsedProfile, XSS_NAME, EDGE_ONLY } from '../lib/fixtures.mjs';
-import { shardOf } from '../lib/shards.mjs';
+import { modelHead, shardOf } from '../lib/shards.mjs';
 import { launch } from '../lib/chromium.mjs';
 import { startEdge, sign, root, dist } from '../lib/edge.mjs';
 
@@ -174,7 +174,7 @@ test("the owner's insights page is served at /insights/, its charts and numbers 
 
 test('model and catalog shards are served byte-identical and cacheable forever; the bundle is not', async () => {
   const bundleHead = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8'));
-  const head = bundleHead.model.shards;
+  const head = modelHead(bundleHead.model);
   const catalog = bundleHead.catalog.shards;
   for (const path of [`${head.base}0.vtm`, `${catalog.base}0.json`, `${catalog.base}s0.json`]) {
     const res = await fetch(`${base}/vitrine/${path}`);
@@ -190,7 +190,7 @@ test('model and catalog shards are served byte-identical and cacheable forever; 
 });
 
 test('pages preload the model shards their widgets will read, ahead of the widgets', async () => {
-  const { count, base: dir } = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model.shards;
+  const { count, base: dir } = modelHead(JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model);
   const links = (html) => [...html.matchAll(/<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)">/g)].map((m) => m[1]);
   const urls = (ids) => [...new Set(ids.map((id) => `/vitrine/${dir}${shardOf(id, count)}.vtm`))].sort();
 
@@ -212,7 +212,7 @@ test('pages preload the model shards their widgets will read, ahead of the widge
 });
 
 test('Chromium takes the preloaded shards: each is fetched once, and the snippet decides as the edge did', async () => {
-  const { count, base: dir } = JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model.shards;
+  const { count, base: dir } = modelHead(JSON.parse(readFileSync(join(dist, 'vitrine', 'bundle.json'), 'utf8')).model);
   const cookie = sign('t-history');
   // The edge's for_you fill: the card links after the widget's <template>.
   const served = (await get('/', `vitrine_vid=${cookie}`)).text;

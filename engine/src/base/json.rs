@@ -676,6 +676,7 @@ impl<'c, 'a> Obj<'c, 'a> {
         self.req(name, |x| x.time())
     }
 
+    #[cfg(feature = "full-bundle")]
     pub fn req_strings(&self, name: &'static str) -> R<Vec<String>> {
         self.req(name, |x| x.strings())
     }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::base::error::{FormatError, V1};
+#[cfg(feature = "full-bundle")]
 use crate::base::json::{At, R};
 use crate::base::shard_layout::ShardsDoc;
 use crate::base::time::Seconds;
@@ -290,28 +291,17 @@ impl Model {
         Ok(Model { items, index, neighbors, viewed, popular, trending, sharding: None })
     }
 
-    /// Reads a snapshot, checking version, kind and every index against the item table.
+    /// Reads a snapshot, checking version, kind and every index against the item table. The
+    /// runtimes' bundles carry the binary form ([`Model::from_bundle_part`]); this is the JSON
+    /// form `vitrine train` writes, which builds with the `full-bundle` feature read.
+    #[cfg(feature = "full-bundle")]
     pub fn from_json(text: &str) -> Result<Model, FormatError> {
         let doc = crate::base::json::read("model", text, ModelDoc::read)?;
         if doc.kind != "item-knn" {
             return Err(FormatError::rule("model", "kind", format!("expected \"item-knn\", found {}", Quoted(&doc.kind))));
         }
         let n = doc.items.len();
-        // Without `full-bundle` (the browser's production build), a model is a head: its rows come
-        // in shards.
-        #[cfg(not(feature = "full-bundle"))]
-        if (doc.shards.is_none() && n > 0) || !doc.neighbors.is_empty() || !doc.viewed.is_empty() {
-            return Err(FormatError::rule(
-                "model",
-                "",
-                "expected the model's head, without rows (`vitrine bundle --shards N --sharded-out DIR` writes it into DIR/bundle.json), found a full model",
-            ));
-        }
-        #[cfg(not(feature = "full-bundle"))]
-        let (neighbors, viewed) = (vec![Vec::new(); n], Vec::new());
-        #[cfg(feature = "full-bundle")]
         let neighbors = if doc.shards.is_some() && doc.neighbors.is_empty() { vec![Vec::new(); n] } else { rows_from_json("neighbors", &doc.neighbors, n)? };
-        #[cfg(feature = "full-bundle")]
         let viewed = if doc.viewed.is_empty() { Vec::new() } else { rows_from_json("viewed", &doc.viewed, n)? };
         // A loop, not `collect` into a `Result` (its adapter code is a copy per use in the
         // browser's Wasm).
@@ -400,14 +390,11 @@ struct ModelDoc {
     shards: Option<ShardsDoc>,
 }
 
+#[cfg(feature = "full-bundle")]
 impl ModelDoc {
     fn read(at: At) -> R<ModelDoc> {
         let o = at.obj(&["v", "kind", "items", "neighbors", "viewed", "popular", "trending", "shards"])?;
-        #[cfg(feature = "full-bundle")]
         let rows = |x: At| x.items(|r| r.items(|n| n.u32()));
-        // A head's rows are absent or empty; `from_json` refuses any (it only counts them here).
-        #[cfg(not(feature = "full-bundle"))]
-        let rows = |x: At| x.items(|_| Ok(Vec::new()));
         let pairs = |x: At| {
             x.items(|p| {
                 let pair = p.items(|n| n.u32())?;

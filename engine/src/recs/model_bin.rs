@@ -1,7 +1,8 @@
-//! The model snapshot's compact binary form (`.vtm`): what `vitrine train` writes for large catalogs
-//! and what a loader must treat as untrusted bytes. Checked on load: magic, version, every length
-//! and index against the bytes that are really there, UTF-8, and a CRC-32 over the whole file. A
-//! corrupt file is a located error, never a panic and never a wrong model.
+//! The model snapshot's compact binary form (`.vtm`): what `vitrine train` writes for large catalogs,
+//! what the edge's bundle carries, the browser's model shards and the head of the browser's bundle.
+//! A loader must treat it as untrusted bytes: checked on load are magic, version, flags, every
+//! length and index against the bytes that are really there, UTF-8, and a CRC-32 over the whole
+//! file. A corrupt file is a located error, never a panic and never a wrong model.
 //!
 //! Layout, little-endian:
 //!
@@ -9,24 +10,38 @@
 //! |---|---|
 //! | 4 | magic `VTRM` |
 //! | 2 | version (1) |
-//! | 2 | flags: bit 0 set if an "also viewed" table follows the neighbours; other bits 0 |
+//! | 2 | flags: bit 0 set if the model has an "also viewed" table; bit 1 set for a shard head; other bits 0 |
 //! | 4 × 3 | item count *n*, popular count, trending count |
+//! | 4 + 2 + len | only in a shard head: shard count, then the shards' directory (`m-<hash>/`): length, UTF-8 bytes |
 //! | *n* × (2 + len) | item ids: length, UTF-8 bytes |
-//! | *n* × (2 + 6 × count) | neighbours per item: count, then (item index u32, score × 65535 as u16) |
-//! | *n* × (2 + 6 × count) | only with flag bit 0: "also viewed" neighbours per item, the same way |
-//! | 8 × popular count | (item index u32, distinct users u32) |
-//! | 8 × trending count | (item index u32, heat × 1000 u32) |
+//! | *n* × (2 + 6 × count) | not in a shard head: neighbours per item: count, then (item index u32, score × 65535 as u16) |
+//! | *n* × (2 + 6 × count) | not in a shard head, only with flag bit 0: "also viewed" neighbours per item, the same way |
+//! | 8 × popular count | not in a shard head: (item index u32, distinct users u32) |
+//! | 8 × trending count | not in a shard head: (item index u32, heat × 1000 u32) |
+//! | 2 × (popular + trending count) | only in a shard head, in place of the two above: item indexes u16, popular then trending |
 //! | 4 | CRC-32 (IEEE) of everything before it |
+//!
+//! A shard head (`shard.rs`) has no rows: they come in its shards, which are files of this form
+//! without bit 1. Its flag bit 0 says whether the shards come in two tables (`v<s>.vtm` files too).
+//! Its rankings are in order without their counts, as 16-bit indexes: a head's ranked items are its
+//! first ones (at most 1,000, two rankings of [`MAX_RANKED`]; rows a browser loads add items after
+//! them).
+//!
+//! [`MAX_RANKED`]: crate::recs::model::MAX_RANKED
 //!
 //! Scores are quantized to 1/65535: rankings that differ by less than that may tie, which the
 //! top-K table breaks by item index as before.
 
 use crate::base::crc::crc32;
 use crate::base::error::FormatError;
+use crate::base::shard_layout::{ShardLayout, Sharding};
 use crate::recs::model::{dequantize, quantize, Model};
 
 const MAGIC: &[u8; 4] = b"VTRM";
 const VERSION: u16 = 1;
+/// Flag bits: the model has an "also viewed" table; the file is a shard head.
+const VIEWS: u16 = 1;
+const HEAD: u16 = 2;
 
 /// True if `bytes` starts like a binary snapshot (so a loader can pick the reader).
 pub fn is_binary(bytes: &[u8]) -> bool {
@@ -38,40 +53,50 @@ fn err(field: &str, msg: String) -> FormatError {
 }
 
 impl Model {
-    /// Reads a bundle's `model` part: the JSON snapshot, or the binary snapshot's base64 in one JSON
-    /// string, the form `vitrine bundle` writes for the edge beside a sharded browser bundle (the
-    /// edge's Wasm loads it in half the time). Builds without the `binary-bundle` feature (the
-    /// browser's production build, which loads JSON heads) refuse the binary form, saying so.
+    /// Reads a bundle's `model` part: the binary snapshot's base64 in one JSON string, the form
+    /// `vitrine bundle` writes (a shard head in the browser's bundle, the full model in the edge's),
+    /// or, with the `full-bundle` feature, the JSON snapshot. Builds without it (the browser's
+    /// production build) refuse JSON: its reader is not in them.
     pub fn from_bundle_part(text: &str) -> Result<Model, FormatError> {
         if !text.trim_start().starts_with('"') {
+            #[cfg(feature = "full-bundle")]
             return Model::from_json(text);
+            #[cfg(not(feature = "full-bundle"))]
+            return Err(err(
+                "",
+                "expected the model in binary (one base64 string), found JSON: `vitrine bundle --shards N --sharded-out DIR` writes the browser's bundle"
+                    .into(),
+            ));
         }
-        #[cfg(feature = "binary-bundle")]
-        {
-            let bytes =
-                crate::base::json::base64_string("model", text)?.ok_or_else(|| err("", "expected the base64 of a binary model snapshot (.vtm)".into()))?;
-            Model::from_bytes(&bytes)
-        }
-        #[cfg(not(feature = "binary-bundle"))]
-        Err(err("", "expected the model as JSON, found the edge bundle's binary one".into()))
+        let bytes = crate::base::json::base64_string("model", text)?.ok_or_else(|| err("", "expected the base64 of a binary model snapshot (.vtm)".into()))?;
+        Model::from_bytes(&bytes)
     }
 
-    /// The bundle's `model` part in its compact form (see [`Model::from_bundle_part`]).
+    /// The bundle's `model` part in its compact form (see [`Model::from_bundle_part`]): a shard
+    /// head's in the browser's bundle, the full model's in the edge's.
     pub fn to_bundle_part(&self) -> String {
         format!("\"{}\"", vitrine_cel::base64_encode(&self.to_bytes()))
     }
 
-    /// The binary snapshot (see the module documentation).
+    /// The binary snapshot (see the module documentation): a shard head's without rows.
     pub fn to_bytes(&self) -> Vec<u8> {
         let parts = self.parts();
+        let head = self.shard_layout();
         let mut out =
             Vec::with_capacity(16 + parts.items.iter().map(|i| i.len() + 2).sum::<usize>() + parts.neighbors.iter().map(|r| 2 + 6 * r.len()).sum::<usize>());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
-        let views = parts.viewed.iter().any(|r| !r.is_empty());
-        out.extend_from_slice(&u16::from(views).to_le_bytes());
+        let views = head.map_or_else(|| parts.viewed.iter().any(|r| !r.is_empty()), |l| l.views);
+        let flags = if views { VIEWS } else { 0 } | if head.is_some() { HEAD } else { 0 };
+        out.extend_from_slice(&flags.to_le_bytes());
         for n in [parts.items.len(), parts.popular.len(), parts.trending.len()] {
             out.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        if let Some(l) = head {
+            // A checked layout's base is a short ASCII path.
+            out.extend_from_slice(&l.count.to_le_bytes());
+            out.extend_from_slice(&(l.base.len() as u16).to_le_bytes());
+            out.extend_from_slice(l.base.as_bytes());
         }
         for id in parts.items {
             // Ids are catalog ids; longer than 65,535 bytes is not an id, so it is cut rather than
@@ -80,7 +105,11 @@ impl Model {
             out.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
             out.extend_from_slice(bytes);
         }
-        let tables: &[&[Vec<(u32, f32)>]] = if views { &[parts.neighbors, parts.viewed] } else { &[parts.neighbors] };
+        let tables: &[&[Vec<(u32, f32)>]] = match (head, views) {
+            (Some(_), _) => &[],
+            (None, true) => &[parts.neighbors, parts.viewed],
+            (None, false) => &[parts.neighbors],
+        };
         for table in tables {
             for row in *table {
                 let row = &row[..row.len().min(u16::MAX as usize)];
@@ -92,8 +121,14 @@ impl Model {
             }
         }
         for &(i, n) in parts.popular.iter().chain(parts.trending) {
-            out.extend_from_slice(&i.to_le_bytes());
-            out.extend_from_slice(&n.to_le_bytes());
+            if head.is_some() {
+                // A head's ranked items are its first (`Model::split`): their indexes fit.
+                debug_assert!(i <= u32::from(u16::MAX));
+                out.extend_from_slice(&(i as u16).to_le_bytes());
+            } else {
+                out.extend_from_slice(&i.to_le_bytes());
+                out.extend_from_slice(&n.to_le_bytes());
+            }
         }
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -117,15 +152,26 @@ impl Model {
             return Err(err("version", format!("unsupported version: expected {VERSION}, found {version}")));
         }
         let flags = r.u16("flags")?;
-        if flags & !1 != 0 {
-            return Err(err("flags", format!("expected 0 or 1, found {flags}")));
+        if flags & !(VIEWS | HEAD) != 0 {
+            return Err(err("flags", format!("expected 0 to 3, found {flags}")));
         }
         let n = r.u32("items")? as usize;
         let n_popular = r.u32("popular")? as usize;
         let n_trending = r.u32("trending")? as usize;
-        // Every item takes at least 4 bytes (id length + neighbour count): a count the file cannot
-        // hold is rejected before anything is allocated for it.
-        if n > r.remaining() / 4 || n_popular.saturating_add(n_trending) > r.remaining() / 8 {
+        let head = flags & HEAD != 0;
+        let layout = if head {
+            let count = r.u32("shards.count")?;
+            let len = r.u16("shards.base")? as usize;
+            let base = std::str::from_utf8(r.take(len, "shards.base")?).map_err(|_| err("shards.base", "expected UTF-8".into()))?;
+            Some(ShardLayout::new(count, base.to_owned(), flags & VIEWS != 0)?)
+        } else {
+            None
+        };
+        // Every item takes at least 4 bytes (id length + neighbour count; 2 in a head, which has
+        // no rows), and every ranked one 8 (2 in a head): a count the file cannot hold is rejected
+        // before anything is allocated for it.
+        let (item, ranked) = if head { (2, 2) } else { (4, 8) };
+        if n > r.remaining() / item || n_popular.saturating_add(n_trending) > r.remaining() / ranked {
             return Err(err("items", format!("counts {n}, {n_popular}, {n_trending} exceed the file's {} bytes", bytes.len())));
         }
         let mut items = Vec::with_capacity(n);
@@ -135,15 +181,14 @@ impl Model {
             let id = std::str::from_utf8(raw).map_err(|_| err(&format!("items[{x}]"), "expected UTF-8".into()))?;
             items.push(id.to_owned());
         }
-        let neighbors = rows(&mut r, "neighbors", n)?;
-        let viewed = if flags & 1 != 0 { rows(&mut r, "viewed", n)? } else { Vec::new() };
+        let neighbors = if head { vec![Vec::new(); n] } else { rows(&mut r, "neighbors", n)? };
+        let viewed = if flags & VIEWS != 0 && !head { rows(&mut r, "viewed", n)? } else { Vec::new() };
         // Loops, not `collect` into a `Result`: each of those is its own adapter code in the
         // browser's Wasm.
         let mut ranking = |name: &str, count: usize| -> Result<Vec<(u32, u32)>, FormatError> {
             let mut out = Vec::with_capacity(count);
             for x in 0..count {
-                let i = r.u32(name)?;
-                let v = r.u32(name)?;
+                let (i, v) = if head { (u32::from(r.u16(name)?), 0) } else { (r.u32(name)?, r.u32(name)?) };
                 if i as usize >= n {
                     return Err(err(&format!("{name}[{x}]"), format!("item index {i} out of range (items: {n})")));
                 }
@@ -156,7 +201,7 @@ impl Model {
         if r.remaining() != 0 {
             return Err(err("", format!("{} unexpected bytes before the checksum", r.remaining())));
         }
-        Model::from_parts(items, neighbors, viewed, popular, trending)
+        Ok(Model { sharding: layout.map(Sharding::new), ..Model::from_parts(items, neighbors, viewed, popular, trending)? })
     }
 }
 
@@ -292,6 +337,37 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_head_round_trips_without_rows_and_is_checked_like_any_file() {
+        let m = model();
+        let (head, _) = m.split(3).unwrap();
+        let bytes = head.to_bytes();
+        assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), HEAD, "no view rows in this model");
+        let back = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(back, head);
+        assert_eq!(back.shards(), Some((3, head.shards().unwrap().1)));
+        assert!(back.neighbors.iter().all(Vec::is_empty) && back.len() == head.len());
+        // No rows: ids, rankings and the layout only.
+        let ids: usize = head.items.iter().map(|i| 2 + i.len()).sum();
+        let base = head.shards().unwrap().1.len();
+        assert_eq!(bytes.len(), 20 + 6 + base + ids + 2 * (head.popular.len() + head.trending.len()) + 4);
+        for len in 0..bytes.len() {
+            assert!(Model::from_bytes(&bytes[..len]).is_err(), "truncated to {len}");
+        }
+        for at in 0..bytes.len() - 4 {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x5a;
+            assert!(Model::from_bytes(&bad).is_err(), "flipped byte {at}");
+        }
+        // A layout the reader would not accept from JSON either, checksummed.
+        let mut body = bytes[..bytes.len() - 4].to_vec();
+        body[20..24].copy_from_slice(&0u32.to_le_bytes());
+        assert!(Model::from_bytes(&with_crc(body)).unwrap_err().to_string().contains("shards.count"));
+        let mut body = bytes[..bytes.len() - 4].to_vec();
+        body[26] = b'/';
+        assert!(Model::from_bytes(&with_crc(body)).unwrap_err().to_string().contains("shards.base"));
+    }
+
+    #[test]
     fn well_checksummed_lies_are_caught() {
         let bytes = model().to_bytes();
         let body = bytes[..bytes.len() - 4].to_vec();
@@ -324,5 +400,9 @@ mod tests {
         let mut long = body;
         long.push(0);
         assert!(Model::from_bytes(&with_crc(long)).unwrap_err().to_string().contains("unexpected bytes"));
+        // Flags this version does not know.
+        let mut flags = bytes[..bytes.len() - 4].to_vec();
+        flags[6] = 4;
+        assert!(Model::from_bytes(&with_crc(flags)).unwrap_err().to_string().contains("expected 0 to 3, found 4"));
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! A full model is split into a *head* and `count` *shards*:
 //!
-//! - the head is the model's JSON snapshot with every row empty, its popular and trending rankings
-//!   (at most [`MAX_RANKED`] items each) and
-//!   `"shards": {"count": N, "base": "m-<hash>/"}`; it travels inside the browser's bundle;
+//! - the head is the model's binary snapshot (`.vtm`, see `model_bin.rs`) without rows: the items
+//!   of its popular and trending rankings (at most [`MAX_RANKED`] each, in order, without their
+//!   counts) and the shards' count and directory (`m-<hash>/`); it travels inside the browser's
+//!   bundle, in base64 ([`Model::to_bundle_part`]);
 //! - shard `s` is a binary snapshot (`.vtm`, see `model_bin.rs`) holding the interaction rows of
 //!   exactly the items with [`shard_of`]`(id, N) == s`, plus the ids those rows point at, with empty
 //!   rows. It is served as `<base><s>.vtm`; a model with "also viewed" rows has a second set,
@@ -156,6 +157,9 @@ impl Model {
             return Ok(());
         }
         let part = Model::from_bytes(bytes)?;
+        if part.sharding.is_some() {
+            return Err(FormatError::rule("model", "shards", format!("{name} is a shard head, not a shard")));
+        }
         if !part.popular.is_empty() || !part.trending.is_empty() {
             return Err(FormatError::rule("model", "shards", format!("{name} carries rankings: it is a full model, not a shard")));
         }
@@ -223,10 +227,12 @@ mod tests {
 
     type Files = HashMap<String, Vec<u8>>;
 
-    fn head_json(m: &Model, count: u32) -> (Model, Files) {
+    fn head_part(m: &Model, count: u32) -> (Model, Files) {
         let (head, files) = m.split(count).unwrap();
-        // The head travels as JSON inside the browser's bundle.
-        (Model::from_json(&head.to_json()).unwrap(), files.into_iter().collect())
+        // The head travels in binary (base64) inside the browser's bundle.
+        let back = Model::from_bundle_part(&head.to_bundle_part()).unwrap();
+        assert_eq!(back, head);
+        (back, files.into_iter().collect())
     }
 
     fn load(head: &mut Model, files: &Files, names: &[String]) {
@@ -241,7 +247,7 @@ mod tests {
         let ids: Vec<&str> = m.popular().collect();
         assert!(ids.len() > 10);
         for count in [1, 3, 64] {
-            let (mut head, files) = head_json(&m, count);
+            let (mut head, files) = head_part(&m, count);
             assert_eq!(files.len(), 2 * count as usize, "both tables");
             assert_eq!(head.popular().collect::<Vec<_>>(), ids);
             assert_eq!(head.trending().collect::<Vec<_>>(), m.trending().collect::<Vec<_>>());
@@ -262,7 +268,7 @@ mod tests {
             assert_eq!(head.ranked_also_viewed(ids[2]).collect::<Vec<_>>(), m.ranked_also_viewed(ids[2]).collect::<Vec<_>>());
         }
         // Every shard loaded, in any order, twice: every row as in the full model.
-        let (mut head, files) = head_json(&m, 5);
+        let (mut head, files) = head_part(&m, 5);
         let mut names: Vec<String> = files.keys().cloned().collect();
         names.sort();
         names.reverse();
@@ -278,7 +284,7 @@ mod tests {
     #[test]
     fn a_missing_shard_means_no_neighbours_not_wrong_ones() {
         let m = model();
-        let (head, _) = head_json(&m, 8);
+        let (head, _) = head_part(&m, 8);
         let id = m.popular().next().unwrap();
         assert!(head.ranked_also_bought(id).next().is_none());
         assert_eq!(head.missing_shards([(id, Table::Bought)]), vec![format!("{}.vtm", shard_of(id, 8))]);
@@ -292,7 +298,7 @@ mod tests {
     #[test]
     fn wrong_corrupt_or_misplaced_shards_are_errors_and_change_nothing() {
         let m = model();
-        let (head, files) = head_json(&m, 4);
+        let (head, files) = head_part(&m, 4);
         let nonempty = (0..4u32).find(|&s| Model::from_bytes(&files[&shard_name(Table::Bought, s)]).unwrap().neighbors.iter().any(|r| !r.is_empty())).unwrap();
         let right = shard_name(Table::Bought, nonempty);
         let wrong = shard_name(Table::Bought, (nonempty + 1) % 4);
@@ -311,13 +317,14 @@ mod tests {
             assert!(h.add_shard(name, &files["0.vtm"]).unwrap_err().to_string().contains("not one of"), "{name}");
         }
         assert!(h.add_shard("0.vtm", &m.to_bytes()).unwrap_err().to_string().contains("rankings"));
+        assert!(h.add_shard("0.vtm", &head.to_bytes()).unwrap_err().to_string().contains("shard head, not a shard"));
         assert_eq!(h, head);
         let mut full = m.clone();
         assert!(full.add_shard("0.vtm", &files["0.vtm"]).is_err());
         assert!(head.split(2).is_err(), "a head cannot be split again");
         // A model without views has no view files, and never asks for them.
         let plain = Model { viewed: vec![Vec::new(); m.len()], ..m.clone() };
-        let (phead, pfiles) = head_json(&plain, 4);
+        let (phead, pfiles) = head_part(&plain, 4);
         assert_eq!(pfiles.len(), 4);
         assert!(phead.missing_shards([("p1", Table::Viewed)]).is_empty());
     }
