@@ -118,7 +118,12 @@ pub fn sort_by_score_desc<T>(v: &mut [T], score: impl Fn(&T) -> f64, tie: impl F
         let b = x.to_bits();
         !(if b >> 63 == 1 { !b } else { b | 1 << 63 })
     };
-    let mut order: Vec<u64> = v.iter().enumerate().map(|(i, x)| desc(score(x)) >> 32 << 32 | i as u64).collect();
+    // Loops, not `collect()`: each of those is its own function per sorted type in the browser's
+    // Wasm.
+    let mut order: Vec<u64> = Vec::with_capacity(v.len());
+    for (i, x) in v.iter().enumerate() {
+        order.push(desc(score(x)) >> 32 << 32 | i as u64);
+    }
     sort_u64(&mut order);
     let mut start = 0;
     while start < order.len() {
@@ -132,7 +137,11 @@ pub fn sort_by_score_desc<T>(v: &mut [T], score: impl Fn(&T) -> f64, tie: impl F
         }
         start = end;
     }
-    permute(v, order.into_iter().map(|o| o as u32).collect());
+    let mut at = Vec::with_capacity(order.len());
+    for o in order {
+        at.push(o as u32);
+    }
+    permute(v, at);
 }
 
 /// Sorts plain integers ascending, with the natural merge of [`sort_u32_by`] but comparing in

@@ -39,8 +39,13 @@ impl ShardLayout {
     /// The shards holding the rows in `needs`, sorted, without repeats. Rows of a table the model
     /// does not have need no file.
     pub(crate) fn shards<'a>(&self, needs: impl IntoIterator<Item = (&'a str, Table)>) -> Vec<(Table, u32)> {
-        let mut out: Vec<(Table, u32)> =
-            needs.into_iter().filter(|&(_, t)| t == Table::Bought || self.views).map(|(id, t)| (t, shard_of(id, self.count))).collect();
+        // A loop, not `collect()`: that is its own function in the browser's Wasm.
+        let mut out = Vec::new();
+        for (id, t) in needs {
+            if t == Table::Bought || self.views {
+                out.push((t, shard_of(id, self.count)));
+            }
+        }
         crate::sort::sort_dedup(&mut out);
         out
     }

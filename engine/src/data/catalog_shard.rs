@@ -52,17 +52,33 @@ impl Catalog {
     pub fn take_missing(&self) -> Vec<String> {
         let Some(s) = &self.sharding else { return Vec::new() };
         let log = s.missed.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
-        log.into_iter().filter(|&(p, n)| !s.is_loaded(p, n)).map(|(p, n)| file_name(p, n)).collect()
+        // Loops, not `collect()`: each of those is its own function in the browser's Wasm.
+        let mut out = Vec::new();
+        for (p, n) in log {
+            if !s.is_loaded(p, n) {
+                out.push(file_name(p, n));
+            }
+        }
+        out
     }
 
     /// The product files holding `ids` that are not loaded yet, sorted, without repeats: for
     /// runtimes that know ahead which entries a page reads (the products of a purchase event).
     pub fn missing_products<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let Some(s) = &self.sharding else { return Vec::new() };
-        let mut shards: Vec<u32> =
-            ids.into_iter().filter(|id| !self.by_id_contains(id)).map(|id| shard_of(id, s.layout.count)).filter(|&n| !s.is_loaded(Part::Products, n)).collect();
+        let mut shards = Vec::new();
+        for id in ids.into_iter().filter(|id| !self.by_id_contains(id)) {
+            let n = shard_of(id, s.layout.count);
+            if !s.is_loaded(Part::Products, n) {
+                shards.push(n);
+            }
+        }
         crate::sort::sort_dedup(&mut shards);
-        shards.into_iter().map(|n| file_name(Part::Products, n)).collect()
+        let mut out = Vec::with_capacity(shards.len());
+        for n in shards {
+            out.push(file_name(Part::Products, n));
+        }
+        out
     }
 
     /// Adds the file `name` (as [`Catalog::take_missing`] names it) to a partial catalog. Every

@@ -172,7 +172,11 @@ impl Markup {
         // The request's widgets are the known ones, in the markup's order.
         let mut decided = std::mem::take(&mut decision.recs).into_iter();
         let left_alone = |widget: &String| RecsDecision { widget: widget.clone(), strategy: None, items: Vec::new(), keep: true, experiment: None };
-        decision.recs = self.widgets.iter().map(|(widget, place)| place.and_then(|_| decided.next()).unwrap_or_else(|| left_alone(widget))).collect();
+        let mut recs = Vec::with_capacity(self.widgets.len());
+        for (widget, place) in &self.widgets {
+            recs.push(place.and_then(|_| decided.next()).unwrap_or_else(|| left_alone(widget)));
+        }
+        decision.recs = recs;
         decision
     }
 }

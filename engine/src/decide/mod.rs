@@ -615,7 +615,10 @@ impl Context<'_> {
             }
         }
         let bucket = experiment::bucket(&exp.salt, id);
-        let weights: Vec<f64> = exp.arms.iter().map(|a| a.weight).collect();
+        let mut weights = Vec::with_capacity(exp.arms.len());
+        for a in &exp.arms {
+            weights.push(a.weight);
+        }
         let arm = experiment::pick(bucket, exp.holdout, &weights);
         let assignment = Assignment {
             experiment: exp.id.clone(),
@@ -840,14 +843,15 @@ impl Context<'_> {
         let mut incomplete = self.session().events.iter().any(|e| catalog.pending(&e.id));
         // CSS `order` is a 32-bit integer: pinned and buried items sit beyond any affinity key.
         const EDGE: i64 = 2_000_000_000;
-        let keys: Vec<i64> = items
-            .iter()
-            .map(|id| {
+        // Loops, not `collect()`: each of those is its own function in the browser's Wasm.
+        let mut keys: Vec<i64> = Vec::with_capacity(items.len());
+        for id in items {
+            keys.push('key: {
                 if let Some(p) = pin.iter().position(|p| p == id) {
-                    return -EDGE + p as i64;
+                    break 'key -EDGE + p as i64;
                 }
                 if let Some(b) = bury.iter().position(|b| b == id) {
-                    return EDGE - bury.len() as i64 + b as i64;
+                    break 'key EDGE - bury.len() as i64 + b as i64;
                 }
                 let category = match self.bundle.catalog.get(id) {
                     Some(p) => p.product_type.as_str(),
@@ -859,14 +863,18 @@ impl Context<'_> {
                 let a = affinities.get(category) + boosts.iter().find(|(c, _)| *c == category).map_or(0.0, |(_, w)| *w);
                 // Quantized so every runtime sorts on the same integers.
                 (-((a * boost * 1000.0).round())).clamp(-1e9, 1e9) as i64
-            })
-            .collect();
+            });
+        }
         if incomplete {
             return ListDecision { list: list.to_owned(), items: items.to_vec(), keys: vec![0; items.len()], experiment: assignment, keep: true };
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
         crate::sort::sort_by_key(&mut order, |&i| keys[i]);
-        ListDecision { list: list.to_owned(), items: order.into_iter().map(|i| items[i].clone()).collect(), keys, experiment: assignment, keep: false }
+        let mut ordered = Vec::with_capacity(order.len());
+        for i in order {
+            ordered.push(items[i].clone());
+        }
+        ListDecision { list: list.to_owned(), items: ordered, keys, experiment: assignment, keep: false }
     }
 
     /// Recommendations: never the current product, what is in the cart, what is out of stock or
@@ -936,8 +944,13 @@ impl Context<'_> {
         let catalog = &self.bundle.catalog;
         let model = &self.bundle.model;
         let current = req.product.as_deref().or(self.page.product.as_deref());
-        let purchased: Vec<&str> =
-            if req.strategy == Strategy::ForYou { self.profile.purchased(self.bundle.site.session_before_consent).collect() } else { Vec::new() };
+        // Loops, not `collect()`: each of those is its own function in the browser's Wasm.
+        let mut purchased: Vec<&str> = Vec::new();
+        if req.strategy == Strategy::ForYou {
+            for id in self.profile.purchased(self.bundle.site.session_before_consent) {
+                purchased.push(id);
+            }
+        }
         let accept = |p: &Product| {
             Some(p.id.as_str()) != current
                 && p.availability != Availability::OutOfStock
@@ -947,27 +960,44 @@ impl Context<'_> {
                 && req.price_min.is_none_or(|min| p.price.amount() >= min)
                 && req.price_max.is_none_or(|max| p.price.amount() <= max)
         };
-        let primary: Vec<&str> = match (req.strategy, current) {
-            (Strategy::AlsoBought, Some(p)) => model.ranked_also_bought(p).collect(),
-            (Strategy::AlsoViewed, Some(p)) => model.ranked_also_viewed(p).collect(),
-            (Strategy::Similar, Some(p)) => catalog.similar_to(p),
-            (Strategy::AlsoBought | Strategy::AlsoViewed | Strategy::Similar, None) => Vec::new(),
-            (Strategy::ForYou, _) => {
-                let history: Vec<&str> = self.profile.history(self.bundle.site.session_before_consent).map(|e| e.id.as_str()).collect();
-                model.ranked_for_you(&history)
+        let mut primary: Vec<&str> = Vec::new();
+        match (req.strategy, current) {
+            (Strategy::AlsoBought, Some(p)) => {
+                for id in model.ranked_also_bought(p) {
+                    primary.push(id);
+                }
             }
-            (Strategy::Popular, _) => Vec::new(),
-            (Strategy::Trending, _) => model.trending().collect(),
+            (Strategy::AlsoViewed, Some(p)) => {
+                for id in model.ranked_also_viewed(p) {
+                    primary.push(id);
+                }
+            }
+            (Strategy::Similar, Some(p)) => primary = catalog.similar_to(p),
+            (Strategy::AlsoBought | Strategy::AlsoViewed | Strategy::Similar, None) | (Strategy::Popular, _) => {}
+            (Strategy::ForYou, _) => {
+                let mut history: Vec<&str> = Vec::new();
+                for e in self.profile.history(self.bundle.site.session_before_consent) {
+                    history.push(&e.id);
+                }
+                primary = model.ranked_for_you(&history);
+            }
+            (Strategy::Trending, _) => {
+                for id in model.trending() {
+                    primary.push(id);
+                }
+            }
             (Strategy::RecentlyViewed, _) => {
-                let mut seen: Vec<&str> = Vec::new();
-                for e in self.profile.history(self.bundle.site.session_before_consent).collect::<Vec<_>>().into_iter().rev() {
-                    if e.event == ItemEvent::View && !seen.contains(&e.id.as_str()) {
-                        seen.push(&e.id);
+                let mut history = Vec::new();
+                for e in self.profile.history(self.bundle.site.session_before_consent) {
+                    history.push(e);
+                }
+                for e in history.into_iter().rev() {
+                    if e.event == ItemEvent::View && !primary.contains(&e.id.as_str()) {
+                        primary.push(&e.id);
                     }
                 }
-                seen
             }
-        };
+        }
         let ids = || primary.iter().copied().chain(model.popular());
         let mut chosen: Vec<&Product> = Vec::with_capacity(k);
         // A partial catalog (the browser's) holds a place for each candidate whose entry is still
@@ -1008,9 +1038,9 @@ impl Context<'_> {
         if pending > 0 || req.strategy == Strategy::Similar && current.is_some_and(|p| catalog.similar_pending(p)) {
             return RecsDecision { widget: req.widget.clone(), strategy: Some(req.strategy), items: Vec::new(), keep: true, experiment: None };
         }
-        let items = chosen
-            .into_iter()
-            .map(|p| RecItem {
+        let mut items = Vec::with_capacity(chosen.len());
+        for p in chosen {
+            items.push(RecItem {
                 id: p.id.clone(),
                 title: p.title.clone(),
                 link: p.link.as_str().to_owned(),
@@ -1018,8 +1048,8 @@ impl Context<'_> {
                 image_link: p.image_link.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
                 product_type: p.product_type.clone(),
                 brand: p.brand.clone(),
-            })
-            .collect();
+            });
+        }
         RecsDecision { widget: req.widget.clone(), strategy: Some(req.strategy), items, keep: false, experiment: None }
     }
 
@@ -1028,8 +1058,16 @@ impl Context<'_> {
     /// strategy, as deciding will. A runtime with a sharded model loads their shards before
     /// deciding ([`Model::missing_shards`]); the edge names them for the browser to preload.
     pub fn model_items<'r>(&'r self, req: &'r Request) -> Vec<(&'r str, Table)> {
-        let vars = Vars::new(self);
-        req.recs.iter().flat_map(|r| self.rec_model_items_with(&vars, r)).collect()
+        self.model_items_with(&Vars::new(self), req)
+    }
+
+    fn model_items_with<'r>(&'r self, vars: &Vars, req: &'r Request) -> Vec<(&'r str, Table)> {
+        // A loop, not `collect()`: that is its own function in the browser's Wasm.
+        let mut needs = Vec::new();
+        for r in &req.recs {
+            needs.append(&mut self.rec_model_items_with(vars, r));
+        }
+        needs
     }
 
     /// [`Context::model_items`] of one widget.
@@ -1053,12 +1091,18 @@ impl Context<'_> {
     /// The model rows a widget of `strategy` reads (its product, else the page's).
     fn model_needs<'r>(&'r self, strategy: Strategy, product: Option<&'r str>) -> Vec<(&'r str, Table)> {
         let product = product.or(self.page.product.as_deref());
-        match strategy {
-            Strategy::AlsoBought => product.map(|p| (p, Table::Bought)).into_iter().collect(),
-            Strategy::AlsoViewed => product.map(|p| (p, Table::Viewed)).into_iter().collect(),
-            Strategy::ForYou => self.profile.history(self.bundle.site.session_before_consent).map(|e| (e.id.as_str(), Table::Bought)).collect(),
-            _ => Vec::new(),
+        let mut needs = Vec::new();
+        match (strategy, product) {
+            (Strategy::AlsoBought, Some(p)) => needs.push((p, Table::Bought)),
+            (Strategy::AlsoViewed, Some(p)) => needs.push((p, Table::Viewed)),
+            (Strategy::ForYou, _) => {
+                for e in self.profile.history(self.bundle.site.session_before_consent) {
+                    needs.push((e.id.as_str(), Table::Bought));
+                }
+            }
+            _ => {}
         }
+        needs
     }
 
     /// The shard files (relative to the bundle) that deciding `req` still needs and that are not
@@ -1098,11 +1142,14 @@ impl Context<'_> {
         let (model, catalog) = (&self.bundle.model, &self.bundle.catalog);
         let mut out = Vec::new();
         if let Some(l) = model.shard_layout() {
-            let needs = req.recs.iter().flat_map(|r| self.rec_model_items_with(vars, r));
-            out.extend(model.missing_shards(needs).into_iter().map(|n| format!("{}{n}", l.base)));
+            for n in model.missing_shards(self.model_items_with(vars, req)) {
+                out.push([l.base.as_str(), &n].concat());
+            }
         }
         if let Some(l) = catalog.shard_layout() {
-            out.extend(catalog.take_missing().into_iter().map(|n| format!("{}{n}", l.base)));
+            for n in catalog.take_missing() {
+                out.push([l.base.as_str(), &n].concat());
+            }
         }
         out
     }
@@ -1119,9 +1166,19 @@ impl Context<'_> {
 
     pub(crate) fn decide_with(&self, vars: &Vars, req: &Request) -> Decision {
         let mut trace = (req.trace && cfg!(feature = "trace")).then(Trace::default);
-        let slots = req.slots.iter().map(|s| self.slot_with(vars, s, trace.as_mut())).collect();
-        let lists = req.lists.iter().map(|l| self.list_with(vars, &l.list, &l.items, trace.as_mut())).collect();
-        let recs = req.recs.iter().map(|r| self.recs_with(vars, r, trace.as_mut())).collect();
+        // Loops, not `collect()`: each of those is its own function in the browser's Wasm.
+        let mut slots = Vec::with_capacity(req.slots.len());
+        for s in &req.slots {
+            slots.push(self.slot_with(vars, s, trace.as_mut()));
+        }
+        let mut lists = Vec::with_capacity(req.lists.len());
+        for l in &req.lists {
+            lists.push(self.list_with(vars, &l.list, &l.items, trace.as_mut()));
+        }
+        let mut recs = Vec::with_capacity(req.recs.len());
+        for r in &req.recs {
+            recs.push(self.recs_with(vars, r, trace.as_mut()));
+        }
         if let Some(t) = &mut trace {
             t.segments = vars.segments().clone();
         }

@@ -123,7 +123,11 @@ impl<'a> Vars<'a> {
             for s in &self.ctx.bundle.site.segments {
                 results.push(s.id.clone(), s.when.matches(&inner));
             }
-            let value = map(results.iter().map(|(k, v)| (k.as_str(), Value::Bool(*v))).collect());
+            let mut fields = Vec::with_capacity(results.len());
+            for (k, v) in results.iter() {
+                fields.push((k.as_str(), Value::Bool(*v)));
+            }
+            let value = map(fields);
             (results, value)
         })
     }
@@ -143,29 +147,32 @@ impl<'a> Vars<'a> {
         ];
         orders.extend(snap.orders.first.and_then(ts).map(|t| ("first", t)));
         orders.extend(snap.orders.last.and_then(ts).map(|t| ("last", t)));
+        // Loops, not `collect()`: each of those is its own function in the browser's Wasm.
+        let mut traits = Vec::with_capacity(snap.traits.len());
+        for (k, t) in snap.traits.iter() {
+            traits.push((k.as_str(), trait_value(t)));
+        }
+        let mut affinities = Vec::with_capacity(snap.affinities.len());
+        for (k, a) in snap.affinities.iter() {
+            affinities.push((k.as_str(), Value::Double(*a)));
+        }
+        let mut recent = Vec::with_capacity(snap.recent_items.len());
+        for r in &snap.recent_items {
+            // In key order: the map takes the vector as it is.
+            recent.push(map(vec![
+                ("event", Value::from(event_name(r.event))),
+                ("id", Value::from(r.id.as_str())),
+                ("time", ts(r.time).unwrap_or(Value::Null)),
+            ]));
+        }
         let mut fields: Vec<(&str, Value)> = vec![
             ("id", Value::from(snap.id.as_str())),
             ("consent", consent),
-            ("traits", map(snap.traits.iter().map(|(k, t)| (k.as_str(), trait_value(t))).collect())),
+            ("traits", map(traits)),
             ("orders", map(orders)),
-            (
-                "recent_items",
-                Value::from(
-                    snap.recent_items
-                        .iter()
-                        .map(|r| {
-                            // In key order: the map takes the vector as it is.
-                            map(vec![
-                                ("event", Value::from(event_name(r.event))),
-                                ("id", Value::from(r.id.as_str())),
-                                ("time", ts(r.time).unwrap_or(Value::Null)),
-                            ])
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-            ),
-            ("affinities", map(snap.affinities.iter().map(|(k, a)| (k.as_str(), Value::Double(*a))).collect())),
-            ("segments", Value::from(snap.segments.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>())),
+            ("recent_items", Value::from(recent)),
+            ("affinities", map(affinities)),
+            ("segments", str_list(&snap.segments)),
         ];
         if let Some(r) = &snap.rfm {
             let mut rfm = vec![
@@ -205,7 +212,10 @@ impl<'a> Vars<'a> {
         let catalog = &self.ctx.bundle.catalog;
         let snapshot = p.personalized().then_some(&p.snapshot.recent_items).into_iter().flatten().map(|r| (r, "snapshot"));
         let session = self.ctx.session().events.iter().map(|r| (r, "session"));
-        let mut events: Vec<_> = snapshot.chain(session).collect();
+        let mut events = Vec::new();
+        for e in snapshot.chain(session) {
+            events.push(e);
+        }
         // Oldest first; the sort is stable, so the snapshot's come before the session's at a tie.
         crate::sort::sort_by_key(&mut events, |(r, _)| r.time);
         // Keys and repeated strings are shared, not allocated per event (200 events are common).
@@ -223,9 +233,10 @@ impl<'a> Vars<'a> {
                 v
             }
         };
-        let list: Vec<Value> = events
-            .into_iter()
-            .map(|(r, source)| {
+        // A loop, not `collect()`: that is its own function in the browser's Wasm.
+        let mut list = Vec::with_capacity(events.len());
+        for (r, source) in events {
+            list.push({
                 let kind = match r.event {
                     ItemEvent::View => 0,
                     ItemEvent::AddToCart => 1,
@@ -243,9 +254,9 @@ impl<'a> Vars<'a> {
                 fields.push((k_source.clone(), sources[usize::from(source == "session")].clone()));
                 fields.extend(ts(r.time).map(|t| (k_time.clone(), t)));
                 fields.push((k_type.clone(), types[kind].clone()));
-                Value::map_of(fields)
-            })
-            .collect();
+                Value::from(cel::Map::from_entries(fields))
+            });
+        }
         Value::from(list)
     }
 
@@ -261,7 +272,7 @@ impl<'a> Vars<'a> {
             }
         }
         map(vec![
-            ("cart", Value::from(s.cart.iter().map(|c| Value::from(c.as_str())).collect::<Vec<_>>())),
+            ("cart", str_list(&s.cart)),
             ("cart_size", Value::Int(s.cart.len() as i64)),
             ("views", Value::Int(s.events.iter().filter(|e| e.event == ItemEvent::View).count() as i64)),
             ("orders", Value::Int(i64::from(s.orders))),
@@ -296,8 +307,22 @@ impl Activation for Vars<'_> {
 
 /// A CEL map from its fields. One copy for every caller (a `Vec`, not any iterator): the
 /// browser's Wasm carried one per iterator type.
+/// A CEL list of strings: one loop for every list of ids (segments, cart) in the browser's Wasm.
+fn str_list(items: &[String]) -> Value {
+    let mut out = Vec::with_capacity(items.len());
+    for s in items {
+        out.push(Value::from(s.as_str()));
+    }
+    Value::from(out)
+}
+
 fn map(fields: Vec<(&str, Value)>) -> Value {
-    Value::map_of(fields.into_iter().map(|(k, v)| (cel::Key::from(k), v)))
+    // A loop, not `collect()`: that is its own function in the browser's Wasm.
+    let mut entries = Vec::with_capacity(fields.len());
+    for (k, v) in fields {
+        entries.push((cel::Key::from(k), v));
+    }
+    Value::from(cel::Map::from_entries(entries))
 }
 
 fn ts(secs: Seconds) -> Option<Value> {

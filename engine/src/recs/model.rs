@@ -235,8 +235,15 @@ impl Model {
         // step) cost a sixth of HR@10 (bench/results/2026-11-22-recsys-online-retail-diagnostics.md).
         // Each neighbour's weights summed in the order they come (no hash map: the browser's Wasm
         // has one map shape, `Ids`): the neighbours in that order, stably sorted by neighbour.
-        let pairs: Vec<(u32, f32)> = seen.iter().flat_map(|h| self.neighbors(h)).copied().collect();
-        let mut order: Vec<u64> = pairs.iter().enumerate().map(|(i, &(j, _))| u64::from(j) << 32 | i as u64).collect();
+        // Loops, not `collect()`: each of those is its own function in the browser's Wasm.
+        let mut pairs: Vec<(u32, f32)> = Vec::new();
+        for h in &seen {
+            pairs.extend_from_slice(self.neighbors(h));
+        }
+        let mut order: Vec<u64> = Vec::with_capacity(pairs.len());
+        for (i, &(j, _)) in pairs.iter().enumerate() {
+            order.push(u64::from(j) << 32 | i as u64);
+        }
         crate::sort::sort_u64(&mut order);
         let mut ranked: Vec<(u32, f64)> = Vec::new();
         for &(j, s) in order.iter().map(|&o| &pairs[o as u32 as usize]) {
@@ -247,7 +254,11 @@ impl Model {
         }
         // Ties go by id, not by index: a sharded model numbers its items in the order shards arrive.
         crate::sort::sort_by_score_desc(&mut ranked, |r| r.1, |a, b| self.item(a.0).cmp(self.item(b.0)));
-        ranked.into_iter().map(|(j, _)| self.item(j)).collect()
+        let mut out = Vec::with_capacity(ranked.len());
+        for (j, _) in ranked {
+            out.push(self.item(j));
+        }
+        out
     }
 
     /// Snapshot: `{"v":1,"kind":"item-knn","items":[...],"neighbors":[[j,s,j,s...],...],"popular":[[i,n],...]}`

@@ -128,7 +128,13 @@ impl Model {
     /// Always empty for a full model.
     pub fn missing_shards<'a>(&self, needs: impl IntoIterator<Item = (&'a str, Table)>) -> Vec<String> {
         let Some(sh) = &self.sharding else { return Vec::new() };
-        sh.layout.shards(needs).into_iter().filter(|&(t, s)| !sh.is_loaded(t, s)).map(|(t, s)| shard_name(t, s)).collect()
+        let mut out = Vec::new();
+        for (t, s) in sh.layout.shards(needs) {
+            if !sh.is_loaded(t, s) {
+                out.push(shard_name(t, s));
+            }
+        }
+        out
     }
 
     /// Adds the shard file `name` (as [`Model::missing_shards`] names it) to a partial model. Every
