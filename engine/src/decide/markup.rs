@@ -140,7 +140,14 @@ impl Markup {
     pub fn from_json(text: &str) -> Result<Markup, FormatError> {
         crate::base::json::read("markup", text, |at: At| {
             let o = at.obj(&["page", "slots", "lists", "recs", "trace"])?;
-            let trimmed = |v: Vec<String>| v.iter().map(|s| trim(s).to_owned()).collect::<Vec<_>>();
+            let trimmed = |mut v: Vec<String>| {
+                for s in &mut v {
+                    if trim(s).len() != s.len() {
+                        *s = trim(s).to_owned();
+                    }
+                }
+                v
+            };
             let list = |x: At| {
                 let l = x.obj(&["list", "items"])?;
                 Ok(ListRequest { list: trim(&l.req_string("list")?).to_owned(), items: trimmed(l.or_strings("items")?) })

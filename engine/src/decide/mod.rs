@@ -962,16 +962,8 @@ impl Context<'_> {
         };
         let mut primary: Vec<&str> = Vec::new();
         match (req.strategy, current) {
-            (Strategy::AlsoBought, Some(p)) => {
-                for id in model.ranked_also_bought(p) {
-                    primary.push(id);
-                }
-            }
-            (Strategy::AlsoViewed, Some(p)) => {
-                for id in model.ranked_also_viewed(p) {
-                    primary.push(id);
-                }
-            }
+            (Strategy::AlsoBought, Some(p)) => primary = model.also_bought_ids(p),
+            (Strategy::AlsoViewed, Some(p)) => primary = model.also_viewed_ids(p),
             (Strategy::Similar, Some(p)) => primary = catalog.similar_to(p),
             (Strategy::AlsoBought | Strategy::AlsoViewed | Strategy::Similar, None) | (Strategy::Popular, _) => {}
             (Strategy::ForYou, _) => {
@@ -981,11 +973,7 @@ impl Context<'_> {
                 }
                 primary = model.ranked_for_you(&history);
             }
-            (Strategy::Trending, _) => {
-                for id in model.trending() {
-                    primary.push(id);
-                }
-            }
+            (Strategy::Trending, _) => primary = model.trending_ids(),
             (Strategy::RecentlyViewed, _) => {
                 let mut history = Vec::new();
                 for e in self.profile.history(self.bundle.site.session_before_consent) {

@@ -145,8 +145,11 @@ impl<'a> Vars<'a> {
             ("revenue", Value::Double(snap.orders.revenue + p.session.revenue)),
             ("aov", Value::Double(snap.orders.aov)),
         ];
-        orders.extend(snap.orders.first.and_then(ts).map(|t| ("first", t)));
-        orders.extend(snap.orders.last.and_then(ts).map(|t| ("last", t)));
+        for (name, time) in [("first", snap.orders.first), ("last", snap.orders.last)] {
+            if let Some(t) = time.and_then(ts) {
+                orders.push((name, t));
+            }
+        }
         // Loops, not `collect()`: each of those is its own function in the browser's Wasm.
         let mut traits = Vec::with_capacity(snap.traits.len());
         for (k, t) in snap.traits.iter() {
@@ -212,8 +215,9 @@ impl<'a> Vars<'a> {
         let catalog = &self.ctx.bundle.catalog;
         let snapshot = p.personalized().then_some(&p.snapshot.recent_items).into_iter().flatten().map(|r| (r, "snapshot"));
         let session = self.ctx.session().events.iter().map(|r| (r, "session"));
-        let mut events = Vec::new();
-        for e in snapshot.chain(session) {
+        let all = snapshot.chain(session);
+        let mut events = Vec::with_capacity(all.size_hint().0);
+        for e in all {
             events.push(e);
         }
         // Oldest first; the sort is stable, so the snapshot's come before the session's at a tie.
@@ -252,7 +256,9 @@ impl<'a> Vars<'a> {
                     fields.push((k_item.clone(), Value::from(r.id.as_str())));
                 }
                 fields.push((k_source.clone(), sources[usize::from(source == "session")].clone()));
-                fields.extend(ts(r.time).map(|t| (k_time.clone(), t)));
+                if let Some(t) = ts(r.time) {
+                    fields.push((k_time.clone(), t));
+                }
                 fields.push((k_type.clone(), types[kind].clone()));
                 Value::from(cel::Map::from_entries(fields))
             });

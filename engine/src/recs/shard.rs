@@ -183,7 +183,11 @@ impl Model {
                 continue;
             }
             let at = self.intern(id);
-            let row = part.table(table)[i].iter().map(|&(j, s)| (self.intern(&part.items[j as usize]), s)).collect();
+            // A loop, not `collect()`: that is its own function in the browser's Wasm.
+            let mut row = Vec::with_capacity(part.table(table)[i].len());
+            for &(j, s) in &part.table(table)[i] {
+                row.push((self.intern(&part.items[j as usize]), s));
+            }
             self.table_mut(table)[at as usize] = row;
         }
         if let Some(sh) = &mut self.sharding {
