@@ -240,28 +240,26 @@ impl<'a> Vars<'a> {
         // A loop, not `collect()`: that is its own function in the browser's Wasm.
         let mut list = Vec::with_capacity(events.len());
         for (r, source) in events {
-            list.push({
-                let kind = match r.event {
-                    ItemEvent::View => 0,
-                    ItemEvent::AddToCart => 1,
-                    ItemEvent::Purchase => 2,
-                };
-                // Keys in their sorted order, so each insertion lands at the end of one small node.
-                let mut fields: Vec<(cel::Key, Value)> = Vec::with_capacity(6);
-                if let Some(product) = catalog.get(&r.id) {
-                    fields.push((k_category.clone(), category(product.product_type.as_str())));
-                    fields.push((k_item.clone(), Value::from(r.id.as_str())));
-                    fields.push((k_price.clone(), Value::Double(product.price.amount())));
-                } else {
-                    fields.push((k_item.clone(), Value::from(r.id.as_str())));
-                }
-                fields.push((k_source.clone(), sources[usize::from(source == "session")].clone()));
-                if let Some(t) = ts(r.time) {
-                    fields.push((k_time.clone(), t));
-                }
-                fields.push((k_type.clone(), types[kind].clone()));
-                Value::from(cel::Map::from_entries(fields))
-            });
+            let kind = match r.event {
+                ItemEvent::View => 0,
+                ItemEvent::AddToCart => 1,
+                ItemEvent::Purchase => 2,
+            };
+            // Keys in their sorted order, so each insertion lands at the end of one small node.
+            let mut fields: Vec<(cel::Key, Value)> = Vec::with_capacity(6);
+            if let Some(product) = catalog.get(&r.id) {
+                fields.push((k_category.clone(), category(product.product_type.as_str())));
+                fields.push((k_item.clone(), Value::from(r.id.as_str())));
+                fields.push((k_price.clone(), Value::Double(product.price.amount())));
+            } else {
+                fields.push((k_item.clone(), Value::from(r.id.as_str())));
+            }
+            fields.push((k_source.clone(), sources[usize::from(source == "session")].clone()));
+            if let Some(t) = ts(r.time) {
+                fields.push((k_time.clone(), t));
+            }
+            fields.push((k_type.clone(), types[kind].clone()));
+            list.push(Value::from(cel::Map::from_entries(fields)));
         }
         Value::from(list)
     }
@@ -311,8 +309,6 @@ impl Activation for Vars<'_> {
     }
 }
 
-/// A CEL map from its fields. One copy for every caller (a `Vec`, not any iterator): the
-/// browser's Wasm carried one per iterator type.
 /// A CEL list of strings: one loop for every list of ids (segments, cart) in the browser's Wasm.
 fn str_list(items: &[String]) -> Value {
     let mut out = Vec::with_capacity(items.len());
@@ -322,6 +318,8 @@ fn str_list(items: &[String]) -> Value {
     Value::from(out)
 }
 
+/// A CEL map from its fields. One copy for every caller (a `Vec`, not any iterator): the
+/// browser's Wasm carried one per iterator type.
 fn map(fields: Vec<(&str, Value)>) -> Value {
     // A loop, not `collect()`: that is its own function in the browser's Wasm.
     let mut entries = Vec::with_capacity(fields.len());

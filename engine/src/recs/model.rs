@@ -183,22 +183,22 @@ impl Model {
     }
 
     /// Item ids by popularity, most popular first.
-    pub fn popular(&self) -> impl ExactSizeIterator<Item = &str> {
+    pub fn popular(&self) -> impl Iterator<Item = &str> {
         self.popular.iter().map(|&(i, _)| self.item(i))
     }
 
     /// Item ids by recent momentum (time-decayed interactions), hottest first.
-    pub fn trending(&self) -> impl ExactSizeIterator<Item = &str> {
+    pub fn trending(&self) -> impl Iterator<Item = &str> {
         self.trending.iter().map(|&(i, _)| self.item(i))
     }
 
     /// "Customers who bought X also bought": X's neighbours, best first.
-    pub fn ranked_also_bought(&self, id: &str) -> impl ExactSizeIterator<Item = &str> {
+    pub fn ranked_also_bought(&self, id: &str) -> impl Iterator<Item = &str> {
         self.neighbors(id).iter().map(|&(j, _)| self.item(j))
     }
 
     /// "Customers who viewed X also viewed": X's neighbours over view events alone, best first.
-    pub fn ranked_also_viewed(&self, id: &str) -> impl ExactSizeIterator<Item = &str> {
+    pub fn ranked_also_viewed(&self, id: &str) -> impl Iterator<Item = &str> {
         self.viewed_row(id).iter().map(|&(j, _)| self.item(j))
     }
 
