@@ -16,6 +16,7 @@
 //! `int`, `uint` and `double` by numeric value, and maps accept keys of any numeric type.
 //!
 //! ```
+//! # #[cfg(feature = "compile")] {
 //! use std::collections::BTreeMap;
 //! use vitrine_cel::{Decls, Program, Type, Value};
 //!
@@ -31,6 +32,7 @@
 //! let src = "profile.order.count > 1";
 //! let errors = Program::compile(src, &decls).unwrap_err();
 //! assert!(errors[0].render(src).starts_with("1:1: undeclared reference to `profile.order.count`; did you mean `profile.orders.count`?"));
+//! # }
 //! ```
 //!
 //! # Key decisions
