@@ -175,6 +175,9 @@ impl ShardsDoc {
         ShardsDoc { count: l.count, base: l.base.clone(), views: l.views }
     }
 
+    /// The layout a JSON model head or an edge bundle's `browser_shards` names (builds that load
+    /// full bundles only: the browser's production build reads neither).
+    #[cfg(feature = "full-bundle")]
     pub fn layout(self) -> Result<ShardLayout, FormatError> {
         ShardLayout::new(self.count, self.base, self.views)
     }
