@@ -220,12 +220,23 @@ impl Func {
     }
 
     /// Whether a build without every feature ([`crate::EDGE_FUNCTIONS`]: the browser's production
-    /// build) leaves calls of this function to the edge: `matches()`, `format()`, and the strings
-    /// extension's text editing (whichever receiver: a rule calling `reverse()` is the edge's too).
+    /// build) leaves calls of this function to the edge: `matches()`, `format()`, the strings
+    /// extension's text editing (whichever receiver: a rule calling `reverse()` is the edge's too),
+    /// and `duration()`. Compiling folds `duration()` of a string literal into a duration, so
+    /// only a call that is left (of a string computed while evaluating) is the edge's.
     pub fn edge_only(&self) -> bool {
         matches!(
             self,
-            Func::Matches(_) | Func::Format | Func::CharAt | Func::IndexOf | Func::LastIndexOf | Func::Replace | Func::Split | Func::Substring | Func::Reverse
+            Func::Matches(_)
+                | Func::Format
+                | Func::CharAt
+                | Func::IndexOf
+                | Func::LastIndexOf
+                | Func::Replace
+                | Func::Split
+                | Func::Substring
+                | Func::Reverse
+                | Func::Duration
         )
     }
 

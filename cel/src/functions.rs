@@ -256,9 +256,13 @@ fn convert(func: &Func, v: &Value) -> Result<Option<Value>, K> {
         }),
         (Func::Timestamp, V::String(s)) => V::Timestamp(Timestamp::parse(s).ok_or_else(|| invalid("timestamp (RFC 3339 between years 1 and 9999)"))?),
         (Func::Timestamp, V::Int(secs)) => V::Timestamp(Timestamp::new(*secs, 0).ok_or_else(|| K::Range("timestamp".into()))?),
+        #[cfg(feature = "durations")]
         (Func::Duration, V::String(s)) => {
             V::Duration(Duration::parse(s).ok_or_else(|| invalid("duration (such as \"1h30m\" or \"1.5s\", within ±292 years)"))?)
         }
+        // A literal's was folded when compiling; a computed string's is the edge's.
+        #[cfg(not(feature = "durations"))]
+        (Func::Duration, V::String(_)) => return Err(K::EdgeOnly("duration")),
         _ => return Ok(None),
     }))
 }

@@ -102,10 +102,11 @@ pub const MAX_SOURCE_LEN: usize = 100_000;
 pub const DEFAULT_BUDGET: u64 = 1_000_000;
 
 /// Whether this build evaluates every function, `matches()` (the `regex` feature), `format()`
-/// (the `format` feature) and the strings extension's text editing (`split`, `replace`, ...: the
-/// `strings` feature) included. The browser's production build has none of them: it leaves what
-/// rules calling them decide to the edge ([`Program::uses_edge_function`]).
-pub const EDGE_FUNCTIONS: bool = cfg!(all(feature = "regex", feature = "format", feature = "strings"));
+/// (the `format` feature), the strings extension's text editing (`split`, `replace`, ...: the
+/// `strings` feature) and `duration()` of a computed string (the `durations` feature) included.
+/// The browser's production build has none of them: it leaves what rules calling them decide to
+/// the edge ([`Program::uses_edge_function`]).
+pub const EDGE_FUNCTIONS: bool = cfg!(all(feature = "regex", feature = "format", feature = "strings", feature = "durations"));
 
 /// A compiled (parsed, macro-expanded and, unless compiled unchecked, type-checked) expression.
 #[derive(Debug, Clone)]
@@ -159,9 +160,10 @@ impl Program {
         out.list
     }
 
-    /// Whether the program calls `matches()`, `format()` or one of the strings extension's text
+    /// Whether the program calls `matches()`, `format()`, one of the strings extension's text
     /// editing functions (`charAt`, `indexOf`, `lastIndexOf`, `replace`, `split`, `substring`,
-    /// `reverse`), which a build without [`EDGE_FUNCTIONS`] leaves to the edge.
+    /// `reverse`) or `duration()` (of a computed string: a literal's was folded when compiling),
+    /// which a build without [`EDGE_FUNCTIONS`] leaves to the edge.
     pub fn uses_edge_function(&self) -> bool {
         ast::calls(&self.expr, &ast::Func::edge_only)
     }
@@ -671,15 +673,26 @@ mod tests {
             "[1].exists(i, x.split('@')[0] == 'ann')",
             "x.substring(1) == ''",
             "x.reverse() == ''",
+            // Of a string computed while evaluating, or of a literal that is no duration.
+            "duration(x) > duration('1h')",
+            "duration('168 hours') > duration('1h')",
         ] {
             assert!(edge(src), "{src}");
         }
-        for src in ["x.lowerAscii() == 'a'", "x.upperAscii().trim() == 'A'", "['a'].join('-') == 'a'", "x.startsWith('a') && x.contains('b')"] {
+        for src in [
+            "x.lowerAscii() == 'a'",
+            "x.upperAscii().trim() == 'A'",
+            "['a'].join('-') == 'a'",
+            "x.startsWith('a') && x.contains('b')",
+            // Folded when compiling: no call is left.
+            "duration('168h') > duration('1h') && timestamp(x) > timestamp('2026-01-01T00:00:00Z')",
+        ] {
             assert!(!edge(src), "{src}");
         }
         let names = |src: &str| Program::compile_unchecked(src).unwrap().edge_functions();
         assert_eq!(names("x.split('@')[0].matches('a') || x.split(',').size() > 1 || '%d'.format([1]) == ''"), ["matches", "split", "format"]);
         assert!(names("x.startsWith('a')").is_empty());
+        assert_eq!(names("duration(x + 'h') > duration('1h')"), ["duration"]);
     }
 
     #[test]

@@ -503,9 +503,10 @@ fn run(command: Command) -> anyhow::Result<()> {
             // Rules are checked and compiled here, once: runtimes load the compiled form (no CEL
             // parser ships to browsers) without the sources, which only traces would show.
             let mut config = load_site(&site)?;
-            // `matches()`, `format()` and the strings extension's text editing are not in the
-            // browser's build (its regex engine would be 8 % of it, exact float printing 4 %, text
-            // editing 2 %): say which placements the browser leaves to the edge.
+            // `matches()`, `format()`, the strings extension's text editing and `duration()` of a
+            // computed string are not in the browser's build (its regex engine would be 8 % of it,
+            // exact float printing 4 %, text editing 2 %): say which placements the browser
+            // leaves to the edge.
             for (field, target, why) in config.edge_only_report() {
                 let what = match &target {
                     None => "every placement whose rules read this segment".to_owned(),

@@ -148,7 +148,7 @@ test('the production build refuses rules in source form or from another program 
   await page.close();
 });
 
-test('rules calling matches(), format() or split() are left to the edge: their placements stay as served, the rest is decided', async () => {
+test('rules calling matches(), format(), split() or duration() of a computed string are left to the edge: their placements stay as served, the rest is decided', async () => {
   const bundle = browserBundle(join(root, 'build', 'cases', 'edge-only-browser'));
   const { page, problems } = await homeWithEngine();
   const d = await page.evaluate(({ bundle, c }) => {
@@ -161,6 +161,7 @@ test('rules calling matches(), format() or split() are left to the edge: their p
     { slot: 'tagline', variant: null, fields: {}, keep: true },
     { slot: 'greeting', variant: null, fields: {}, keep: true },
     { slot: 'banner', variant: 'regular', fields: { headline: 'Welcome back' } },
+    { slot: 'window', variant: null, fields: {}, keep: true },
   ]);
   assert.equal(d.lists[0].keep, true);
   assert.equal(d.lists[1].keep, undefined);

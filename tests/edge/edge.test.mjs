@@ -326,12 +326,12 @@ test('the shared decision cases decide identically at the edge', async (t) => {
     assert.equal(res.status, 200, `${c.name}: ${body}`);
     assert.deepEqual(JSON.parse(body), c.expected, c.name);
   }
-  // Rules calling matches(), format() or text editing (split(), substring()): the edge evaluates
-  // them (the browser leaves these placements to it).
+  // Rules calling matches(), format(), text editing (split(), substring()) or duration() of a
+  // computed string: the edge evaluates them (the browser leaves these placements to it).
   const edgeOnly = JSON.parse(readFileSync(join(root, 'build', 'cases', 'edge-only-bundle.json'), 'utf8'));
   const res = await fetch(base + '/__vitrine/decide', { method: 'POST', body: JSON.stringify({ bundle: edgeOnly, case: EDGE_ONLY }) });
   const d = JSON.parse(await res.text());
-  assert.deepEqual(d.slots.map((s) => [s.slot, s.variant, s.keep]), [['hero', 'gmail', undefined], ['tagline', 'spent', undefined], ['greeting', 'first', undefined], ['banner', 'regular', undefined]]);
+  assert.deepEqual(d.slots.map((s) => [s.slot, s.variant, s.keep]), [['hero', 'gmail', undefined], ['tagline', 'spent', undefined], ['greeting', 'first', undefined], ['banner', 'regular', undefined], ['window', 'recent', undefined]]);
   assert.equal(d.slots[1].fields.headline, '120.50 spent');
   assert.equal(d.slots[2].fields.headline, 'Hi ann');
   assert.deepEqual(d.lists.map((l) => [l.list, l.items, l.keep]), [['promo', ['mug-2', 'mug-1'], undefined], ['grid', ['mug-1', 'mug-2'], undefined]]);

@@ -48,11 +48,11 @@ export function lapsedProfile(firstName = 'Margaret', id = 'c-test-lapsed') {
 // whose hero and `promo` list are decided by rules calling matches(): the edge evaluates them, the
 // browser's production build leaves those placements as served and decides the rest as the edge.
 export const EDGE_ONLY = {
-  profile: { v: 1, id: 'c-ann', consent: { personalization: true }, traits: { email: 'ann@gmail.com' }, orders: { count: 3, revenue: 120.5 } },
+  profile: { v: 1, id: 'c-ann', consent: { personalization: true }, traits: { email: 'ann@gmail.com', window: '720h' }, orders: { count: 3, revenue: 120.5, last: '2011-11-20T00:00:00Z' } },
   now: '2011-12-10T00:00:00Z',
   request: {
     page: { type: 'home' },
-    slots: ['hero', 'tagline', 'greeting', 'banner'],
+    slots: ['hero', 'tagline', 'greeting', 'banner', 'window'],
     lists: [{ list: 'promo', items: ['mug-1', 'mug-2'] }, { list: 'grid', items: ['mug-1', 'mug-2'] }],
     recs: [],
   },

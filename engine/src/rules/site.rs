@@ -979,7 +979,7 @@ mod tests {
     }
 
     #[test]
-    fn rules_calling_matches_or_format_are_marked_edge_only_with_what_they_decide() {
+    fn rules_calling_matches_format_or_a_computed_duration_are_marked_edge_only_with_what_they_decide() {
         let text = r#"{"v":1,
           "segments":{"gmail":{"when":"profile.traits.email.matches('@gmail')"},"vip":{"when":"profile.orders.count > 9"}},
           "slots":{
@@ -988,7 +988,9 @@ mod tests {
             "plain":[{"id":"v","when":"segment.vip"}],
             "whole":[{"id":"w","when":"segment['vip']"}],
             "fmt":[{"id":"f","content":{"headline":"{'%.2f'.format([profile.orders.revenue])}"}}],
-            "fmt_when":[{"id":"f","when":"'%d'.format([profile.orders.count]) == '3'"}]},
+            "fmt_when":[{"id":"f","when":"'%d'.format([profile.orders.count]) == '3'"}],
+            "window":[{"id":"w","when":"now - profile.orders.last < duration(string(profile.traits.days) + 'h')"}],
+            "week":[{"id":"w","when":"now - profile.orders.last < duration('168h')"}]},
           "lists":{"rules":[{"id":"r","when":"'x'.matches('x')"}]},
           "experiments":{"e":{"widget":"w","audience":"segment.gmail","arms":[{"id":"a"}]}}}"#;
         for site in [SiteConfig::from_json(text).unwrap(), SiteConfig::from_json(&SiteConfig::from_json(text).unwrap().to_compiled_json(false)).unwrap()] {
@@ -1002,6 +1004,7 @@ mod tests {
                     "slots.fmt_when[0].when",
                     "slots.hero[0].when",
                     "slots.whole[0].when",
+                    "slots.window[0].when",
                     "lists.rules[0].when",
                     "experiments.e.audience"
                 ]
@@ -1013,6 +1016,8 @@ mod tests {
             assert!(edge_only(Target::List("any".into())), "a rule for every list");
             assert!(edge_only(Target::Widget("w".into())) && !edge_only(Target::Widget("other".into())));
             assert!(edge_only(Target::Slot("fmt".into())) && edge_only(Target::Slot("fmt_when".into())), "format()");
+            assert!(edge_only(Target::Slot("window".into())), "duration() of a computed string");
+            assert!(!edge_only(Target::Slot("week".into())), "duration() of a literal, folded when compiling");
         }
         // What `vitrine bundle` says of each.
         let report = SiteConfig::from_json(text).unwrap().edge_only_report();
@@ -1027,6 +1032,7 @@ mod tests {
                 ("slots.fmt_when[0].when", "calls format()"),
                 ("slots.hero[0].when", gmail),
                 ("slots.whole[0].when", "reads the whole `segment` map, with segment `gmail`, whose rule calls matches()"),
+                ("slots.window[0].when", "calls duration() of a string that is not a duration literal"),
                 ("lists.rules[0].when", "calls matches()"),
                 ("experiments.e.audience", gmail)
             ]
