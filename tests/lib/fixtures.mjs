@@ -45,8 +45,10 @@ export function lapsedProfile(firstName = 'Margaret', id = 'c-test-lapsed') {
 }
 
 // A visitor and a page for build/cases/edge-only-bundle.json (tests/cases/edge-only-site.json),
-// whose hero and `promo` list are decided by rules calling matches(): the edge evaluates them, the
-// browser's production build leaves those placements as served and decides the rest as the edge.
+// whose hero and `promo` list are decided by rules calling matches(), its tagline by format(), its
+// greeting by split() and substring(), and its window slot by duration() of a trait: the edge
+// evaluates them, the browser's production build leaves those placements as served and decides the
+// rest as the edge.
 export const EDGE_ONLY = {
   profile: { v: 1, id: 'c-ann', consent: { personalization: true }, traits: { email: 'ann@gmail.com', window: '720h' }, orders: { count: 3, revenue: 120.5, last: '2011-11-20T00:00:00Z' } },
   now: '2011-12-10T00:00:00Z',
