@@ -137,7 +137,7 @@ test('the production build refuses rules in source form or from another program 
     try { new wasm_bindgen.Vitrine(JSON.stringify(b)); return 'loaded'; } catch (e) { return e.message; }
   }), [source, newer, doc.bundle, { ...JSON.parse(doc.browser.head), model: doc.bundle.model }]);
   assert.match(errors[0], /expected a compiled site configuration \(one base64 string\), found a JSON object: a configuration's source.*run `vitrine bundle`/);
-  assert.match(errors[1], /field `site.compiled`: site compiled in form version 7, but this runtime reads version 6: build the bundle with the same Vitrine version/);
+  assert.match(errors[1], /field `site.compiled`: site compiled in form version 8, but this runtime reads version 7: build the bundle with the same Vitrine version/);
   // The edge's full bundle: the browser reads content neighbours from rows computed at bundle time.
   assert.match(errors[2], /field `catalog`: expected the browser's bundle, whose catalog is a head \(`vitrine bundle --shards N --sharded-out DIR`.*found a full catalog/);
   // A head's catalog with a JSON model: the production build reads models in binary only.

@@ -35,8 +35,10 @@ const MAGIC: &[u8; 4] = b"VSIT";
 /// The compiled site's form. 1 was the JSON form of the first bundles; 2 the binary form without
 /// `session_before_consent`; 3 without the price format (`money`); 4 without `money()` template
 /// holes and the shop's currency; 5 without the edge-only rules (each runtime found them when
-/// loading); 6 is this one. Change the field order of [`write()`]/[`load`] only with it.
-pub const SITE_VERSION: u8 = 6;
+/// loading); 6 did not list the rules calling `duration()` of a computed string among them (the
+/// browser's production build has no duration parser since 7); 7 is this one. Change the field
+/// order of [`write()`]/[`load`], or what the edge-only rules are, only with it.
+pub const SITE_VERSION: u8 = 7;
 
 impl SiteConfig {
     /// Reads a site configuration: its compiled form (what bundles carry, docs/formats.md), or, with
