@@ -537,7 +537,7 @@ impl LiveProfile {
 
     /// Item history, oldest first: the snapshot's recent items (when consented) then this
     /// session's (what [`LiveProfile::session_in_use`] allows).
-    pub fn history(&self, before_consent: bool) -> impl Iterator<Item = &RecentItem> {
+    pub fn history(&self, before_consent: bool) -> impl DoubleEndedIterator<Item = &RecentItem> {
         let snap: &[RecentItem] = if self.personalized() { &self.snapshot.recent_items } else { &[] };
         snap.iter().chain(self.session_in_use(before_consent).events.iter())
     }

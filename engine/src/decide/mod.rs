@@ -983,11 +983,7 @@ impl Context<'_> {
             }
             (Strategy::Trending, _) => primary = model.trending_ids(),
             (Strategy::RecentlyViewed, _) => {
-                let mut history = Vec::new();
-                for e in self.profile.history(self.bundle.site.session_before_consent) {
-                    history.push(e);
-                }
-                for e in history.into_iter().rev() {
+                for e in self.profile.history(self.bundle.site.session_before_consent).rev() {
                     if e.event == ItemEvent::View && !primary.contains(&e.id.as_str()) {
                         primary.push(&e.id);
                     }
