@@ -357,46 +357,50 @@ pub(crate) fn references(e: &Expr, locals: &mut Vec<Arc<str>>, out: &mut Referen
 /// Folds constants into literal values, so that a comprehension does not rebuild them for every
 /// element: list literals made only of literals (`e.item in ['a', 'b']`), and `timestamp()` and
 /// `duration()` of a string literal (`now - e.time < duration('168h')`). A literal that does not
-/// convert stays a call, and fails where it did.
+/// convert (`duration('7 days')`) would fail every evaluation: it goes to `errors`, a compile
+/// error, as a `matches()` pattern literal that does not compile is.
 #[cfg(feature = "compile")]
-pub(crate) fn fold_constants(e: &mut Expr) {
+pub(crate) fn fold_constants(e: &mut Expr, errors: &mut Vec<super::CelError>) {
     let mut folded = None;
     match &mut e.kind {
         ExprKind::Lit(_) | ExprKind::Ident(_) => {}
-        ExprKind::Select { operand, .. } | ExprKind::Not(operand) | ExprKind::Neg(operand) => fold_constants(operand),
+        ExprKind::Select { operand, .. } | ExprKind::Not(operand) | ExprKind::Neg(operand) => fold_constants(operand, errors),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            fold_constants(a);
-            fold_constants(b);
+            fold_constants(a, errors);
+            fold_constants(b, errors);
         }
         ExprKind::Call { func, receiver, args } => {
-            args.iter_mut().for_each(fold_constants);
+            args.iter_mut().for_each(|a| fold_constants(a, errors));
             if let (Func::Timestamp | Func::Duration, false, [Expr { kind: ExprKind::Lit(v @ Value::String(_)), .. }]) = (&*func, *receiver, args.as_slice()) {
-                folded = super::functions::call(func, false, std::slice::from_ref(v), usize::MAX).ok();
+                match super::functions::call(func, false, std::slice::from_ref(v), usize::MAX) {
+                    Ok(value) => folded = Some(value),
+                    Err(kind) => errors.push(super::CelError::new(e.span, super::CelErrorKind::InvalidLiteral(kind.to_string()))),
+                }
             }
         }
-        ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().for_each(fold_constants),
+        ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().for_each(|i| fold_constants(i, errors)),
         ExprKind::List(items) => {
-            items.iter_mut().for_each(fold_constants);
+            items.iter_mut().for_each(|i| fold_constants(i, errors));
             if items.iter().all(|i| matches!(i.kind, ExprKind::Lit(_))) {
                 let values: Vec<Value> = items.iter().filter_map(|i| if let ExprKind::Lit(v) = &i.kind { Some(v.clone()) } else { None }).collect();
                 e.kind = ExprKind::Lit(Value::List(values.into()));
             }
         }
         ExprKind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            fold_constants(k);
-            fold_constants(v);
+            fold_constants(k, errors);
+            fold_constants(v, errors);
         }),
         ExprKind::Cond(a, b, c) => {
-            fold_constants(a);
-            fold_constants(b);
-            fold_constants(c);
+            fold_constants(a, errors);
+            fold_constants(b, errors);
+            fold_constants(c, errors);
         }
         ExprKind::Comprehension(c) => {
-            fold_constants(&mut c.range);
+            fold_constants(&mut c.range, errors);
             if let Some(f) = &mut c.filter {
-                fold_constants(f);
+                fold_constants(f, errors);
             }
-            fold_constants(&mut c.body);
+            fold_constants(&mut c.body, errors);
         }
     }
     if let Some(v) = folded {

@@ -125,11 +125,11 @@ impl Condition {
 
 /// "calls split()", "calls matches() and format()": the edge's functions a rule calls, in words;
 /// `None` if it calls none. A `duration()` left after compiling is one of a string computed while
-/// evaluating, or of a literal that is no duration (a valid literal's was folded), and says so.
+/// evaluating (compiling folds a literal's, or refuses one that is no duration), and says so.
 #[cfg(feature = "compile")]
 pub(crate) fn calls_words(functions: &[&str]) -> Option<String> {
     let (last, rest) = functions.split_last()?;
-    let call = |f: &str| if f == "duration" { "duration() of a string that is not a duration literal".to_owned() } else { format!("{f}()") };
+    let call = |f: &str| if f == "duration" { "duration() of a computed string".to_owned() } else { format!("{f}()") };
     let mut out = String::from("calls ");
     for f in rest {
         out.push_str(&call(f));

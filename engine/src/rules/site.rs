@@ -815,6 +815,10 @@ mod tests {
         assert!(e.contains("unclosed `{`"), "{e}");
         let e = SiteConfig::from_json(r#"{"v":1,"slotz":{}}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `slotz`"), "{e}");
+        // A literal that is no duration would fail every evaluation: an error, not a rule left
+        // to the edge.
+        let e = errors(r#"{"v":1,"slots":{"hero":[{"id":"a","when":"now - profile.orders.last < duration('7 days')","content":{}}]}}"#);
+        assert!(e.contains("slots.hero[0].when`: 1:29: cannot convert \"7 days\" to duration"), "{e}");
     }
 
     /// Structural errors (a misspelled key, a bad time, an unknown strategy, a wrong type) are all
@@ -1032,7 +1036,7 @@ mod tests {
                 ("slots.fmt_when[0].when", "calls format()"),
                 ("slots.hero[0].when", gmail),
                 ("slots.whole[0].when", "reads the whole `segment` map, with segment `gmail`, whose rule calls matches()"),
-                ("slots.window[0].when", "calls duration() of a string that is not a duration literal"),
+                ("slots.window[0].when", "calls duration() of a computed string"),
                 ("lists.rules[0].when", "calls matches()"),
                 ("experiments.e.audience", gmail)
             ]
