@@ -4,9 +4,10 @@
 //! titles from a 5,000-word vocabulary, 200 product types, 50 brands), and bundles both with the
 //! demo's site configuration, as `vitrine bundle --shards N` does for each shard count. Then replays
 //! `--visitors` returning visitors, cold cache: each arrives with their previous `--history`
-//! distinct items as purchases (a profile snapshot's recent items) on the product page of their
-//! last item (hero, `also_bought` and `similar` widgets of 6) and on the home page (hero, a grid
-//! of 24 popular products reordered, a `for_you` widget of 6). Like the snippet, it decides, fetches
+//! distinct items as purchases (a profile snapshot's recent items, each with its category and price
+//! as `vitrine profiles` writes them) on the product page of their last item (hero, `also_bought`
+//! and `similar` widgets of 6) and on the home page (hero, a grid of 24 popular products
+//! reordered, a `for_you` widget of 6). Like the snippet, it decides, fetches
 //! what the decision missed and decides again until nothing is missing (`Context::missing`), and
 //! sums the gzip -9 sizes of the head and every file fetched. Also times parsing the head and
 //! adding a page's files natively.
@@ -149,7 +150,15 @@ fn main() -> anyhow::Result<()> {
             let recent: Vec<serde_json::Value> = hist
                 .iter()
                 .enumerate()
-                .map(|(k, id)| serde_json::json!({"id": id, "time": format!("2011-11-{:02}T10:00:00Z", 1 + k % 28), "event": "purchase"}))
+                .map(|(k, id)| {
+                    // With its category and price, as `vitrine profiles` writes a snapshot's items.
+                    let mut item = serde_json::json!({"id": id, "time": format!("2011-11-{:02}T10:00:00Z", 1 + k % 28), "event": "purchase"});
+                    if let Some(p) = catalog.get(id) {
+                        item["category"] = p.product_type.clone().into();
+                        item["price"] = p.price.amount().into();
+                    }
+                    item
+                })
                 .collect();
             let snapshot =
                 serde_json::json!({"v": 1, "id": "c-visitor", "consent": {"personalization": true}, "orders": {"count": hist.len()}, "recent_items": recent});

@@ -28,7 +28,7 @@ model = {"v": 1, "kind": "item-knn", "items": ids,
 site = {"v": 1, "slots": {"hero": [
     {"id": "winback", "when": "profile.orders.count >= 2 && profile.orders.revenue >= 1000 && days_since(profile.orders.last) > 90",
      "content": {"headline": "We miss you, {profile.traits.first_name|friend}", "cta_href": "/c/new"}},
-    {"id": "vip", "when": "profile.orders.count >= 20", "content": {"headline": "Welcome back, {profile.traits.first_name|friend}", "cta_href": "javascript:alert(1)"}},
+    {"id": "vip", "when": "profile.orders.count >= 20", "content": {"headline": "Welcome back, {profile.traits.first_name|friend}", "cta_href": "{'javascript:alert(1)'}"}},
     {"id": "browser", "when": "session.views >= 2 && 'Bags' in session.viewed_categories", "content": {"headline": "Still looking for a bag?"}},
     # High predicted value, at risk (`vitrine profiles --clv-horizon-days`).
     {"id": "save", "when": "profile.clv.expected_value >= 500.0 && profile.clv.p_alive < 0.5", "content": {"headline": "A little something for you, {profile.traits.first_name|friend}"}},
@@ -149,6 +149,14 @@ cases += [
     # bag-2 and adds 0.5 to Kitchen: mug-1 and mug-2 at -500 (Kitchen 0 + 0.5), shop order between them.
     ("a segment over events pins, buries and boosts a list", {"profile": CONSENTED, "now": NOW, "events": [view("bag-2", "2011-12-09T10:00:00Z"), view("bag-1", "2011-12-09T10:01:00Z")],
       "request": {"lists": [{"list": "promo", "items": ["mug-1", "bag-2", "cdl-1", "mug-2"]}]}},
+     decision(lists=[{"list": "promo", "items": ["cdl-1", "mug-1", "mug-2", "bag-2"], "keys": [-500, 1999999999, -2000000000, -500]}])),
+    # The same from the snapshot's own views of two bags the catalog no longer has: each carries
+    # its category (as `vitrine profiles` writes it), so the segment holds without the catalog,
+    # and a sharded runtime fetches no product file for them.
+    ("a snapshot's items carry their category, with or without a catalog entry",
+     {"profile": known("", recent_items=[{"id": "bag-8", "time": "2011-12-08T10:00:00Z", "event": "view", "category": "Bags", "price": 9.5},
+                                         {"id": "bag-9", "time": "2011-12-08T10:01:00Z", "event": "view", "category": "Bags"}]),
+      "now": NOW, "request": {"lists": [{"list": "promo", "items": ["mug-1", "bag-2", "cdl-1", "mug-2"]}]}},
      decision(lists=[{"list": "promo", "items": ["cdl-1", "mug-1", "mug-2", "bag-2"], "keys": [-500, 1999999999, -2000000000, -500]}])),
     # banner-test: FNV-1a 32("banner-test.c-3") % 10000 = 845 -> 0.0845 < 0.2: the holdout keeps the default.
     ("an experiment's holdout keeps the default and says so", {"profile": known("c-3"), "now": NOW, "request": BANNER},

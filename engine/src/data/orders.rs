@@ -322,7 +322,17 @@ pub fn build_profiles(lines: &[OrderLine], now: Seconds, catalog: Option<&Catalo
         let mut recent: Vec<(String, Seconds)> = acc.items.into_iter().collect();
         recent.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         let skip = recent.len().saturating_sub(rules.recent_items);
-        let recent_items = recent.into_iter().skip(skip).map(|(id, time)| RecentItem { id, time, event: ItemEvent::Purchase }).collect();
+        // Each with its catalog category and price, so pages need not fetch their catalog
+        // entries to show them to rules (the `events` variable).
+        let recent_items = recent
+            .into_iter()
+            .skip(skip)
+            .map(|(id, time)| {
+                let product = catalog.and_then(|c| c.get(&id));
+                let (category, price) = (product.map(|p| p.product_type.clone()), product.map(|p| p.price.amount()));
+                RecentItem { id, time, event: ItemEvent::Purchase, category, price }
+            })
+            .collect();
         let total: f64 = acc.categories.values().sum();
         let affinities = acc.categories.into_iter().map(|(c, n)| (c, ((n / total) * 1000.0).round() / 1000.0)).collect();
         let mut segments = Vec::new();
@@ -533,6 +543,17 @@ mod tests {
         assert!(p.segments.contains(&"lapsed".to_owned()));
         assert!(!p.consent.personalization, "consent is never assumed");
         assert_eq!(stats, ProfileStats { lines: 7, guest_lines: 1, cancellation_lines: 1, non_product_lines: 1, invalid_lines: 1, future_lines: 1 });
+        // No catalog: the items carry no category, and rules look them up in the bundle's.
+        assert!(p.recent_items.iter().all(|r| r.category.is_none() && r.price.is_none()));
+
+        // With one, each item the catalog has carries its category and price, so a page need not
+        // fetch its catalog entry to show it to rules.
+        let catalog =
+            Catalog::from_json(r#"{"v":1,"products":[{"id":"22423","title":"Cake stand","link":"/p/22423","price":"12.75 GBP","product_type":"Kitchen"}]}"#)
+                .unwrap();
+        let (profiles, _) = build_profiles(&lines, 200 * day, Some(&catalog), &ProfileRules::default());
+        let items: Vec<_> = profiles[0].recent_items.iter().map(|r| (r.id.as_str(), r.category.as_deref(), r.price)).collect();
+        assert_eq!(items, [("22423", Some("Kitchen"), Some(12.75))], "85123A is not in that catalog");
     }
 
     const DAY: Seconds = 86_400;

@@ -171,6 +171,15 @@ pub struct RecentItem {
     #[serde(with = "crate::base::time::rfc3339")]
     pub time: Seconds,
     pub event: ItemEvent,
+    /// A snapshot's item may carry its category and price as they were when the snapshot was
+    /// built (`vitrine profiles` copies them from its catalog). The `events` rule variable takes
+    /// an item that has a category as it is, so a page need not fetch its catalog entry; one
+    /// without is looked up in the catalog. The session's own events never carry them: the page
+    /// reports only ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
 }
 
 impl Trait {
@@ -271,9 +280,26 @@ impl ItemEvent {
 }
 
 impl RecentItem {
+    /// A session's event: an id, a time and what happened.
     fn read(at: At) -> R<RecentItem> {
-        let o = at.obj(&["id", "time", "event"])?;
-        Ok(RecentItem { id: o.req_string("id")?, time: o.req_time("time")?, event: o.req("event", ItemEvent::read)? })
+        RecentItem::read_fields(at, &["id", "time", "event"])
+    }
+
+    /// A snapshot's item: a session's event, with the category and price it may carry.
+    fn read_snapshot(at: At) -> R<RecentItem> {
+        RecentItem::read_fields(at, &["id", "time", "event", "category", "price"])
+    }
+
+    /// `fields` are the keys allowed: without `category` and `price`, either is an unknown field.
+    fn read_fields(at: At, fields: &'static [&'static str]) -> R<RecentItem> {
+        let o = at.obj(fields)?;
+        Ok(RecentItem {
+            id: o.req_string("id")?,
+            time: o.req_time("time")?,
+            event: o.req("event", ItemEvent::read)?,
+            category: o.opt_string("category")?,
+            price: o.opt_f64("price")?,
+        })
     }
 }
 
@@ -319,7 +345,7 @@ impl ProfileSnapshot {
             })?,
             traits: o.or("traits", Named::default, |x| x.map(Trait::read))?,
             orders: o.or("orders", OrderMetrics::default, OrderMetrics::read)?,
-            recent_items: o.or("recent_items", Vec::new, |x| x.items(RecentItem::read))?,
+            recent_items: o.or("recent_items", Vec::new, |x| x.items(RecentItem::read_snapshot))?,
             affinities: o.or("affinities", Named::default, |x| x.map(|x| x.f64()))?,
             segments: o.or_strings("segments")?,
             rfm: o.opt("rfm", Rfm::read)?,
@@ -484,7 +510,7 @@ impl LiveProfile {
             if item.item_id.is_empty() {
                 continue;
             }
-            session.events.push(RecentItem { id: item.item_id.clone(), time, event: kind });
+            session.events.push(RecentItem { id: item.item_id.clone(), time, event: kind, category: None, price: None });
             match kind {
                 ItemEvent::AddToCart if !session.cart.contains(&item.item_id) => session.cart.push(item.item_id.clone()),
                 _ => {}
@@ -597,6 +623,18 @@ mod tests {
         let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"x","orders":{"last":"last tuesday"}}"#).unwrap_err();
         assert_eq!(e.field, "orders.last");
         assert!(ProfileSnapshot::from_json("{\"v\":1,").is_err());
+
+        // A snapshot's item may carry its category and price; a session's event may not (the
+        // page reports ids only, and the catalog says what they are).
+        let text = r#"{"v":1,"id":"c-1","recent_items":[{"id":"A","time":"2011-06-01T10:00:00Z","event":"view","category":"Garden","price":4.5}]}"#;
+        let p = ProfileSnapshot::from_json(text).unwrap();
+        assert_eq!((p.recent_items[0].category.as_deref(), p.recent_items[0].price), (Some("Garden"), Some(4.5)));
+        assert_eq!(ProfileSnapshot::from_json(&p.to_json()).unwrap(), p);
+        let e = ProfileSnapshot::from_json(r#"{"v":1,"id":"c-1","recent_items":[{"id":"A","time":"2011-06-01T10:00:00Z","event":"view","price":"cheap"}]}"#)
+            .unwrap_err();
+        assert_eq!(e.field, "recent_items[0].price");
+        let e = Session::from_json(r#"{"events":[{"id":"A","time":"2011-06-01T10:00:00Z","event":"view","category":"Garden"}]}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `category`"), "{e}");
     }
 
     #[test]

@@ -247,12 +247,18 @@ impl<'a> Vars<'a> {
             };
             // Keys in their sorted order, so each insertion lands at the end of one small node.
             let mut fields: Vec<(cel::Key, Value)> = Vec::with_capacity(6);
-            if let Some(product) = catalog.get(&r.id) {
-                fields.push((k_category.clone(), category(product.product_type.as_str())));
-                fields.push((k_item.clone(), Value::from(r.id.as_str())));
-                fields.push((k_price.clone(), Value::Double(product.price.amount())));
-            } else {
-                fields.push((k_item.clone(), Value::from(r.id.as_str())));
+            // A snapshot's item that carries its category is taken as it is (its catalog entry
+            // is neither read nor fetched); any other is looked up in the catalog.
+            let known = match &r.category {
+                Some(c) => Some((c.as_str(), r.price)),
+                None => catalog.get(&r.id).map(|p| (p.product_type.as_str(), Some(p.price.amount()))),
+            };
+            if let Some((c, _)) = known {
+                fields.push((k_category.clone(), category(c)));
+            }
+            fields.push((k_item.clone(), Value::from(r.id.as_str())));
+            if let Some((_, Some(price))) = known {
+                fields.push((k_price.clone(), Value::Double(price)));
             }
             fields.push((k_source.clone(), sources[usize::from(source == "session")].clone()));
             if let Some(t) = ts(r.time) {
