@@ -127,7 +127,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let grid: Vec<&str> = model.popular().take(24).collect();
 
-    println!("| shards | head gz | page | first view gz median / p95 / max | files median / max | rounds max | parse head + files median (head alone) |");
+    println!("| shards | head gz | page | first view gz median / p95 / max | files median / max | rounds:views | parse head + files median (head alone) |");
     println!("|---|---|---|---|---|---|---|");
     for count in counts {
         let (model_head, model_files) = model.split(count)?;
@@ -202,7 +202,12 @@ fn main() -> anyhow::Result<()> {
             bytes.sort_unstable();
             files.sort_unstable();
             parse.sort_unstable();
-            let rounds = results.iter().map(|p| p.rounds).max().unwrap_or(0);
+            // Views per number of fetch rounds, "rounds:views" (each round is one more round trip).
+            let mut per_round = std::collections::BTreeMap::new();
+            for p in results.iter() {
+                *per_round.entry(p.rounds).or_insert(0) += 1;
+            }
+            let rounds = per_round.iter().map(|(r, n)| format!("{r}:{n}")).collect::<Vec<_>>().join(" ");
             println!(
                 "| {count} | {head_gz} | {name} | {} / {} / {} | {} / {} | {rounds} | {:.0?} ({:.0?} head) |",
                 percentile(&bytes, 0.5),

@@ -94,7 +94,8 @@ fn shared_decision_cases_from_shards() {
                 }
                 rounds += 1;
                 fetched += need.len();
-                assert!(rounds < 8, "{name}: never settles ({need:?})");
+                // The snippet fetches at most 4 rounds (`MAX_ROUNDS`, js-snippet/loader.js).
+                assert!(rounds <= 4, "{name}: round {rounds} still needs {need:?}: the snippet would keep it as served");
                 for path in &need {
                     bundle.add_file(path, &files[path]).unwrap_or_else(|e| panic!("{name}: {path}: {e}"));
                 }

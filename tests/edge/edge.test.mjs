@@ -268,7 +268,7 @@ test('on a page the edge personalized, the snippet changes nothing inside slots,
       await page.waitForSelector('html[data-vitrine-ready]', { state: 'attached', timeout: 20000 });
       const decision = await page.evaluate(() => window.vitrine.decision);
       assert.ok(decision.slots.some((d) => d.variant) || path !== '/', `${vid}: the snippet decided a variant on the home page`);
-      assert.ok(decision.recs.length > 0 && decision.recs.every((r) => !r.keep && r.items.length > 0), `${vid} ${path}: the snippet decided its widgets`);
+      assert.ok(decision.recs.length > 0 && decision.recs.every((r) => !r.keep && r.items.length > 0), `${vid} ${path}: the snippet decided its widgets: ${JSON.stringify(decision.recs)}`);
       if (path === '/') assert.ok(decision.lists.some((l) => l.keys.some((k) => k !== 0)), `${vid}: the home grid is personalized (CSS order at the edge)`);
       assert.deepEqual(await page.evaluate(() => window.__changes), [], `${vid} ${path}`);
       await page.close();

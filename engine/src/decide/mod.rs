@@ -994,17 +994,22 @@ impl Context<'_> {
         let mut chosen: Vec<&Product> = Vec::with_capacity(k);
         // A partial catalog (the browser's) holds a place for each candidate whose entry is still
         // to be fetched, so that a round of fetches asks for the entries that can fill the widget,
-        // not for every candidate; the runtime decides again once they are loaded. Two candidates
-        // per open place: filters and the category cap reject some, and each round is a trip.
-        let mut pending: usize = 0;
+        // not for every candidate; the runtime decides again once they are loaded. Filters and the
+        // category cap reject some, and each round is a trip (the snippet makes at most 4): per
+        // open place, twice as many candidates as the walk so far looked at per one it chose
+        // (counting 4 more of each, so that a few rejections do not double a round), at most 8.
+        // A visitor whose history is mostly one category settles in 3 rounds, not 6.
+        let (mut pending, mut seen): (usize, usize) = (0, 0);
         for id in ids() {
-            if chosen.len() + pending.div_ceil(2) >= k {
+            let per_place = (2 * (seen + 4)).div_ceil(chosen.len() + 4).min(8);
+            if pending + 1 >= per_place * k.saturating_sub(chosen.len()) {
                 break;
             }
             let Some(p) = catalog.get(id) else {
                 pending += usize::from(catalog.pending(id));
                 continue;
             };
+            seen += 1;
             if !accept(p) {
                 continue;
             }
