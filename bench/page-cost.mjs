@@ -71,6 +71,10 @@ async function visit(context, url, { blocked, throttle, cookies }) {
       decoded: ours.reduce((s, e) => s + e.decodedBodySize, 0),
       transferred: ours.reduce((s, e) => s + e.transferSize, 0),
       applied: window.vitrine ? window.vitrine.timing.applied : null,
+      // Placements the snippet left as served (`keep`): an experiment's holdout, an edge-only rule,
+      // or shards it gave up on. Such a placement changes nothing, which the row alone would hide.
+      kept: window.vitrine && window.vitrine.decision
+        ? ['slots', 'lists', 'recs'].reduce((n, k) => n + window.vitrine.decision[k].filter((d) => d.keep).length, 0) : 0,
     };
   });
   await page.close();
@@ -108,13 +112,15 @@ try {
           last_change_after_load_ms: median(on.filter((r) => r.lastChange != null).map((r) => r.lastChange - r.load)),
           load_ms: median(on.map((r) => r.load)), load_blocked_ms: median(off.map((r) => r.load)),
           decoded_bytes: median(on.map((r) => r.decoded)), transferred_bytes: median(on.map((r) => r.transferred)),
+          kept_max: Math.max(...on.map((r) => r.kept)),
         };
         results.push(row);
         console.log(`${throttle}x CPU, ${label}, ${who}: TBT added ${row.tbt_added_ms.toFixed(0)} ms ` +
           `(${row.tbt_ms.toFixed(0)} vs ${row.tbt_blocked_ms.toFixed(0)}), ` +
           (row.visits_with_changes ? `last placement change ${row.last_change_after_load_ms.toFixed(0)} ms after load (${row.visits_with_changes} of ${N} visits changed one) `
             : `no placement changed in any visit `) +
-          `(load ${row.load_ms.toFixed(0)} vs ${row.load_blocked_ms.toFixed(0)} ms blocked), Vitrine bytes ${row.decoded_bytes} decoded / ${row.transferred_bytes} transferred`);
+          `(load ${row.load_ms.toFixed(0)} vs ${row.load_blocked_ms.toFixed(0)} ms blocked), Vitrine bytes ${row.decoded_bytes} decoded / ${row.transferred_bytes} transferred` +
+          (row.kept_max ? `, up to ${row.kept_max} placements left as served (keep)` : ''));
       }
     }
   }
