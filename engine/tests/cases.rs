@@ -2,7 +2,7 @@
 //! The browser test and the edge test run the same file through the Wasm build and the worker.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::collections::HashMap;
+mod common;
 
 use vitrine_engine::{Bundle, CaseInput, Context, Decision, LiveProfile, ProfileSnapshot};
 
@@ -50,18 +50,9 @@ fn shared_decision_cases_from_shards() {
     let mut failures = Vec::new();
     let mut fetched = 0;
     for count in [1, 7, 256] {
-        let (model_head, model_files) = full.model.split(count).unwrap();
         let head_ids: Vec<&str> = full.model.popular().take(4).collect();
-        let (catalog_head, catalog_files) = full.catalog.split(count, head_ids).unwrap();
-        let mut files: HashMap<String, Vec<u8>> = HashMap::new();
-        let mbase = model_head.shard_layout().unwrap().base.clone();
-        let cbase = catalog_head.shard_layout().unwrap().base.clone();
-        files.extend(model_files.into_iter().map(|(n, b)| (format!("{mbase}{n}"), b)));
-        files.extend(catalog_files.into_iter().map(|(n, b)| (format!("{cbase}{n}"), b)));
-        let mut head_doc = doc["bundle"].clone();
-        head_doc["catalog"] = serde_json::from_str(&catalog_head.to_json()).unwrap();
-        head_doc["model"] = serde_json::from_str(&model_head.to_json()).unwrap();
-        let head = Bundle::from_json(&head_doc.to_string()).unwrap();
+        let (head, files) = common::sharded(&full, &doc["bundle"], count, &head_ids);
+        let cbase = head.catalog.shard_layout().unwrap().base.clone();
         for case in doc["cases"].as_array().unwrap() {
             let name = case["name"].as_str().unwrap();
             let input = CaseInput::from_json(&case["input"].to_string()).unwrap();
@@ -94,8 +85,7 @@ fn shared_decision_cases_from_shards() {
                 }
                 rounds += 1;
                 fetched += need.len();
-                // The snippet fetches at most 4 rounds (`MAX_ROUNDS`, js-snippet/loader.js).
-                assert!(rounds <= 4, "{name}: round {rounds} still needs {need:?}: the snippet would keep it as served");
+                assert!(rounds <= common::MAX_ROUNDS, "{name}: round {rounds} still needs {need:?}: the snippet would keep it as served");
                 for path in &need {
                     bundle.add_file(path, &files[path]).unwrap_or_else(|e| panic!("{name}: {path}: {e}"));
                 }

@@ -1,21 +1,19 @@
 //! How many rounds of fetches a browser's sharded bundle takes to decide a page. The snippet
-//! fetches what a decision missed and decides again, at most `MAX_ROUNDS` (4) times
-//! (js-snippet/loader.js); what is still undecided then stays as served. A visitor whose history
+//! fetches what a decision missed and decides again, at most `MAX_ROUNDS` times; what is still
+//! undecided then stays as served. A visitor whose history
 //! leans on one category is the hard case: the category cap rejects most of `for_you`'s first
 //! candidates, and each rejected one asks for more.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::collections::HashMap;
+mod common;
 
+use common::MAX_ROUNDS;
 use vitrine_engine::{Bundle, Context, LiveProfile, ProfileSnapshot, Request};
-
-/// The snippet's `MAX_ROUNDS`.
-const MAX_ROUNDS: usize = 4;
 
 /// A catalog of 40 products of one category ("Paper") and 20 of as many others; the visitor bought
 /// `h`, whose row names the 40 first. A `for_you` widget of 6 with at most 2 per category takes 2 of
 /// them and 4 of the others.
-fn full_bundle() -> Bundle {
+fn full_bundle() -> (Bundle, serde_json::Value) {
     let mut ids = vec!["h".to_owned()];
     let mut products = vec![serde_json::json!({"id": "h", "title": "h", "link": "/p/h", "price": "1.00 GBP", "product_type": "Home"})];
     for n in 0..60 {
@@ -33,7 +31,7 @@ fn full_bundle() -> Bundle {
         "catalog": {"v": 1, "products": products},
         "model": {"v": 1, "kind": "item-knn", "items": ids, "neighbors": neighbors, "popular": [[0, 1]]},
     });
-    Bundle::from_json(&doc.to_string()).unwrap()
+    (Bundle::from_json(&doc.to_string()).unwrap(), doc)
 }
 
 const NOW: i64 = 1_323_475_200;
@@ -44,7 +42,7 @@ fn decide(bundle: &Bundle, profile: &LiveProfile, request: &Request) -> serde_js
 
 #[test]
 fn a_history_in_one_category_settles_within_the_snippets_rounds() {
-    let full = full_bundle();
+    let (full, doc) = full_bundle();
     let snapshot = r#"{"v":1,"id":"c-1","consent":{"personalization":true},
         "recent_items":[{"id":"h","time":"2011-11-01T10:00:00Z","event":"purchase"}]}"#;
     let profile = LiveProfile::new(ProfileSnapshot::from_json(snapshot).unwrap());
@@ -55,15 +53,7 @@ fn a_history_in_one_category_settles_within_the_snippets_rounds() {
 
     // About one product per shard file: each candidate's entry is its own fetch.
     for count in [64, 1024] {
-        let (model_head, model_files) = full.model.split(count).unwrap();
-        let (catalog_head, catalog_files) = full.catalog.split(count, ["h"]).unwrap();
-        let mut files: HashMap<String, Vec<u8>> = HashMap::new();
-        let (mbase, cbase) = (model_head.shard_layout().unwrap().base.clone(), catalog_head.shard_layout().unwrap().base.clone());
-        files.extend(model_files.into_iter().map(|(n, b)| (format!("{mbase}{n}"), b)));
-        files.extend(catalog_files.into_iter().map(|(n, b)| (format!("{cbase}{n}"), b)));
-        let mut bundle = full.clone();
-        bundle.model = model_head;
-        bundle.catalog = catalog_head;
+        let (mut bundle, files) = common::sharded(&full, &doc, count, &["h"]);
         let mut rounds = 0;
         loop {
             let need = Context { bundle: &bundle, profile: &profile, page: &request.page, now: NOW }.missing(&request);
