@@ -342,7 +342,7 @@
   // names the model rows, the page's products and the fallbacks' entries; the next the entries of
   // the candidates those rows name. Resolves to the decision JSON once nothing is missing (at
   // once when a page's files are cached). After MAX_ROUNDS the last decision stands (what it could
-  // not read stays as served: `keep`).
+  // not read stays as served: `keep`). The engine's tests read this line (engine/tests/common).
   var MAX_ROUNDS = 4;
   function settle(text) {
     var rounds = 0;

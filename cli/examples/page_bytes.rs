@@ -130,20 +130,12 @@ fn main() -> anyhow::Result<()> {
     println!("| shards | head gz | page | first view gz median / p95 / max | files median / max | rounds:views | parse head + files median (head alone) |");
     println!("|---|---|---|---|---|---|---|");
     for count in counts {
-        let (model_head, model_files) = model.split(count)?;
-        let fallback = model.popular().take(16).chain(model.trending().take(16));
-        let (catalog_head, catalog_files) = catalog.split(count, fallback)?;
-        let head_text = Bundle::assemble(&site, &catalog_head.to_json(), &model_head.to_json());
+        // Split as `vitrine bundle --shards count` splits it: the head that ships (its model in
+        // binary form) and every shard file with its gzip size.
+        let split = Bundle::split(&site, &catalog, &model, count, model.head_products())?;
+        let head_text = &split.head;
         let head_gz = gz(head_text.as_bytes());
-        let mut files: HashMap<String, (Vec<u8>, usize)> = HashMap::new();
-        for (base, parts) in
-            [(&model_head.shard_layout().expect("sharded").base, model_files), (&catalog_head.shard_layout().expect("sharded").base, catalog_files)]
-        {
-            for (name, bytes) in parts {
-                let size = gz(&bytes);
-                files.insert(format!("{base}{name}"), (bytes, size));
-            }
-        }
+        let files: HashMap<String, (Vec<u8>, usize)> = split.files().map(|(path, bytes)| (path, (bytes.to_vec(), gz(bytes)))).collect();
         let mut product_pages = Vec::new();
         let mut home_pages = Vec::new();
         for (current, hist) in &pages {
@@ -170,7 +162,7 @@ fn main() -> anyhow::Result<()> {
             for (request, out) in [(product, &mut product_pages), (home, &mut home_pages)] {
                 let request = Request::from_json(&request.to_string())?;
                 let started = Instant::now();
-                let mut bundle = Bundle::from_json(&head_text)?;
+                let mut bundle = Bundle::from_json(head_text)?;
                 let head = started.elapsed();
                 let mut parse = head;
                 let (mut bytes, mut fetched, mut rounds) = (head_gz, 0, 0);

@@ -561,28 +561,26 @@ fn run(command: Command) -> anyhow::Result<()> {
                     ))
                     .into());
                 }
-                let (head, parts) = full.split(count).map_err(|e| InputError(format!("{}: {e}", model.display())))?;
-                let fallback = full.popular().take(HEAD_PRODUCTS).chain(full.trending().take(HEAD_PRODUCTS));
-                let (catalog_head, catalog_parts) = products.split(count, fallback).map_err(|e| InputError(format!("{}: {e}", catalog.display())))?;
-                let model_base = head.shard_layout().map(|l| l.base.clone()).unwrap_or_default();
-                let catalog_base = catalog_head.shard_layout().map(|l| l.base.clone()).unwrap_or_default();
+                let browser = Bundle::split(&s, &products, &full, count, full.head_products()).map_err(|e| {
+                    let path = if e.format == "catalog" { &catalog } else { &model };
+                    InputError(format!("{}: {e}", path.display()))
+                })?;
                 // --out is checked first: a bad one must not cost the shards' writing.
                 staged.write(&out, b"")?;
-                for (base, files) in [(&model_base, &parts), (&catalog_base, &catalog_parts)] {
+                for (base, files) in &browser.dirs {
                     if !base.is_empty() {
                         // The base names the content, so an existing directory already holds these bytes.
                         staged.dir(&dir.join(base.trim_end_matches('/')), files)?;
                     }
                 }
-                let browser = Bundle::assemble(&s, &catalog_head.to_json(), &head.to_bundle_part());
-                staged.write(&dir.join("bundle.json"), browser.as_bytes())?;
-                let bytes: usize = parts.iter().chain(&catalog_parts).map(|(_, b)| b.len()).sum();
-                let files = parts.len() + catalog_parts.len();
-                eprintln!("vitrine: browser bundle {} bytes + {files} shard files ({bytes} bytes) -> {}", browser.len(), dir.display());
+                staged.write(&dir.join("bundle.json"), browser.head.as_bytes())?;
+                let bytes: usize = browser.dirs.iter().flat_map(|(_, files)| files).map(|(_, b)| b.len()).sum();
+                let files: usize = browser.dirs.iter().map(|(_, files)| files.len()).sum();
+                eprintln!("vitrine: browser bundle {} bytes + {files} shard files ({bytes} bytes) -> {}", browser.head.len(), dir.display());
                 // The full-model bundle names the browser's shards, so the edge can preload them, and
                 // carries the binary model (base64), which the edge's Wasm loads in half the time:
                 // the browser loads the head written above, never this one.
-                bundle = Bundle::assemble_with_shards(&s, &c, &full.to_bundle_part(), &head);
+                bundle = Bundle::assemble_with_shards(&s, &c, &full.to_bundle_part(), &browser.model_head);
             }
             staged.write(&out, bundle.as_bytes())?;
             staged.commit()?;
@@ -912,10 +910,6 @@ fn merge_traits(profiles: &mut [ProfileSnapshot], enrichment: HashMap<String, in
         }
     }
 }
-
-/// How many products of each fallback ranking (popular, trending) the browser's bundle head carries,
-/// so that widgets falling back on them need no fetch.
-const HEAD_PRODUCTS: usize = 16;
 
 fn csv_bytes(rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());

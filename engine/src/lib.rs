@@ -95,6 +95,8 @@ pub use data::{money, orders, profile};
 pub use decide::case::CaseInput;
 pub use decide::vars::{PageVars, Vars, VarsCache};
 pub use decide::{markup, replay};
+#[cfg(feature = "full-bundle")]
+pub use decide::BrowserBundle;
 pub use decide::{Bundle, Context, Decision, ListDecision, ListRequest, Page, RecItem, RecsDecision, RecsRequest, Request, SlotDecision};
 pub use decide::{ExperimentTrace, ListTrace, RecsTrace, RuleTrace, SlotTrace, Trace};
 pub use markup::Markup;

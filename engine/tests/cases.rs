@@ -85,7 +85,7 @@ fn shared_decision_cases_from_shards() {
                 }
                 rounds += 1;
                 fetched += need.len();
-                assert!(rounds <= common::MAX_ROUNDS, "{name}: round {rounds} still needs {need:?}: the snippet would keep it as served");
+                assert!(rounds <= common::max_rounds(), "{name}: round {rounds} still needs {need:?}: the snippet would keep it as served");
                 for path in &need {
                     bundle.add_file(path, &files[path]).unwrap_or_else(|e| panic!("{name}: {path}: {e}"));
                 }

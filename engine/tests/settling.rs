@@ -1,13 +1,12 @@
 //! How many rounds of fetches a browser's sharded bundle takes to decide a page. The snippet
-//! fetches what a decision missed and decides again, at most `MAX_ROUNDS` times; what is still
-//! undecided then stays as served. A visitor whose history
-//! leans on one category is the hard case: the category cap rejects most of `for_you`'s first
-//! candidates, and each rejected one asks for more.
+//! fetches what a decision missed and decides again, at most `MAX_ROUNDS` times (js-snippet/loader.js);
+//! what is still undecided then stays as served. A visitor whose history leans on one category is
+//! the hard case: the category cap rejects most of `for_you`'s first candidates, and each rejected
+//! one asks for more.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
 
-use common::MAX_ROUNDS;
 use vitrine_engine::{Bundle, Context, LiveProfile, ProfileSnapshot, Request};
 
 /// A catalog of 40 products of one category ("Paper") and 20 of as many others; the visitor bought
@@ -61,7 +60,7 @@ fn a_history_in_one_category_settles_within_the_snippets_rounds() {
                 break;
             }
             rounds += 1;
-            assert!(rounds <= MAX_ROUNDS, "{count} shards: round {rounds} still needs {need:?}: the snippet would keep the widget as served");
+            assert!(rounds <= common::max_rounds(), "{count} shards: round {rounds} still needs {need:?}: the snippet would keep the widget as served");
             for path in &need {
                 bundle.add_file(path, &files[path]).unwrap();
             }

@@ -103,6 +103,52 @@ impl Bundle {
     }
 }
 
+/// A browser's bundle as `vitrine bundle --shards N --sharded-out DIR` writes it ([`Bundle::split`]).
+#[cfg(feature = "full-bundle")]
+#[derive(Debug)]
+pub struct BrowserBundle {
+    /// `bundle.json`, the head the browser loads first: the site, the catalog's head and the model's
+    /// shard head (binary, in base64: the production build reads no other model form).
+    pub head: String,
+    /// The model's shard head, which the edge's bundle names ([`Bundle::assemble_with_shards`]).
+    pub model_head: Model,
+    /// The model's and the catalog's shard directories (`m-<hash>/`, `c-<hash>/`, as the head names
+    /// them), each with its files by name.
+    pub dirs: [(String, Vec<crate::recs::shard::ShardFile>); 2],
+}
+
+#[cfg(feature = "full-bundle")]
+impl BrowserBundle {
+    /// Every shard file by its path relative to the bundle (`m-<hash>/3.vtm`), as a decision names
+    /// what it missed ([`Context::missing`]) and [`Bundle::add_file`] takes it.
+    pub fn files(&self) -> impl Iterator<Item = (String, &[u8])> + '_ {
+        self.dirs.iter().flat_map(|(base, files)| files.iter().map(move |(name, bytes)| (format!("{base}{name}"), bytes.as_slice())))
+    }
+}
+
+#[cfg(feature = "full-bundle")]
+impl Bundle {
+    /// Splits a full catalog and model into the browser's bundle: the head (`site`, a compiled site
+    /// configuration's text, with the catalog entries of `head_products` and the model's rankings)
+    /// and `count` shards of each (model rows, catalog entries, similar rows). `vitrine bundle`,
+    /// the tests and the page-bytes bench all split through here, so each measures what ships.
+    /// The error's `format` says which part failed (`"model"` or `"catalog"`).
+    pub fn split<'a>(
+        site: &str,
+        catalog: &Catalog,
+        model: &Model,
+        count: u32,
+        head_products: impl IntoIterator<Item = &'a str>,
+    ) -> Result<BrowserBundle, FormatError> {
+        let (model_head, model_files) = model.split(count)?;
+        let (catalog_head, catalog_files) = catalog.split(count, head_products)?;
+        let base = |l: Option<&ShardLayout>| l.map(|l| l.base.clone()).unwrap_or_default();
+        let dirs = [(base(model_head.shard_layout()), model_files), (base(catalog_head.shard_layout()), catalog_files)];
+        let head = Bundle::assemble(site, &catalog_head.to_json(), &model_head.to_bundle_part());
+        Ok(BrowserBundle { head, model_head, dirs })
+    }
+}
+
 impl Bundle {
     /// Adds a fetched shard file, named relative to the bundle as [`Context::missing`] names it
     /// (`m-<hash>/<s>.vtm` for model rows, `c-<hash>/<s>.json` for catalog entries). A file that

@@ -88,6 +88,10 @@ pub struct Model {
 /// and a sharded model's head carries them to the browser whole.
 pub const MAX_RANKED: usize = 500;
 
+/// How many products of each fallback ranking a browser's bundle head carries
+/// ([`Model::head_products`]).
+pub const HEAD_PRODUCTS: usize = 16;
+
 /// Scores live on a 1/65535 grid in every form of the model (trained, JSON, binary, shards), so
 /// every runtime sums the very same `f32`s and ranks identically.
 pub(crate) fn quantize(s: f32) -> u16 {
@@ -190,6 +194,15 @@ impl Model {
     /// Item ids by recent momentum (time-decayed interactions), hottest first.
     pub fn trending(&self) -> impl Iterator<Item = &str> {
         self.trending.iter().map(|&(i, _)| self.item(i))
+    }
+
+    /// The products a browser's bundle head carries the catalog entries of ([`Bundle::split`]):
+    /// the first [`HEAD_PRODUCTS`] of each fallback ranking (popular, then trending), so that
+    /// widgets falling back on them need no fetch. An id may come twice.
+    ///
+    /// [`Bundle::split`]: crate::Bundle::split
+    pub fn head_products(&self) -> impl Iterator<Item = &str> {
+        self.popular().take(HEAD_PRODUCTS).chain(self.trending().take(HEAD_PRODUCTS))
     }
 
     /// "Customers who bought X also bought": X's neighbours, best first.

@@ -4,23 +4,21 @@ use std::collections::HashMap;
 
 use vitrine_engine::Bundle;
 
-/// The rounds of fetches the snippet makes before it applies what it has (`MAX_ROUNDS`,
-/// js-snippet/loader.js): a placement still undecided then stays as served.
-pub const MAX_ROUNDS: usize = 4;
+/// The rounds of fetches the snippet makes before it applies what it has: `MAX_ROUNDS` in
+/// js-snippet/loader.js, read from there so that the tests hold the engine to the loader's number.
+/// A placement still undecided then stays as served.
+pub fn max_rounds() -> usize {
+    let loader = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../js-snippet/loader.js")).unwrap();
+    let rounds = loader.lines().find_map(|l| l.trim().strip_prefix("var MAX_ROUNDS = ")?.strip_suffix(';')?.parse().ok());
+    rounds.expect("js-snippet/loader.js: expected a line `var MAX_ROUNDS = <n>;`")
+}
 
-/// `full` (read from `doc`) split as `vitrine bundle --shards count` splits it: the head the
-/// browser loads first, read back from its JSON as the runtimes read it, with the catalog entries
-/// of `head_ids` in it; and every shard file by its path relative to the bundle.
+/// `full` (whose site is `doc`'s) split as `vitrine bundle --shards count` splits it
+/// ([`Bundle::split`]): the head the browser loads first, read back from its text as the runtimes
+/// read it, with the catalog entries of `head_ids` in it; and every shard file by its path relative
+/// to the bundle.
 pub fn sharded(full: &Bundle, doc: &serde_json::Value, count: u32, head_ids: &[&str]) -> (Bundle, HashMap<String, Vec<u8>>) {
-    let (model_head, model_files) = full.model.split(count).unwrap();
-    let (catalog_head, catalog_files) = full.catalog.split(count, head_ids.iter().copied()).unwrap();
-    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
-    let mbase = model_head.shard_layout().unwrap().base.clone();
-    let cbase = catalog_head.shard_layout().unwrap().base.clone();
-    files.extend(model_files.into_iter().map(|(n, b)| (format!("{mbase}{n}"), b)));
-    files.extend(catalog_files.into_iter().map(|(n, b)| (format!("{cbase}{n}"), b)));
-    let mut head_doc = doc.clone();
-    head_doc["catalog"] = serde_json::from_str(&catalog_head.to_json()).unwrap();
-    head_doc["model"] = serde_json::from_str(&model_head.to_json()).unwrap();
-    (Bundle::from_json(&head_doc.to_string()).unwrap(), files)
+    let split = Bundle::split(&doc["site"].to_string(), &full.catalog, &full.model, count, head_ids.iter().copied()).unwrap();
+    let files = split.files().map(|(path, bytes)| (path, bytes.to_vec())).collect();
+    (Bundle::from_json(&split.head).unwrap(), files)
 }
