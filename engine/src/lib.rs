@@ -94,9 +94,9 @@ pub use data::profile::{Event, LiveProfile, ProfileSnapshot, Session};
 pub use data::{money, orders, profile};
 pub use decide::case::CaseInput;
 pub use decide::vars::{PageVars, Vars, VarsCache};
-pub use decide::{markup, replay};
 #[cfg(feature = "full-bundle")]
 pub use decide::BrowserBundle;
+pub use decide::{markup, replay};
 pub use decide::{Bundle, Context, Decision, ListDecision, ListRequest, Page, RecItem, RecsDecision, RecsRequest, Request, SlotDecision};
 pub use decide::{ExperimentTrace, ListTrace, RecsTrace, RuleTrace, SlotTrace, Trace};
 pub use markup::Markup;
