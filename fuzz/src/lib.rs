@@ -58,9 +58,8 @@ pub fn tiny_split() -> &'static (Model, Vec<(String, Vec<u8>)>) {
 /// if it is too short to hold one or already carries the right one. Binary targets try both the
 /// input as it is (the checksum path) and this repaired copy (everything behind the checksum).
 pub fn with_valid_crc(data: &[u8]) -> Option<Vec<u8>> {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
     let body = data.len().checked_sub(4).map(|n| &data[..n])?;
-    let sum = CRC.checksum(body).to_le_bytes();
+    let sum = vitrine_engine::cel::crc32(body).to_le_bytes();
     if data[body.len()..] == sum {
         return None;
     }
