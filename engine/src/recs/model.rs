@@ -196,11 +196,9 @@ impl Model {
         self.trending.iter().map(|&(i, _)| self.item(i))
     }
 
-    /// The products a browser's bundle head carries the catalog entries of ([`Bundle::split`]):
-    /// the first [`HEAD_PRODUCTS`] of each fallback ranking (popular, then trending), so that
-    /// widgets falling back on them need no fetch. An id may come twice.
-    ///
-    /// [`Bundle::split`]: crate::Bundle::split
+    /// The products a browser's bundle head carries the catalog entries of (`vitrine bundle
+    /// --shards`): the first [`HEAD_PRODUCTS`] of each fallback ranking (popular, then trending),
+    /// so that widgets falling back on them need no fetch. An id may come twice.
     pub fn head_products(&self) -> impl Iterator<Item = &str> {
         self.popular().take(HEAD_PRODUCTS).chain(self.trending().take(HEAD_PRODUCTS))
     }
