@@ -135,7 +135,7 @@ fn main() -> anyhow::Result<()> {
         let split = Bundle::split(&site, &catalog, &model, count, model.head_products())?;
         let head_text = &split.head;
         let head_gz = gz(head_text.as_bytes());
-        let files: HashMap<String, (Vec<u8>, usize)> = split.files().map(|(path, bytes)| (path, (bytes.to_vec(), gz(bytes)))).collect();
+        let files: HashMap<String, (&[u8], usize)> = split.files().map(|(path, bytes)| (path, (bytes, gz(bytes)))).collect();
         let mut product_pages = Vec::new();
         let mut home_pages = Vec::new();
         for (current, hist) in &pages {
